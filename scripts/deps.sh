@@ -1,0 +1,55 @@
+# Installs what Wharf needs and is missing: Debian packages, npm packages, tauri-driver.
+# Sourced by start.sh, test.sh, build.sh and .ci/run; defines functions only.
+
+# Needed to build and run the desktop app.
+APP_PACKAGES=(libwebkit2gtk-4.1-dev build-essential pkg-config)
+# Needed to run the end-to-end tests of the real window, headless.
+E2E_PACKAGES=(xvfb xauth webkit2gtk-driver)
+
+# ensure_debian_packages PKG...: installs the missing ones with apt-get, as root directly or
+# through sudo; without either, prints the command to run and fails.
+ensure_debian_packages() {
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "wharf: not a Debian/Ubuntu system; make sure these are installed: $*" >&2
+    return 0
+  fi
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  local apt=(apt-get install -y -q --no-install-recommends "${missing[@]}")
+  echo "wharf: installing Debian packages: ${missing[*]}" >&2
+  if [[ $(id -u) -eq 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive "${apt[@]}"
+  elif command -v sudo >/dev/null 2>&1; then
+    echo "wharf: not root, so asking sudo (it may prompt for your password)" >&2
+    sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive "${apt[@]}"
+  else
+    echo "wharf: missing packages and no sudo; as root, run:" >&2
+    echo "  apt-get install --no-install-recommends ${missing[*]}" >&2
+    return 1
+  fi
+}
+
+ensure_rust() {
+  [[ -d $HOME/.cargo/bin ]] && export PATH="$HOME/.cargo/bin:$PATH"
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "wharf: Rust is not installed; install it from https://rustup.rs and run this again" >&2
+    return 1
+  fi
+}
+
+# Runs `npm ci` when node_modules is missing or older than package-lock.json.
+ensure_node_modules() {
+  local stamp="$WHARF_ROOT/node_modules/.package-lock.json"
+  if [[ ! -f $stamp || $WHARF_ROOT/package-lock.json -nt $stamp ]]; then
+    (cd "$WHARF_ROOT" && npm ci --no-audit --no-fund)
+  fi
+}
+
+ensure_tauri_driver() {
+  command -v tauri-driver >/dev/null 2>&1 && return 0
+  echo "wharf: installing tauri-driver (cargo install, about 2 minutes)" >&2
+  cargo install tauri-driver --locked
+}

@@ -1,0 +1,146 @@
+//! `wharf`: the headless command line on top of wharf-core, for terminals, CI and benchmarks.
+
+use std::io::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use wharf_core::{ConfigDraft, ServerConfig, ServerHandle, StartError};
+
+/// How long transfers may run on after SIGINT/SIGTERM before they are cut.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wharf",
+    version,
+    about = "Preview a local site with a fast static file server."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve a folder over HTTP until interrupted.
+    #[command(
+        after_help = "On SIGINT or SIGTERM, wharf stops accepting connections, lets \
+        transfers in flight finish for up to 10 seconds, and exits with status 0.\n\
+        Exit status 2: the port is in use, or an argument is invalid.\n\
+        Set WHARF_LOG=debug for diagnostics on stderr."
+    )]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Folder to serve.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Address to listen on. 0.0.0.0 shares the folder with every device on your network.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port to listen on. 0 picks a free port.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WHARF_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let draft = ConfigDraft {
+        root: Some(args.dir),
+        host: Some(args.host.to_string()),
+        port: Some(args.port.into()),
+        ..ConfigDraft::default()
+    };
+    let config = match ServerConfig::try_from(draft) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let root = config.root.clone();
+    let server = match ServerHandle::start(config).await {
+        Ok(server) => server,
+        Err(StartError::PortInUse { port }) => {
+            eprintln!("error: port {port} is already in use; choose another with --port, or use --port 0 to pick a free one");
+            return ExitCode::from(2);
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    // Scripts wait for this exact first line; flush so they see it at once even through a pipe.
+    let _ = writeln!(stdout, "Serving {} at {}", root.display(), server.url());
+    let _ = stdout.flush();
+    drop(stdout);
+    if !args.host.is_loopback() {
+        eprintln!(
+            "warning: listening on {}: every device on your network can now read {}",
+            args.host,
+            root.display()
+        );
+    }
+
+    wait_for_signal().await;
+    eprintln!(
+        "shutting down; transfers in flight get up to {} s",
+        SHUTDOWN_GRACE.as_secs()
+    );
+    let report = server.stop(SHUTDOWN_GRACE).await;
+    if report.cut > 0 {
+        eprintln!(
+            "{} connection(s) were still busy and were closed",
+            report.cut
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

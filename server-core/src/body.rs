@@ -1,0 +1,112 @@
+//! The response body type: bytes already in memory, or a file streamed in large chunks.
+//!
+//! One concrete enum rather than a boxed trait object, so the common small-file case costs
+//! no allocation beyond its `Bytes`.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http_body::{Frame, SizeHint};
+use tokio::io::AsyncReadExt;
+use tokio_util::io::ReaderStream;
+
+/// Chunk size for streamed files: large enough to keep syscalls per MiB low.
+const CHUNK: usize = 128 * 1024;
+
+/// A response body.
+#[derive(Debug)]
+pub enum Body {
+    /// Nothing, or nothing left to send.
+    Empty,
+    /// A body held in memory.
+    Full(Bytes),
+    /// A file of known length, read as it is sent.
+    File {
+        /// The chunks still to come.
+        stream: ReaderStream<tokio::io::Take<tokio::fs::File>>,
+        /// Bytes still to send.
+        remaining: u64,
+    },
+}
+
+impl Body {
+    /// A body that streams `len` bytes of `file` from its current position.
+    pub fn file(file: tokio::fs::File, len: u64) -> Body {
+        Body::File {
+            stream: ReaderStream::with_capacity(file.take(len), CHUNK),
+            remaining: len,
+        }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Body {
+        Body::Full(bytes)
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Body {
+        Body::Full(Bytes::from_static(text.as_bytes()))
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Body {
+        Body::Full(Bytes::from(text))
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        match this {
+            Body::Empty => Poll::Ready(None),
+            Body::Full(_) => match std::mem::replace(this, Body::Empty) {
+                Body::Full(bytes) if !bytes.is_empty() => Poll::Ready(Some(Ok(Frame::data(bytes)))),
+                _ => Poll::Ready(None),
+            },
+            Body::File { stream, remaining } => {
+                match ready!(Pin::new(stream).poll_next(cx)) {
+                    Some(Ok(chunk)) => {
+                        *remaining = remaining.saturating_sub(chunk.len() as u64);
+                        Poll::Ready(Some(Ok(Frame::data(chunk))))
+                    }
+                    Some(Err(err)) => Poll::Ready(Some(Err(err))),
+                    // The file shrank while we sent it: fail the transfer rather than let
+                    // the client wait for bytes that will never come.
+                    None if *remaining > 0 => Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file shrank while it was being sent",
+                    )))),
+                    None => Poll::Ready(None),
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Empty => true,
+            Body::Full(bytes) => bytes.is_empty(),
+            Body::File { remaining, .. } => *remaining == 0,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Empty => SizeHint::with_exact(0),
+            Body::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
+            Body::File { remaining, .. } => SizeHint::with_exact(*remaining),
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Server configuration: the permissive [`ConfigDraft`] that users and the UI edit, and the
+//! validated, immutable [`ServerConfig`] that the server runs on.
+//!
+//! Only [`ServerConfig::try_from`] turns a draft into a config, so nothing downstream
+//! re-validates. A connection takes an `Arc<ServerConfig>` snapshot when it is accepted and
+//! keeps it for life; this module never reaches into a running server.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Address the server binds when none is given: loopback only. Default: `127.0.0.1`.
+pub const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// Port the CLI uses when none is given. Default: `8080`.
+pub const DEFAULT_PORT: u16 = 8080;
+/// How long a client may take to send a request's header block. Default: 10 s.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A configuration as a user wrote it: every field optional, nothing checked yet.
+///
+/// Fields left out take the documented defaults of [`ServerConfig`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConfigDraft {
+    /// Folder to serve. Required.
+    pub root: Option<PathBuf>,
+    /// Address to bind, e.g. `127.0.0.1` or `0.0.0.0`. Default: `127.0.0.1`.
+    pub host: Option<String>,
+    /// Port to bind; `0` picks a free one. Default: `8080`.
+    pub port: Option<u32>,
+    /// Keep connections open between requests. Default: on.
+    pub keep_alive: Option<bool>,
+    /// Milliseconds a client may take to send a request's headers. Default: 10,000.
+    pub header_read_timeout_ms: Option<u64>,
+}
+
+/// A validated configuration. Immutable; a change makes a new one with a higher `generation`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Folder being served, absolute and canonical (symlinks resolved).
+    pub root: PathBuf,
+    /// Address the listener binds. Default: `127.0.0.1`.
+    pub host: IpAddr,
+    /// Port the listener binds; `0` means "any free port". Default: `8080`.
+    pub port: u16,
+    /// Keep connections open between requests. Default: on.
+    pub keep_alive: bool,
+    /// Time a client has to send a request's header block before it is cut off. Default: 10 s.
+    pub header_read_timeout: Duration,
+    /// Counts applied configurations, starting at 1; connections report which one they run on.
+    pub generation: u64,
+}
+
+/// Why a draft was refused. Names the field and says what would be accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The draft field at fault, as the user spells it (`root`, `port`, ...).
+    pub field: &'static str,
+    /// A sentence saying what is wrong and what to do instead.
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl TryFrom<ConfigDraft> for ServerConfig {
+    type Error = ConfigError;
+
+    fn try_from(draft: ConfigDraft) -> Result<Self, ConfigError> {
+        let root = draft.root.ok_or_else(|| ConfigError {
+            field: "root",
+            reason: "no folder given; choose the folder to serve".into(),
+        })?;
+        let root = canonical_root(&root)?;
+        let host = match draft.host.as_deref().map(str::trim) {
+            None | Some("") => DEFAULT_HOST,
+            Some("localhost") => DEFAULT_HOST,
+            Some(text) => text.parse().map_err(|_| ConfigError {
+                field: "host",
+                reason: format!("{text:?} is not an IP address; use e.g. 127.0.0.1 or 0.0.0.0"),
+            })?,
+        };
+        let port = match draft.port {
+            None => DEFAULT_PORT,
+            Some(port) => u16::try_from(port).map_err(|_| ConfigError {
+                field: "port",
+                reason: format!("{port} is not a valid port; use 0-65535 (0 picks a free one)"),
+            })?,
+        };
+        let header_read_timeout = match draft.header_read_timeout_ms {
+            None => DEFAULT_HEADER_READ_TIMEOUT,
+            Some(0) => {
+                return Err(ConfigError {
+                    field: "headerReadTimeoutMs",
+                    reason: "0 ms would cut off every client; use at least 100".into(),
+                })
+            }
+            Some(ms) => Duration::from_millis(ms),
+        };
+        Ok(ServerConfig {
+            root,
+            host,
+            port,
+            keep_alive: draft.keep_alive.unwrap_or(true),
+            header_read_timeout,
+            generation: 1,
+        })
+    }
+}
+
+impl ServerConfig {
+    /// A config serving `root` on `127.0.0.1:0` with every other field at its default.
+    ///
+    /// # Errors
+    /// [`ConfigError`] on field `root` if the folder does not exist or is not a directory.
+    pub fn for_root(root: impl Into<PathBuf>) -> Result<Self, ConfigError> {
+        ServerConfig::try_from(ConfigDraft {
+            root: Some(root.into()),
+            port: Some(0),
+            ..ConfigDraft::default()
+        })
+    }
+
+    /// The same config serving another folder, one generation later.
+    ///
+    /// # Errors
+    /// [`ConfigError`] on field `root` if the folder does not exist or is not a directory.
+    pub fn with_root(&self, root: &Path) -> Result<Self, ConfigError> {
+        Ok(ServerConfig {
+            root: canonical_root(root)?,
+            generation: self.generation + 1,
+            ..self.clone()
+        })
+    }
+}
+
+fn canonical_root(root: &Path) -> Result<PathBuf, ConfigError> {
+    let shown = root.display();
+    let canonical = root.canonicalize().map_err(|err| ConfigError {
+        field: "root",
+        reason: format!("{shown} cannot be opened: {err}"),
+    })?;
+    if !canonical.is_dir() {
+        return Err(ConfigError {
+            field: "root",
+            reason: format!(
+                "{shown} is a file, not a folder; choose the folder that holds the site"
+            ),
+        });
+    }
+    Ok(canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(root: &Path) -> ConfigDraft {
+        ConfigDraft {
+            root: Some(root.to_path_buf()),
+            ..ConfigDraft::default()
+        }
+    }
+
+    #[test]
+    fn defaults_bind_loopback_on_8080() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ServerConfig::try_from(draft(dir.path())).unwrap();
+        assert_eq!(config.host, DEFAULT_HOST);
+        assert_eq!(config.port, 8080);
+        assert!(config.keep_alive);
+        assert_eq!(config.generation, 1);
+        assert!(config.root.is_absolute());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = ServerConfig::try_from(ConfigDraft {
+            port: Some(70000),
+            ..draft(dir.path())
+        })
+        .unwrap_err();
+        assert_eq!(port.field, "port");
+        assert!(
+            port.to_string().contains("70000 is not a valid port"),
+            "{port}"
+        );
+
+        let host = ServerConfig::try_from(ConfigDraft {
+            host: Some("my laptop".into()),
+            ..draft(dir.path())
+        })
+        .unwrap_err();
+        assert_eq!(host.field, "host");
+
+        let missing = ServerConfig::try_from(draft(&dir.path().join("nope"))).unwrap_err();
+        assert_eq!(missing.field, "root");
+
+        let file = dir.path().join("file.txt");
+        std::fs::write(&file, "x").unwrap();
+        let not_dir = ServerConfig::try_from(draft(&file)).unwrap_err();
+        assert!(not_dir.reason.contains("not a folder"), "{not_dir}");
+    }
+
+    #[test]
+    fn with_root_bumps_the_generation() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let first = ServerConfig::for_root(a.path()).unwrap();
+        let second = first.with_root(b.path()).unwrap();
+        assert_eq!(second.generation, 2);
+        assert_eq!(second.port, first.port);
+        assert_eq!(second.root, b.path().canonicalize().unwrap());
+    }
+}

@@ -1,0 +1,73 @@
+//! Errors, one enum per phase. `Display` is a sentence for the user; `source()` keeps the cause.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+use crate::config::ConfigError;
+
+/// Why a server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// Another program is listening on the port.
+    PortInUse {
+        /// The port asked for.
+        port: u16,
+    },
+    /// The OS refused the port (below 1024 without privileges).
+    PermissionDenied {
+        /// The port asked for.
+        port: u16,
+    },
+    /// The host address does not belong to this machine.
+    AddressUnavailable {
+        /// The address asked for.
+        host: IpAddr,
+    },
+    /// Any other failure to bind.
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The configuration itself was refused.
+    Config(ConfigError),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::PortInUse { port } => write!(
+                f,
+                "port {port} is already in use by another program; choose another port, or use port 0 to pick a free one"
+            ),
+            StartError::PermissionDenied { port } => write!(
+                f,
+                "not allowed to listen on port {port}; ports below 1024 need privileges, so choose a port above 1024 or use port 0"
+            ),
+            StartError::AddressUnavailable { host } => write!(
+                f,
+                "{host} is not an address of this machine; use 127.0.0.1, or 0.0.0.0 to share on the network"
+            ),
+            StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            StartError::Config(err) => err.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartError::Bind { source, .. } => Some(source),
+            StartError::Config(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+impl From<ConfigError> for StartError {
+    fn from(err: ConfigError) -> StartError {
+        StartError::Config(err)
+    }
+}

@@ -1,0 +1,31 @@
+//! Wharf's static file server.
+//!
+//! `wharf-core` serves a folder over HTTP/1.1 with hyper on tokio. It knows nothing about
+//! any user interface: the `wharf` CLI and the desktop app both drive it through
+//! [`ServerHandle`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use wharf_core::{ServerConfig, ServerHandle};
+//!
+//! let server = ServerHandle::start(ServerConfig::for_root("./site")?).await?;
+//! println!("serving at {}", server.url());
+//! server.stop(std::time::Duration::from_secs(5)).await;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+pub mod body;
+pub mod config;
+mod connection;
+pub mod error;
+pub mod listener;
+pub mod listing;
+pub mod mime;
+pub mod resolve;
+mod server;
+pub mod service;
+
+pub use config::{ConfigDraft, ConfigError, ServerConfig};
+pub use error::StartError;
+pub use server::{ServerHandle, StopReport};

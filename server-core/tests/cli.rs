@@ -1,0 +1,195 @@
+//! The `wharf` binary's fixed interface: first line, exit codes, signals, help.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+
+use common::{fixture_site, parse};
+
+fn wharf() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wharf"))
+}
+
+/// Spawns `wharf serve` and returns it with its first stdout line.
+fn spawn_serve(args: &[&str]) -> (Child, String) {
+    let mut child = wharf()
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn wharf");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .expect("first line");
+    (child, line)
+}
+
+fn addr_from(line: &str) -> SocketAddr {
+    let url = line.trim_end().rsplit(" at ").next().unwrap();
+    url.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
+}
+
+fn http_get(addr: SocketAddr, path: &str) -> common::RawResponse {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).unwrap();
+    parse(&bytes)
+}
+
+fn terminate(child: &mut Child, signal: &str) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap()
+}
+
+#[test]
+fn first_line_names_the_absolute_folder_and_url_then_sigterm_exits_0() {
+    let site = fixture_site();
+    let (mut child, line) = spawn_serve(&[site.to_str().unwrap(), "--port", "0"]);
+    let abs = site.canonicalize().unwrap();
+    let prefix = format!("Serving {} at http://127.0.0.1:", abs.display());
+    assert!(line.starts_with(&prefix), "{line:?}");
+    assert!(line.ends_with("/\n"), "{line:?}");
+    let addr = addr_from(&line);
+    assert_ne!(addr.port(), 0);
+    let response = http_get(addr, "/");
+    assert_eq!(response.status, 200);
+    assert!(response.text().contains("Fixture home"));
+    assert!(terminate(&mut child, "TERM").success());
+}
+
+#[test]
+fn sigint_exits_0_after_the_transfer_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..6_000_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(dir.path().join("big.bin"), &data).unwrap();
+    let (mut child, line) = spawn_serve(&[dir.path().to_str().unwrap(), "--port", "0"]);
+    let addr = addr_from(&line);
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "GET /big.bin HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut body = vec![0u8; data.len()];
+    stream.read_exact(&mut body).unwrap();
+    assert!(body == data, "download finished byte-exact after SIGINT");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn port_in_use_is_one_line_and_exit_2() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = wharf()
+        .args(["serve", fixture_site().to_str().unwrap(), "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&format!("port {port}")), "{stderr}");
+    assert!(stderr.contains("--port 0"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn dir_defaults_to_the_current_folder() {
+    let site = fixture_site();
+    let mut child = wharf()
+        .args(["serve", "--port", "0"])
+        .current_dir(&site)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with(&format!(
+            "Serving {} at",
+            site.canonicalize().unwrap().display()
+        )),
+        "{line}"
+    );
+    assert!(terminate(&mut child, "TERM").success());
+}
+
+#[test]
+fn binding_all_interfaces_warns() {
+    let (mut child, line) = spawn_serve(&[
+        fixture_site().to_str().unwrap(),
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "0",
+    ]);
+    assert!(line.contains(" at http://0.0.0.0:"), "{line}");
+    assert!(terminate(&mut child, "TERM").success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("warning:") && stderr.contains("network"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_folder_is_a_clear_error() {
+    let output = wharf()
+        .args(["serve", "/definitely/not/here", "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: root: /definitely/not/here"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_documents_every_flag_with_its_default() {
+    let output = wharf().args(["serve", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "[DIR]",
+        "[default: .]",
+        "--host",
+        "[default: 127.0.0.1]",
+        "--port",
+        "[default: 8080]",
+    ] {
+        assert!(help.contains(needle), "missing {needle} in\n{help}");
+    }
+    let top = wharf().arg("--help").output().unwrap();
+    assert!(String::from_utf8(top.stdout).unwrap().contains("serve"));
+}

@@ -1,0 +1,106 @@
+//! Shared helpers for the integration tests: a real server on 127.0.0.1:0 and a raw HTTP/1.1
+//! client that sends exactly the bytes it is given, so tests control every header and path.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use wharf_core::{ServerConfig, ServerHandle};
+
+/// The fixture site in the repository's `tests/fixtures/site`.
+pub fn fixture_site() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/site")
+}
+
+/// A file just outside the fixture site that must never be served.
+pub fn fixture_secret() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/secret.txt")
+}
+
+pub const SECRET_MARKER: &str = "WHARF-SECRET-7f3a";
+
+pub async fn start(root: &Path) -> ServerHandle {
+    ServerHandle::start(ServerConfig::for_root(root).expect("fixture root is a folder"))
+        .await
+        .expect("binding 127.0.0.1:0 works")
+}
+
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends `request` as-is on a new connection, reads until the server closes, and parses one
+/// response. Callers include `Connection: close`.
+pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> RawResponse {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write request");
+    let mut bytes = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut bytes))
+        .await
+        .expect("server answered within 10 s")
+        .expect("read response");
+    parse(&bytes)
+}
+
+/// `GET path` with a Host header and `Connection: close`.
+pub async fn get(addr: SocketAddr, path: &str) -> RawResponse {
+    request(addr, "GET", path, &[]).await
+}
+
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> RawResponse {
+    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    send_raw(addr, text.as_bytes()).await
+}
+
+pub fn parse(bytes: &[u8]) -> RawResponse {
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(bytes)));
+    let head = std::str::from_utf8(&bytes[..split]).expect("ASCII head");
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().expect("status line");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    RawResponse {
+        status,
+        headers,
+        body: bytes[split + 4..].to_vec(),
+    }
+}
