@@ -3,7 +3,7 @@
 
 fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
-        "server_status",
+        "subscribe_status",
         "start_server",
         "stop_server",
         "set_root",

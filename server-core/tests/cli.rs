@@ -1,5 +1,8 @@
 //! The `wharf` binary's fixed interface: first line, exit codes, signals, help.
 
+// Helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};

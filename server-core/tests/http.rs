@@ -1,5 +1,8 @@
 //! HTTP behaviour of the file server on a real socket.
 
+// Helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{fixture_site, get, request, send_raw, start};

@@ -1,6 +1,9 @@
 //! Config changes and stopping, with transfers in flight. Synchronised by reading the socket,
 //! never by sleeping.
 
+// Helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -1,6 +1,9 @@
 //! No request may read anything outside the served folder. Every variant is sent raw on a
 //! real socket, and the secret file next to the fixture site must never appear.
 
+// Helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{fixture_secret, fixture_site, get, start, SECRET_MARKER};

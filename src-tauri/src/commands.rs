@@ -4,10 +4,12 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
+use tauri::ipc::Channel;
 use tauri::State;
 use tokio::sync::Mutex;
 
 use crate::site::{ServerStatus, Site, SiteError};
+use crate::status_feed::StatusFeed;
 
 /// The app's one site, shared by all commands.
 pub(crate) type SiteState = Mutex<Site>;
@@ -34,39 +36,54 @@ impl From<SiteError> for CommandError {
     }
 }
 
-/// The site's current state.
+/// Sends the status now and after every change, until the window goes away.
 #[tauri::command]
-pub(crate) async fn server_status(
+pub(crate) async fn subscribe_status(
     site: State<'_, SiteState>,
-) -> Result<ServerStatus, CommandError> {
-    Ok(site.lock().await.status())
+    feed: State<'_, StatusFeed>,
+    channel: Channel<ServerStatus>,
+) -> Result<(), CommandError> {
+    feed.subscribe(channel, site.lock().await.status());
+    Ok(())
 }
 
 /// Starts serving (on the previous port when possible).
 #[tauri::command]
-pub(crate) async fn start_server(site: State<'_, SiteState>) -> Result<ServerStatus, CommandError> {
+pub(crate) async fn start_server(
+    site: State<'_, SiteState>,
+    feed: State<'_, StatusFeed>,
+) -> Result<ServerStatus, CommandError> {
     let mut site = site.lock().await;
     site.start().await?;
-    Ok(site.status())
+    Ok(published(&feed, site.status()))
 }
 
 /// Stops serving; transfers in flight get a moment to finish.
 #[tauri::command]
-pub(crate) async fn stop_server(site: State<'_, SiteState>) -> Result<ServerStatus, CommandError> {
+pub(crate) async fn stop_server(
+    site: State<'_, SiteState>,
+    feed: State<'_, StatusFeed>,
+) -> Result<ServerStatus, CommandError> {
     let mut site = site.lock().await;
     site.stop().await;
-    Ok(site.status())
+    Ok(published(&feed, site.status()))
 }
 
 /// Serves `path` on the same port. Takes a plain path so tests never need the native dialog.
 #[tauri::command]
 pub(crate) async fn set_root(
     site: State<'_, SiteState>,
+    feed: State<'_, StatusFeed>,
     path: PathBuf,
 ) -> Result<ServerStatus, CommandError> {
     let mut site = site.lock().await;
     site.set_root(&path).await?;
-    Ok(site.status())
+    Ok(published(&feed, site.status()))
+}
+
+fn published(feed: &StatusFeed, status: ServerStatus) -> ServerStatus {
+    feed.publish(&status);
+    status
 }
 
 /// Opens the site in the default browser. Only the site's own URL can be opened, so the

@@ -5,6 +5,7 @@
 
 mod commands;
 pub mod site;
+mod status_feed;
 mod welcome;
 
 use tauri::Manager;
@@ -25,10 +26,11 @@ pub fn run() {
             let welcome = welcome::install(&app.path().app_cache_dir()?)?;
             let site = tauri::async_runtime::block_on(site::Site::start_welcome(&welcome))?;
             app.manage(commands::SiteState::new(site));
+            app.manage(status_feed::StatusFeed::default());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
-            commands::server_status,
+            commands::subscribe_status,
             commands::start_server,
             commands::stop_server,
             commands::set_root,

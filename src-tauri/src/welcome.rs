@@ -12,7 +12,7 @@ const FILES: [(&str, &str); 2] = [
 ];
 
 /// Writes the welcome site under `cache_dir` and returns its folder.
-pub fn install(cache_dir: &Path) -> io::Result<PathBuf> {
+pub(crate) fn install(cache_dir: &Path) -> io::Result<PathBuf> {
     let dir = cache_dir.join("welcome-site");
     std::fs::create_dir_all(&dir)?;
     for (name, contents) in FILES {

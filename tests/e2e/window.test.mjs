@@ -52,6 +52,10 @@ async function waitForPort(port, timeoutMs) {
 
 async function screenshot(name) {
   mkdirSync(artifacts, { recursive: true });
+  // Let the window paint what the DOM already says before capturing it.
+  await driver.executeAsyncScript(
+    "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+  );
   const png = await driver.takeScreenshot();
   const path = join(artifacts, `${name}.png`);
   writeFileSync(path, png, "base64");
@@ -87,7 +91,8 @@ before(async () => {
   // The app inherits tauri-driver's environment, not this process's WebDriver capabilities.
   const cache = mkdtempSync(join(tmpdir(), "wharf-e2e-cache-"));
   tauriDriver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    env: { ...process.env, XDG_CACHE_HOME: cache, WEBKIT_DISABLE_COMPOSITING_MODE: "1" },
+    // (WEBKIT_DISABLE_COMPOSITING_MODE would make WebKitWebDriver screenshots hang.)
+    env: { ...process.env, XDG_CACHE_HOME: cache },
     stdio: ["ignore", "pipe", "pipe"],
   });
   tauriDriver.stdout?.on("data", (d) => (driverLog += d));
@@ -97,7 +102,7 @@ before(async () => {
     .usingServer(`http://127.0.0.1:${port}/`)
     .withCapabilities({ browserName: "wry", "tauri:options": { application: appBin } })
     .build();
-});
+}, { timeout: 60_000 });
 
 after(async () => {
   try {
@@ -105,9 +110,9 @@ after(async () => {
   } finally {
     tauriDriver?.kill();
   }
-});
+}, { timeout: 30_000 });
 
-test("the window serves the welcome site, then a chosen folder on the same port", async () => {
+test("the window serves the welcome site, then a chosen folder on the same port", { timeout: 90_000 }, async () => {
   const launched = Date.now();
   await driver.wait(until.elementLocated(By.css("body[data-ready='true']")), 15_000);
   const url = await waitForText("site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "a loopback URL");
@@ -134,8 +139,7 @@ test("the window serves the welcome site, then a chosen folder on the same port"
   assert.equal(await file.text(), "hello from the e2e folder\n");
   assert.match(await (await fetch(url)).text(), /E2E site/);
 
-  // The window reflects the change once it re-reads the status (as after any command).
-  await driver.navigate().refresh();
+  // The window follows the change by itself: Rust pushes the new status over a Channel.
   await waitForText("site-root", (t) => t.includes("wharf-e2e-site-"), "the chosen folder");
   assert.equal(await driver.findElement(By.id("welcome-badge")).isDisplayed(), false);
   console.log(`# screenshot: ${await screenshot("02-folder")}`);
@@ -147,7 +151,7 @@ test("the window serves the welcome site, then a chosen folder on the same port"
   assert.equal(await (await fetch(new URL("hello.txt", url))).status, 200, "still serving");
 });
 
-test("Stop and Start from the window's button", async () => {
+test("Stop and Start from the window's button", { timeout: 90_000 }, async () => {
   const url = await textOf("site-url");
   const toggle = await driver.findElement(By.id("toggle-server"));
   assert.equal(await toggle.getText(), "Stop");

@@ -4,12 +4,12 @@ import "./style.css";
 import {
   openInBrowser,
   pickFolder,
-  serverStatus,
   setRoot,
   startServer,
   stopServer,
   type ServerStatus,
 } from "./api/commands";
+import { watchStatus } from "./api/streams";
 import { errorMessage, siteView } from "./view";
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -83,4 +83,4 @@ ui.choose.addEventListener("click", () =>
 );
 ui.dismiss.addEventListener("click", () => (ui.banner.hidden = true));
 
-void run(serverStatus);
+watchStatus(render).catch(showError);

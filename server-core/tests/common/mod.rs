@@ -1,7 +1,7 @@
 //! Shared helpers for the integration tests: a real server on 127.0.0.1:0 and a raw HTTP/1.1
 //! client that sends exactly the bytes it is given, so tests control every header and path.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

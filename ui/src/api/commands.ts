@@ -1,6 +1,6 @@
 // The only module that talks to Tauri: typed wrappers, one per Rust command, same names in
 // camelCase. Components import these and never call `invoke` themselves.
-import { invoke } from "@tauri-apps/api/core";
+import { invoke, type Channel } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
 
 /** Mirrors `site::ServerStatus` in src-tauri. */
@@ -27,11 +27,11 @@ export function isCommandError(value: unknown): value is CommandError {
   );
 }
 
-export const serverStatus = () => invoke<ServerStatus>("server_status");
 export const startServer = () => invoke<ServerStatus>("start_server");
 export const stopServer = () => invoke<ServerStatus>("stop_server");
 export const setRoot = (path: string) => invoke<ServerStatus>("set_root", { path });
 export const openInBrowser = () => invoke<void>("open_in_browser");
+export const subscribeStatus = (channel: Channel<ServerStatus>) => invoke<void>("subscribe_status", { channel });
 
 /** Native folder picker; resolves to null when the user cancels. */
 export async function pickFolder(): Promise<string | null> {
