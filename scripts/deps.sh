@@ -40,11 +40,13 @@ ensure_rust() {
   fi
 }
 
-# Runs `npm ci` when node_modules is missing or older than package-lock.json.
+# Installs the npm packages pinned in package-lock.json when node_modules is missing or older
+# than the lock. (`npm install`, not `npm ci`: npm 11's `ci` rejects this lock for lacking other
+# platforms' optional packages, which `install` rightly skips.)
 ensure_node_modules() {
   local stamp="$WHARF_ROOT/node_modules/.package-lock.json"
   if [[ ! -f $stamp || $WHARF_ROOT/package-lock.json -nt $stamp ]]; then
-    (cd "$WHARF_ROOT" && npm ci --no-audit --no-fund)
+    (cd "$WHARF_ROOT" && npm install --no-audit --no-fund)
   fi
 }
 
