@@ -4,7 +4,8 @@
 #
 # Usage: bench/compare-nginx.sh [run.sh options, e.g. --rounds 3 --scenarios a,c,e --duration 10]
 # Needs wrk and nginx (installed from Debian's packages when missing).
-# The fixture lives in ~/.cache/wharf/bench-fixture (override: WHARF_BENCH_FIXTURE).
+# The fixture lives in /tmp/wharf-bench-fixture (override: WHARF_BENCH_FIXTURE): it must be
+# readable by nginx's worker user (nobody), which a folder under /root is not.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 source "$WHARF_ROOT/scripts/deps.sh"
@@ -15,8 +16,8 @@ ensure_debian_packages wrk nginx-light curl
 cargo build --release -p wharf-core --bin wharf
 wharf="$CARGO_TARGET_DIR/release/wharf"
 
-fixture=${WHARF_BENCH_FIXTURE:-$HOME/.cache/wharf/bench-fixture}
-[[ -f $fixture/10m.bin && -d $fixture/dir1000 ]] || bench/harness/make-fixture.sh "$fixture"
+fixture=${WHARF_BENCH_FIXTURE:-/tmp/wharf-bench-fixture}
+[[ -f $fixture/10m.bin && -d $fixture/dir1000 ]] || (umask 022 && bench/harness/make-fixture.sh "$fixture")
 
 out="bench-out/$(date -u +%Y%m%d-%H%M%S)"
 bench/harness/run.sh --root "$fixture" --out "$out" \

@@ -10,6 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use http::HeaderValue;
 use serde::{Deserialize, Serialize};
 
 /// Address the server binds when none is given: loopback only. Default: `127.0.0.1`.
@@ -18,6 +19,10 @@ pub const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 pub const DEFAULT_PORT: u16 = 8080;
 /// How long a client may take to send a request's header block. Default: 10 s.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an idle keep-alive connection stays open. Default: 5 s.
+pub const DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// `Cache-Control` for served files: revalidate every time, so an edit is never stale.
+pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
 
 /// A configuration as a user wrote it: every field optional, nothing checked yet.
 ///
@@ -35,6 +40,18 @@ pub struct ConfigDraft {
     pub keep_alive: Option<bool>,
     /// Milliseconds a client may take to send a request's headers. Default: 10,000.
     pub header_read_timeout_ms: Option<u64>,
+    /// Milliseconds an idle keep-alive connection stays open. Default: 5,000.
+    pub keep_alive_idle_timeout_ms: Option<u64>,
+    /// List folders that have no `index.html`. Default: on.
+    pub directory_listing: Option<bool>,
+    /// Serve and list dotfiles and dot-folders such as `.env` and `.git/`. Default: off.
+    pub show_dotfiles: Option<bool>,
+    /// Serve files whose symlinks lead outside the root. Default: off.
+    pub follow_symlinks: Option<bool>,
+    /// `Cache-Control` header for served files. Default: `no-cache`.
+    pub cache_control: Option<String>,
+    /// Compress text responses for clients that accept gzip or Brotli. Default: on.
+    pub compression: Option<bool>,
 }
 
 /// A validated configuration. Immutable; a change makes a new one with a higher `generation`.
@@ -50,6 +67,18 @@ pub struct ServerConfig {
     pub keep_alive: bool,
     /// Time a client has to send a request's header block before it is cut off. Default: 10 s.
     pub header_read_timeout: Duration,
+    /// Time an idle keep-alive connection stays open before it is closed. Default: 5 s.
+    pub keep_alive_idle_timeout: Duration,
+    /// List folders that have no `index.html`; otherwise they are 404. Default: on.
+    pub directory_listing: bool,
+    /// Serve and list dotfiles and dot-folders; otherwise they are 404 and unlisted. Default: off.
+    pub show_dotfiles: bool,
+    /// Serve files whose real path (symlinks resolved) lies outside the root. Default: off.
+    pub follow_symlinks: bool,
+    /// `Cache-Control` sent with files and listings. Default: `no-cache`.
+    pub cache_control: HeaderValue,
+    /// Compress text responses (gzip, Brotli) when the client accepts it. Default: on.
+    pub compression: bool,
     /// Counts applied configurations, starting at 1; connections report which one they run on.
     pub generation: u64,
 }
@@ -95,15 +124,27 @@ impl TryFrom<ConfigDraft> for ServerConfig {
                 reason: format!("{port} is not a valid port; use 0-65535 (0 picks a free one)"),
             })?,
         };
-        let header_read_timeout = match draft.header_read_timeout_ms {
-            None => DEFAULT_HEADER_READ_TIMEOUT,
-            Some(0) => {
-                return Err(ConfigError {
-                    field: "headerReadTimeoutMs",
-                    reason: "0 ms would cut off every client; use at least 100".into(),
-                })
-            }
-            Some(ms) => Duration::from_millis(ms),
+        let header_read_timeout = timeout(
+            "headerReadTimeoutMs",
+            draft.header_read_timeout_ms,
+            DEFAULT_HEADER_READ_TIMEOUT,
+        )?;
+        let keep_alive_idle_timeout = timeout(
+            "keepAliveIdleTimeoutMs",
+            draft.keep_alive_idle_timeout_ms,
+            DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT,
+        )?;
+        let cache_control = match draft.cache_control.as_deref().map(str::trim) {
+            None => HeaderValue::from_static(DEFAULT_CACHE_CONTROL),
+            Some(text) => HeaderValue::from_str(text)
+                .ok()
+                .filter(|_| !text.is_empty())
+                .ok_or_else(|| ConfigError {
+                    field: "cacheControl",
+                    reason: format!(
+                        "{text:?} is not a valid header value; use e.g. \"no-cache\" or \"max-age=60\""
+                    ),
+                })?,
         };
         Ok(ServerConfig {
             root,
@@ -111,6 +152,12 @@ impl TryFrom<ConfigDraft> for ServerConfig {
             port,
             keep_alive: draft.keep_alive.unwrap_or(true),
             header_read_timeout,
+            keep_alive_idle_timeout,
+            directory_listing: draft.directory_listing.unwrap_or(true),
+            show_dotfiles: draft.show_dotfiles.unwrap_or(false),
+            follow_symlinks: draft.follow_symlinks.unwrap_or(false),
+            cache_control,
+            compression: draft.compression.unwrap_or(true),
             generation: 1,
         })
     }
@@ -139,6 +186,22 @@ impl ServerConfig {
             generation: self.generation + 1,
             ..self.clone()
         })
+    }
+}
+
+/// Timeouts are at least 100 ms (shorter would cut off real clients) and at most a day.
+fn timeout(
+    field: &'static str,
+    ms: Option<u64>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    match ms {
+        None => Ok(default),
+        Some(ms) if (100..=86_400_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+        Some(ms) => Err(ConfigError {
+            field,
+            reason: format!("{ms} ms is out of range; use 100 to 86400000 (one day)"),
+        }),
     }
 }
 
@@ -178,6 +241,11 @@ mod tests {
         assert_eq!(config.port, 8080);
         assert!(config.keep_alive);
         assert_eq!(config.generation, 1);
+        assert_eq!(config.keep_alive_idle_timeout, Duration::from_secs(5));
+        assert_eq!(config.header_read_timeout, Duration::from_secs(10));
+        assert!(config.directory_listing && config.compression);
+        assert!(!config.show_dotfiles && !config.follow_symlinks);
+        assert_eq!(config.cache_control, "no-cache");
         assert!(config.root.is_absolute());
     }
 
@@ -209,6 +277,20 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         let not_dir = ServerConfig::try_from(draft(&file)).unwrap_err();
         assert!(not_dir.reason.contains("not a folder"), "{not_dir}");
+
+        let idle = ServerConfig::try_from(ConfigDraft {
+            keep_alive_idle_timeout_ms: Some(5),
+            ..draft(dir.path())
+        })
+        .unwrap_err();
+        assert_eq!(idle.field, "keepAliveIdleTimeoutMs");
+
+        let cache = ServerConfig::try_from(ConfigDraft {
+            cache_control: Some("no-cache\r\nX-Evil: 1".into()),
+            ..draft(dir.path())
+        })
+        .unwrap_err();
+        assert_eq!(cache.field, "cacheControl");
     }
 
     #[test]

@@ -16,12 +16,16 @@
 #![deny(missing_docs)]
 
 pub mod body;
+pub mod cache;
+pub mod conditional;
 pub mod config;
 mod connection;
+pub mod encoding;
 pub mod error;
 pub mod listener;
 pub mod listing;
 pub mod mime;
+pub mod range;
 pub mod resolve;
 mod server;
 pub mod service;

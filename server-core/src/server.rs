@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
+use crate::cache::FileCache;
 use crate::config::{ConfigError, ServerConfig};
 use crate::connection;
 use crate::error::StartError;
@@ -142,6 +143,9 @@ async fn accept_loop(
     shutdown: CancellationToken,
 ) -> JoinSet<()> {
     let mut connections = JoinSet::new();
+    // One cache for the server's life: it is keyed by absolute path and never stale, so it
+    // stays valid across config generations.
+    let cache = Arc::new(FileCache::default());
     loop {
         tokio::select! {
             biased;
@@ -159,7 +163,14 @@ async fn accept_loop(
                     // wakes for generations newer than its own.
                     let mut updates = config.clone();
                     let snapshot = updates.borrow_and_update().clone();
-                    connections.spawn(connection::serve(stream, peer, snapshot, updates, shutdown.clone()));
+                    connections.spawn(connection::serve(
+                        stream,
+                        peer,
+                        snapshot,
+                        Arc::clone(&cache),
+                        updates,
+                        shutdown.clone(),
+                    ));
                 }
                 Err(err) => {
                     tracing::warn!("accept failed, retrying: {err}");

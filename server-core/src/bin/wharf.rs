@@ -46,6 +46,31 @@ struct ServeArgs {
     /// Port to listen on. 0 picks a free port.
     #[arg(long, default_value_t = 8080)]
     port: u16,
+    /// Seconds a client may take to send its request headers before it is cut off.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    header_timeout: f64,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    idle_timeout: f64,
+    /// Close every connection after one response (no keep-alive).
+    #[arg(long)]
+    no_keep_alive: bool,
+    /// Answer 404 for folders without index.html instead of listing them.
+    #[arg(long)]
+    no_listing: bool,
+    /// Serve and list dotfiles and dot-folders such as .env and .git/ (hidden by default).
+    #[arg(long)]
+    show_dotfiles: bool,
+    /// Serve files whose symlinks lead outside the folder (refused by default).
+    #[arg(long)]
+    follow_symlinks: bool,
+    /// Cache-Control header sent with files and listings.
+    #[arg(long, value_name = "VALUE", default_value = "no-cache")]
+    cache_control: String,
+    /// Never compress responses (by default text is sent gzip- or Brotli-compressed when the
+    /// client accepts it).
+    #[arg(long)]
+    no_compression: bool,
 }
 
 fn main() -> ExitCode {
@@ -74,7 +99,14 @@ async fn serve(args: ServeArgs) -> ExitCode {
         root: Some(args.dir),
         host: Some(args.host.to_string()),
         port: Some(args.port.into()),
-        ..ConfigDraft::default()
+        keep_alive: Some(!args.no_keep_alive),
+        header_read_timeout_ms: Some(seconds_to_ms(args.header_timeout)),
+        keep_alive_idle_timeout_ms: Some(seconds_to_ms(args.idle_timeout)),
+        directory_listing: Some(!args.no_listing),
+        show_dotfiles: Some(args.show_dotfiles),
+        follow_symlinks: Some(args.follow_symlinks),
+        cache_control: Some(args.cache_control),
+        compression: Some(!args.no_compression),
     };
     let config = match ServerConfig::try_from(draft) {
         Ok(config) => config,
@@ -128,6 +160,16 @@ async fn serve(args: ServeArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// Seconds from the command line to the config's milliseconds; out-of-range values are left
+/// for config validation to explain.
+fn seconds_to_ms(secs: f64) -> u64 {
+    if secs.is_finite() && secs > 0.0 {
+        (secs * 1000.0).round() as u64
+    } else {
+        0
+    }
 }
 
 /// SIGINT and SIGTERM, registered before the first line is printed: a script that signals as
