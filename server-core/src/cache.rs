@@ -15,13 +15,14 @@ use std::collections::HashMap;
 use std::fs::Metadata;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::HeaderValue;
 
 use crate::mime;
+use crate::watcher::SiteWatcher;
 
 /// Files modified more recently than this are read from disk on every request.
 pub const RACY_WINDOW: Duration = Duration::from_secs(2);
@@ -32,7 +33,7 @@ pub const MAX_CACHED_TOTAL: u64 = 256 * 1024 * 1024;
 
 /// What identifies one version of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Version {
+pub struct FileVersion {
     dev: u64,
     ino: u64,
     len: u64,
@@ -40,13 +41,13 @@ pub struct Version {
     ctime_ns: i128,
 }
 
-impl Version {
+impl FileVersion {
     /// The version described by `meta`.
-    pub fn of(meta: &Metadata) -> Version {
+    pub fn of(meta: &Metadata) -> FileVersion {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            Version {
+            FileVersion {
                 dev: meta.dev(),
                 ino: meta.ino(),
                 len: meta.len(),
@@ -61,7 +62,7 @@ impl Version {
                     .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_nanos() as i128)
             };
-            Version {
+            FileVersion {
                 dev: 0,
                 ino: 0,
                 len: meta.len(),
@@ -78,7 +79,7 @@ pub struct CachedFile {
     /// The file's real path, symlinks resolved.
     pub real_path: PathBuf,
     /// The version this entry describes.
-    pub version: Version,
+    pub version: FileVersion,
     /// Whether the real path lies inside the served root.
     pub inside_root: bool,
     /// Size in bytes.
@@ -114,7 +115,7 @@ impl CachedFile {
 /// What a [`FileCache::probe`] could not answer from memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Miss {
-    version: Version,
+    version: FileVersion,
     modified: Option<SystemTime>,
 }
 
@@ -151,6 +152,120 @@ pub enum Lookup {
 pub struct FileCache {
     entries: RwLock<HashMap<PathBuf, Arc<CachedFile>>>,
     total: std::sync::atomic::AtomicU64,
+    /// Rendered folder listings.
+    pub listings: ListingCache,
+}
+
+/// Rendered listings, valid while the site watcher has seen no change and the folder's own
+/// `stat` is unchanged. Without a working watcher nothing is cached: a listing shows file
+/// sizes and dates, which a folder's `stat` does not cover.
+#[derive(Debug, Default)]
+pub struct ListingCache {
+    watch: Mutex<WatchState>,
+    pages: RwLock<HashMap<ListingKey, CachedListing>>,
+}
+
+/// Everything a rendered page depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ListingKey {
+    /// The folder's real path.
+    pub dir: PathBuf,
+    /// The URL path it was asked for (shown in the page).
+    pub url_path: String,
+    /// The query string (sort and filter).
+    pub query: String,
+    /// Whether dotfiles are listed.
+    pub show_dotfiles: bool,
+}
+
+#[derive(Debug)]
+struct CachedListing {
+    epoch: u64,
+    dir_version: FileVersion,
+    html: Bytes,
+}
+
+#[derive(Debug, Default)]
+enum WatchState {
+    #[default]
+    Idle,
+    Watching(SiteWatcher),
+    /// Watching this root failed; do not retry on every request.
+    Failed(PathBuf),
+}
+
+/// Pages kept at most before the listing cache starts over.
+const MAX_LISTINGS: usize = 512;
+
+impl ListingCache {
+    /// The watcher's change count for `root`, starting a watcher on first use or after a root
+    /// change. `None` when the folder cannot be watched.
+    pub fn epoch(&self, root: &Path) -> Option<u64> {
+        let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        match &*watch {
+            WatchState::Watching(watcher) if watcher.root() == root => {
+                return Some(watcher.epoch())
+            }
+            WatchState::Failed(failed) if failed == root => return None,
+            _ => {}
+        }
+        // A new root: earlier pages belong to another watch.
+        self.pages
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        match SiteWatcher::start(root) {
+            Ok(watcher) => {
+                let epoch = watcher.epoch();
+                *watch = WatchState::Watching(watcher);
+                Some(epoch)
+            }
+            Err(err) => {
+                tracing::warn!(root = %root.display(), "cannot watch the folder, listings will not be cached: {err}");
+                *watch = WatchState::Failed(root.to_path_buf());
+                None
+            }
+        }
+    }
+
+    /// The cached page for `key`, if nothing changed since it was rendered.
+    pub fn get(&self, root: &Path, key: &ListingKey) -> Option<Bytes> {
+        let epoch = self.epoch(root)?;
+        let dir_version = FileVersion::of(&std::fs::metadata(&key.dir).ok()?);
+        let pages = self.pages.read().unwrap_or_else(|p| p.into_inner());
+        let page = pages.get(key)?;
+        (page.epoch == epoch && page.dir_version == dir_version).then(|| page.html.clone())
+    }
+
+    /// Keeps a page rendered from a folder read when the watcher stood at `epoch`. Pages
+    /// that show a file modified within [`RACY_WINDOW`] are not kept.
+    pub fn put(
+        &self,
+        key: ListingKey,
+        epoch: u64,
+        dir_version: FileVersion,
+        newest: Option<SystemTime>,
+        html: Bytes,
+    ) {
+        let racy = newest
+            .and_then(|m| SystemTime::now().duration_since(m).ok())
+            .is_none_or(|age| age < RACY_WINDOW);
+        if racy && newest.is_some() {
+            return;
+        }
+        let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
+        if pages.len() >= MAX_LISTINGS {
+            pages.clear();
+        }
+        pages.insert(
+            key,
+            CachedListing {
+                epoch,
+                dir_version,
+                html,
+            },
+        );
+    }
 }
 
 impl FileCache {
@@ -184,7 +299,7 @@ impl FileCache {
             // Sockets, FIFOs and devices are never served: reading a FIFO would hang.
             return Ok(Lookup::Missing);
         }
-        let version = Version::of(&meta);
+        let version = FileVersion::of(&meta);
         if let Some(hit) = self.get(path).filter(|entry| entry.version == version) {
             return Ok(Lookup::File(hit));
         }
@@ -247,7 +362,7 @@ impl FileCache {
         &self,
         real_path: PathBuf,
         inside_root: bool,
-        version: Version,
+        version: FileVersion,
         modified: Option<SystemTime>,
         body: Option<Bytes>,
     ) -> CachedFile {
@@ -287,7 +402,7 @@ impl FileCache {
 }
 
 /// A strong validator from the file's version: any edit changes it.
-fn etag(len: u64, version: Version) -> HeaderValue {
+fn etag(len: u64, version: FileVersion) -> HeaderValue {
     let tag = format!("\"{len:x}-{:x}-{:x}\"", version.mtime_ns, version.ino);
     HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"0\""))
 }

@@ -29,6 +29,7 @@ pub mod range;
 pub mod resolve;
 mod server;
 pub mod service;
+pub mod watcher;
 
 pub use config::{ConfigDraft, ConfigError, ServerConfig};
 pub use error::StartError;

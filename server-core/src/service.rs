@@ -15,7 +15,7 @@ use http::{Method, Request, Response, StatusCode, Version};
 use percent_encoding::utf8_percent_encode;
 
 use crate::body::Body;
-use crate::cache::{CachedFile, FileCache, Lookup};
+use crate::cache::{CachedFile, FileCache, FileVersion, ListingKey, Lookup};
 use crate::conditional::{self, Precondition, Validators};
 use crate::config::ServerConfig;
 use crate::encoding::{self, Encoding};
@@ -122,7 +122,15 @@ async fn route<B>(
             if !config.directory_listing {
                 return status_page(StatusCode::NOT_FOUND);
             }
-            serve_listing(config, &real_path, &site_path, request.uri().query()).await
+            serve_listing(
+                config,
+                cache,
+                &real_path,
+                request.uri().path(),
+                &site_path,
+                request.uri().query(),
+            )
+            .await
         }
         // Checked against this snapshot's root on every request: the cache outlives root changes.
         Lookup::File(entry)
@@ -208,17 +216,45 @@ fn redirect_to_folder(site_path: &SitePath, query: Option<&str>) -> Response<Bod
     response
 }
 
+/// A folder's listing, from the listing cache when nothing under the root has changed.
 async fn serve_listing(
     config: &ServerConfig,
+    cache: &FileCache,
     dir: &Path,
+    url_path: &str,
     site_path: &SitePath,
     query: Option<&str>,
 ) -> Response<Body> {
-    let Ok(entries) = listing::read_entries(dir, config.show_dotfiles).await else {
-        return status_page(StatusCode::NOT_FOUND);
+    let key = ListingKey {
+        dir: dir.to_path_buf(),
+        url_path: url_path.to_owned(),
+        query: query.unwrap_or("").to_owned(),
+        show_dotfiles: config.show_dotfiles,
     };
-    let html = listing::render(&site_path.segments, &entries, &ListingQuery::parse(query));
-    let mut response = Response::new(Body::from(html));
+    let html = match cache.listings.get(&config.root, &key) {
+        Some(html) => html,
+        None => {
+            // Read the epoch before the folder, so a change during rendering makes the page stale.
+            let epoch = cache.listings.epoch(&config.root);
+            let dir_version = std::fs::metadata(dir).map(|m| FileVersion::of(&m));
+            let Ok(entries) = listing::read_entries(dir, config.show_dotfiles).await else {
+                return status_page(StatusCode::NOT_FOUND);
+            };
+            let html = Bytes::from(listing::render(
+                &site_path.segments,
+                &entries,
+                &ListingQuery::parse(query),
+            ));
+            if let (Some(epoch), Ok(dir_version)) = (epoch, dir_version) {
+                let newest = entries.iter().filter_map(|e| e.modified).max();
+                cache
+                    .listings
+                    .put(key, epoch, dir_version, newest, html.clone());
+            }
+            html
+        }
+    };
+    let mut response = Response::new(Body::Full(html));
     response.headers_mut().insert(header::CONTENT_TYPE, HTML);
     response
         .headers_mut()
