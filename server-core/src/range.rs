@@ -39,7 +39,7 @@ const MERGE_GAP: u64 = 80;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RangeDecision {
     /// Send the whole file with 200: no `Range`, an invalid or unknown one, or one not worth
-    /// honouring (it covers the whole file, or has too many parts).
+    /// honouring (too many parts).
     Full,
     /// Send 206 with these ranges: sorted, non-overlapping, never empty. One range is a plain
     /// body with `Content-Range`; more are a `multipart/byteranges` body ([`multipart_layout`]).
@@ -107,12 +107,8 @@ pub fn decide(range_header: Option<&HeaderValue>, total_len: u64) -> RangeDecisi
     if ranges.len() > MAX_PARTS || sum > total_len {
         return RangeDecision::Full;
     }
-    if let [only] = ranges.as_slice() {
-        if only.len() == total_len {
-            // The whole file: a plain 200 is simpler for every client.
-            return RangeDecision::Full;
-        }
-    }
+    // A range that covers the whole file (`bytes=0-`) still gets a 206: WebKit and Safari probe
+    // media with it and treat a 200 as "this video cannot seek".
     RangeDecision::Partial(ranges)
 }
 
@@ -366,9 +362,9 @@ mod tests {
     #[test]
     fn suffixes() {
         assert_eq!(decide_str("bytes=-1", 100), partial(&[(99, 99)]));
-        // Longer than the file: the whole file, so a plain 200.
-        assert_eq!(decide_str("bytes=-500", 100), RangeDecision::Full);
-        assert_eq!(decide_str("bytes=-100", 100), RangeDecision::Full);
+        // Longer than the file: the whole file, still as a 206.
+        assert_eq!(decide_str("bytes=-500", 100), partial(&[(0, 99)]));
+        assert_eq!(decide_str("bytes=-100", 100), partial(&[(0, 99)]));
         assert_eq!(decide_str("bytes=-0", 100), RangeDecision::Unsatisfiable);
         assert_eq!(decide_str("bytes=-0,-5", 100), partial(&[(95, 99)]));
     }
@@ -443,10 +439,10 @@ mod tests {
     }
 
     #[test]
-    fn whole_file_is_a_plain_200() {
-        assert_eq!(decide_str("bytes=0-", 1000), RangeDecision::Full);
-        assert_eq!(decide_str("bytes=0-999", 1000), RangeDecision::Full);
-        assert_eq!(decide_str("bytes=0-499,500-", 1000), RangeDecision::Full);
+    fn whole_file_is_still_a_206_for_media_players() {
+        assert_eq!(decide_str("bytes=0-", 1000), partial(&[(0, 999)]));
+        assert_eq!(decide_str("bytes=0-999", 1000), partial(&[(0, 999)]));
+        assert_eq!(decide_str("bytes=0-499,500-", 1000), partial(&[(0, 999)]));
     }
 
     #[test]
@@ -469,7 +465,7 @@ mod tests {
     #[test]
     fn repeated_whole_file_ranges_do_not_amplify() {
         let header = format!("bytes={}", vec!["0-"; 100].join(","));
-        assert_eq!(decide_str(&header, 1_000_000), RangeDecision::Full);
+        assert_eq!(decide_str(&header, 1_000_000), partial(&[(0, 999_999)]));
     }
 
     #[test]
@@ -591,7 +587,6 @@ mod tests {
         }
         let sum: u64 = ranges.iter().map(ByteRange::len).sum();
         assert!(sum <= total);
-        assert!(!(ranges.len() == 1 && sum == total));
     }
 
     proptest! {

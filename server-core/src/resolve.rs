@@ -156,6 +156,35 @@ mod tests {
         assert_eq!(path.under(root), Path::new("/srv/site/etc/passwd"));
     }
 
+    proptest::proptest! {
+        /// Whatever the input, an accepted path only ever adds plain names under the root.
+        #[test]
+        fn accepted_paths_stay_under_the_root(raw in "/[a-zA-Z0-9%./\\\\:~_ -]{0,40}", dots: bool) {
+            let root = Path::new("/srv/site");
+            if let Ok(path) = SitePath::parse(&raw, dots) {
+                let full = path.under(root);
+                proptest::prop_assert!(full.starts_with(root));
+                proptest::prop_assert_eq!(full.components().count(), root.components().count() + path.segments.len());
+                for segment in &path.segments {
+                    proptest::prop_assert!(!segment.is_empty() && segment != "." && segment != "..");
+                    proptest::prop_assert!(!segment.contains(['/', '\\', '\0', ':']));
+                    proptest::prop_assert!(dots || !segment.starts_with('.'));
+                }
+            }
+        }
+
+        /// Arbitrary bytes, percent-encoded, never panic and never escape.
+        #[test]
+        fn encoded_bytes_never_escape(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..24)) {
+            let raw: String = std::iter::once("/".to_owned())
+                .chain(bytes.iter().map(|b| format!("%{b:02x}")))
+                .collect();
+            if let Ok(path) = SitePath::parse(&raw, true) {
+                proptest::prop_assert!(path.under(Path::new("/srv/site")).starts_with("/srv/site"));
+            }
+        }
+    }
+
     #[test]
     fn dotfiles_are_hidden_unless_shown() {
         assert_eq!(parse("/.env"), Err(Refusal::Hidden));

@@ -46,6 +46,52 @@ async fn traversal_variants_never_leak_the_secret() {
         "/%5c%5cserver%5cshare",
         "/CON",
         "/nul.txt",
+        // double and triple encoding
+        "/%252e%252e%252fsecret.txt",
+        "/..%252fsecret.txt",
+        "/..%255csecret.txt",
+        "/%25252e%25252e/secret.txt",
+        // overlong and alternative UTF-8 forms of '.', '/' and '\\'
+        "/%e0%80%ae%e0%80%ae/secret.txt",
+        "/..%c0%af..%c0%afsecret.txt",
+        "/..%e0%80%afsecret.txt",
+        "/..%c1%9csecret.txt",
+        "/..%c0%2fsecret.txt",
+        "/%u002e%u002e/secret.txt",
+        "/%uff0e%uff0e/secret.txt",
+        "/\\u002e\\u002e/secret.txt",
+        // full-width and look-alike dots
+        "/．．/secret.txt",
+        "/%e2%80%a4%e2%80%a4/secret.txt",
+        // mixed separators and dot tricks
+        "/./../secret.txt",
+        "/.//../secret.txt",
+        "/nested/./../../secret.txt",
+        "/nested//..//..//secret.txt",
+        "/%2e./secret.txt",
+        "/.%2e%2fsecret.txt",
+        "/...../secret.txt",
+        "/..%09/secret.txt",
+        "/..%20/secret.txt",
+        "/.. /secret.txt",
+        "/..%23/secret.txt",
+        "/..%3f/secret.txt",
+        "/..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
+        "/....\\\\secret.txt",
+        // absolute paths, URLs, drives, UNC and device paths
+        "/%2f%2fetc%2fpasswd",
+        "/file:///etc/passwd",
+        "/file:%2f%2f%2fetc%2fpasswd",
+        "/c|/windows/win.ini",
+        "/%5c%5c%3f%5cC:%5cWindows",
+        "/%5c%5c.%5cpipe%5cx",
+        "/\\\\?\\C:\\Windows",
+        "/COM1",
+        "/lpt9.txt",
+        "/con.",
+        "/aux",
+        "/nul/secret.txt",
+        "/etc/passwd%00.html",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -53,6 +99,13 @@ async fn traversal_variants_never_leak_the_secret() {
     paths.push(format!("/{secret_abs}"));
     paths.push(format!("//{}", secret_abs.trim_start_matches('/')));
     paths.push(format!("/..{secret_abs}"));
+    paths.push(format!("/%2e%2e{}", secret_abs.replace('/', "%2f")));
+    paths.push(format!("/{}", secret_abs.replace('/', "%5c")));
+    assert!(
+        paths.len() >= 60,
+        "the table holds {} variants",
+        paths.len()
+    );
     for path in &paths {
         let response = get(addr, path).await;
         assert!(
@@ -63,6 +116,33 @@ async fn traversal_variants_never_leak_the_secret() {
         let text = response.text();
         assert!(!text.contains(SECRET_MARKER), "{path} leaked the secret");
         assert!(!text.contains("root:x:0:0"), "{path} leaked /etc/passwd");
+    }
+}
+
+#[tokio::test]
+async fn absolute_form_and_odd_request_targets_never_leak() {
+    let server = start(&fixture_site()).await;
+    let addr = server.local_addr();
+    let targets = [
+        format!("http://{addr}/../secret.txt"),
+        format!("http://{addr}/%2e%2e/secret.txt"),
+        "http://evil.example/../secret.txt".to_owned(),
+        "*".to_owned(),
+        "../secret.txt".to_owned(),
+        "secret.txt".to_owned(),
+    ];
+    for target in targets {
+        let raw = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let response = common::send_raw(addr, raw.as_bytes()).await;
+        assert!(
+            matches!(response.status, 400 | 404),
+            "{target}: {}",
+            response.status
+        );
+        assert!(
+            !response.text().contains(SECRET_MARKER),
+            "{target} leaked the secret"
+        );
     }
 }
 
