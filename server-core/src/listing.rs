@@ -213,7 +213,7 @@ pub fn render(segments: &[String], entries: &[Entry], query: &ListingQuery) -> S
         .filter(|entry| {
             needle
                 .as_deref()
-                .map_or(true, |needle| contains_folded(&entry.name, needle))
+                .is_none_or(|needle| contains_folded(&entry.name, needle))
         })
         .collect();
     rows.sort_unstable_by(|a, b| compare(a, b, query));
