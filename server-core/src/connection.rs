@@ -3,10 +3,11 @@
 //!
 //! It enforces what hyper leaves to the caller: the header-read timeout (hyper needs a timer),
 //! a bounded header buffer (431 beyond it), and the keep-alive idle timeout, measured from the
-//! last byte received or response finished. The connection closes gracefully — finishing the
-//! response in flight, never cutting it — when it idles out, when the server stops, or when a
-//! newer config generation is applied, so the client's next request arrives on a new
-//! connection that runs on the new config.
+//! last byte received or response finished. A keep-alive connection that goes quiet is
+//! parked: hyper's buffers are freed and only the socket waits, so idle browser connections
+//! cost little. The connection closes gracefully — finishing the response in flight, never
+//! cutting it — when it idles out, when the server stops, or when a newer config generation
+//! is applied, so the client's next request arrives on a new connection with the new config.
 
 use std::convert::Infallible;
 use std::io;
@@ -36,6 +37,11 @@ use crate::service;
 /// hyper's read buffer limit: it answers 431 when a head is still incomplete at this size.
 /// (Its default is ~400 KiB.) The exact limit is enforced in `service`.
 const READ_BUFFER_MAX: usize = 64 * 1024;
+/// A keep-alive connection quiet for this long is parked: hyper's per-connection buffers (two
+/// of 8 KiB, which hyper neither shrinks nor frees) are dropped, and the socket waits on its
+/// own for the next request. Short enough that 1,000 idle browser connections cost little,
+/// long enough that a busy connection never pays for it.
+const PARK_AFTER: Duration = Duration::from_millis(250);
 
 /// Serves `stream` until the client leaves, it idles out, the server stops, or the config
 /// moves on.
@@ -50,6 +56,58 @@ pub(crate) async fn serve(
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);
     let activity = Arc::new(Activity::new());
+    let mut io = Metered {
+        inner: stream,
+        activity: Arc::clone(&activity),
+    };
+    let mut unread = Bytes::new();
+    loop {
+        // Boxed so that, while parked, the task holds only the socket and a few pointers.
+        let stretch = Box::pin(serve_stretch(
+            Rewind::new(unread, io),
+            peer,
+            &config,
+            &cache,
+            &activity,
+            &mut updates,
+            &shutdown,
+        ))
+        .await;
+        let Stretch::Parked { socket, read_ahead } = stretch else {
+            return;
+        };
+        (io, unread) = (socket, read_ahead);
+        if unread.is_empty()
+            && !wait_while_parked(&io, &config, &activity, &mut updates, &shutdown).await
+        {
+            return;
+        }
+    }
+}
+
+/// How one hyper connection ended.
+enum Stretch {
+    /// Closed: the client left, keep-alive ended, the server stopped or the config moved on.
+    Closed,
+    /// Quiet: hyper is gone, the socket is kept for the client's next request.
+    Parked {
+        /// The socket, with nothing unsent.
+        socket: Metered,
+        /// Bytes the client already sent that hyper read but did not use (pipelining).
+        read_ahead: Bytes,
+    },
+}
+
+/// Runs one hyper connection until it closes or is parked.
+async fn serve_stretch(
+    io: Rewind,
+    peer: SocketAddr,
+    config: &Arc<ServerConfig>,
+    cache: &Arc<FileCache>,
+    activity: &Arc<Activity>,
+    updates: &mut watch::Receiver<Arc<ServerConfig>>,
+    shutdown: &CancellationToken,
+) -> Stretch {
     let mut builder = http1::Builder::new();
     builder
         // hyper enforces header_read_timeout only when it has a timer.
@@ -57,8 +115,8 @@ pub(crate) async fn serve(
         .header_read_timeout(config.header_read_timeout)
         .max_buf_size(READ_BUFFER_MAX)
         .keep_alive(config.keep_alive);
-    let snapshot = Arc::clone(&config);
-    let service_activity = Arc::clone(&activity);
+    let (snapshot, cache, service_activity) =
+        (Arc::clone(config), Arc::clone(cache), Arc::clone(activity));
     let service = service_fn(move |request| {
         let (config, cache, activity) = (
             Arc::clone(&snapshot),
@@ -66,61 +124,171 @@ pub(crate) async fn serve(
             Arc::clone(&service_activity),
         );
         activity.in_flight.fetch_add(1, Ordering::Relaxed);
-        async move {
+        // Boxed: hyper can hand the socket back (`poll_without_shutdown`) only with an Unpin future.
+        Box::pin(async move {
             let response = service::respond(&config, &cache, request).await;
             Ok::<_, Infallible>(response.map(|body| Tracked { body, activity }))
-        }
+        })
     });
-    let io = TokioIo::new(Metered {
-        inner: stream,
-        activity: Arc::clone(&activity),
-    });
-    let connection = builder.serve_connection(io, service);
-    tokio::pin!(connection);
+    let mut connection = builder.serve_connection(TokioIo::new(io), service);
 
     let idle_timeout = config.keep_alive_idle_timeout;
-    let idle = tokio::time::sleep(idle_timeout);
-    tokio::pin!(idle);
-    let mut draining = false;
+    let park_after = PARK_AFTER.min(idle_timeout);
+    let quiet = tokio::time::sleep(park_after);
+    tokio::pin!(quiet);
+    // Set once we ask hyper to stop: `Some(t)` to park (decided at t), `None` to close.
+    let mut stopping: Option<Option<Instant>> = None;
     loop {
         tokio::select! {
-            result = connection.as_mut() => {
+            result = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => {
                 if let Err(err) = result {
                     tracing::debug!(%peer, "connection ended with an error: {err}");
+                    return Stretch::Closed;
                 }
-                return;
-            }
-            () = &mut idle, if !draining => {
-                let quiet_since = activity.last_active();
-                if activity.in_flight.load(Ordering::Relaxed) == 0 && quiet_since.elapsed() >= idle_timeout {
-                    connection.as_mut().graceful_shutdown();
-                    draining = true;
+                let parts = connection.into_parts();
+                let (rewind, read_buf) = (parts.io.into_inner(), parts.read_buf);
+                let (mut socket, unread_prefix) = rewind.into_parts();
+                // Park only if we asked for it and nothing happened since: a request that
+                // slipped in was answered with `Connection: close`, so the client expects a close.
+                let park = matches!(stopping, Some(Some(decided)) if activity.last_active() <= decided);
+                if !park {
+                    use tokio::io::AsyncWriteExt;
+                    let _ = socket.shutdown().await;
+                    return Stretch::Closed;
+                }
+                let read_ahead = if unread_prefix.is_empty() {
+                    read_buf
                 } else {
-                    idle.as_mut().reset(quiet_since.max(Instant::now() - idle_timeout) + idle_timeout);
+                    [read_buf, unread_prefix].concat().into()
+                };
+                return Stretch::Parked { socket, read_ahead };
+            }
+            // Without keep-alive each connection closes after its response anyway; a fresh one
+            // (a browser's preconnect) is left to the header timeout.
+            () = &mut quiet, if stopping.is_none() && config.keep_alive => {
+                let last = activity.last_active();
+                if activity.between_requests() && last.elapsed() >= park_after {
+                    // hyper closes an idle connection at once; anything else finishes first.
+                    Pin::new(&mut connection).graceful_shutdown();
+                    let decided = Instant::now();
+                    // An idle timeout shorter than the park delay is simply the idle timeout.
+                    stopping = Some((park_after < idle_timeout).then_some(decided));
+                } else {
+                    quiet.as_mut().reset(last.max(Instant::now() - park_after) + park_after);
                 }
             }
-            () = shutdown.cancelled(), if !draining => {
-                connection.as_mut().graceful_shutdown();
-                draining = true;
+            () = shutdown.cancelled(), if !matches!(stopping, Some(None)) => {
+                Pin::new(&mut connection).graceful_shutdown();
+                stopping = Some(None);
             }
-            changed = updates.changed(), if !draining => {
-                let superseded = changed.is_err() || updates.borrow().generation != config.generation;
-                if superseded {
-                    connection.as_mut().graceful_shutdown();
-                    draining = true;
+            changed = updates.changed(), if !matches!(stopping, Some(None)) => {
+                if changed.is_err() || updates.borrow().generation != config.generation {
+                    Pin::new(&mut connection).graceful_shutdown();
+                    stopping = Some(None);
                 }
             }
         }
     }
 }
 
-/// What the idle timer needs to know: responses still being sent, and when the connection
-/// last did anything.
+/// Waits, holding no HTTP state, until the parked client sends again. Returns false when the
+/// connection should close instead: idle timeout, server stop, or a newer config generation.
+async fn wait_while_parked(
+    io: &Metered,
+    config: &ServerConfig,
+    activity: &Activity,
+    updates: &mut watch::Receiver<Arc<ServerConfig>>,
+    shutdown: &CancellationToken,
+) -> bool {
+    let deadline = activity.parked_deadline(config);
+    loop {
+        tokio::select! {
+            ready = io.inner.readable() => return ready.is_ok(),
+            () = tokio::time::sleep_until(deadline) => return false,
+            () = shutdown.cancelled() => return false,
+            changed = updates.changed() => {
+                if changed.is_err() || updates.borrow().generation != config.generation {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+/// The socket with bytes already read put back in front, for a hyper connection that takes
+/// over from a parked one.
+struct Rewind {
+    prefix: Bytes,
+    inner: Metered,
+}
+
+impl Rewind {
+    fn new(prefix: Bytes, inner: Metered) -> Rewind {
+        Rewind { prefix, inner }
+    }
+
+    fn into_parts(self) -> (Metered, Bytes) {
+        (self.inner, self.prefix)
+    }
+}
+
+impl AsyncRead for Rewind {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.prefix.is_empty() {
+            let n = this.prefix.len().min(buf.remaining());
+            buf.put_slice(&this.prefix.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Rewind {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// What the idle and park timers need to know: responses still being sent, and when the
+/// connection last received bytes or finished a response.
 struct Activity {
     opened: Instant,
     in_flight: AtomicUsize,
-    /// Milliseconds after `opened` of the last byte received or response finished.
-    last_ms: AtomicU64,
+    /// Responses finished (or abandoned) on this connection.
+    responses: AtomicUsize,
+    /// Milliseconds after `opened` of the last byte received.
+    last_read_ms: AtomicU64,
+    /// Milliseconds after `opened` of the last response finished.
+    last_done_ms: AtomicU64,
 }
 
 impl Activity {
@@ -128,17 +296,57 @@ impl Activity {
         Activity {
             opened: Instant::now(),
             in_flight: AtomicUsize::new(0),
-            last_ms: AtomicU64::new(0),
+            responses: AtomicUsize::new(0),
+            last_read_ms: AtomicU64::new(0),
+            last_done_ms: AtomicU64::new(0),
         }
     }
 
-    fn touch(&self) {
-        let ms = self.opened.elapsed().as_millis() as u64;
-        self.last_ms.fetch_max(ms, Ordering::Relaxed);
+    fn now_ms(&self) -> u64 {
+        self.opened.elapsed().as_millis() as u64
+    }
+
+    fn read(&self) {
+        self.last_read_ms
+            .fetch_max(self.now_ms(), Ordering::Relaxed);
+    }
+
+    fn done(&self) {
+        self.last_done_ms
+            .fetch_max(self.now_ms(), Ordering::Relaxed);
+        self.responses.fetch_add(1, Ordering::Relaxed);
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 
     fn last_active(&self) -> Instant {
-        self.opened + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
+        let ms = self
+            .last_read_ms
+            .load(Ordering::Relaxed)
+            .max(self.last_done_ms.load(Ordering::Relaxed));
+        self.opened + Duration::from_millis(ms)
+    }
+
+    /// Nothing in flight and no byte received since the last response: no request is half
+    /// read, so hyper can be let go without restarting anyone's header timeout.
+    fn between_requests(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) == 0
+            && self.last_read_ms.load(Ordering::Relaxed)
+                <= self.last_done_ms.load(Ordering::Relaxed)
+            && (self.responses.load(Ordering::Relaxed) > 0
+                || self.last_read_ms.load(Ordering::Relaxed) == 0)
+    }
+
+    /// When a parked connection closes: the idle timeout after its last activity, or, for a
+    /// client that has not completed a single request, the header timeout from the start.
+    fn parked_deadline(&self, config: &ServerConfig) -> Instant {
+        if self.responses.load(Ordering::Relaxed) == 0 {
+            self.opened
+                + config
+                    .header_read_timeout
+                    .min(config.keep_alive_idle_timeout)
+        } else {
+            self.last_active() + config.keep_alive_idle_timeout
+        }
     }
 }
 
@@ -151,8 +359,7 @@ struct Tracked {
 
 impl Drop for Tracked {
     fn drop(&mut self) {
-        self.activity.touch();
-        self.activity.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.activity.done();
     }
 }
 
@@ -192,7 +399,7 @@ impl AsyncRead for Metered {
         let before = buf.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            this.activity.touch();
+            this.activity.read();
         }
         result
     }

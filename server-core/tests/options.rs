@@ -162,3 +162,108 @@ async fn an_active_keep_alive_connection_is_not_idled_out() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn a_parked_connection_answers_its_next_requests_on_the_same_socket() {
+    let server = start_with(ConfigDraft {
+        keep_alive_idle_timeout_ms: Some(3000),
+        ..root(&fixture_site())
+    })
+    .await;
+    let addr = server.local_addr();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut buf = vec![0u8; 16384];
+    for round in 0..3 {
+        // Quiet for longer than the park delay (250 ms) between requests.
+        stream
+            .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
+        let n = stream.read(&mut buf).await.unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(text.starts_with("HTTP/1.1 200"), "round {round}: {text}");
+        assert!(
+            !text.to_ascii_lowercase().contains("connection: close"),
+            "round {round}: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    // Two pipelined requests after parking: both answered, in order, on this socket.
+    stream
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\nGET /app.js HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut all = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut all))
+        .await
+        .expect("closed after the second response")
+        .unwrap();
+    let text = String::from_utf8_lossy(&all);
+    let css = text.find("#123456").expect("first response");
+    let js = text.find("fixture app").expect("second response");
+    assert!(css < js);
+}
+
+#[tokio::test]
+async fn a_parked_connection_closes_at_the_idle_timeout_and_on_stop() {
+    let server = start_with(ConfigDraft {
+        keep_alive_idle_timeout_ms: Some(1000),
+        ..root(&fixture_site())
+    })
+    .await;
+    let addr = server.local_addr();
+    let mut parked = TcpStream::connect(addr).await.unwrap();
+    parked
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 8192];
+    let n = parked.read(&mut buf).await.unwrap();
+    assert!(n > 0);
+    let quiet_from = Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), parked.read_to_end(&mut rest))
+        .await
+        .expect("parked connection closed at the idle timeout")
+        .unwrap();
+    let idle = quiet_from.elapsed();
+    assert!(
+        idle >= Duration::from_millis(900) && idle < Duration::from_secs(3),
+        "{idle:?}"
+    );
+
+    let mut parked = TcpStream::connect(addr).await.unwrap();
+    parked
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let n = parked.read(&mut buf).await.unwrap();
+    assert!(n > 0);
+    tokio::time::sleep(Duration::from_millis(400)).await; // parked now
+    let report = server.stop(Duration::from_secs(5)).await;
+    assert_eq!(report.cut, 0);
+    let n = tokio::time::timeout(Duration::from_secs(2), parked.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n, 0, "stop closes parked connections");
+}
+
+#[tokio::test]
+async fn without_keep_alive_a_preconnected_socket_still_gets_its_answer() {
+    let server = start_with(ConfigDraft {
+        keep_alive: Some(false),
+        ..root(&fixture_site())
+    })
+    .await;
+    let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
+    // A browser opens sockets ahead of time and may use them a while later.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    stream
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).await.unwrap();
+    assert_eq!(parse(&bytes).status, 200);
+}
