@@ -174,7 +174,7 @@ async fn a_parked_connection_answers_its_next_requests_on_the_same_socket() {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let mut buf = vec![0u8; 16384];
     for round in 0..3 {
-        // Quiet for longer than the park delay (250 ms) between requests.
+        // Quiet for longer than the park delay (25 ms) between requests.
         stream
             .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
             .await
