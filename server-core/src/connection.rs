@@ -39,10 +39,14 @@ use crate::service;
 const READ_BUFFER_MAX: usize = 64 * 1024;
 /// A keep-alive connection quiet for this long is parked: hyper's per-connection buffers (two
 /// of 8 KiB, which hyper neither shrinks nor frees) are dropped, and the socket waits on its
-/// own for the next request. A busy connection's next request follows within a millisecond
-/// or so and never pays for this; a browser's idle connections are released almost at once,
-/// so a burst of them never piles up buffers (which the allocator would then keep).
-const PARK_AFTER: Duration = Duration::from_millis(25);
+/// own for the next request. A browser's idle connections are released almost at once, so a
+/// burst of them never piles up buffers (which the allocator would then keep).
+const PARK_AFTER_MIN: Duration = Duration::from_millis(25);
+/// The longest a connection waits before parking, however slow its client's rhythm.
+const PARK_AFTER_MAX: Duration = Duration::from_secs(1);
+/// A connection parks only after this many times its own usual gap between requests, so a
+/// busy connection (1,000 clients each asking every 30 ms) never pays for parking.
+const PARK_GAP_FACTOR: u32 = 4;
 
 /// Serves `stream` until the client leaves, it idles out, the server stops, or the config
 /// moves on.
@@ -134,8 +138,7 @@ async fn serve_stretch(
     let mut connection = builder.serve_connection(TokioIo::new(io), service);
 
     let idle_timeout = config.keep_alive_idle_timeout;
-    let park_after = PARK_AFTER.min(idle_timeout);
-    let quiet = tokio::time::sleep(park_after);
+    let quiet = tokio::time::sleep(activity.park_delay().min(idle_timeout));
     tokio::pin!(quiet);
     // Set once we ask hyper to stop: `Some(t)` to park (decided at t), `None` to close.
     let mut stopping: Option<Option<Instant>> = None;
@@ -168,6 +171,7 @@ async fn serve_stretch(
             // (a browser's preconnect) is left to the header timeout.
             () = &mut quiet, if stopping.is_none() && config.keep_alive => {
                 let last = activity.last_active();
+                let park_after = activity.park_delay().min(idle_timeout);
                 if activity.between_requests() && last.elapsed() >= park_after {
                     // hyper closes an idle connection at once; anything else finishes first.
                     Pin::new(&mut connection).graceful_shutdown();
@@ -290,6 +294,8 @@ struct Activity {
     last_read_ms: AtomicU64,
     /// Milliseconds after `opened` of the last response finished.
     last_done_ms: AtomicU64,
+    /// Milliseconds between the last response and the first byte of the request after it.
+    last_gap_ms: AtomicU64,
 }
 
 impl Activity {
@@ -300,6 +306,7 @@ impl Activity {
             responses: AtomicUsize::new(0),
             last_read_ms: AtomicU64::new(0),
             last_done_ms: AtomicU64::new(0),
+            last_gap_ms: AtomicU64::new(0),
         }
     }
 
@@ -308,8 +315,21 @@ impl Activity {
     }
 
     fn read(&self) {
-        self.last_read_ms
-            .fetch_max(self.now_ms(), Ordering::Relaxed);
+        let now = self.now_ms();
+        let done = self.last_done_ms.load(Ordering::Relaxed);
+        let first_byte_of_next_request = self.responses.load(Ordering::Relaxed) > 0
+            && self.last_read_ms.load(Ordering::Relaxed) <= done;
+        if first_byte_of_next_request {
+            self.last_gap_ms
+                .store(now.saturating_sub(done), Ordering::Relaxed);
+        }
+        self.last_read_ms.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// How long this connection stays quiet before it is parked: a few times its own rhythm.
+    fn park_delay(&self) -> Duration {
+        let gap = Duration::from_millis(self.last_gap_ms.load(Ordering::Relaxed));
+        (gap * PARK_GAP_FACTOR).clamp(PARK_AFTER_MIN, PARK_AFTER_MAX)
     }
 
     fn done(&self) {

@@ -236,3 +236,36 @@ async fn set_root_serves_the_new_folder_on_the_same_port() {
         "a refused root leaves the server untouched"
     );
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn folder_redirects_never_leave_the_host_or_inject_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("evil.example")).unwrap();
+    std::fs::create_dir(dir.path().join("a\r\nX-Injected")).unwrap();
+    let server = start(dir.path()).await;
+    let addr = server.local_addr();
+    for path in [
+        "//evil.example",
+        "/%2fevil.example",
+        "///evil.example",
+        "/./evil.example",
+    ] {
+        let response = get(addr, path).await;
+        assert_eq!(response.status, 301, "{path}");
+        assert_eq!(
+            response.header("location"),
+            Some("/evil.example/"),
+            "{path}"
+        );
+    }
+    for path in ["/%5cevil.example", "/\\evil.example", "/%5c%5cevil.example"] {
+        let response = get(addr, path).await;
+        assert_eq!(response.status, 400, "{path}");
+        assert_eq!(response.header("location"), None, "{path}");
+    }
+    let response = get(addr, "/a%0d%0aX-Injected").await;
+    assert_eq!(response.status, 301);
+    assert_eq!(response.header("x-injected"), None, "no header injection");
+    assert_eq!(response.header("location"), Some("/a%0D%0AX-Injected/"));
+}

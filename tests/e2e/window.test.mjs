@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -164,4 +164,40 @@ test("Stop and Start from the window's button", { timeout: 90_000 }, async () =>
   await waitForText("status-pill", (t) => t === "Running", "Running");
   assert.equal(await textOf("site-url"), url, "Start comes back on the same address");
   assert.equal((await fetch(new URL("hello.txt", url))).status, 200);
+});
+
+test("a video in the WebKit window seeks through Wharf's byte ranges", { timeout: 90_000 }, async () => {
+  const site = mkdtempSync(join(tmpdir(), "wharf-e2e-video-"));
+  copyFileSync(resolve(import.meta.dirname, "../fixtures/media/clip.webm"), join(site, "clip.webm"));
+  writeFileSync(
+    join(site, "video.html"),
+    '<!DOCTYPE html><title>video</title><video src="clip.webm" preload="auto" muted width="320"></video>',
+  );
+  const applied = await invokeCommand("set_root", { path: site });
+  assert.ok(applied.ok, `set_root failed: ${JSON.stringify(applied.error)}`);
+  // Leaves the app's own page: this is the last test of the session.
+  await driver.get(new URL("video.html", applied.ok.url).href);
+  const result = await driver.executeAsyncScript(`
+    const done = arguments[arguments.length - 1];
+    const video = document.querySelector("video");
+    const report = (extra) => done(Object.assign({
+      readyState: video.readyState,
+      currentTime: video.currentTime,
+      duration: video.duration,
+      seekableEnd: video.seekable.length ? video.seekable.end(0) : -1,
+      mediaError: video.error ? video.error.code : null,
+    }, extra));
+    const timer = setTimeout(() => report({ failed: "no seeked event within 20 s" }), 20000);
+    video.addEventListener("error", () => { clearTimeout(timer); report({ failed: "media error" }); });
+    const seek = () => {
+      video.addEventListener("seeked", () => { clearTimeout(timer); report({}); }, { once: true });
+      video.currentTime = 2.5;
+    };
+    if (video.readyState >= 1) seek(); else video.addEventListener("loadedmetadata", seek, { once: true });
+  `);
+  console.log(`# video: ${JSON.stringify(result)}`);
+  assert.equal(result.failed, undefined, JSON.stringify(result));
+  assert.ok(result.seekableEnd >= 4, `seekable only to ${result.seekableEnd}`);
+  assert.ok(Math.abs(result.currentTime - 2.5) < 0.5, `landed at ${result.currentTime}`);
+  console.log(`# screenshot: ${await screenshot("04-video")}`);
 });
