@@ -286,3 +286,23 @@ async fn head_of_a_range_and_of_a_compressed_response_has_no_body() {
     );
     assert_eq!(head.header("content-encoding"), Some("gzip"));
 }
+
+/// Safari and WebKit probe media with `bytes=0-1`, then stream with `bytes=0-`; both must be
+/// 206 with an exact Content-Range, or the player treats the video as unseekable.
+#[tokio::test]
+async fn safari_media_probe_sequence_gets_206s() {
+    let (dir, data) = site();
+    let server = start(dir.path()).await;
+    let addr = server.local_addr();
+    let probe = request(addr, "GET", "/data.bin", &[("Range", "bytes=0-1")]).await;
+    assert_eq!(probe.status, 206);
+    assert_eq!(probe.header("content-range"), Some("bytes 0-1/10000"));
+    assert_eq!(probe.header("content-length"), Some("2"));
+    let stream = request(addr, "GET", "/data.bin", &[("Range", "bytes=0-")]).await;
+    assert_eq!(stream.status, 206);
+    assert_eq!(stream.header("content-range"), Some("bytes 0-9999/10000"));
+    assert_eq!(stream.body, data);
+    let seek = request(addr, "GET", "/data.bin", &[("Range", "bytes=7000-")]).await;
+    assert_eq!(seek.status, 206);
+    assert_eq!(seek.body, &data[7000..]);
+}
