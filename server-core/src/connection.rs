@@ -64,12 +64,12 @@ pub(crate) async fn serve(
     let mut io = Metered {
         inner: stream,
         activity: Arc::clone(&activity),
+        unread: Bytes::new(),
     };
-    let mut unread = Bytes::new();
     loop {
         // Boxed so that, while parked, the task holds only the socket and a few pointers.
         let stretch = Box::pin(serve_stretch(
-            Rewind::new(unread, io),
+            io,
             peer,
             &config,
             &cache,
@@ -78,11 +78,11 @@ pub(crate) async fn serve(
             &shutdown,
         ))
         .await;
-        let Stretch::Parked { socket, read_ahead } = stretch else {
+        let Stretch::Parked { socket } = stretch else {
             return;
         };
-        (io, unread) = (socket, read_ahead);
-        if unread.is_empty()
+        io = socket;
+        if io.unread.is_empty()
             && !wait_while_parked(&io, &config, &activity, &mut updates, &shutdown).await
         {
             return;
@@ -96,16 +96,15 @@ enum Stretch {
     Closed,
     /// Quiet: hyper is gone, the socket is kept for the client's next request.
     Parked {
-        /// The socket, with nothing unsent.
+        /// The socket, with nothing unsent, and any bytes the client already sent that hyper
+        /// read but did not use (pipelining) put back in front.
         socket: Metered,
-        /// Bytes the client already sent that hyper read but did not use (pipelining).
-        read_ahead: Bytes,
     },
 }
 
 /// Runs one hyper connection until it closes or is parked.
 async fn serve_stretch(
-    io: Rewind,
+    io: Metered,
     peer: SocketAddr,
     config: &Arc<ServerConfig>,
     cache: &Arc<FileCache>,
@@ -150,8 +149,7 @@ async fn serve_stretch(
                     return Stretch::Closed;
                 }
                 let parts = connection.into_parts();
-                let (rewind, read_buf) = (parts.io.into_inner(), parts.read_buf);
-                let (mut socket, unread_prefix) = rewind.into_parts();
+                let (mut socket, read_buf) = (parts.io.into_inner(), parts.read_buf);
                 // Park only if we asked for it and nothing happened since: a request that
                 // slipped in was answered with `Connection: close`, so the client expects a close.
                 let park = matches!(stopping, Some(Some(decided)) if activity.last_active() <= decided);
@@ -160,12 +158,13 @@ async fn serve_stretch(
                     let _ = socket.shutdown().await;
                     return Stretch::Closed;
                 }
-                let read_ahead = if unread_prefix.is_empty() {
+                // hyper read these before the bytes still waiting in `unread`.
+                socket.unread = if socket.unread.is_empty() {
                     read_buf
                 } else {
-                    [read_buf, unread_prefix].concat().into()
+                    [read_buf, std::mem::take(&mut socket.unread)].concat().into()
                 };
-                return Stretch::Parked { socket, read_ahead };
+                return Stretch::Parked { socket };
             }
             // Without keep-alive each connection closes after its response anyway; a fresh one
             // (a browser's preconnect) is left to the header timeout.
@@ -217,69 +216,6 @@ async fn wait_while_parked(
                 }
             }
         }
-    }
-}
-
-/// The socket with bytes already read put back in front, for a hyper connection that takes
-/// over from a parked one.
-struct Rewind {
-    prefix: Bytes,
-    inner: Metered,
-}
-
-impl Rewind {
-    fn new(prefix: Bytes, inner: Metered) -> Rewind {
-        Rewind { prefix, inner }
-    }
-
-    fn into_parts(self) -> (Metered, Bytes) {
-        (self.inner, self.prefix)
-    }
-}
-
-impl AsyncRead for Rewind {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if !this.prefix.is_empty() {
-            let n = this.prefix.len().min(buf.remaining());
-            buf.put_slice(&this.prefix.split_to(n));
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut this.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Rewind {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
 
@@ -404,10 +340,12 @@ impl http_body::Body for Tracked {
     }
 }
 
-/// The socket, noting when bytes arrive so an active client is never idled out.
+/// The socket, noting when bytes arrive so an active client is never idled out, with bytes
+/// already read (by a hyper connection since parked) put back in front.
 struct Metered {
     inner: TcpStream,
     activity: Arc<Activity>,
+    unread: Bytes,
 }
 
 impl AsyncRead for Metered {
@@ -417,6 +355,11 @@ impl AsyncRead for Metered {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if !this.unread.is_empty() {
+            let n = this.unread.len().min(buf.remaining());
+            buf.put_slice(&this.unread.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
         if buf.filled().len() > before {

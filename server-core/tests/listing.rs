@@ -6,26 +6,15 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use common::{get, start};
-
-fn aged(path: &std::path::Path, bytes: &[u8]) {
-    std::fs::write(path, bytes).unwrap();
-    let old = SystemTime::now() - Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(path)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
-}
+use common::{get, start, write_aged};
 
 #[tokio::test]
 async fn folders_first_then_sorted_by_the_query() {
     let dir = tempfile::tempdir().unwrap();
-    aged(&dir.path().join("b-small.txt"), b"1");
-    aged(&dir.path().join("a-big.txt"), &[0u8; 5000]);
+    write_aged(&dir.path().join("b-small.txt"), b"1");
+    write_aged(&dir.path().join("a-big.txt"), &[0u8; 5000]);
     std::fs::create_dir(dir.path().join("z-folder")).unwrap();
     let server = start(dir.path()).await;
     let addr = server.local_addr();
@@ -59,7 +48,7 @@ async fn folders_first_then_sorted_by_the_query() {
 #[tokio::test]
 async fn hostile_names_and_queries_stay_text() {
     let dir = tempfile::tempdir().unwrap();
-    aged(&dir.path().join("<img src=x onerror=alert(1)>.html"), b"x");
+    write_aged(&dir.path().join("<img src=x onerror=alert(1)>.html"), b"x");
     let server = start(dir.path()).await;
     let html = get(
         server.local_addr(),
@@ -76,20 +65,20 @@ async fn hostile_names_and_queries_stay_text() {
 #[tokio::test]
 async fn cached_listings_follow_every_change() {
     let dir = tempfile::tempdir().unwrap();
-    aged(&dir.path().join("one.txt"), b"1");
+    write_aged(&dir.path().join("one.txt"), b"1");
     let server = start(dir.path()).await;
     let addr = server.local_addr();
     let first = get(addr, "/").await.text();
     assert_eq!(get(addr, "/").await.text(), first, "served again unchanged");
 
-    aged(&dir.path().join("two.txt"), b"2");
+    write_aged(&dir.path().join("two.txt"), b"2");
     assert!(
         get(addr, "/").await.text().contains(">two.txt"),
         "a new file is listed at once"
     );
 
     // An edit that keeps an old mtime (cp -p, rsync -t) is caught by the watcher.
-    aged(&dir.path().join("one.txt"), &[b'x'; 3000]);
+    write_aged(&dir.path().join("one.txt"), &[b'x'; 3000]);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
         if get(addr, "/").await.text().contains("2.9 KiB") {

@@ -7,39 +7,26 @@
 mod common;
 
 use std::io::Read;
-use std::path::Path;
-use std::time::{Duration, SystemTime};
 
-use common::{get, request, start};
+use common::{get, request, start, write_aged};
 
 /// A site with a binary file, a text file, and a text file with precompressed siblings, all
 /// dated a minute ago (so the cache keeps them).
 fn site() -> (tempfile::TempDir, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let data: Vec<u8> = (0..10_000u32).map(|i| (i % 256) as u8).collect();
-    write_old(&dir.path().join("data.bin"), &data);
-    write_old(
+    write_aged(&dir.path().join("data.bin"), &data);
+    write_aged(
         &dir.path().join("page.html"),
         "<p>hello hello hello</p>\n".repeat(100).as_bytes(),
     );
-    write_old(
+    write_aged(
         &dir.path().join("app.js"),
         "console.log('original');\n".repeat(100).as_bytes(),
     );
-    write_old(&dir.path().join("app.js.br"), b"PRECOMPRESSED-BR");
-    write_old(&dir.path().join("app.js.gz"), b"PRECOMPRESSED-GZ");
+    write_aged(&dir.path().join("app.js.br"), b"PRECOMPRESSED-BR");
+    write_aged(&dir.path().join("app.js.gz"), b"PRECOMPRESSED-GZ");
     (dir, data)
-}
-
-fn write_old(path: &Path, bytes: &[u8]) {
-    std::fs::write(path, bytes).unwrap();
-    let old = SystemTime::now() - Duration::from_secs(60);
-    std::fs::File::options()
-        .write(true)
-        .open(path)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
 }
 
 #[tokio::test]

@@ -24,6 +24,19 @@ pub fn fixture_secret() -> PathBuf {
 
 pub const SECRET_MARKER: &str = "WHARF-SECRET-7f3a";
 
+/// Writes `bytes` to `path` and dates the file an hour back, as a file edited long ago (the
+/// cache keeps such files; recent ones are re-read on every request).
+pub fn write_aged(path: &Path, bytes: &[u8]) {
+    std::fs::write(path, bytes).unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+}
+
 pub async fn start(root: &Path) -> ServerHandle {
     ServerHandle::start(ServerConfig::for_root(root).expect("fixture root is a folder"))
         .await
