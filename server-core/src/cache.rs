@@ -161,7 +161,7 @@ pub struct FileCache {
 /// sizes and dates, which a folder's `stat` does not cover.
 #[derive(Debug, Default)]
 pub struct ListingCache {
-    watch: Mutex<WatchState>,
+    watch: Arc<Mutex<WatchState>>,
     pages: RwLock<HashMap<ListingKey, CachedListing>>,
 }
 
@@ -189,6 +189,8 @@ struct CachedListing {
 enum WatchState {
     #[default]
     Idle,
+    /// A thread is setting up the watch on this root.
+    Starting(PathBuf),
     Watching(SiteWatcher),
     /// Watching this root failed; do not retry on every request.
     Failed(PathBuf),
@@ -206,7 +208,9 @@ impl ListingCache {
             WatchState::Watching(watcher) if watcher.root() == root => {
                 return Some(watcher.epoch())
             }
-            WatchState::Failed(failed) if failed == root => return None,
+            WatchState::Starting(pending) | WatchState::Failed(pending) if pending == root => {
+                return None
+            }
             _ => {}
         }
         // A new root: earlier pages belong to another watch.
@@ -214,18 +218,29 @@ impl ListingCache {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
-        match SiteWatcher::start(root) {
-            Ok(watcher) => {
-                let epoch = watcher.epoch();
-                *watch = WatchState::Watching(watcher);
-                Some(epoch)
+        *watch = WatchState::Starting(root.to_path_buf());
+        // Watching a large tree adds one watch per folder and can take seconds, so it never runs
+        // on a request's thread; listings are rendered fresh until it is ready. The thread ends
+        // as soon as the watch is set up and owns nothing after that.
+        let (state, root) = (Arc::clone(&self.watch), root.to_path_buf());
+        let spawned = std::thread::Builder::new().name("wharf-watch".into()).spawn(move || {
+            let started = SiteWatcher::start(&root);
+            let mut watch = state.lock().unwrap_or_else(|p| p.into_inner());
+            // Another root may have been asked for meanwhile: only the current one is kept.
+            if matches!(&*watch, WatchState::Starting(pending) if *pending == root) {
+                *watch = match started {
+                    Ok(watcher) => WatchState::Watching(watcher),
+                    Err(err) => {
+                        tracing::warn!(root = %root.display(), "cannot watch the folder, listings will not be cached: {err}");
+                        WatchState::Failed(root)
+                    }
+                };
             }
-            Err(err) => {
-                tracing::warn!(root = %root.display(), "cannot watch the folder, listings will not be cached: {err}");
-                *watch = WatchState::Failed(root.to_path_buf());
-                None
-            }
+        });
+        if spawned.is_err() {
+            *watch = WatchState::Idle;
         }
+        None
     }
 
     /// The cached page for `key`, if nothing changed since it was rendered.
@@ -510,6 +525,55 @@ mod tests {
         assert!(matches!(cache.lookup(&root, &file), Lookup::File(_)));
         std::fs::remove_file(&file).unwrap();
         assert!(matches!(cache.lookup(&root, &file), Lookup::Missing));
+    }
+
+    #[test]
+    fn listings_are_cached_only_once_the_watcher_runs_and_until_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let listings = ListingCache::default();
+        assert_eq!(
+            listings.epoch(&root),
+            None,
+            "the watch starts off the request's thread"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let epoch = loop {
+            if let Some(epoch) = listings.epoch(&root) {
+                break epoch;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the watcher never started"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let key = ListingKey {
+            dir: root.clone(),
+            url_path: "/".into(),
+            query: String::new(),
+            show_dotfiles: false,
+        };
+        let version = FileVersion::of(&std::fs::metadata(&root).unwrap());
+        let old = SystemTime::now() - Duration::from_secs(60);
+        listings.put(
+            key.clone(),
+            epoch,
+            version,
+            Some(old),
+            Bytes::from_static(b"page"),
+        );
+        assert_eq!(listings.get(&root, &key).as_deref(), Some(&b"page"[..]));
+
+        std::fs::create_dir(root.join("new-folder")).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while listings.get(&root, &key).is_some() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a change never invalidated the page"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     #[test]
