@@ -116,7 +116,7 @@ async fn route<B>(
             let index = path.join("index.html");
             if let Lookup::File(entry) = lookup(cache, &config.root, &index).await {
                 if entry.real_path.starts_with(&config.root) || config.follow_symlinks {
-                    return serve_file(config, request, &index, &entry).await;
+                    return serve_file(config, cache, request, &index, &entry).await;
                 }
             }
             if !config.directory_listing {
@@ -139,7 +139,7 @@ async fn route<B>(
             status_page(StatusCode::NOT_FOUND)
         }
         Lookup::File(_) if site_path.trailing_slash => status_page(StatusCode::NOT_FOUND),
-        Lookup::File(entry) => serve_file(config, request, &path, &entry).await,
+        Lookup::File(entry) => serve_file(config, cache, request, &path, &entry).await,
     }
 }
 
@@ -272,6 +272,7 @@ struct Representation {
 
 async fn serve_file<B>(
     config: &ServerConfig,
+    cache: &Arc<FileCache>,
     request: &Request<B>,
     path: &Path,
     entry: &Arc<CachedFile>,
@@ -281,7 +282,7 @@ async fn serve_file<B>(
     let wants_range = headers.contains_key(header::RANGE);
     // Ranges are always of the identity representation: never compress a range response.
     let chosen = if compressible && !wants_range {
-        choose_encoding(headers, path, entry)
+        choose_encoding(config, cache, headers, path, entry).await
     } else {
         Representation {
             encoding: Encoding::Identity,
@@ -383,12 +384,18 @@ async fn serve_file<B>(
 
 /// Picks the best coding the client accepts: a precompressed sibling (`app.js.br`) that is
 /// at least as new as the file, else the body compressed in memory, else the file itself.
-fn choose_encoding(headers: &HeaderMap, path: &Path, entry: &CachedFile) -> Representation {
+async fn choose_encoding(
+    config: &ServerConfig,
+    cache: &Arc<FileCache>,
+    headers: &HeaderMap,
+    path: &Path,
+    entry: &CachedFile,
+) -> Representation {
     for encoding in encoding::preferences(headers) {
         let Some(suffix) = encoding.suffix() else {
             break;
         };
-        if let Some(body) = precompressed(path, suffix, entry) {
+        if let Some(body) = precompressed(cache, &config.root, path, suffix, entry).await {
             return variant(encoding, body, entry, "p");
         }
         let compressed = match encoding {
@@ -419,15 +426,27 @@ fn variant(encoding: Encoding, body: Bytes, entry: &CachedFile, origin: &str) ->
     }
 }
 
-fn precompressed(path: &Path, suffix: &str, entry: &CachedFile) -> Option<Bytes> {
+/// The precompressed sibling (`app.js.br`), through the same never-stale cache as every file,
+/// so it is read once per version and, like any file, never followed out of the root. A sibling
+/// older than the file it compresses is stale and ignored.
+async fn precompressed(
+    cache: &Arc<FileCache>,
+    root: &Path,
+    path: &Path,
+    suffix: &str,
+    entry: &CachedFile,
+) -> Option<Bytes> {
     let mut sibling = path.as_os_str().to_os_string();
     sibling.push(suffix);
-    let meta = std::fs::metadata(&sibling).ok()?;
-    let fresh = meta.is_file() && meta.modified().ok() >= entry.modified;
-    if !fresh || meta.len() > crate::cache::MAX_CACHED_FILE {
+    let Lookup::File(found) = lookup(cache, root, Path::new(&sibling)).await else {
         return None;
+    };
+    let usable = found.real_path.starts_with(root) && found.modified >= entry.modified;
+    if usable {
+        found.body.clone()
+    } else {
+        None
     }
-    std::fs::read(&sibling).ok().map(Bytes::from)
 }
 
 async fn full_body(entry: &CachedFile) -> Option<Body> {

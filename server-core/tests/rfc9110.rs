@@ -293,3 +293,31 @@ async fn safari_media_probe_sequence_gets_206s() {
     assert_eq!(seek.status, 206);
     assert_eq!(seek.body, &data[7000..]);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_precompressed_sibling_is_never_followed_out_of_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    write_aged(
+        &site.join("app.js"),
+        "console.log('original');\n".repeat(100).as_bytes(),
+    );
+    // Newer than app.js, so only the root check can refuse it.
+    std::fs::write(dir.path().join("outside.br"), common::SECRET_MARKER).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside.br"), site.join("app.js.br")).unwrap();
+    let server = start(&site).await;
+    let response = request(
+        server.local_addr(),
+        "GET",
+        "/app.js",
+        &[("Accept-Encoding", "br")],
+    )
+    .await;
+    assert_eq!(response.status, 200);
+    assert!(
+        !response.text().contains(common::SECRET_MARKER),
+        "served a sibling from outside the root"
+    );
+}
