@@ -48,12 +48,6 @@ impl From<Bytes> for Body {
     }
 }
 
-impl From<&'static str> for Body {
-    fn from(text: &'static str) -> Body {
-        Body::Full(Bytes::from_static(text.as_bytes()))
-    }
-}
-
 impl From<String> for Body {
     fn from(text: String) -> Body {
         Body::Full(Bytes::from(text))

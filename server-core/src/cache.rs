@@ -16,7 +16,7 @@ use std::fs::Metadata;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::HeaderValue;
@@ -59,7 +59,7 @@ impl FileVersion {
         {
             let nanos = |t: io::Result<SystemTime>| {
                 t.ok()
-                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_nanos() as i128)
             };
             FileVersion {
@@ -80,8 +80,6 @@ pub struct CachedFile {
     pub real_path: PathBuf,
     /// The version this entry describes.
     pub version: FileVersion,
-    /// Whether the real path lies inside the served root.
-    pub inside_root: bool,
     /// Size in bytes.
     pub len: u64,
     /// Modification time.
@@ -356,7 +354,6 @@ impl FileCache {
                 // Changed under us between stat and read: serve what we read, never cache it.
                 return Ok(Arc::new(self.entry(
                     real_path,
-                    inside_root,
                     version,
                     modified,
                     Some(Bytes::from(buf)),
@@ -366,7 +363,7 @@ impl FileCache {
         } else {
             None
         };
-        let entry = Arc::new(self.entry(real_path, inside_root, version, modified, body));
+        let entry = Arc::new(self.entry(real_path, version, modified, body));
         if cacheable && inside_root {
             self.insert(path.to_path_buf(), Arc::clone(&entry), len);
         }
@@ -376,7 +373,6 @@ impl FileCache {
     fn entry(
         &self,
         real_path: PathBuf,
-        inside_root: bool,
         version: FileVersion,
         modified: Option<SystemTime>,
         body: Option<Bytes>,
@@ -389,7 +385,6 @@ impl FileCache {
             content_type: mime::content_type(&real_path),
             real_path,
             version,
-            inside_root,
             len,
             modified,
             body,
@@ -450,11 +445,6 @@ fn compress_brotli(body: &Bytes) -> Option<Bytes> {
     };
     brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok()?;
     (out.len() < body.len()).then(|| Bytes::from(out))
-}
-
-/// Seconds since the epoch of `time`, for HTTP-date comparisons.
-pub fn unix_secs(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

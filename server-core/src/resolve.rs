@@ -4,9 +4,9 @@
 //! Resolution is lexical first: the path is percent-decoded once, split on `/`, and every
 //! segment is checked on its own, so `%2f`, `%5c`, `..`, NUL and drive letters never reach the
 //! file system as anything but a plain name. `PathBuf::join` is only ever given a single,
-//! checked segment, so an absolute segment cannot replace the root. A second check after the
-//! file system has been consulted ([`contain`]) refuses symlinks that lead out of the root.
-//! This module does no I/O except in [`contain`].
+//! checked segment, so an absolute segment cannot replace the root. Symlinks that lead out of
+//! the root are refused after the file system has been consulted, in `cache` (which knows each
+//! file's real path). This module does no I/O.
 
 use std::path::{Path, PathBuf};
 
@@ -94,13 +94,6 @@ fn is_forbidden(segment: &str) -> bool {
         || (stem.len() == 4
             && (stem.starts_with("COM") || stem.starts_with("LPT"))
             && stem.as_bytes()[3].is_ascii_digit())
-}
-
-/// Checks that `path`, with symlinks resolved, is still inside `root` (which must be
-/// canonical). Returns the canonical path, or `None` if it escapes or cannot be resolved.
-pub fn contain(root: &Path, path: &Path) -> Option<PathBuf> {
-    let real = path.canonicalize().ok()?;
-    real.starts_with(root).then_some(real)
 }
 
 #[cfg(test)]
