@@ -23,12 +23,16 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// `Cache-Control` for served files: revalidate every time, so an edit is never stale.
 pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
+/// Connections served at once; further ones wait in the kernel's accept queue. Default: 4096.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
 
 /// A configuration as a user wrote it: every field optional, nothing checked yet.
 ///
-/// Fields left out take the documented defaults of [`ServerConfig`].
+/// Fields left out take the documented defaults of [`ServerConfig`]. Field names are
+/// camelCase (`keepAlive`), as the UI sends them; a TOML file may also spell them in
+/// snake_case (`keep_alive`). Unknown fields are refused, so a typo never passes silently.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct ConfigDraft {
     /// Folder to serve. Required.
     pub root: Option<PathBuf>,
@@ -37,19 +41,30 @@ pub struct ConfigDraft {
     /// Port to bind; `0` picks a free one. Default: `8080`.
     pub port: Option<u32>,
     /// Keep connections open between requests. Default: on.
+    #[serde(alias = "keep_alive")]
     pub keep_alive: Option<bool>,
     /// Milliseconds a client may take to send a request's headers. Default: 10,000.
+    #[serde(alias = "header_read_timeout_ms")]
     pub header_read_timeout_ms: Option<u64>,
     /// Milliseconds an idle keep-alive connection stays open. Default: 5,000.
+    #[serde(alias = "keep_alive_idle_timeout_ms")]
     pub keep_alive_idle_timeout_ms: Option<u64>,
     /// List folders that have no `index.html`. Default: on.
+    #[serde(alias = "directory_listing")]
     pub directory_listing: Option<bool>,
     /// Serve and list dotfiles and dot-folders such as `.env` and `.git/`. Default: off.
+    #[serde(alias = "show_dotfiles")]
     pub show_dotfiles: Option<bool>,
     /// Serve files whose symlinks lead outside the root. Default: off.
+    #[serde(alias = "follow_symlinks")]
     pub follow_symlinks: Option<bool>,
     /// `Cache-Control` header for served files. Default: `no-cache`.
+    #[serde(alias = "cache_control")]
     pub cache_control: Option<String>,
+    /// Connections served at once, 1 to 1,000,000; more wait in the kernel's accept queue.
+    /// Default: 4096.
+    #[serde(alias = "max_connections")]
+    pub max_connections: Option<u64>,
     /// Compress text responses for clients that accept gzip or Brotli. Default: on.
     pub compression: Option<bool>,
 }
@@ -77,6 +92,10 @@ pub struct ServerConfig {
     pub follow_symlinks: bool,
     /// `Cache-Control` sent with files and listings. Default: `no-cache`.
     pub cache_control: HeaderValue,
+    /// Connections served at once. Beyond it the server stops accepting, so new connections
+    /// wait in the kernel's accept queue (and, when that is full, the kernel turns them away)
+    /// instead of being accepted and starved. Default: 4096.
+    pub max_connections: u32,
     /// Compress text responses (gzip, Brotli) when the client accepts it. Default: on.
     pub compression: bool,
     /// Counts applied configurations, starting at 1; connections report which one they run on.
@@ -146,6 +165,16 @@ impl TryFrom<ConfigDraft> for ServerConfig {
                     ),
                 })?,
         };
+        let max_connections = match draft.max_connections {
+            None => DEFAULT_MAX_CONNECTIONS,
+            Some(max) => u32::try_from(max)
+                .ok()
+                .filter(|max| (1..=1_000_000).contains(max))
+                .ok_or_else(|| ConfigError {
+                    field: "maxConnections",
+                    reason: format!("{max} is out of range; use 1 to 1000000"),
+                })?,
+        };
         Ok(ServerConfig {
             root,
             host,
@@ -157,6 +186,7 @@ impl TryFrom<ConfigDraft> for ServerConfig {
             show_dotfiles: draft.show_dotfiles.unwrap_or(false),
             follow_symlinks: draft.follow_symlinks.unwrap_or(false),
             cache_control,
+            max_connections,
             compression: draft.compression.unwrap_or(true),
             generation: 1,
         })
@@ -187,6 +217,142 @@ impl ServerConfig {
             ..self.clone()
         })
     }
+}
+
+impl From<&ServerConfig> for ConfigDraft {
+    /// The draft that validates back to `config` (but for the generation): a form's starting point.
+    fn from(config: &ServerConfig) -> ConfigDraft {
+        ConfigDraft {
+            root: Some(config.root.clone()),
+            host: Some(config.host.to_string()),
+            port: Some(config.port.into()),
+            keep_alive: Some(config.keep_alive),
+            header_read_timeout_ms: Some(millis(config.header_read_timeout)),
+            keep_alive_idle_timeout_ms: Some(millis(config.keep_alive_idle_timeout)),
+            directory_listing: Some(config.directory_listing),
+            show_dotfiles: Some(config.show_dotfiles),
+            follow_symlinks: Some(config.follow_symlinks),
+            cache_control: config.cache_control.to_str().ok().map(str::to_owned),
+            max_connections: Some(config.max_connections.into()),
+            compression: Some(config.compression),
+        }
+    }
+}
+
+/// One setting that differs between two configs, for reports such as
+/// `port 8080 -> 8081, keep_alive on -> off`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// The draft field, as in [`ConfigError::field`] (`keepAlive`).
+    pub field: &'static str,
+    /// The old value, as a person reads it (`on`, `10s`, `8080`).
+    pub from: String,
+    /// The new value.
+    pub to: String,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} -> {}", snake_case(self.field), self.from, self.to)
+    }
+}
+
+impl ServerConfig {
+    /// The settings that differ from `self` to `next`, in field order; the generation is not a
+    /// setting. Empty when `next` would change nothing.
+    pub fn changes(&self, next: &ServerConfig) -> Vec<Change> {
+        let mut changes = Vec::new();
+        let mut note = |field: &'static str, from: String, to: String| {
+            if from != to {
+                changes.push(Change { field, from, to });
+            }
+        };
+        note(
+            "root",
+            self.root.display().to_string(),
+            next.root.display().to_string(),
+        );
+        note("host", self.host.to_string(), next.host.to_string());
+        note("port", self.port.to_string(), next.port.to_string());
+        note(
+            "keepAlive",
+            on_off(self.keep_alive),
+            on_off(next.keep_alive),
+        );
+        note(
+            "headerReadTimeoutMs",
+            seconds(self.header_read_timeout),
+            seconds(next.header_read_timeout),
+        );
+        note(
+            "keepAliveIdleTimeoutMs",
+            seconds(self.keep_alive_idle_timeout),
+            seconds(next.keep_alive_idle_timeout),
+        );
+        note(
+            "maxConnections",
+            self.max_connections.to_string(),
+            next.max_connections.to_string(),
+        );
+        note(
+            "directoryListing",
+            on_off(self.directory_listing),
+            on_off(next.directory_listing),
+        );
+        note(
+            "showDotfiles",
+            on_off(self.show_dotfiles),
+            on_off(next.show_dotfiles),
+        );
+        note(
+            "followSymlinks",
+            on_off(self.follow_symlinks),
+            on_off(next.follow_symlinks),
+        );
+        note(
+            "cacheControl",
+            String::from_utf8_lossy(self.cache_control.as_bytes()).into_owned(),
+            String::from_utf8_lossy(next.cache_control.as_bytes()).into_owned(),
+        );
+        note(
+            "compression",
+            on_off(self.compression),
+            on_off(next.compression),
+        );
+        changes
+    }
+
+    /// Whether `next` needs a new listener: another host or another requested port.
+    pub fn needs_rebind(&self, next: &ServerConfig) -> bool {
+        self.host != next.host || self.port != next.port
+    }
+}
+
+/// `keepAliveIdleTimeoutMs` → `keep_alive_idle_timeout_ms`, as a TOML file and the CLI spell it.
+pub fn snake_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len() + 4);
+    for c in field.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn on_off(on: bool) -> String {
+    if on { "on" } else { "off" }.to_owned()
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{}s", duration.as_secs_f64())
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Timeouts are at least 100 ms (shorter would cut off real clients) and at most a day.

@@ -12,13 +12,15 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use http_body::{Frame, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -32,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 use crate::body::Body;
 use crate::cache::FileCache;
 use crate::config::ServerConfig;
+use crate::registry::{Activity, Registration};
 use crate::service;
 
 /// hyper's read buffer limit: it answers 431 when a head is still incomplete at this size.
@@ -48,19 +51,36 @@ const PARK_AFTER_MAX: Duration = Duration::from_secs(1);
 /// busy connection (1,000 clients each asking every 30 ms) never pays for parking.
 const PARK_GAP_FACTOR: u32 = 4;
 
-/// Serves `stream` until the client leaves, it idles out, the server stops, or the config
-/// moves on.
-pub(crate) async fn serve(
-    stream: TcpStream,
-    peer: SocketAddr,
-    config: Arc<ServerConfig>,
-    cache: Arc<FileCache>,
-    mut updates: watch::Receiver<Arc<ServerConfig>>,
-    shutdown: CancellationToken,
-) {
+/// A connection just accepted, with everything it needs for life.
+pub(crate) struct Accepted {
+    pub(crate) stream: TcpStream,
+    pub(crate) peer: SocketAddr,
+    /// The config snapshot taken at accept.
+    pub(crate) config: Arc<ServerConfig>,
+    /// Newer generations, to close gracefully when one is applied.
+    pub(crate) updates: watch::Receiver<Arc<ServerConfig>>,
+    pub(crate) activity: Arc<Activity>,
+    /// Its row in the connection table, removed when this task ends however it ends.
+    pub(crate) registration: Registration,
+    pub(crate) cache: Arc<FileCache>,
+    pub(crate) shutdown: CancellationToken,
+}
+
+/// Serves the connection until the client leaves, it idles out, the server stops, or the
+/// config moves on.
+pub(crate) async fn serve(accepted: Accepted) {
+    let Accepted {
+        stream,
+        peer,
+        config,
+        mut updates,
+        activity,
+        registration: _registration,
+        cache,
+        shutdown,
+    } = accepted;
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);
-    let activity = Arc::new(Activity::new());
     let mut io = Metered {
         inner: stream,
         activity: Arc::clone(&activity),
@@ -127,17 +147,27 @@ async fn serve_stretch(
             Arc::clone(&cache),
             Arc::clone(&service_activity),
         );
-        activity.in_flight.fetch_add(1, Ordering::Relaxed);
+        activity.started();
         // Boxed: hyper can hand the socket back (`poll_without_shutdown`) only with an Unpin future.
         Box::pin(async move {
-            let response = service::respond(&config, &cache, request).await;
+            let path = request.uri().path().to_owned();
+            // A bug in answering one request costs that request a 500, not the connection
+            // or the server.
+            let response = AssertUnwindSafe(service::respond(&config, &cache, request))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    let what = panic_message(&*panic);
+                    tracing::error!(%peer, path, "request handling panicked: {what}");
+                    service::internal_error()
+                });
             Ok::<_, Infallible>(response.map(|body| Tracked { body, activity }))
         })
     });
     let mut connection = builder.serve_connection(TokioIo::new(io), service);
 
     let idle_timeout = config.keep_alive_idle_timeout;
-    let quiet = tokio::time::sleep(activity.park_delay().min(idle_timeout));
+    let quiet = tokio::time::sleep(park_delay(activity).min(idle_timeout));
     tokio::pin!(quiet);
     // Set once we ask hyper to stop: `Some(t)` to park (decided at t), `None` to close.
     let mut stopping: Option<Option<Instant>> = None;
@@ -170,7 +200,7 @@ async fn serve_stretch(
             // (a browser's preconnect) is left to the header timeout.
             () = &mut quiet, if stopping.is_none() && config.keep_alive => {
                 let last = activity.last_active();
-                let park_after = activity.park_delay().min(idle_timeout);
+                let park_after = park_delay(activity).min(idle_timeout);
                 if activity.between_requests() && last.elapsed() >= park_after {
                     // hyper closes an idle connection at once; anything else finishes first.
                     Pin::new(&mut connection).graceful_shutdown();
@@ -204,7 +234,7 @@ async fn wait_while_parked(
     updates: &mut watch::Receiver<Arc<ServerConfig>>,
     shutdown: &CancellationToken,
 ) -> bool {
-    let deadline = activity.parked_deadline(config);
+    let deadline = parked_deadline(activity, config);
     loop {
         tokio::select! {
             ready = io.inner.readable() => return ready.is_ok(),
@@ -219,92 +249,31 @@ async fn wait_while_parked(
     }
 }
 
-/// What the idle and park timers need to know: responses still being sent, and when the
-/// connection last received bytes or finished a response.
-struct Activity {
-    opened: Instant,
-    in_flight: AtomicUsize,
-    /// Responses finished (or abandoned) on this connection.
-    responses: AtomicUsize,
-    /// Milliseconds after `opened` of the last byte received.
-    last_read_ms: AtomicU64,
-    /// Milliseconds after `opened` of the last response finished.
-    last_done_ms: AtomicU64,
-    /// Milliseconds between the last response and the first byte of the request after it.
-    last_gap_ms: AtomicU64,
+/// How long a connection stays quiet before it is parked: a few times its own rhythm.
+fn park_delay(activity: &Activity) -> Duration {
+    let gap = Duration::from_millis(activity.last_gap_ms.load(Ordering::Relaxed));
+    (gap * PARK_GAP_FACTOR).clamp(PARK_AFTER_MIN, PARK_AFTER_MAX)
 }
 
-impl Activity {
-    fn new() -> Activity {
-        Activity {
-            opened: Instant::now(),
-            in_flight: AtomicUsize::new(0),
-            responses: AtomicUsize::new(0),
-            last_read_ms: AtomicU64::new(0),
-            last_done_ms: AtomicU64::new(0),
-            last_gap_ms: AtomicU64::new(0),
-        }
+/// When a parked connection closes: the idle timeout after its last activity, or, for a
+/// client that has not completed a single request, the header timeout from the start.
+fn parked_deadline(activity: &Activity, config: &ServerConfig) -> Instant {
+    if activity.responses.load(Ordering::Relaxed) == 0 {
+        activity.opened
+            + config
+                .header_read_timeout
+                .min(config.keep_alive_idle_timeout)
+    } else {
+        activity.last_active() + config.keep_alive_idle_timeout
     }
+}
 
-    fn now_ms(&self) -> u64 {
-        self.opened.elapsed().as_millis() as u64
-    }
-
-    fn read(&self) {
-        let now = self.now_ms();
-        let done = self.last_done_ms.load(Ordering::Relaxed);
-        let first_byte_of_next_request = self.responses.load(Ordering::Relaxed) > 0
-            && self.last_read_ms.load(Ordering::Relaxed) <= done;
-        if first_byte_of_next_request {
-            self.last_gap_ms
-                .store(now.saturating_sub(done), Ordering::Relaxed);
-        }
-        self.last_read_ms.fetch_max(now, Ordering::Relaxed);
-    }
-
-    /// How long this connection stays quiet before it is parked: a few times its own rhythm.
-    fn park_delay(&self) -> Duration {
-        let gap = Duration::from_millis(self.last_gap_ms.load(Ordering::Relaxed));
-        (gap * PARK_GAP_FACTOR).clamp(PARK_AFTER_MIN, PARK_AFTER_MAX)
-    }
-
-    fn done(&self) {
-        self.last_done_ms
-            .fetch_max(self.now_ms(), Ordering::Relaxed);
-        self.responses.fetch_add(1, Ordering::Relaxed);
-        self.in_flight.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    fn last_active(&self) -> Instant {
-        let ms = self
-            .last_read_ms
-            .load(Ordering::Relaxed)
-            .max(self.last_done_ms.load(Ordering::Relaxed));
-        self.opened + Duration::from_millis(ms)
-    }
-
-    /// Nothing in flight and no byte received since the last response: no request is half
-    /// read, so hyper can be let go without restarting anyone's header timeout.
-    fn between_requests(&self) -> bool {
-        self.in_flight.load(Ordering::Relaxed) == 0
-            && self.last_read_ms.load(Ordering::Relaxed)
-                <= self.last_done_ms.load(Ordering::Relaxed)
-            && (self.responses.load(Ordering::Relaxed) > 0
-                || self.last_read_ms.load(Ordering::Relaxed) == 0)
-    }
-
-    /// When a parked connection closes: the idle timeout after its last activity, or, for a
-    /// client that has not completed a single request, the header timeout from the start.
-    fn parked_deadline(&self, config: &ServerConfig) -> Instant {
-        if self.responses.load(Ordering::Relaxed) == 0 {
-            self.opened
-                + config
-                    .header_read_timeout
-                    .min(config.keep_alive_idle_timeout)
-        } else {
-            self.last_active() + config.keep_alive_idle_timeout
-        }
-    }
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// A response body that tells the connection when it has been sent (or abandoned): hyper
@@ -375,7 +344,12 @@ impl AsyncWrite for Metered {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = result {
+            this.activity.wrote(n);
+        }
+        result
     }
 
     fn poll_write_vectored(
@@ -383,7 +357,12 @@ impl AsyncWrite for Metered {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = result {
+            this.activity.wrote(n);
+        }
+        result
     }
 
     fn is_write_vectored(&self) -> bool {

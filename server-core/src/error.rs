@@ -71,3 +71,66 @@ impl From<ConfigError> for StartError {
         StartError::Config(err)
     }
 }
+
+impl StartError {
+    /// The config field a user would change to fix it (`port`, `host`, ...).
+    pub fn field(&self) -> &'static str {
+        match self {
+            StartError::AddressUnavailable { .. } => "host",
+            StartError::Config(err) => err.field,
+            _ => "port",
+        }
+    }
+}
+
+/// Why a new config was not applied. The server goes on exactly as before.
+#[derive(Debug)]
+pub enum ApplyError {
+    /// The draft was refused.
+    Config(ConfigError),
+    /// The new address could not be bound; the old listener keeps serving.
+    Bind {
+        /// Why the bind failed.
+        error: StartError,
+        /// Where the server still serves.
+        serving: SocketAddr,
+    },
+}
+
+impl ApplyError {
+    /// The config field at fault, as in [`ConfigError::field`].
+    pub fn field(&self) -> &'static str {
+        match self {
+            ApplyError::Config(err) => err.field,
+            ApplyError::Bind { error, .. } => error.field(),
+        }
+    }
+}
+
+impl fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApplyError::Config(err) => err.fmt(f),
+            ApplyError::Bind { error, serving } => write!(
+                f,
+                "{}: {error}; still serving on http://{serving}/",
+                error.field()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ApplyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ApplyError::Config(err) => Some(err),
+            ApplyError::Bind { error, .. } => Some(error),
+        }
+    }
+}
+
+impl From<ConfigError> for ApplyError {
+    fn from(err: ConfigError) -> ApplyError {
+        ApplyError::Config(err)
+    }
+}

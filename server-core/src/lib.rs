@@ -15,22 +15,30 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod backlog;
 pub mod body;
 pub mod cache;
 pub mod conditional;
 pub mod config;
+pub mod config_file;
 mod connection;
 pub mod encoding;
 pub mod error;
+pub mod events;
 pub mod listener;
 pub mod listing;
 pub mod mime;
 pub mod range;
+mod registry;
 pub mod resolve;
 mod server;
 pub mod service;
 pub mod watcher;
 
-pub use config::{ConfigDraft, ConfigError, ServerConfig};
-pub use error::StartError;
-pub use server::{ServerHandle, StopReport};
+pub use backlog::Admission;
+pub use config::{Change, ConfigDraft, ConfigError, ServerConfig};
+pub use config_file::{ConfigFile, ConfigFileError};
+pub use error::{ApplyError, StartError};
+pub use events::ServerEvent;
+pub use registry::{ConnectionInfo, ConnectionState};
+pub use server::{ApplyReport, ServerHandle, StopReport};

@@ -8,7 +8,7 @@ use tokio::net::{TcpListener, TcpSocket};
 use crate::error::StartError;
 
 /// Pending connections the kernel queues for us before refusing new ones.
-const BACKLOG: u32 = 1024;
+pub(crate) const BACKLOG: u32 = 1024;
 
 /// Binds `host:port` (`port` 0 picks a free one).
 ///

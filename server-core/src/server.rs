@@ -1,46 +1,133 @@
 //! The supervisor: owns the listener, the accept loop, every connection task and the live
 //! config. [`ServerHandle`] is its only interface.
 //!
-//! Each accepted connection gets a snapshot of the config at that moment. Changing the config
-//! sends a new snapshot on a `watch` channel: new connections take it, and older connections
-//! finish their response in flight and close. Nothing here reads files or answers requests.
+//! Each accepted connection gets a snapshot of the config at that moment and keeps it for
+//! life. [`ServerHandle::apply`] publishes a new snapshot on a `watch` channel: connections
+//! accepted afterwards take it, idle older connections close at once, and busy ones finish
+//! the response in flight and then close, so the client's next request arrives on a new
+//! connection with the new config. A new address is bound before the old listener is let go;
+//! if the bind fails nothing changes. Nothing here reads files or answers requests.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
+use crate::backlog::{self, Admission};
 use crate::cache::FileCache;
-use crate::config::{ConfigError, ServerConfig};
-use crate::connection;
-use crate::error::StartError;
+use crate::config::{Change, ConfigDraft, ServerConfig};
+use crate::connection::{self, Accepted};
+use crate::error::{ApplyError, StartError};
+use crate::events::{ServerEvent, EVENT_BUFFER};
 use crate::listener;
+use crate::registry::{Activity, ConnectionInfo, Registry};
 
 /// Pause after an accept error (e.g. too many open files) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// A running server. Dropping it stops the server at once; [`ServerHandle::stop`] stops it
 /// gracefully.
-#[derive(Debug)]
 pub struct ServerHandle {
-    local_addr: SocketAddr,
+    local_addr: Mutex<SocketAddr>,
     config: watch::Sender<Arc<ServerConfig>>,
+    /// Serialises applies, so each one sees the generation before it.
+    applying: tokio::sync::Mutex<()>,
+    rebinds: mpsc::Sender<Rebind>,
+    registry: Arc<Registry>,
+    events: broadcast::Sender<ServerEvent>,
+    /// The machine's listen-overflow count when the server started.
+    overflows_at_start: Option<u64>,
     shutdown: CancellationToken,
     supervisor: Option<JoinHandle<JoinSet<()>>>,
 }
 
+impl fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("local_addr", &self.local_addr())
+            .field("generation", &self.config().generation)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What happened to the connections that were open when the server stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct StopReport {
     /// Connections that finished on their own before the deadline.
     pub finished: usize,
     /// Connections still busy at the deadline, closed by force.
     pub cut: usize,
+}
+
+/// What [`ServerHandle::apply`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyReport {
+    /// The generation new connections get now: the new one, or the current one when nothing
+    /// changed.
+    pub generation: u64,
+    /// What changed; empty when the draft matched the running config (nothing was applied).
+    pub changes: Vec<Change>,
+    /// The new listening address, when the host or port changed.
+    pub rebound: Option<SocketAddr>,
+    /// Older connections still finishing a request, per generation, oldest first. Each
+    /// closes once its response is sent.
+    pub continuing: Vec<(u64, usize)>,
+}
+
+impl ApplyReport {
+    /// Whether a new generation was applied.
+    pub fn applied(&self) -> bool {
+        !self.changes.is_empty()
+    }
+}
+
+impl fmt::Display for ApplyReport {
+    /// `generation 3 applied: port 8080 -> 8081, keep_alive on -> off; 2 transfers continue on generation 2`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.applied() {
+            return write!(
+                f,
+                "nothing to apply: the config is unchanged (generation {})",
+                self.generation
+            );
+        }
+        write!(f, "generation {} applied: ", self.generation)?;
+        for (i, change) in self.changes.iter().enumerate() {
+            let separator = if i == 0 { "" } else { ", " };
+            write!(f, "{separator}{change}")?;
+        }
+        if self.continuing.is_empty() {
+            return write!(f, "; no transfers in flight");
+        }
+        for (i, (generation, count)) in self.continuing.iter().enumerate() {
+            if i == 0 {
+                let verb = if *count == 1 {
+                    "transfer continues"
+                } else {
+                    "transfers continue"
+                };
+                write!(f, "; {count} {verb} on generation {generation}")?;
+            } else {
+                write!(f, ", {count} on generation {generation}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A new listener for the accept loop, with the config that goes with it.
+struct Rebind {
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    done: oneshot::Sender<()>,
 }
 
 impl ServerHandle {
@@ -52,30 +139,51 @@ impl ServerHandle {
     /// [`StartError`] if the address cannot be bound; nothing is left running.
     pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
         let listener = listener::bind(config.host, config.port)?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: SocketAddr::new(config.host, config.port),
-            source,
-        })?;
+        let local_addr = local_addr(&listener, &config)?;
         let (config_tx, config_rx) = watch::channel(Arc::new(config));
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let registry = Arc::new(Registry::new(events.clone()));
+        let (rebinds, rebind_rx) = mpsc::channel(1);
         let shutdown = CancellationToken::new();
-        let supervisor = tokio::spawn(accept_loop(listener, config_rx, shutdown.clone()));
+        let supervisor = tokio::spawn(
+            AcceptLoop {
+                listener,
+                config: config_rx,
+                published: config_tx.clone(),
+                rebinds: rebind_rx,
+                registry: Arc::clone(&registry),
+                // One cache for the server's life: it is keyed by absolute path and never
+                // stale, so it stays valid across config generations.
+                cache: Arc::new(FileCache::default()),
+                shutdown: shutdown.clone(),
+            }
+            .run(),
+        );
         tracing::info!(%local_addr, "listening");
         Ok(ServerHandle {
-            local_addr,
+            local_addr: Mutex::new(local_addr),
             config: config_tx,
+            applying: tokio::sync::Mutex::new(()),
+            rebinds,
+            registry,
+            events,
+            overflows_at_start: backlog::listen_overflows(),
             shutdown,
             supervisor: Some(supervisor),
         })
     }
 
-    /// The address actually bound (with the real port when `0` was asked for).
+    /// The address new connections are accepted on (with the real port when `0` was asked for).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        *self
+            .local_addr
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The base URL of the site, e.g. `http://127.0.0.1:8080/`.
     pub fn url(&self) -> String {
-        format!("http://{}/", self.local_addr)
+        format!("http://{}/", self.local_addr())
     }
 
     /// The config that new connections get now.
@@ -83,18 +191,123 @@ impl ServerHandle {
         self.config.borrow().clone()
     }
 
-    /// Serves another folder on the same listener, as a new config generation.
+    /// Makes `draft` the config of every connection accepted from now on, as a new generation.
     ///
-    /// Connections accepted from now on serve `root`. Open connections finish the response
-    /// in flight, then close, so the client's next request sees the new folder.
+    /// Open connections keep the config they were accepted with: idle ones close at once,
+    /// busy ones finish the response in flight (never cut, never slowed) and then close. A
+    /// new host or port is bound first, and only then does the old listener stop accepting.
+    /// A draft that changes nothing applies nothing.
     ///
     /// # Errors
-    /// [`ConfigError`] on field `root` if it is not a folder; the server is left untouched.
-    pub fn set_root(&self, root: &Path) -> Result<Arc<ServerConfig>, ConfigError> {
-        let next = Arc::new(self.config().with_root(root)?);
-        self.config.send_replace(Arc::clone(&next));
-        tracing::info!(generation = next.generation, root = %next.root.display(), "config applied");
-        Ok(next)
+    /// [`ApplyError`] if the draft is invalid or its address cannot be bound. The server then
+    /// goes on exactly as before.
+    pub async fn apply(&self, draft: ConfigDraft) -> Result<ApplyReport, ApplyError> {
+        let _one_at_a_time = self.applying.lock().await;
+        let current = self.config();
+        let mut next = ServerConfig::try_from(draft)?;
+        next.generation = current.generation + 1;
+        let changes = current.changes(&next);
+        if changes.is_empty() {
+            return Ok(ApplyReport {
+                generation: current.generation,
+                changes,
+                rebound: None,
+                continuing: Vec::new(),
+            });
+        }
+        let next = Arc::new(next);
+        let rebound = if current.needs_rebind(&next) {
+            let from = self.local_addr();
+            let bound = listener::bind(next.host, next.port)
+                .and_then(|listener| Ok((local_addr(&listener, &next)?, listener)));
+            let (to, listener) = bound.map_err(|error| ApplyError::Bind {
+                error,
+                serving: from,
+            })?;
+            let (done, switched) = oneshot::channel();
+            let rebind = Rebind {
+                listener,
+                config: Arc::clone(&next),
+                done,
+            };
+            if self.rebinds.send(rebind).await.is_err() || switched.await.is_err() {
+                return Err(ApplyError::Bind {
+                    error: StartError::Bind {
+                        addr: to,
+                        source: std::io::Error::other("the server is stopping"),
+                    },
+                    serving: from,
+                });
+            }
+            *self
+                .local_addr
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = to;
+            let _ = self.events.send(ServerEvent::ListenerRebound { from, to });
+            tracing::info!(%from, %to, "listener rebound");
+            Some(to)
+        } else {
+            self.config.send_replace(Arc::clone(&next));
+            None
+        };
+        let continuing = self.registry.busy_before(next.generation);
+        let report = ApplyReport {
+            generation: next.generation,
+            changes,
+            rebound,
+            continuing,
+        };
+        tracing::info!("{report}");
+        let _ = self.events.send(ServerEvent::Applied {
+            generation: report.generation,
+            changes: report.changes.clone(),
+            continuing: report.continuing.clone(),
+        });
+        Ok(report)
+    }
+
+    /// Serves another folder, everything else unchanged: [`ServerHandle::apply`] with only
+    /// `root` changed.
+    ///
+    /// # Errors
+    /// [`ApplyError`] on field `root` if it is not a folder; the server is left untouched.
+    pub async fn set_root(&self, root: &Path) -> Result<ApplyReport, ApplyError> {
+        let draft = ConfigDraft {
+            root: Some(root.to_path_buf()),
+            ..ConfigDraft::from(&*self.config())
+        };
+        self.apply(draft).await
+    }
+
+    /// The open connections, oldest first.
+    pub fn connections(&self) -> Vec<ConnectionInfo> {
+        self.registry.snapshot()
+    }
+
+    /// Cuts connection `id` at once, whatever it is doing. False if it is already gone.
+    pub fn close_connection(&self, id: u64) -> bool {
+        self.registry.close(id)
+    }
+
+    /// How full the server is: connections served, the limit, and what waits in the kernel.
+    pub fn admission(&self) -> Admission {
+        let queue = backlog::accept_queue(self.local_addr());
+        let turned_away = backlog::listen_overflows()
+            .zip(self.overflows_at_start)
+            .map(|(now, start)| now.saturating_sub(start));
+        Admission {
+            open: self.registry.len(),
+            limit: self.config().max_connections,
+            waiting: queue,
+            queue_capacity: backlog::queue_capacity(),
+            turned_away,
+        }
+    }
+
+    /// Lifecycle events from now on: configs applied, listener rebound, connections opened
+    /// and closed. A subscriber that falls behind misses the oldest and is told how many.
+    pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
+        self.events.subscribe()
     }
 
     /// Stops accepting, lets open connections finish for up to `deadline`, then closes the
@@ -135,49 +348,87 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Accepts until `shutdown`, snapshotting the config for each connection, and reaps finished
-/// connection tasks. Returns the connections still open so `stop` can drain them.
-async fn accept_loop(
+fn local_addr(listener: &TcpListener, config: &ServerConfig) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|source| StartError::Bind {
+        addr: SocketAddr::new(config.host, config.port),
+        source,
+    })
+}
+
+/// The supervisor task's state.
+struct AcceptLoop {
     listener: TcpListener,
     config: watch::Receiver<Arc<ServerConfig>>,
+    published: watch::Sender<Arc<ServerConfig>>,
+    rebinds: mpsc::Receiver<Rebind>,
+    registry: Arc<Registry>,
+    cache: Arc<FileCache>,
     shutdown: CancellationToken,
-) -> JoinSet<()> {
-    let mut connections = JoinSet::new();
-    // One cache for the server's life: it is keyed by absolute path and never stale, so it
-    // stays valid across config generations.
-    let cache = Arc::new(FileCache::default());
-    loop {
-        tokio::select! {
-            biased;
-            () = shutdown.cancelled() => break,
-            Some(done) = connections.join_next(), if !connections.is_empty() => {
-                if let Err(err) = done {
-                    if err.is_panic() {
-                        tracing::error!("a connection task panicked; other connections are unaffected: {err}");
+}
+
+impl AcceptLoop {
+    /// Accepts until `shutdown`, snapshotting the config for each connection, and reaps
+    /// finished connection tasks. Returns the connections still open so `stop` can drain them.
+    async fn run(mut self) -> JoinSet<()> {
+        let mut connections = JoinSet::new();
+        loop {
+            // At the limit, stop accepting: new clients wait in the kernel's accept queue
+            // until a connection ends (the reaping branch below wakes the loop).
+            let room = connections.len() < self.config.borrow().max_connections as usize;
+            tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => break,
+                Some(done) = connections.join_next(), if !connections.is_empty() => {
+                    if let Err(err) = done {
+                        if err.is_panic() {
+                            tracing::error!("a connection task panicked; other connections are unaffected: {err}");
+                        }
+                    }
+                }
+                Some(rebind) = self.rebinds.recv() => {
+                    // The new listener is already bound; from here on only it accepts, with
+                    // the new config. The old one closes; its connections carry on.
+                    self.listener = rebind.listener;
+                    self.published.send_replace(rebind.config);
+                    let _ = rebind.done.send(());
+                }
+                accepted = self.listener.accept(), if room => match accepted {
+                    Ok((stream, peer)) => self.spawn(&mut connections, stream, peer),
+                    Err(err) => {
+                        tracing::warn!("accept failed, retrying: {err}");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
                     }
                 }
             }
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    // Snapshot once, right after accept; mark it seen so the connection only
-                    // wakes for generations newer than its own.
-                    let mut updates = config.clone();
-                    let snapshot = updates.borrow_and_update().clone();
-                    connections.spawn(connection::serve(
-                        stream,
-                        peer,
-                        snapshot,
-                        Arc::clone(&cache),
-                        updates,
-                        shutdown.clone(),
-                    ));
-                }
-                Err(err) => {
-                    tracing::warn!("accept failed, retrying: {err}");
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                }
-            }
         }
+        connections
     }
-    connections
+
+    fn spawn(
+        &mut self,
+        connections: &mut JoinSet<()>,
+        stream: tokio::net::TcpStream,
+        peer: SocketAddr,
+    ) {
+        // Snapshot once, right after accept; mark it seen so the connection only wakes for
+        // generations newer than its own.
+        let mut updates = self.config.clone();
+        let config = updates.borrow_and_update().clone();
+        let activity = Arc::new(Activity::new());
+        let registration = self
+            .registry
+            .open(peer, config.generation, Arc::clone(&activity));
+        let id = registration.id();
+        let abort = connections.spawn(connection::serve(Accepted {
+            stream,
+            peer,
+            config,
+            updates,
+            activity,
+            registration,
+            cache: Arc::clone(&self.cache),
+            shutdown: self.shutdown.clone(),
+        }));
+        self.registry.set_abort(id, abort);
+    }
 }

@@ -70,6 +70,11 @@ async fn route<B>(
     if let Some(refusal) = refuse_framing(request) {
         return refusal;
     }
+    // Tests prove that a panic costs one request, not the server.
+    #[cfg(feature = "fault-injection")]
+    if request.headers().contains_key("x-wharf-fault") {
+        panic!("fault injected by the request");
+    }
     match *request.method() {
         Method::GET | Method::HEAD => {}
         Method::OPTIONS => {
@@ -481,6 +486,16 @@ fn with_headers(status: StatusCode, headers: HeaderMap, body: Body) -> Response<
 fn header_value(text: &str) -> HeaderValue {
     // Only ever called with text we formatted from numbers and tokens.
     HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// The answer to a request whose handling panicked: 500, and the connection closes.
+pub fn internal_error() -> Response<Body> {
+    let mut response = status_page(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(header::CONNECTION, CLOSE);
+    response
+        .headers_mut()
+        .insert("x-content-type-options", NOSNIFF);
+    response
 }
 
 /// A short static HTML page for an error or redirect. Reflects nothing from the request.

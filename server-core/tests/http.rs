@@ -224,12 +224,15 @@ async fn set_root_serves_the_new_folder_on_the_same_port() {
     let server = start(a.path()).await;
     let addr = server.local_addr();
     assert_eq!(get(addr, "/").await.text(), "site A");
-    let applied = server.set_root(b.path()).unwrap();
+    let applied = server.set_root(b.path()).await.unwrap();
     assert_eq!(applied.generation, 2);
     assert_eq!(server.local_addr(), addr);
     assert_eq!(get(addr, "/").await.text(), "site B");
-    let refused = server.set_root(&b.path().join("missing")).unwrap_err();
-    assert_eq!(refused.field, "root");
+    let refused = server
+        .set_root(&b.path().join("missing"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.field(), "root");
     assert_eq!(
         server.config().generation,
         2,

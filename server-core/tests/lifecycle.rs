@@ -46,7 +46,7 @@ async fn a_transfer_in_flight_survives_set_root_and_the_next_request_sees_the_ne
     let head = read_head(&mut stream).await;
     assert_eq!(parse(&head).status, 200);
 
-    server.set_root(new.path()).unwrap();
+    server.set_root(new.path()).await.unwrap();
 
     let mut body = vec![0u8; data.len()];
     stream
@@ -88,6 +88,7 @@ async fn idle_keep_alive_connections_close_when_the_root_changes() {
     // The connection is now idle, kept alive.
     server
         .set_root(tempfile::tempdir().unwrap().path())
+        .await
         .unwrap();
     let mut rest = Vec::new();
     let n = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest))

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use wharf_core::{ConfigError, ServerConfig, ServerHandle, StartError};
+use wharf_core::{ApplyError, ConfigError, ServerConfig, ServerHandle, StartError};
 
 /// How long Stop lets transfers in flight finish before closing them.
 const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -143,10 +143,13 @@ impl Site {
     pub async fn set_root(&mut self, root: &Path) -> Result<(), SiteError> {
         match &self.server {
             Some(server) => {
-                let applied = server.set_root(root).map_err(SiteError::Config)?;
+                server.set_root(root).await.map_err(|err| match err {
+                    ApplyError::Config(err) => SiteError::Config(err),
+                    ApplyError::Bind { error, .. } => SiteError::Start(error),
+                })?;
                 self.config = Arc::new(ServerConfig {
                     port: self.config.port,
-                    ..ServerConfig::clone(&applied)
+                    ..ServerConfig::clone(&server.config())
                 });
                 Ok(())
             }

@@ -1,0 +1,92 @@
+//! `wharf serve`'s flags. Each one is optional so that, with `--config`, only the flags
+//! actually given override the file.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use wharf_core::ConfigDraft;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Folder to serve; overrides `root` from --config [default: .]
+    pub(crate) dir: Option<PathBuf>,
+    /// TOML config file (same fields as the flags, e.g. `port = 8080`, `keep_alive = false`).
+    /// Flags override it. Re-read when it changes and on SIGHUP.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Address to listen on. 0.0.0.0 shares the folder with every device on your network
+    /// [default: 127.0.0.1]
+    #[arg(long)]
+    host: Option<IpAddr>,
+    /// Port to listen on. 0 picks a free port [default: 8080]
+    #[arg(long)]
+    port: Option<u16>,
+    /// Seconds a client may take to send its request headers before it is cut off [default: 10]
+    #[arg(long, value_name = "SECS")]
+    header_timeout: Option<f64>,
+    /// Seconds an idle keep-alive connection stays open [default: 5]
+    #[arg(long, value_name = "SECS")]
+    idle_timeout: Option<f64>,
+    /// Connections served at once; more wait in the kernel's accept queue [default: 4096]
+    #[arg(long, value_name = "N")]
+    max_connections: Option<u64>,
+    /// Close every connection after one response (no keep-alive).
+    #[arg(long)]
+    no_keep_alive: bool,
+    /// Answer 404 for folders without index.html instead of listing them.
+    #[arg(long)]
+    no_listing: bool,
+    /// Serve and list dotfiles and dot-folders such as .env and .git/ (hidden by default).
+    #[arg(long)]
+    show_dotfiles: bool,
+    /// Serve files whose symlinks lead outside the folder (refused by default).
+    #[arg(long)]
+    follow_symlinks: bool,
+    /// Cache-Control header sent with files and listings [default: no-cache]
+    #[arg(long, value_name = "VALUE")]
+    cache_control: Option<String>,
+    /// Never compress responses (by default text is sent gzip- or Brotli-compressed when the
+    /// client accepts it).
+    #[arg(long)]
+    no_compression: bool,
+}
+
+impl ServeArgs {
+    /// `base` (the config file's draft, or an empty one) with every flag given written over it.
+    pub(crate) fn over(&self, base: ConfigDraft) -> ConfigDraft {
+        let given = |flag: bool, value: bool| flag.then_some(value);
+        let mut draft = base;
+        if let Some(dir) = &self.dir {
+            draft.root = Some(dir.clone());
+        }
+        draft.root.get_or_insert_with(|| PathBuf::from("."));
+        draft.host = self.host.map(|host| host.to_string()).or(draft.host);
+        draft.port = self.port.map(u32::from).or(draft.port);
+        draft.header_read_timeout_ms = self
+            .header_timeout
+            .map(seconds_to_ms)
+            .or(draft.header_read_timeout_ms);
+        draft.keep_alive_idle_timeout_ms = self
+            .idle_timeout
+            .map(seconds_to_ms)
+            .or(draft.keep_alive_idle_timeout_ms);
+        draft.max_connections = self.max_connections.or(draft.max_connections);
+        draft.keep_alive = given(self.no_keep_alive, false).or(draft.keep_alive);
+        draft.directory_listing = given(self.no_listing, false).or(draft.directory_listing);
+        draft.show_dotfiles = given(self.show_dotfiles, true).or(draft.show_dotfiles);
+        draft.follow_symlinks = given(self.follow_symlinks, true).or(draft.follow_symlinks);
+        draft.cache_control = self.cache_control.clone().or(draft.cache_control);
+        draft.compression = given(self.no_compression, false).or(draft.compression);
+        draft
+    }
+}
+
+/// Seconds from the command line to the config's milliseconds; out-of-range values are left
+/// for config validation to explain.
+fn seconds_to_ms(secs: f64) -> u64 {
+    if secs.is_finite() && secs > 0.0 {
+        (secs * 1000.0).round() as u64
+    } else {
+        0
+    }
+}

@@ -1,0 +1,77 @@
+//! `wharf`: the headless command line on top of wharf-core, for terminals, CI and benchmarks.
+
+mod args;
+mod serve;
+mod signals;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::args::ServeArgs;
+
+/// mimalloc: faster small allocations on the request path than glibc's malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wharf",
+    version,
+    about = "Preview a local site with a fast static file server."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve a folder over HTTP until interrupted.
+    #[command(
+        after_help = "On SIGINT or SIGTERM, wharf stops accepting connections, lets \
+        transfers in flight finish for up to 10 seconds, and exits with status 0.\n\
+        With --config FILE, settings come from the TOML file and flags override them. The \
+        file is re-read when it changes and on SIGHUP; each change applies to new \
+        connections while transfers in flight finish on the config they started with.\n\
+        Exit status 2: the port is in use, or an argument is invalid.\n\
+        Set WHARF_LOG=debug for diagnostics on stderr."
+    )]
+    Serve(ServeArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WHARF_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve::run(args)),
+    }
+}
+
+/// One worker thread per CPU this process may use. With a single CPU (e.g. under `taskset`)
+/// the current-thread scheduler does the same work without work-stealing's overhead.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    if cpus == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    }
+}

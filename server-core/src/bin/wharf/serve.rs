@@ -1,0 +1,204 @@
+//! `wharf serve`: start the server, print where it is, then apply config file changes until
+//! a stop signal.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher as _};
+use tokio::sync::mpsc;
+use wharf_core::{ApplyError, ConfigDraft, ConfigFile, ServerConfig, ServerHandle, StartError};
+
+use crate::args::ServeArgs;
+use crate::signals::{Signal, Signals};
+
+/// How long transfers may run on after SIGINT/SIGTERM before they are cut.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Editors write a file in several steps; changes this close together are read once.
+const SETTLE: Duration = Duration::from_millis(50);
+
+pub(crate) async fn run(args: ServeArgs) -> ExitCode {
+    let draft = match draft(&args) {
+        Ok(draft) => draft,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match ServerConfig::try_from(draft) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {}", located(&args, err));
+            return ExitCode::from(2);
+        }
+    };
+    let mut signals = match Signals::install() {
+        Ok(signals) => signals,
+        Err(err) => {
+            eprintln!("error: cannot listen for signals: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (changed_tx, mut changed) = mpsc::channel(1);
+    // Kept alive for as long as we serve.
+    let _file_watch = match args.config.as_deref().map(|file| watch(file, changed_tx)) {
+        Some(Err(err)) => {
+            eprintln!("warning: cannot watch the config file ({err}); send SIGHUP to re-read it");
+            None
+        }
+        Some(Ok(watcher)) => Some(watcher),
+        None => None,
+    };
+    let server = match ServerHandle::start(config).await {
+        Ok(server) => server,
+        Err(StartError::PortInUse { port }) => {
+            eprintln!("error: port {port} is already in use; choose another with --port, or use --port 0 to pick a free one");
+            return ExitCode::from(2);
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    // Scripts wait for this exact first line.
+    print_serving(&server);
+    warn_if_shared(&server);
+
+    loop {
+        tokio::select! {
+            signal = signals.recv() => match signal {
+                Signal::Stop => break,
+                Signal::Reload if args.config.is_some() => reload(&args, &server).await,
+                Signal::Reload => eprintln!("SIGHUP ignored: there is no --config file to re-read"),
+            },
+            Some(()) = changed.recv() => {
+                // Let the editor finish writing, then read once.
+                tokio::time::sleep(SETTLE).await;
+                while changed.try_recv().is_ok() {}
+                reload(&args, &server).await;
+            }
+        }
+    }
+    eprintln!(
+        "shutting down; transfers in flight get up to {} s",
+        SHUTDOWN_GRACE.as_secs()
+    );
+    let report = server.stop(SHUTDOWN_GRACE).await;
+    if report.cut > 0 {
+        eprintln!(
+            "{} connection(s) were still busy and were closed",
+            report.cut
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// The config file's draft (if any) with the flags written over it.
+fn draft(args: &ServeArgs) -> Result<ConfigDraft, String> {
+    let base = match &args.config {
+        Some(path) => ConfigFile::read(path).map_err(|err| err.to_string())?.draft,
+        None => ConfigDraft::default(),
+    };
+    Ok(args.over(base))
+}
+
+/// A validation error, pointing at the config file's line when the field came from there.
+fn located(args: &ServeArgs, err: wharf_core::ConfigError) -> String {
+    let from_file = args
+        .config
+        .as_deref()
+        .and_then(|path| ConfigFile::read(path).ok())
+        .filter(|file| file.locate(err.clone()).line.is_some());
+    match from_file {
+        Some(file) => file.locate(err).to_string(),
+        None => err.to_string(),
+    }
+}
+
+/// Re-reads the config file and applies it; a bad file changes nothing.
+async fn reload(args: &ServeArgs, server: &ServerHandle) {
+    let Some(path) = &args.config else { return };
+    let file = match ConfigFile::read(path) {
+        Ok(file) => file,
+        Err(err) => {
+            eprintln!(
+                "config not applied, keeping generation {}: {err}",
+                server.config().generation
+            );
+            return;
+        }
+    };
+    let generation = server.config().generation;
+    match server.apply(args.over(file.draft.clone())).await {
+        Ok(report) => {
+            say(&report.to_string());
+            if report.rebound.is_some() {
+                print_serving(server);
+                warn_if_shared(server);
+            }
+        }
+        Err(ApplyError::Config(err)) => {
+            eprintln!(
+                "config not applied, keeping generation {generation}: {}",
+                file.locate(err)
+            );
+        }
+        Err(err) => eprintln!("config not applied, keeping generation {generation}: {err}"),
+    }
+}
+
+fn print_serving(server: &ServerHandle) {
+    say(&format!(
+        "Serving {} at {}",
+        server.config().root.display(),
+        server.url()
+    ));
+}
+
+/// One line on stdout, flushed at once so a script reading through a pipe sees it.
+fn say(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+}
+
+fn warn_if_shared(server: &ServerHandle) {
+    let config = server.config();
+    if !config.host.is_loopback() {
+        eprintln!(
+            "warning: listening on {}: every device on your network can now read {}",
+            config.host,
+            config.root.display()
+        );
+    }
+}
+
+/// Watches the config file's folder (editors often replace a file rather than write it) and
+/// signals `changed` when the file is touched.
+fn watch(file: &Path, changed: mpsc::Sender<()>) -> notify::Result<notify::RecommendedWatcher> {
+    let file = std::path::absolute(file)?;
+    let folder = file
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let name = file.file_name().map(ToOwned::to_owned);
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let ours = match &event {
+            Ok(event) => {
+                !event.kind.is_access()
+                    && event
+                        .paths
+                        .iter()
+                        .any(|path| path.file_name() == name.as_deref())
+            }
+            // An error may hide a change: read the file again to be sure.
+            Err(_) => true,
+        };
+        if ours {
+            // Full means a reload is already pending, which will read the latest file.
+            let _ = changed.try_send(());
+        }
+    })?;
+    watcher.watch(&folder, RecursiveMode::NonRecursive)?;
+    Ok(watcher)
+}
