@@ -1,8 +1,8 @@
 //! Reads a `wharf.toml` into a [`ConfigDraft`], with errors that point at the line.
 //!
 //! The file holds the same fields as the draft, spelled in snake_case (`keep_alive = false`)
-//! or camelCase. A relative `root` is taken from the file's own folder, so a config file
-//! works wherever the command is run from.
+//! or camelCase. A relative `root` is taken from the file's own folder, and a file without
+//! `root` serves its own folder, so a config file works wherever the command is run from.
 
 use std::fmt;
 use std::ops::Range;
@@ -75,10 +75,14 @@ impl ConfigFile {
             field: None,
             reason: err.message().trim_end().to_owned(),
         })?;
-        if let Some(root) = draft.root.as_mut().filter(|root| root.is_relative()) {
-            let folder = path.parent().unwrap_or(Path::new("."));
-            *root = folder.join(&*root);
-        }
+        let folder = path
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        draft.root = Some(match draft.root.take() {
+            Some(root) => folder.join(root),
+            None => folder.to_path_buf(),
+        });
         Ok(ConfigFile {
             path: path.to_path_buf(),
             text,
@@ -147,6 +151,10 @@ mod tests {
         assert_eq!(file.draft.keep_alive, Some(false));
         assert_eq!(file.draft.header_read_timeout_ms, Some(2000));
         assert_eq!(file.draft.root, Some(PathBuf::from("/sites/blog/public")));
+        let rootless = parse("port = 0\n").unwrap();
+        assert_eq!(rootless.draft.root, Some(PathBuf::from("/sites/blog")));
+        let absolute = parse("root = \"/srv/www\"\n").unwrap();
+        assert_eq!(absolute.draft.root, Some(PathBuf::from("/srv/www")));
     }
 
     #[test]

@@ -1,0 +1,214 @@
+//! `wharf serve --config FILE`: the file is watched and re-read on SIGHUP; each change prints
+//! one line and applies to new connections, while a slow download finishes on its old config.
+//! A bad file is reported with its line and changes nothing.
+
+// Helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::parse;
+use sha2::{Digest, Sha256};
+
+const BIG: usize = 24 << 20;
+
+/// The lines a stream prints, as they come, so a test can wait for one with a timeout.
+fn lines<R: Read + Send + 'static>(stream: R) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+fn next(lines: &mpsc::Receiver<String>, what: &str) -> String {
+    lines
+        .recv_timeout(Duration::from_secs(10))
+        .unwrap_or_else(|_| panic!("no {what} line within 10 s"))
+}
+
+struct Serve {
+    child: Child,
+    out: mpsc::Receiver<String>,
+    err: mpsc::Receiver<String>,
+    addr: SocketAddr,
+}
+
+fn serve(config: &Path) -> Serve {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines::<ChildStdout>(child.stdout.take().unwrap());
+    let err = lines::<ChildStderr>(child.stderr.take().unwrap());
+    let first = next(&out, "first");
+    let url = first.rsplit(" at ").next().unwrap();
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    Serve {
+        child,
+        out,
+        err,
+        addr,
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn read_head(stream: &mut TcpStream) -> common::RawResponse {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    parse(&head)
+}
+
+fn get(addr: SocketAddr, path: &str) -> common::RawResponse {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let head = read_head(&mut stream);
+    let length: usize = head.header("content-length").unwrap().parse().unwrap();
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    common::RawResponse { body, ..head }
+}
+
+#[test]
+fn editing_the_config_applies_to_new_connections_while_a_slow_download_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("public");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(site.join("index.html"), "hello").unwrap();
+    let big: Vec<u8> = (0..BIG).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(site.join("big.bin"), &big).unwrap();
+    let config = dir.path().join("wharf.toml");
+    std::fs::write(
+        &config,
+        "root = \"public\"\nport = 0\ncache_control = \"no-cache, gen=1\"\n",
+    )
+    .unwrap();
+    let mut wharf = serve(&config);
+    let addr = wharf.addr;
+
+    // A slow download: the client reads a little, then stops reading.
+    let mut download = TcpStream::connect(addr).unwrap();
+    write!(download, "GET /big.bin HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let head = read_head(&mut download);
+    assert_eq!(head.header("cache-control"), Some("no-cache, gen=1"));
+    let mut hasher = Sha256::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    download.read_exact(&mut chunk).unwrap();
+    hasher.update(&chunk);
+
+    std::fs::write(
+        &config,
+        "root = \"public\"\nport = 0\nkeep_alive = false\ncache_control = \"no-cache, gen=2\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        next(&wharf.out, "applied"),
+        "generation 2 applied: keep_alive on -> off, cache_control no-cache, gen=1 -> no-cache, gen=2; \
+         1 transfer continues on generation 1"
+    );
+    let fresh = get(addr, "/");
+    assert_eq!(fresh.header("cache-control"), Some("no-cache, gen=2"));
+    assert_eq!(fresh.header("connection"), Some("close"));
+
+    // The download finishes, byte-exact, on generation 1.
+    let mut rest = Vec::new();
+    download.read_to_end(&mut rest).unwrap();
+    hasher.update(&rest);
+    assert_eq!(64 * 1024 + rest.len(), BIG, "complete, then closed");
+    assert_eq!(hasher.finalize().to_vec(), Sha256::digest(&big).to_vec());
+
+    // A bad edit is reported with its line; the server keeps generation 2.
+    std::fs::write(
+        &config,
+        "root = \"public\"\nkeep_alive = false\nport = 70000\n",
+    )
+    .unwrap();
+    let error = next(&wharf.err, "error");
+    assert!(
+        error.starts_with("config not applied, keeping generation 2: ")
+            && error.ends_with(
+                "wharf.toml:3: port: 70000 is not a valid port; use 0-65535 (0 picks a free one)"
+            ),
+        "{error}"
+    );
+    assert_eq!(
+        get(addr, "/").header("cache-control"),
+        Some("no-cache, gen=2")
+    );
+
+    // SIGHUP re-reads the file too.
+    signal(&wharf.child, "HUP");
+    assert!(next(&wharf.err, "error").ends_with(
+        "wharf.toml:3: port: 70000 is not a valid port; use 0-65535 (0 picks a free one)"
+    ));
+
+    signal(&wharf.child, "TERM");
+    assert!(wharf.child.wait().unwrap().success());
+}
+
+#[test]
+fn sighup_rereads_the_file_and_flags_override_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "hello").unwrap();
+    let config = dir.path().join("wharf.toml");
+    // No root: the file's own folder is served. The flag --port 0 overrides the file's port.
+    std::fs::write(&config, "port = 1\ncache_control = \"max-age=1\"\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .args(["serve", "--config", config.to_str().unwrap(), "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let first = next(&out, "first");
+    let root = dir.path().canonicalize().unwrap();
+    assert!(
+        first.starts_with(&format!("Serving {} at http://127.0.0.1:", root.display())),
+        "{first}"
+    );
+    let addr: SocketAddr = first
+        .rsplit(" at http://")
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    assert_eq!(get(addr, "/").header("cache-control"), Some("max-age=1"));
+
+    signal(&child, "HUP");
+    assert_eq!(
+        next(&out, "re-read"),
+        "nothing to apply: the config is unchanged (generation 1)"
+    );
+    signal(&child, "TERM");
+    assert!(child.wait().unwrap().success());
+}
