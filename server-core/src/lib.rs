@@ -15,6 +15,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod backlog;
 pub mod body;
 pub mod cache;
@@ -33,6 +34,7 @@ mod registry;
 pub mod resolve;
 mod server;
 pub mod service;
+pub mod session_log;
 pub mod watcher;
 
 pub use backlog::Admission;
