@@ -7,7 +7,7 @@ source "$WHARF_ROOT/scripts/deps.sh"
 cd "$WHARF_ROOT"
 
 ensure_rust
-ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}"
+ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" libreoffice-calc-nogui
 ensure_node_modules
 ensure_tauri_driver
 

@@ -14,14 +14,16 @@ use std::io;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_util::FutureExt;
+use http::{header, Request, Response, Version};
 use http_body::{Frame, SizeHint};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -31,10 +33,12 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::{micros, unix_ms, AccessRecord, Outcome, Served};
+use crate::access_log::AccessLog;
 use crate::body::Body;
 use crate::cache::FileCache;
 use crate::config::ServerConfig;
-use crate::registry::{Activity, Registration};
+use crate::registry::{Activity, ConnectionState, Registration};
 use crate::service;
 
 /// hyper's read buffer limit: it answers 431 when a head is still incomplete at this size.
@@ -64,6 +68,51 @@ pub(crate) struct Accepted {
     pub(crate) registration: Registration,
     pub(crate) cache: Arc<FileCache>,
     pub(crate) shutdown: CancellationToken,
+    /// Where its requests are recorded, if anywhere.
+    pub(crate) log: Option<AccessLog>,
+}
+
+/// What every request on a connection needs, fixed for the connection's life.
+struct Scope {
+    peer: SocketAddr,
+    /// The connection's id in the connection table.
+    id: u64,
+    config: Arc<ServerConfig>,
+    cache: Arc<FileCache>,
+    activity: Arc<Activity>,
+    log: Option<AccessLog>,
+    /// Responses whose every byte hyper has taken but not yet written to the socket. They are
+    /// recorded as completed when the socket is next flushed, or as aborted if the connection
+    /// ends first.
+    unflushed: Mutex<Vec<PendingRecord>>,
+    has_unflushed: AtomicBool,
+}
+
+impl Scope {
+    /// hyper flushed the socket: every response it had taken is now with the kernel.
+    fn flushed(&self) {
+        if !self.has_unflushed.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        let done = std::mem::take(&mut *lock(&self.unflushed));
+        for pending in done {
+            pending.finish(self, true);
+        }
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        // The connection ended with responses still in hyper's buffer.
+        let cut_short = std::mem::take(&mut *lock(&self.unflushed));
+        for pending in cut_short {
+            pending.finish(self, false);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Serves the connection until the client leaves, it idles out, the server stops, or the
@@ -75,29 +124,33 @@ pub(crate) async fn serve(accepted: Accepted) {
         config,
         mut updates,
         activity,
-        registration: _registration,
+        registration,
         cache,
         shutdown,
+        log,
     } = accepted;
+    let _counted = log.as_ref().map(AccessLog::connection_opened);
+    let context = Arc::new(Scope {
+        peer,
+        id: registration.id(),
+        config: Arc::clone(&config),
+        cache,
+        activity: Arc::clone(&activity),
+        log,
+        unflushed: Mutex::new(Vec::new()),
+        has_unflushed: AtomicBool::new(false),
+    });
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);
     let mut io = Metered {
         inner: stream,
         activity: Arc::clone(&activity),
+        scope: Arc::clone(&context),
         unread: Bytes::new(),
     };
     loop {
         // Boxed so that, while parked, the task holds only the socket and a few pointers.
-        let stretch = Box::pin(serve_stretch(
-            io,
-            peer,
-            &config,
-            &cache,
-            &activity,
-            &mut updates,
-            &shutdown,
-        ))
-        .await;
+        let stretch = Box::pin(serve_stretch(io, &context, &mut updates, &shutdown)).await;
         let Stretch::Parked { socket } = stretch else {
             return;
         };
@@ -125,13 +178,11 @@ enum Stretch {
 /// Runs one hyper connection until it closes or is parked.
 async fn serve_stretch(
     io: Metered,
-    peer: SocketAddr,
-    config: &Arc<ServerConfig>,
-    cache: &Arc<FileCache>,
-    activity: &Arc<Activity>,
+    context: &Arc<Scope>,
     updates: &mut watch::Receiver<Arc<ServerConfig>>,
     shutdown: &CancellationToken,
 ) -> Stretch {
+    let (peer, config, activity) = (context.peer, &context.config, &context.activity);
     let mut builder = http1::Builder::new();
     builder
         // hyper enforces header_read_timeout only when it has a timer.
@@ -139,29 +190,45 @@ async fn serve_stretch(
         .header_read_timeout(config.header_read_timeout)
         .max_buf_size(READ_BUFFER_MAX)
         .keep_alive(config.keep_alive);
-    let (snapshot, cache, service_activity) =
-        (Arc::clone(config), Arc::clone(cache), Arc::clone(activity));
-    let service = service_fn(move |request| {
-        let (config, cache, activity) = (
-            Arc::clone(&snapshot),
-            Arc::clone(&cache),
-            Arc::clone(&service_activity),
-        );
-        activity.started();
+    let service_context = Arc::clone(context);
+    let service = service_fn(move |request: Request<Incoming>| {
+        let context = Arc::clone(&service_context);
+        context.activity.started();
         // Boxed: hyper can hand the socket back (`poll_without_shutdown`) only with an Unpin future.
         Box::pin(async move {
-            let path = request.uri().path().to_owned();
+            let start = context.log.is_some().then(|| RequestStart::of(&request));
+            let uri = request.uri().clone();
             // A bug in answering one request costs that request a 500, not the connection
             // or the server.
-            let response = AssertUnwindSafe(service::respond(&config, &cache, request))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    let what = panic_message(&*panic);
-                    tracing::error!(%peer, path, "request handling panicked: {what}");
-                    service::internal_error()
-                });
-            Ok::<_, Infallible>(response.map(|body| Tracked { body, activity }))
+            let response = AssertUnwindSafe(service::respond(
+                &context.config,
+                &context.cache,
+                request,
+            ))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                let what = panic_message(&*panic);
+                tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
+                service::internal_error()
+            });
+            let record = start.map(|start| {
+                Box::new(PendingRecord {
+                    status: response.status().as_u16(),
+                    served: service::served(&response),
+                    head_bytes: head_len(&response),
+                    socket_bytes_before: context.activity.bytes_sent.load(Ordering::Relaxed),
+                    start,
+                    ttfb: None,
+                    body_bytes: 0,
+                    ended: false,
+                })
+            });
+            Ok::<_, Infallible>(response.map(|body| Tracked {
+                body,
+                context,
+                record,
+            }))
         })
     });
     let mut connection = builder.serve_connection(TokioIo::new(io), service);
@@ -176,6 +243,7 @@ async fn serve_stretch(
             result = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => {
                 if let Err(err) = result {
                     tracing::debug!(%peer, "connection ended with an error: {err}");
+                    record_failed_request(context, &err);
                     return Stretch::Closed;
                 }
                 let parts = connection.into_parts();
@@ -276,16 +344,146 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
+/// What is known of a request once its head has been read.
+struct RequestStart {
+    at: Instant,
+    start_ms: u64,
+    method: String,
+    target: String,
+    version: &'static str,
+    user_agent: Option<String>,
+    referer: Option<String>,
+}
+
+impl RequestStart {
+    fn of<B>(request: &Request<B>) -> RequestStart {
+        let text = |name| {
+            request
+                .headers()
+                .get(name)
+                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        };
+        RequestStart {
+            at: Instant::now(),
+            start_ms: unix_ms(SystemTime::now()),
+            method: request.method().as_str().to_owned(),
+            target: request
+                .uri()
+                .path_and_query()
+                .map_or_else(|| request.uri().to_string(), |pq| pq.as_str().to_owned()),
+            version: version_name(request.version()),
+            user_agent: text(header::USER_AGENT),
+            referer: text(header::REFERER),
+        }
+    }
+}
+
+/// A request's record while its response is being sent.
+struct PendingRecord {
+    start: RequestStart,
+    status: u16,
+    served: Served,
+    /// About how long the response head is, as hyper will write it.
+    head_bytes: u64,
+    /// The socket's byte count when the response was handed to hyper.
+    socket_bytes_before: u64,
+    ttfb: Option<Duration>,
+    /// Body bytes hyper has taken.
+    body_bytes: u64,
+    /// The body ran to its end.
+    ended: bool,
+}
+
+impl PendingRecord {
+    /// Records the request: `completed` when every byte reached the socket.
+    fn finish(self, scope: &Scope, completed: bool) {
+        let Some(log) = &scope.log else { return };
+        let total = self.start.at.elapsed();
+        let (outcome, body_bytes) = if completed {
+            (Outcome::Completed, self.body_bytes)
+        } else {
+            let written = scope
+                .activity
+                .bytes_sent
+                .load(Ordering::Relaxed)
+                .saturating_sub(self.socket_bytes_before)
+                .saturating_sub(self.head_bytes);
+            let outcome = if scope.activity.cut.load(Ordering::Relaxed) {
+                Outcome::Error
+            } else {
+                Outcome::ClientAborted
+            };
+            (outcome, written.min(self.body_bytes))
+        };
+        log.record(AccessRecord {
+            id: 0,
+            start_ms: self.start.start_ms,
+            peer: scope.peer,
+            method: self.start.method,
+            target: self.start.target,
+            version: self.start.version.to_owned(),
+            status: self.status,
+            body_bytes,
+            completed,
+            // An empty body goes out with the head.
+            ttfb_us: Some(micros(self.ttfb.unwrap_or(total))),
+            total_us: micros(total),
+            outcome,
+            user_agent: self.start.user_agent,
+            referer: self.start.referer,
+            connection: scope.id,
+            generation: scope.config.generation,
+            served: self.served,
+        });
+    }
+}
+
+/// About how many bytes hyper writes for `response`'s head: its status line, its headers,
+/// and the `date` and `content-length` hyper adds.
+fn head_len<B: http_body::Body>(response: &Response<B>) -> u64 {
+    let headers: usize = response
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    let date = if response.headers().contains_key(header::DATE) {
+        0
+    } else {
+        37
+    };
+    let length = match response.body().size_hint().exact() {
+        Some(len) if !response.headers().contains_key(header::CONTENT_LENGTH) => {
+            18 + len.to_string().len()
+        }
+        _ => 0,
+    };
+    (17 + headers + date + length + 2) as u64
+}
+
 /// A response body that tells the connection when it has been sent (or abandoned): hyper
-/// drops the body at the end of the response either way.
+/// drops the body at the end of the response either way. It also follows the request's
+/// access record: first byte, bytes taken, and whether the body ran to its end.
 struct Tracked {
     body: Body,
-    activity: Arc<Activity>,
+    context: Arc<Scope>,
+    record: Option<Box<PendingRecord>>,
 }
 
 impl Drop for Tracked {
     fn drop(&mut self) {
-        self.activity.done();
+        self.context.activity.done();
+        let Some(mut pending) = self.record.take() else {
+            return;
+        };
+        pending.ended |= http_body::Body::is_end_stream(&self.body);
+        if pending.ended {
+            // Every byte is with hyper; it is sent once hyper flushes the socket.
+            lock(&self.context.unflushed).push(*pending);
+            self.context.has_unflushed.store(true, Ordering::Relaxed);
+        } else {
+            // hyper gave up on the body: the client left, or the connection was cut.
+            pending.finish(&self.context, false);
+        }
     }
 }
 
@@ -297,7 +495,23 @@ impl http_body::Body for Tracked {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        if let Some(pending) = &mut this.record {
+            match &polled {
+                Poll::Ready(Some(Ok(frame))) => {
+                    pending
+                        .ttfb
+                        .get_or_insert_with(|| pending.start.at.elapsed());
+                    if let Some(data) = frame.data_ref() {
+                        pending.body_bytes += data.len() as u64;
+                    }
+                }
+                Poll::Ready(None) => pending.ended = true,
+                _ => {}
+            }
+        }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
@@ -309,11 +523,67 @@ impl http_body::Body for Tracked {
     }
 }
 
+/// A request hyper gave up on before it reached the service: a head that never finished
+/// (timeout, client gone) or could not be parsed (hyper answered 400 or 431 itself). Only
+/// recorded when the client had started sending it; a connection that never said anything
+/// is not a request.
+fn record_failed_request(context: &Scope, err: &hyper::Error) {
+    let Some(log) = &context.log else { return };
+    let activity = &context.activity;
+    if activity.state() != ConnectionState::Reading {
+        return;
+    }
+    let (status, outcome) = if err.is_timeout() {
+        (0, Outcome::TimedOut)
+    } else if err.is_parse_too_large() {
+        (431, Outcome::Error)
+    } else if err.is_parse() {
+        (400, Outcome::Error)
+    } else if err.is_incomplete_message() {
+        (0, Outcome::ClientAborted)
+    } else {
+        (0, Outcome::Error)
+    };
+    let began = activity.request_began();
+    log.record(AccessRecord {
+        id: 0,
+        start_ms: unix_ms(SystemTime::now() - began.elapsed()),
+        peer: context.peer,
+        method: String::new(),
+        target: String::new(),
+        version: String::new(),
+        status,
+        body_bytes: 0,
+        completed: false,
+        ttfb_us: None,
+        total_us: micros(began.elapsed()),
+        outcome,
+        user_agent: None,
+        referer: None,
+        connection: context.id,
+        generation: context.config.generation,
+        served: Served::Status,
+    });
+}
+
+fn version_name(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_11 => "HTTP/1.1",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "",
+    }
+}
+
 /// The socket, noting when bytes arrive so an active client is never idled out, with bytes
 /// already read (by a hyper connection since parked) put back in front.
 struct Metered {
     inner: TcpStream,
     activity: Arc<Activity>,
+    /// Told when hyper flushes, so responses it had buffered count as sent.
+    scope: Arc<Scope>,
     unread: Bytes,
 }
 
@@ -370,7 +640,13 @@ impl AsyncWrite for Metered {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_flush(cx);
+        // hyper flushes the socket only once its own buffer is empty.
+        if let Poll::Ready(Ok(())) = result {
+            this.scope.flushed();
+        }
+        result
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod access_log;
 pub mod backlog;
 pub mod body;
 pub mod cache;
@@ -26,8 +27,10 @@ mod connection;
 pub mod encoding;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod listener;
 pub mod listing;
+pub mod metrics;
 pub mod mime;
 pub mod range;
 mod registry;
@@ -42,5 +45,6 @@ pub use config::{Change, ConfigDraft, ConfigError, ServerConfig};
 pub use config_file::{ConfigFile, ConfigFileError};
 pub use error::{ApplyError, StartError};
 pub use events::ServerEvent;
+pub use export::{export_csv, ExportError, ExportFilter, ExportSummary, StatusFilter};
 pub use registry::{ConnectionInfo, ConnectionState};
 pub use server::{ApplyReport, ServerHandle, StopReport};

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -70,6 +70,10 @@ pub(crate) struct Activity {
     pub(crate) last_done_ms: AtomicU64,
     /// Milliseconds between the last response and the first byte of the request after it.
     pub(crate) last_gap_ms: AtomicU64,
+    /// [`Activity::now_ms`] of the first byte of the request being read.
+    pub(crate) request_began_ms: AtomicU64,
+    /// Set when the server cuts the connection (closed from the table, or stop's deadline).
+    pub(crate) cut: AtomicBool,
 }
 
 impl Activity {
@@ -82,6 +86,8 @@ impl Activity {
             last_read_ms: AtomicU64::new(0),
             last_done_ms: AtomicU64::new(0),
             last_gap_ms: AtomicU64::new(0),
+            request_began_ms: AtomicU64::new(0),
+            cut: AtomicBool::new(false),
         }
     }
 
@@ -94,11 +100,15 @@ impl Activity {
     pub(crate) fn read(&self) {
         let now = self.now_ms();
         let done = self.last_done_ms.load(Ordering::Relaxed);
-        let first_byte_of_next_request = self.responses.load(Ordering::Relaxed) > 0
-            && self.last_read_ms.load(Ordering::Relaxed) <= done;
-        if first_byte_of_next_request {
+        let last_read = self.last_read_ms.load(Ordering::Relaxed);
+        let answered = self.responses.load(Ordering::Relaxed) > 0;
+        if answered && last_read <= done {
+            // The first byte of the next request.
             self.last_gap_ms
                 .store(now.saturating_sub(done), Ordering::Relaxed);
+            self.request_began_ms.store(now, Ordering::Relaxed);
+        } else if last_read == 0 {
+            self.request_began_ms.store(now, Ordering::Relaxed);
         }
         self.last_read_ms.fetch_max(now, Ordering::Relaxed);
     }
@@ -126,6 +136,12 @@ impl Activity {
             .last_read_ms
             .load(Ordering::Relaxed)
             .max(self.last_done_ms.load(Ordering::Relaxed));
+        self.opened + Duration::from_millis(ms.saturating_sub(1))
+    }
+
+    /// When the first byte of the request being read arrived.
+    pub(crate) fn request_began(&self) -> Instant {
+        let ms = self.request_began_ms.load(Ordering::Relaxed);
         self.opened + Duration::from_millis(ms.saturating_sub(1))
     }
 
@@ -216,11 +232,18 @@ impl Registry {
 
     /// Cuts connection `id` at once, whatever it is doing. False if there is no such connection.
     pub(crate) fn close(&self, id: u64) -> bool {
-        let abort = self
-            .live()
-            .get_mut(&id)
-            .and_then(|entry| entry.abort.take());
+        let abort = self.live().get_mut(&id).and_then(|entry| {
+            entry.activity.cut.store(true, Ordering::Relaxed);
+            entry.abort.take()
+        });
         abort.map(|abort| abort.abort()).is_some()
+    }
+
+    /// Marks every open connection as cut by the server, before they are aborted.
+    pub(crate) fn cut_all(&self) {
+        for entry in self.live().values() {
+            entry.activity.cut.store(true, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn snapshot(&self) -> Vec<ConnectionInfo> {

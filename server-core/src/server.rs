@@ -20,6 +20,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
+use crate::access_log::AccessLog;
 use crate::backlog::{self, Admission};
 use crate::cache::FileCache;
 use crate::config::{Change, ConfigDraft, ServerConfig};
@@ -44,6 +45,7 @@ pub struct ServerHandle {
     events: broadcast::Sender<ServerEvent>,
     /// The machine's listen-overflow count when the server started.
     overflows_at_start: Option<u64>,
+    log: Option<AccessLog>,
     shutdown: CancellationToken,
     supervisor: Option<JoinHandle<JoinSet<()>>>,
 }
@@ -138,6 +140,21 @@ impl ServerHandle {
     /// # Errors
     /// [`StartError`] if the address cannot be bound; nothing is left running.
     pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
+        ServerHandle::start_logged(config, None).await
+    }
+
+    /// [`ServerHandle::start`], recording every request in `log`: its durable session, its
+    /// live subscribers and its metrics.
+    ///
+    /// # Errors
+    /// As [`ServerHandle::start`].
+    pub async fn start_logged(
+        config: ServerConfig,
+        log: Option<AccessLog>,
+    ) -> Result<ServerHandle, StartError> {
+        if let Some(log) = &log {
+            log.generation_applied(config.generation);
+        }
         let listener = listener::bind(config.host, config.port)?;
         let local_addr = local_addr(&listener, &config)?;
         let (config_tx, config_rx) = watch::channel(Arc::new(config));
@@ -156,6 +173,7 @@ impl ServerHandle {
                 // stale, so it stays valid across config generations.
                 cache: Arc::new(FileCache::default()),
                 shutdown: shutdown.clone(),
+                log: log.clone(),
             }
             .run(),
         );
@@ -168,6 +186,7 @@ impl ServerHandle {
             registry,
             events,
             overflows_at_start: backlog::listen_overflows(),
+            log,
             shutdown,
             supervisor: Some(supervisor),
         })
@@ -250,6 +269,9 @@ impl ServerHandle {
             self.config.send_replace(Arc::clone(&next));
             None
         };
+        if let Some(log) = &self.log {
+            log.generation_applied(next.generation);
+        }
         let continuing = self.registry.busy_before(next.generation);
         let report = ApplyReport {
             generation: next.generation,
@@ -304,6 +326,11 @@ impl ServerHandle {
         }
     }
 
+    /// The access log this server records into, if any.
+    pub fn access_log(&self) -> Option<&AccessLog> {
+        self.log.as_ref()
+    }
+
     /// Lifecycle events from now on: configs applied, listener rebound, connections opened
     /// and closed. A subscriber that falls behind misses the oldest and is told how many.
     pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
@@ -334,6 +361,7 @@ impl ServerHandle {
         .await;
         if drained.is_err() {
             report.cut = connections.len();
+            self.registry.cut_all();
             connections.shutdown().await;
         }
         tracing::info!(finished = report.finished, cut = report.cut, "stopped");
@@ -364,6 +392,7 @@ struct AcceptLoop {
     registry: Arc<Registry>,
     cache: Arc<FileCache>,
     shutdown: CancellationToken,
+    log: Option<AccessLog>,
 }
 
 impl AcceptLoop {
@@ -428,6 +457,7 @@ impl AcceptLoop {
             registration,
             cache: Arc::clone(&self.cache),
             shutdown: self.shutdown.clone(),
+            log: self.log.clone(),
         }));
         self.registry.set_abort(id, abort);
     }

@@ -14,6 +14,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
 use percent_encoding::utf8_percent_encode;
 
+use crate::access::Served;
 use crate::body::Body;
 use crate::cache::{CachedFile, FileCache, FileVersion, ListingKey, Lookup};
 use crate::conditional::{self, Precondition, Validators};
@@ -121,13 +122,14 @@ async fn route<B>(
             let index = path.join("index.html");
             if let Lookup::File(entry) = lookup(cache, &config.root, &index).await {
                 if entry.real_path.starts_with(&config.root) || config.follow_symlinks {
-                    return serve_file(config, cache, request, &index, &entry).await;
+                    let response = serve_file(config, cache, request, &index, &entry).await;
+                    return mark(response, Served::File);
                 }
             }
             if !config.directory_listing {
                 return status_page(StatusCode::NOT_FOUND);
             }
-            serve_listing(
+            let response = serve_listing(
                 config,
                 cache,
                 &real_path,
@@ -135,7 +137,8 @@ async fn route<B>(
                 &site_path,
                 request.uri().query(),
             )
-            .await
+            .await;
+            mark(response, Served::Listing)
         }
         // Checked against this snapshot's root on every request: the cache outlives root changes.
         Lookup::File(entry)
@@ -144,7 +147,37 @@ async fn route<B>(
             status_page(StatusCode::NOT_FOUND)
         }
         Lookup::File(_) if site_path.trailing_slash => status_page(StatusCode::NOT_FOUND),
-        Lookup::File(entry) => serve_file(config, cache, request, &path, &entry).await,
+        Lookup::File(entry) => mark(
+            serve_file(config, cache, request, &path, &entry).await,
+            Served::File,
+        ),
+    }
+}
+
+/// Notes what answered, for the access log (see [`served`]).
+fn mark(mut response: Response<Body>, what: Served) -> Response<Body> {
+    response.extensions_mut().insert(what);
+    response
+}
+
+/// What answered `response`, for the access log: its status first, then what [`respond`]
+/// noted, then its content coding.
+pub fn served<B>(response: &Response<B>) -> Served {
+    match response.status() {
+        StatusCode::NOT_MODIFIED => return Served::NotModified,
+        StatusCode::PARTIAL_CONTENT => return Served::Range,
+        status if status.is_redirection() => return Served::Redirect,
+        status if !status.is_success() => return Served::Status,
+        _ => {}
+    }
+    match response.extensions().get::<Served>() {
+        Some(Served::File) => match response.headers().get(header::CONTENT_ENCODING) {
+            Some(coding) if coding == "br" => Served::Br,
+            Some(coding) if coding == "gzip" => Served::Gzip,
+            _ => Served::File,
+        },
+        Some(other) => *other,
+        None => Served::Status,
     }
 }
 

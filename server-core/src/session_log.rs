@@ -39,6 +39,7 @@ impl Default for Retention {
 }
 
 /// One line of a segment.
+#[allow(clippy::large_enum_variant)] // Read and written one at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LogLine {
@@ -108,7 +109,13 @@ impl SessionWriter {
         let started_ms = unix_ms(std::time::SystemTime::now());
         let base = session_id(started_ms);
         let (id, folder) = (0..)
-            .map(|n| if n == 0 { base.clone() } else { format!("{base}-{n}") })
+            .map(|n| {
+                if n == 0 {
+                    base.clone()
+                } else {
+                    format!("{base}-{n}")
+                }
+            })
             .map(|id| (id.clone(), dir.join(id)))
             .find(|(_, folder)| !folder.exists())
             .unwrap_or_else(|| (base.clone(), dir.join(&base)));
@@ -344,10 +351,7 @@ mod tests {
             writer.append(&record(id)).unwrap();
         }
         writer
-            .append(&LogLine::Lost {
-                count: 3,
-                at_ms: 1,
-            })
+            .append(&LogLine::Lost { count: 3, at_ms: 1 })
             .unwrap();
         writer.flush().unwrap();
         let listed = sessions(dir.path()).unwrap();
@@ -385,7 +389,11 @@ mod tests {
             .collect();
         assert!(session.manifest.dropped_records > 0);
         assert_eq!(kept.len() as u64 + session.manifest.dropped_records, 1000);
-        assert_eq!(kept[0], session.manifest.dropped_records + 1, "oldest went first");
+        assert_eq!(
+            kept[0],
+            session.manifest.dropped_records + 1,
+            "oldest went first"
+        );
         assert_eq!(*kept.last().unwrap(), 1000);
     }
 
@@ -420,7 +428,8 @@ mod tests {
         writer.flush().unwrap();
         let segment = segment_path(writer.folder(), 1);
         let mut file = fs::OpenOptions::new().append(true).open(segment).unwrap();
-        file.write_all(b"{\"type\":\"request\",\"id\":2,\"sta").unwrap();
+        file.write_all(b"{\"type\":\"request\",\"id\":2,\"sta")
+            .unwrap();
         let session = &sessions(dir.path()).unwrap()[0];
         let mut reader = SessionReader::open(session).unwrap();
         assert_eq!(reader.by_ref().count(), 1);

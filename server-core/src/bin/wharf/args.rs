@@ -14,6 +14,13 @@ pub(crate) struct ServeArgs {
     /// Flags override it. Re-read when it changes and on SIGHUP.
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Keep a durable access log of every request in this folder (one session per run; the
+    /// oldest sessions are deleted beyond 20). Read it with `wharf export-csv`.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) log_dir: Option<PathBuf>,
+    /// Print every request on stdout as it is served.
+    #[arg(long, value_name = "FORMAT")]
+    pub(crate) access_log: Option<crate::tail::Format>,
     /// Address to listen on. 0.0.0.0 shares the folder with every device on your network
     /// [default: 127.0.0.1]
     #[arg(long)]

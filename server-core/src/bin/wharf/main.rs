@@ -1,8 +1,10 @@
 //! `wharf`: the headless command line on top of wharf-core, for terminals, CI and benchmarks.
 
 mod args;
+mod export;
 mod serve;
 mod signals;
+mod tail;
 
 use std::process::ExitCode;
 
@@ -38,6 +40,16 @@ enum Command {
         Set WHARF_LOG=debug for diagnostics on stderr."
     )]
     Serve(ServeArgs),
+    /// Export one session of the access log (`serve --log-dir`) as a CSV file.
+    #[command(
+        after_help = "Columns: id, start, peer, method, target, version, status, body_bytes, \
+        completed, ttfb_us, total_us, outcome, user_agent, referer, connection, generation, \
+        served, note (see the README). Cells starting with = + - @ are prefixed with ' so \
+        spreadsheets show them as text. Records deleted by retention or lost to a full log \
+        queue are stated as rows with outcome retention_dropped or lost.\n\
+        Exit status 2: an argument is invalid, or the session does not exist."
+    )]
+    ExportCsv(export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +70,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::ExportCsv(args) => export::run(args),
     }
 }
 

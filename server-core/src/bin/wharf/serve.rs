@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
+use wharf_core::access_log::{AccessLog, LogSettings};
 use wharf_core::{ApplyError, ConfigDraft, ConfigFile, ServerConfig, ServerHandle, StartError};
 
 use crate::args::ServeArgs;
 use crate::signals::{Signal, Signals};
+use crate::tail;
 
 /// How long transfers may run on after SIGINT/SIGTERM before they are cut.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -50,7 +52,14 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
         Some(Ok(watcher)) => Some(watcher),
         None => None,
     };
-    let server = match ServerHandle::start(config).await {
+    let log = match start_log(&args) {
+        Ok(log) => log,
+        Err(err) => {
+            eprintln!("error: --log-dir: cannot create the access log: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = match ServerHandle::start_logged(config, log.clone()).await {
         Ok(server) => server,
         Err(StartError::PortInUse { port }) => {
             eprintln!("error: port {port} is already in use; choose another with --port, or use --port 0 to pick a free one");
@@ -64,6 +73,10 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
     // Scripts wait for this exact first line.
     print_serving(&server);
     warn_if_shared(&server);
+    let printer = match (&log, args.access_log) {
+        (Some(log), Some(format)) => Some(tokio::spawn(tail::print(log.subscribe(), format))),
+        _ => None,
+    };
 
     loop {
         tokio::select! {
@@ -91,7 +104,42 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
             report.cut
         );
     }
+    if let Some(log) = log {
+        finish_log(log, printer).await;
+    }
     ExitCode::SUCCESS
+}
+
+/// The access log, when a log folder or a live format was asked for.
+fn start_log(args: &ServeArgs) -> std::io::Result<Option<AccessLog>> {
+    if args.log_dir.is_none() && args.access_log.is_none() {
+        return Ok(None);
+    }
+    AccessLog::start(LogSettings {
+        dir: args.log_dir.clone(),
+        ..LogSettings::default()
+    })
+    .map(Some)
+}
+
+/// Writes out the last records, lets the printer finish, and says what the log holds.
+async fn finish_log(log: AccessLog, printer: Option<tokio::task::JoinHandle<()>>) {
+    let synced = log.clone();
+    let _ = tokio::task::spawn_blocking(move || synced.sync()).await;
+    let stats = log.stats();
+    drop(log);
+    if let Some(printer) = printer {
+        // The printer ends once the writer has handed out its last batch and gone.
+        let _ = tokio::time::timeout(Duration::from_secs(2), printer).await;
+    }
+    if let Some(folder) = &stats.folder {
+        eprintln!(
+            "access log: {} requests recorded in {}, {} lost",
+            stats.logged,
+            folder.display(),
+            stats.lost
+        );
+    }
 }
 
 /// The config file's draft (if any) with the flags written over it.

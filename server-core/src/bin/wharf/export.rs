@@ -1,0 +1,221 @@
+//! `wharf export-csv`: one session of the durable access log as a CSV file, through
+//! [`wharf_core::export`] (the same export as the desktop app's button).
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use wharf_core::export::{export_csv, parse_rfc3339_ms, ExportError, ExportFilter, ExportSummary};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExportArgs {
+    /// The access log's folder, as given to `wharf serve --log-dir`.
+    #[arg(long, value_name = "DIR")]
+    log_dir: PathBuf,
+    /// Session to export, by id (its folder name) [default: the newest]
+    #[arg(long, value_name = "ID")]
+    session: Option<String>,
+    /// Only requests that started at or after this RFC 3339 time, e.g. 2026-11-21T03:00:00Z
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// Only requests that started before this RFC 3339 time
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+    /// Only these statuses: a code (404), a class (4xx), or a list (2xx,304)
+    #[arg(long, value_name = "STATUS")]
+    status: Option<String>,
+    /// Only requests whose path and query start with this, e.g. /assets/
+    #[arg(long, value_name = "PREFIX")]
+    path_prefix: Option<String>,
+    /// The CSV file to write (replaced only once the export succeeds); - for stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+}
+
+impl ExportArgs {
+    /// The flags as the library's filter; the error names the flag at fault.
+    fn filter(&self) -> Result<ExportFilter, String> {
+        let time = |flag: &str, text: &Option<String>| {
+            text.as_deref()
+                .map(parse_rfc3339_ms)
+                .transpose()
+                .map_err(|err| format!("{flag}: {err}"))
+        };
+        Ok(ExportFilter {
+            session: self.session.clone(),
+            from_ms: time("--from", &self.from)?,
+            to_ms: time("--to", &self.to)?,
+            status: self
+                .status
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|err| format!("--status: {err}"))?,
+            path_prefix: self.path_prefix.clone(),
+        })
+    }
+}
+
+pub(crate) fn run(args: ExportArgs) -> ExitCode {
+    let filter = match args.filter() {
+        Ok(filter) => filter,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let (result, destination) = if args.output == Path::new("-") {
+        let result = export_csv(&args.log_dir, &filter, io::stdout().lock());
+        (result, "stdout".to_owned())
+    } else {
+        match export_to_file(&args.log_dir, &filter, &args.output) {
+            Ok(result) => (result, args.output.display().to_string()),
+            Err(err) => {
+                eprintln!("error: -o: cannot write {}: {err}", args.output.display());
+                return ExitCode::from(2);
+            }
+        }
+    };
+    match result {
+        Ok(summary) => {
+            eprintln!("{}", describe(&summary, &destination));
+            ExitCode::SUCCESS
+        }
+        // The reader of stdout (e.g. `head`) has all it wanted.
+        Err(ExportError::Write { source }) if source.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(
+            err @ (ExportError::BadStatus { .. }
+            | ExportError::BadTime { .. }
+            | ExportError::EmptyRange { .. }
+            | ExportError::LogDir { .. }
+            | ExportError::NoSessions { .. }
+            | ExportError::UnknownSession { .. }),
+        ) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Exports into a temporary file beside `output`, renamed over it only on success, so a
+/// failed export never leaves a truncated or empty file behind. The outer error is about
+/// the file itself.
+fn export_to_file(
+    log_dir: &Path,
+    filter: &ExportFilter,
+    output: &Path,
+) -> io::Result<Result<ExportSummary, ExportError>> {
+    let name = output
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(name);
+    temporary_name.push(format!(".{}.tmp", std::process::id()));
+    let temporary = output.with_file_name(temporary_name);
+    let file = File::create(&temporary)?;
+    let result = export_csv(log_dir, filter, &file).and_then(|summary| {
+        file.sync_all()
+            .map_err(|source| ExportError::Write { source })?;
+        Ok(summary)
+    });
+    drop(file);
+    match result {
+        Ok(summary) => match fs::rename(&temporary, output) {
+            Ok(()) => Ok(Ok(summary)),
+            Err(err) => {
+                let _ = fs::remove_file(&temporary);
+                Err(err)
+            }
+        },
+        Err(err) => {
+            let _ = fs::remove_file(&temporary);
+            Ok(Err(err))
+        }
+    }
+}
+
+/// `exported 1234 rows from session <id> to out.csv (1200 earlier records were deleted by
+/// retention)`.
+fn describe(summary: &ExportSummary, destination: &str) -> String {
+    let plural = |n: u64, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let mut notes = Vec::new();
+    if summary.retention_dropped > 0 {
+        notes.push(format!(
+            "{} deleted by retention",
+            plural(
+                summary.retention_dropped,
+                "earlier record was",
+                "earlier records were"
+            )
+        ));
+    }
+    if summary.lost > 0 {
+        notes.push(format!(
+            "{} lost: the log queue was full",
+            plural(summary.lost, "record was", "records were")
+        ));
+    }
+    if summary.unreadable_lines > 0 {
+        notes.push(format!(
+            "{} skipped",
+            plural(
+                summary.unreadable_lines,
+                "unreadable line",
+                "unreadable lines"
+            )
+        ));
+    }
+    let mut line = format!(
+        "exported {} from session {} to {destination}",
+        plural(summary.rows, "row", "rows"),
+        summary.session_id
+    );
+    if !notes.is_empty() {
+        line.push_str(&format!(" ({})", notes.join("; ")));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_line_names_what_is_missing() {
+        let summary = ExportSummary {
+            session_id: "S".into(),
+            rows: 1234,
+            records: 1233,
+            retention_dropped: 1200,
+            lost: 1,
+            unreadable_lines: 0,
+        };
+        assert_eq!(
+            describe(&summary, "out.csv"),
+            "exported 1234 rows from session S to out.csv (1200 earlier records were deleted \
+             by retention; 1 record was lost: the log queue was full)"
+        );
+        let whole = ExportSummary {
+            session_id: "S".into(),
+            rows: 1,
+            ..ExportSummary::default()
+        };
+        assert_eq!(
+            describe(&whole, "stdout"),
+            "exported 1 row from session S to stdout"
+        );
+    }
+}
