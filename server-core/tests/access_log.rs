@@ -15,6 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wharf_core::access::{AccessRecord, Outcome, Served};
 use wharf_core::access_log::{AccessLog, LogSettings};
+use wharf_core::ExportFilter;
 use wharf_core::session_log::{sessions, LogLine, SessionReader};
 use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
 
@@ -265,6 +266,23 @@ async fn every_request_is_recorded_once_with_its_status_bytes_and_outcome() {
         }
     }
     assert!(expected.is_empty(), "never logged: {:?}", expected.keys());
+
+    // The CSV export holds the same rows: one per request, with the same status and outcome.
+    let mut csv = Vec::new();
+    let summary =
+        wharf_core::export_csv(fixture.logs.path(), &ExportFilter::default(), &mut csv).unwrap();
+    assert_eq!(summary.records as usize, total);
+    assert_eq!((summary.lost, summary.retention_dropped), (0, 0));
+    let csv = String::from_utf8(csv).unwrap();
+    let rows: Vec<&str> = csv.split("\r\n").filter(|row| !row.is_empty()).collect();
+    assert_eq!(rows.len(), total + 1, "a header and one row per request");
+    for record in &records {
+        let row = rows[record.id as usize];
+        assert!(row.starts_with(&format!("{},", record.id)), "{row}");
+        assert!(row.contains(&format!(",{},", record.status)), "{row}");
+        assert!(row.contains(record.outcome.as_str()), "{row}");
+        assert!(row.contains(&record.target), "{row}");
+    }
 
     let unparsed: Vec<(u16, Outcome)> = records
         .iter()

@@ -212,3 +212,62 @@ fn sighup_rereads_the_file_and_flags_override_it() {
     signal(&child, "TERM");
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), "hello").unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .args(["serve", site.path().to_str().unwrap(), "--port", "0"])
+        .args(["--access-log", "combined", "--log-dir"])
+        .arg(logs.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let err = lines(child.stderr.take().unwrap());
+    let first = next(&out, "first");
+    let addr: SocketAddr = first
+        .rsplit(" at http://")
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /?q=%22x%22 HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: say \"hi\"\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+
+    let line = next(&out, "access log");
+    assert!(line.starts_with("127.0.0.1 - - ["), "{line}");
+    assert!(
+        line.ends_with("] \"GET /?q=%22x%22 HTTP/1.1\" 200 5 \"-\" \"say \\\"hi\\\"\""),
+        "{line}"
+    );
+
+    signal(&child, "TERM");
+    assert!(child.wait().unwrap().success());
+    let summary = std::iter::from_fn(|| err.recv_timeout(Duration::from_secs(5)).ok())
+        .find(|line| line.starts_with("access log:"))
+        .expect("a summary on stderr");
+    assert!(summary.starts_with("access log: 1 requests recorded in "), "{summary}");
+    assert!(summary.ends_with(", 0 lost"), "{summary}");
+
+    let exported = Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .args(["export-csv", "--log-dir"])
+        .arg(logs.path())
+        .args(["-o", "-"])
+        .output()
+        .unwrap();
+    assert!(exported.status.success());
+    let csv = String::from_utf8(exported.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains(",GET,/?q=%22x%22,HTTP/1.1,200,5,true,"), "{csv}");
+}
