@@ -41,6 +41,8 @@ use crate::config::ServerConfig;
 use crate::registry::{Activity, ConnectionState, Registration};
 use crate::service;
 
+const CLOSE: http::HeaderValue = http::HeaderValue::from_static("close");
+
 /// hyper's read buffer limit: it answers 431 when a head is still incomplete at this size.
 /// (Its default is ~400 KiB.) The exact limit is enforced in `service`.
 const READ_BUFFER_MAX: usize = 64 * 1024;
@@ -86,9 +88,28 @@ struct Scope {
     /// ends first.
     unflushed: Mutex<Vec<PendingRecord>>,
     has_unflushed: AtomicBool,
+    /// A newer config generation applies: the next response says `Connection: close`.
+    retiring: AtomicBool,
 }
 
 impl Scope {
+    /// A newer config generation was applied. Returns true if the connection should close
+    /// now (gracefully: a response in flight finishes first), false if it must first answer
+    /// the request it is receiving or, on a connection not used yet, is about to receive:
+    /// its client sent that request expecting an answer, and a browser retries a request
+    /// without one only on a reused connection. That answer then carries `Connection: close`.
+    fn retire(&self) -> bool {
+        let activity = &self.activity;
+        let used_and_idle = activity.responses.load(Ordering::Relaxed) > 0
+            && activity.state() == ConnectionState::Idle;
+        if used_and_idle || activity.state() == ConnectionState::Sending {
+            return true;
+        }
+        self.retiring.store(true, Ordering::Relaxed);
+        // A request that reached the service meanwhile may have missed the flag.
+        activity.state() == ConnectionState::Sending
+    }
+
     /// hyper flushed the socket: every response it had taken is now with the kernel.
     fn flushed(&self) {
         if !self.has_unflushed.swap(false, Ordering::Relaxed) {
@@ -139,6 +160,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         log,
         unflushed: Mutex::new(Vec::new()),
         has_unflushed: AtomicBool::new(false),
+        retiring: AtomicBool::new(false),
     });
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);
@@ -155,8 +177,7 @@ pub(crate) async fn serve(accepted: Accepted) {
             return;
         };
         io = socket;
-        if io.unread.is_empty()
-            && !wait_while_parked(&io, &config, &activity, &mut updates, &shutdown).await
+        if io.unread.is_empty() && !wait_while_parked(&io, &context, &mut updates, &shutdown).await
         {
             return;
         }
@@ -212,6 +233,10 @@ async fn serve_stretch(
                 tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
                 service::internal_error()
             });
+            let mut response = response;
+            if context.retiring.load(Ordering::Relaxed) {
+                response.headers_mut().insert(header::CONNECTION, CLOSE);
+            }
             let record = start.map(|start| {
                 Box::new(PendingRecord {
                     status: response.status().as_u16(),
@@ -284,7 +309,10 @@ async fn serve_stretch(
                 stopping = Some(None);
             }
             changed = updates.changed(), if !matches!(stopping, Some(None)) => {
-                if changed.is_err() || updates.borrow().generation != config.generation {
+                let newer = changed.is_err() || updates.borrow().generation != config.generation;
+                // hyper closes an idle connection at once and lets a response in flight
+                // finish first.
+                if newer && context.retire() {
                     Pin::new(&mut connection).graceful_shutdown();
                     stopping = Some(None);
                 }
@@ -297,11 +325,11 @@ async fn serve_stretch(
 /// connection should close instead: idle timeout, server stop, or a newer config generation.
 async fn wait_while_parked(
     io: &Metered,
-    config: &ServerConfig,
-    activity: &Activity,
+    context: &Scope,
     updates: &mut watch::Receiver<Arc<ServerConfig>>,
     shutdown: &CancellationToken,
 ) -> bool {
+    let (config, activity) = (&*context.config, &*context.activity);
     let deadline = parked_deadline(activity, config);
     loop {
         tokio::select! {
@@ -309,7 +337,9 @@ async fn wait_while_parked(
             () = tokio::time::sleep_until(deadline) => return false,
             () = shutdown.cancelled() => return false,
             changed = updates.changed() => {
-                if changed.is_err() || updates.borrow().generation != config.generation {
+                if (changed.is_err() || updates.borrow().generation != config.generation)
+                    && context.retire()
+                {
                     return false;
                 }
             }

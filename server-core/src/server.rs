@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -376,6 +377,14 @@ impl Drop for ServerHandle {
     }
 }
 
+fn reaped(done: Result<(), tokio::task::JoinError>) {
+    if let Err(err) = done {
+        if err.is_panic() {
+            tracing::error!("a connection task panicked; other connections are unaffected: {err}");
+        }
+    }
+}
+
 fn local_addr(listener: &TcpListener, config: &ServerConfig) -> Result<SocketAddr, StartError> {
     listener.local_addr().map_err(|source| StartError::Bind {
         addr: SocketAddr::new(config.host, config.port),
@@ -402,22 +411,25 @@ impl AcceptLoop {
         let mut connections = JoinSet::new();
         loop {
             // At the limit, stop accepting: new clients wait in the kernel's accept queue
-            // until a connection ends (the reaping branch below wakes the loop).
-            let room = connections.len() < self.config.borrow().max_connections as usize;
+            // until a connection ends (the reaping branch below wakes the loop). The table
+            // counts live connections; the JoinSet also holds ended ones not yet reaped.
+            let room = self.registry.len() < self.config.borrow().max_connections as usize;
             tokio::select! {
+                // New clients before reaping: when an apply closes a thousand idle
+                // connections at once, the next browser request must not wait for all of
+                // them to be reaped.
                 biased;
                 () = self.shutdown.cancelled() => break,
-                Some(done) = connections.join_next(), if !connections.is_empty() => {
-                    if let Err(err) = done {
-                        if err.is_panic() {
-                            tracing::error!("a connection task panicked; other connections are unaffected: {err}");
-                        }
-                    }
-                }
                 Some(rebind) = self.rebinds.recv() => {
                     // The new listener is already bound; from here on only it accepts, with
-                    // the new config. The old one closes; its connections carry on.
-                    self.listener = rebind.listener;
+                    // the new config. Clients already waiting in the old one's queue are
+                    // accepted first (the kernel would reset them), then it closes; its
+                    // connections carry on.
+                    let old = std::mem::replace(&mut self.listener, rebind.listener);
+                    while let Some(Ok((stream, peer))) = old.accept().now_or_never() {
+                        self.spawn(&mut connections, stream, peer);
+                    }
+                    drop(old);
                     self.published.send_replace(rebind.config);
                     let _ = rebind.done.send(());
                 }
@@ -426,6 +438,12 @@ impl AcceptLoop {
                     Err(err) => {
                         tracing::warn!("accept failed, retrying: {err}");
                         tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    }
+                },
+                Some(done) = connections.join_next(), if !connections.is_empty() => {
+                    reaped(done);
+                    while let Some(done) = connections.try_join_next() {
+                        reaped(done);
                     }
                 }
             }

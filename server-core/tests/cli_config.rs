@@ -257,7 +257,10 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
     let summary = std::iter::from_fn(|| err.recv_timeout(Duration::from_secs(5)).ok())
         .find(|line| line.starts_with("access log:"))
         .expect("a summary on stderr");
-    assert!(summary.starts_with("access log: 1 requests recorded in "), "{summary}");
+    assert!(
+        summary.starts_with("access log: 1 requests recorded in "),
+        "{summary}"
+    );
     assert!(summary.ends_with(", 0 lost"), "{summary}");
 
     let exported = Command::new(env!("CARGO_BIN_EXE_wharf"))
@@ -269,5 +272,8 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
     assert!(exported.status.success());
     let csv = String::from_utf8(exported.stdout).unwrap();
     assert_eq!(csv.lines().count(), 2, "{csv}");
-    assert!(csv.contains(",GET,/?q=%22x%22,HTTP/1.1,200,5,true,"), "{csv}");
+    assert!(
+        csv.contains(",GET,/?q=%22x%22,HTTP/1.1,200,5,true,"),
+        "{csv}"
+    );
 }

@@ -168,6 +168,56 @@ async fn new_connections_get_the_new_generation_and_idle_old_ones_close_at_once(
 }
 
 #[tokio::test]
+async fn a_connection_not_used_yet_answers_its_first_request_then_closes() {
+    // A browser opens a connection and sends its request; an apply lands in between. The
+    // request was sent expecting an answer (browsers retry only on reused connections), so
+    // it gets one, on the generation the connection was accepted under, then the close.
+    let site = site("A");
+    let server = start(draft(site.path(), "1")).await;
+    let addr = server.local_addr();
+    let mut fresh = Client::connect(addr).await;
+    eventually(|| server.connections().len() == 1).await;
+    let mut reading = Client::connect(addr).await;
+    reading
+        .stream
+        .write_all(b"GET / HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
+    eventually(|| {
+        server
+            .connections()
+            .iter()
+            .any(|c| c.state == ConnectionState::Reading)
+    })
+    .await;
+
+    server.apply(draft(site.path(), "2")).await.unwrap();
+
+    let (head, body) = fresh.get("/").await;
+    assert_eq!(
+        (head.status, head.marker.as_str(), body.as_slice()),
+        (200, "1", b"A".as_slice())
+    );
+    assert!(head.close, "Connection: close");
+    assert!(fresh.closed_by_server().await);
+
+    reading
+        .stream
+        .write_all(format!("st: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let head = reading.head().await;
+    assert_eq!(
+        (head.status, head.marker.as_str(), head.close),
+        (200, "1", true)
+    );
+    reading.body(head.length).await;
+    assert!(reading.closed_by_server().await);
+
+    assert_eq!(Client::connect(addr).await.get("/").await.0.marker, "2");
+}
+
+#[tokio::test]
 async fn a_download_spanning_ten_applies_completes_byte_exact_on_its_own_generation() {
     let (a, b) = (big_site("A"), site("B"));
     let server = start(draft(a.dir.path(), "1")).await;
