@@ -135,6 +135,17 @@ impl AccessLog {
     /// # Errors
     /// What the file system reports when the session cannot be created.
     pub fn start(settings: LogSettings) -> std::io::Result<AccessLog> {
+        let (log, writer, received) = AccessLog::assemble(settings)?;
+        std::thread::Builder::new()
+            .name("wharf-access-log".into())
+            .spawn(move || writer.run(received))?;
+        Ok(log)
+    }
+
+    /// The log and its writer, not yet running.
+    fn assemble(
+        settings: LogSettings,
+    ) -> std::io::Result<(AccessLog, Writer, mpsc::Receiver<Message>)> {
         let session = match &settings.dir {
             Some(dir) => Some(SessionWriter::create(dir, settings.retention.clone())?),
             None => None,
@@ -164,10 +175,7 @@ impl AccessLog {
             pending: Vec::new(),
             live: Vec::new(),
         };
-        std::thread::Builder::new()
-            .name("wharf-access-log".into())
-            .spawn(move || writer.run(received))?;
-        Ok(AccessLog { shared })
+        Ok((AccessLog { shared }, writer, received))
     }
 
     /// Hands a finished record to the writer. Never blocks: if the queue is full the record
@@ -411,5 +419,72 @@ impl Writer {
         drop(timeline);
         let _ = shared.samples.send(sample);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{Outcome, Served};
+    use crate::session_log::{sessions, SessionReader};
+
+    fn record(target: &str) -> AccessRecord {
+        AccessRecord {
+            id: 0,
+            start_ms: 1,
+            peer: "127.0.0.1:1".parse().unwrap(),
+            method: "GET".into(),
+            target: target.into(),
+            version: "HTTP/1.1".into(),
+            status: 200,
+            body_bytes: 1,
+            completed: true,
+            ttfb_us: Some(1),
+            total_us: 1,
+            outcome: Outcome::Completed,
+            user_agent: None,
+            referer: None,
+            connection: 1,
+            generation: 1,
+            served: Served::File,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_counts_the_loss_and_writes_it_into_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, writer, received) = AccessLog::assemble(LogSettings {
+            dir: Some(dir.path().to_path_buf()),
+            queue_capacity: 4,
+            ..LogSettings::default()
+        })
+        .unwrap();
+        // The writer is not running yet: the queue holds 4, the other 6 are lost.
+        for n in 0..10 {
+            log.record(record(&format!("/{n}")));
+        }
+        assert_eq!(log.stats().lost, 6);
+        std::thread::spawn(move || writer.run(received));
+        log.sync();
+        let stats = log.stats();
+        assert_eq!((stats.logged, stats.lost), (4, 6));
+
+        let session = &sessions(dir.path()).unwrap()[0];
+        let lines: Vec<LogLine> = SessionReader::open(session)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            matches!(lines[0], LogLine::Lost { count: 6, .. }),
+            "{lines:?}"
+        );
+        let targets: Vec<&str> = lines[1..]
+            .iter()
+            .map(|line| match line {
+                LogLine::Request(record) => record.target.as_str(),
+                LogLine::Lost { .. } => "lost",
+            })
+            .collect();
+        assert_eq!(targets, ["/0", "/1", "/2", "/3"]);
     }
 }

@@ -340,3 +340,60 @@ async fn live_subscribers_get_batches_and_a_slow_one_is_told_what_it_missed() {
     );
     assert_eq!(read_log(&fixture).len(), 301);
 }
+
+#[tokio::test]
+async fn metrics_samples_count_the_served_requests_and_mark_a_new_generation() {
+    let fixture = fixture().await;
+    let addr = fixture.server.local_addr();
+    let mut samples = fixture.log.subscribe_metrics();
+    for n in 0..20 {
+        exchange(addr, get(&format!("/small.txt?m={n}"), "")).await;
+    }
+    for n in 0..5 {
+        exchange(addr, get(&format!("/missing?m={n}"), "")).await;
+    }
+    // Samples close once a second; collect until all 25 requests are counted.
+    let mut requests = 0;
+    let mut counted = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while requests < 25 {
+            let sample = samples.recv().await.unwrap();
+            requests += sample.requests;
+            counted.push(sample);
+        }
+    })
+    .await
+    .expect("samples within 5 s");
+    assert_eq!(requests, 25);
+    let success: u64 = counted.iter().map(|s| s.status.success).sum();
+    let client_error: u64 = counted.iter().map(|s| s.status.client_error).sum();
+    assert_eq!((success, client_error), (20, 5));
+    let busy = counted.iter().find(|s| s.requests > 0).unwrap();
+    assert!(busy.ttfb.count > 0 && busy.ttfb.p50_us > 0 && busy.ttfb.max_us >= busy.ttfb.p99_us);
+    assert!(busy.total.p99_us >= busy.ttfb.p50_us);
+    assert_eq!(busy.generation, 1);
+
+    let root = fixture.server.config().root.clone();
+    fixture
+        .server
+        .apply(ConfigDraft {
+            root: Some(root),
+            port: Some(0),
+            cache_control: Some("max-age=1".into()),
+            ..ConfigDraft::default()
+        })
+        .await
+        .unwrap();
+    let marked = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let sample = samples.recv().await.unwrap();
+            if sample.generation == 2 {
+                return sample;
+            }
+        }
+    })
+    .await
+    .expect("a sample on generation 2");
+    assert!(marked.generation_changed, "the new generation is marked");
+    assert!(fixture.log.timeline().len() >= counted.len());
+}

@@ -24,7 +24,9 @@ pub fn run() {
         .plugin(tauri_plugin_shell::init())
         .setup(|app| {
             let welcome = welcome::install(&app.path().app_cache_dir()?)?;
-            let site = tauri::async_runtime::block_on(site::Site::start_welcome(&welcome))?;
+            let logs = app.path().app_data_dir()?.join("access-log");
+            let site =
+                tauri::async_runtime::block_on(site::Site::start_welcome(&welcome, Some(logs)))?;
             app.manage(commands::SiteState::new(site));
             app.manage(status_feed::StatusFeed::default());
             Ok(())

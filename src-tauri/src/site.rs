@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+use wharf_core::access_log::{AccessLog, LogSettings, LogStats};
 use wharf_core::{ApplyError, ConfigError, ServerConfig, ServerHandle, StartError};
 
 /// How long Stop lets transfers in flight finish before closing them.
@@ -27,6 +28,8 @@ pub struct ServerStatus {
     pub is_welcome: bool,
     /// The config generation new connections get.
     pub generation: u64,
+    /// The access log's session and counters, when requests are being logged to disk.
+    pub access_log: Option<LogStats>,
 }
 
 /// Why a site operation failed.
@@ -58,18 +61,36 @@ pub struct Site {
     config: Arc<ServerConfig>,
     server: Option<ServerHandle>,
     welcome_root: PathBuf,
+    /// Every request of this app run, whichever folder or port: one durable session.
+    log: Option<AccessLog>,
     /// The port was picked by the OS, so another free one is fine if it is taken later.
     port_is_automatic: bool,
 }
 
 impl Site {
-    /// Starts serving the welcome site on 127.0.0.1 and a free port.
+    /// Starts serving the welcome site on 127.0.0.1 and a free port, logging every request
+    /// in a new session under `log_dir` (when given).
     ///
     /// # Errors
-    /// [`SiteError`] if the welcome folder is unusable or nothing can be bound.
-    pub async fn start_welcome(welcome_root: &Path) -> Result<Site, SiteError> {
+    /// [`SiteError`] if the welcome folder is unusable or nothing can be bound. A log that
+    /// cannot be created is reported in the log and leaves the site running without one.
+    pub async fn start_welcome(
+        welcome_root: &Path,
+        log_dir: Option<PathBuf>,
+    ) -> Result<Site, SiteError> {
         let config = ServerConfig::for_root(welcome_root).map_err(SiteError::Config)?;
+        let log = log_dir.and_then(|dir| {
+            AccessLog::start(LogSettings {
+                dir: Some(dir.clone()),
+                ..LogSettings::default()
+            })
+            .map_err(|err| {
+                tracing::error!(dir = %dir.display(), "cannot create the access log: {err}");
+            })
+            .ok()
+        });
         let mut site = Site {
+            log,
             welcome_root: config.root.clone(),
             config: Arc::new(config),
             server: None,
@@ -87,6 +108,7 @@ impl Site {
             root: self.config.root.display().to_string(),
             is_welcome: self.config.root == self.welcome_root,
             generation: self.config.generation,
+            access_log: self.log.as_ref().map(AccessLog::stats),
         }
     }
 
@@ -111,9 +133,10 @@ impl Site {
             return Ok(());
         }
         let config = ServerConfig::clone(&self.config);
-        let server = match ServerHandle::start(config.clone()).await {
+        let log = self.log.clone();
+        let server = match ServerHandle::start_logged(config.clone(), log.clone()).await {
             Err(StartError::PortInUse { .. }) if self.port_is_automatic => {
-                ServerHandle::start(ServerConfig { port: 0, ..config }).await
+                ServerHandle::start_logged(ServerConfig { port: 0, ..config }, log).await
             }
             other => other,
         }
@@ -186,7 +209,7 @@ mod tests {
     async fn welcome_then_folder_on_the_same_port_then_stop_and_start() {
         let welcome = site_dir("welcome page");
         let mine = site_dir("my site");
-        let mut site = Site::start_welcome(welcome.path()).await.unwrap();
+        let mut site = Site::start_welcome(welcome.path(), None).await.unwrap();
         let status = site.status();
         assert!(status.running && status.is_welcome);
         let url = status.url.unwrap();
@@ -217,7 +240,7 @@ mod tests {
     #[tokio::test]
     async fn a_bad_folder_leaves_the_site_untouched() {
         let welcome = site_dir("welcome page");
-        let mut site = Site::start_welcome(welcome.path()).await.unwrap();
+        let mut site = Site::start_welcome(welcome.path(), None).await.unwrap();
         let before = site.status();
         let err = site
             .set_root(Path::new("/no/such/folder"))
@@ -234,10 +257,37 @@ mod tests {
     async fn choosing_a_folder_while_stopped_starts_serving_it() {
         let welcome = site_dir("welcome page");
         let mine = site_dir("my site");
-        let mut site = Site::start_welcome(welcome.path()).await.unwrap();
+        let mut site = Site::start_welcome(welcome.path(), None).await.unwrap();
         site.stop().await;
         site.set_root(mine.path()).await.unwrap();
         let url = site.url().unwrap();
         assert!(fetch(&url).await.contains("my site"));
+    }
+
+    #[tokio::test]
+    async fn every_request_of_the_app_run_goes_to_one_log_session() {
+        let welcome = site_dir("welcome page");
+        let mine = site_dir("my site");
+        let logs = tempfile::tempdir().unwrap();
+        let mut site = Site::start_welcome(welcome.path(), Some(logs.path().to_path_buf()))
+            .await
+            .unwrap();
+        let url = site.url().unwrap();
+        fetch(&url).await;
+        site.set_root(mine.path()).await.unwrap();
+        fetch(&url).await;
+        site.stop().await;
+        site.start().await.unwrap();
+        fetch(&site.url().unwrap()).await;
+
+        let log = site.log.clone().unwrap();
+        tokio::task::spawn_blocking(move || log.sync())
+            .await
+            .unwrap();
+        let stats = site.status().access_log.unwrap();
+        assert_eq!((stats.logged, stats.lost), (3, 0));
+        let sessions = wharf_core::session_log::sessions(logs.path()).unwrap();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(Some(&sessions[0].manifest.id), stats.session.as_ref());
     }
 }

@@ -18,6 +18,13 @@ pub(crate) struct ServeArgs {
     /// oldest sessions are deleted beyond 20). Read it with `wharf export-csv`.
     #[arg(long, value_name = "DIR")]
     pub(crate) log_dir: Option<PathBuf>,
+    /// With --log-dir: megabytes one session's log may hold; beyond it the oldest records
+    /// are deleted (and an export says how many) [default: 256]
+    #[arg(long, value_name = "MB", requires = "log_dir", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) log_max_mb: Option<u64>,
+    /// With --log-dir: sessions kept; the oldest are deleted first [default: 20]
+    #[arg(long, value_name = "N", requires = "log_dir", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) log_sessions: Option<u64>,
     /// Print every request on stdout as it is served.
     #[arg(long, value_name = "FORMAT")]
     pub(crate) access_log: Option<crate::tail::Format>,

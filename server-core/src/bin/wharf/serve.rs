@@ -9,6 +9,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 use wharf_core::access_log::{AccessLog, LogSettings};
+use wharf_core::session_log::Retention;
 use wharf_core::{ApplyError, ConfigDraft, ConfigFile, ServerConfig, ServerHandle, StartError};
 
 use crate::args::ServeArgs;
@@ -115,8 +116,20 @@ fn start_log(args: &ServeArgs) -> std::io::Result<Option<AccessLog>> {
     if args.log_dir.is_none() && args.access_log.is_none() {
         return Ok(None);
     }
+    let mut retention = Retention::default();
+    if let Some(mb) = args.log_max_mb {
+        retention.max_session_bytes = mb.saturating_mul(1 << 20);
+        retention.segment_bytes = retention
+            .segment_bytes
+            .min(retention.max_session_bytes / 4)
+            .max(1);
+    }
+    if let Some(sessions) = args.log_sessions {
+        retention.max_sessions = usize::try_from(sessions).unwrap_or(usize::MAX);
+    }
     AccessLog::start(LogSettings {
         dir: args.log_dir.clone(),
+        retention,
         ..LogSettings::default()
     })
     .map(Some)
