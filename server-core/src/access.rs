@@ -113,6 +113,33 @@ pub struct AccessRecord {
     pub served: Served,
 }
 
+#[cfg(test)]
+impl AccessRecord {
+    /// For unit tests: a completed `GET target` answered 200 from a file, on connection 1
+    /// and generation 1, with every other field plain. Tests override what they examine.
+    pub(crate) fn example(target: &str) -> AccessRecord {
+        AccessRecord {
+            id: 1,
+            start_ms: 1_795_230_123_456,
+            peer: std::net::SocketAddr::from(([127, 0, 0, 1], 50_000)),
+            method: "GET".into(),
+            target: target.into(),
+            version: "HTTP/1.1".into(),
+            status: 200,
+            body_bytes: 100,
+            completed: true,
+            ttfb_us: Some(10),
+            total_us: 20,
+            outcome: Outcome::Completed,
+            user_agent: None,
+            referer: None,
+            connection: 1,
+            generation: 1,
+            served: Served::File,
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn unix_ms(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |since| {

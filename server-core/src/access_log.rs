@@ -419,29 +419,10 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::{Outcome, Served};
     use crate::session_log::{sessions, SessionReader};
 
     fn record(target: &str) -> AccessRecord {
-        AccessRecord {
-            id: 0,
-            start_ms: 1,
-            peer: "127.0.0.1:1".parse().unwrap(),
-            method: "GET".into(),
-            target: target.into(),
-            version: "HTTP/1.1".into(),
-            status: 200,
-            body_bytes: 1,
-            completed: true,
-            ttfb_us: Some(1),
-            total_us: 1,
-            outcome: Outcome::Completed,
-            user_agent: None,
-            referer: None,
-            connection: 1,
-            generation: 1,
-            served: Served::File,
-        }
+        AccessRecord::example(target)
     }
 
     #[test]

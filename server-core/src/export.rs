@@ -716,7 +716,6 @@ fn push_cell(buffer: &mut Vec<u8>, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::{Outcome, Served};
     use crate::session_log::{Retention, SessionWriter};
 
     fn cell(value: &str) -> String {
@@ -852,20 +851,14 @@ mod tests {
             id,
             start_ms,
             peer: "[::1]:50000".parse().unwrap(),
-            method: "GET".into(),
-            target: target.into(),
-            version: "HTTP/1.1".into(),
             status,
             body_bytes: 10,
-            completed: true,
             ttfb_us: Some(5),
             total_us: 7,
-            outcome: Outcome::Completed,
-            user_agent: None,
             referer: Some("-".into()),
             connection: 3,
             generation: 2,
-            served: Served::File,
+            ..AccessRecord::example(target)
         })
     }
 

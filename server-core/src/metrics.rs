@@ -435,30 +435,16 @@ impl fmt::Debug for Latency {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::Served;
 
     const START_MS: u64 = 1_795_230_000_000;
 
     /// A completed 200 whose first byte took `ttfb_us` and whole response `total_us`.
     fn record(ttfb_us: u64, total_us: u64) -> AccessRecord {
         AccessRecord {
-            id: 1,
             start_ms: START_MS,
-            peer: "127.0.0.1:50000".parse().unwrap(),
-            method: "GET".into(),
-            target: "/index.html".into(),
-            version: "HTTP/1.1".into(),
-            status: 200,
-            body_bytes: 100,
-            completed: true,
             ttfb_us: Some(ttfb_us),
             total_us,
-            outcome: Outcome::Completed,
-            user_agent: None,
-            referer: None,
-            connection: 1,
-            generation: 1,
-            served: Served::File,
+            ..AccessRecord::example("/index.html")
         }
     }
 

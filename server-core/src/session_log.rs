@@ -319,27 +319,13 @@ fn session_id(started_ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::{Outcome, Served};
 
     fn record(id: u64) -> LogLine {
         LogLine::Request(AccessRecord {
             id,
-            start_ms: 1_795_230_123_456,
-            peer: "127.0.0.1:50000".parse().unwrap(),
-            method: "GET".into(),
-            target: format!("/file-{id}.txt?q=\"x\""),
-            version: "HTTP/1.1".into(),
-            status: 200,
             body_bytes: 1024,
-            completed: true,
-            ttfb_us: Some(120),
-            total_us: 150,
-            outcome: Outcome::Completed,
             user_agent: Some("curl/8".into()),
-            referer: None,
-            connection: 1,
-            generation: 1,
-            served: Served::File,
+            ..AccessRecord::example(&format!("/file-{id}.txt?q=\"x\""))
         })
     }
 

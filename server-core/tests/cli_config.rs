@@ -39,6 +39,17 @@ fn next(lines: &mpsc::Receiver<String>, what: &str) -> String {
         .unwrap_or_else(|_| panic!("no {what} line within 10 s"))
 }
 
+/// The address in `Serving <folder> at http://<addr>/`.
+fn addr_of(first_line: &str) -> SocketAddr {
+    first_line
+        .rsplit(" at http://")
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
+}
+
 struct Serve {
     child: Child,
     out: mpsc::Receiver<String>,
@@ -55,13 +66,7 @@ fn serve(config: &Path) -> Serve {
         .unwrap();
     let out = lines::<ChildStdout>(child.stdout.take().unwrap());
     let err = lines::<ChildStderr>(child.stderr.take().unwrap());
-    let first = next(&out, "first");
-    let url = first.rsplit(" at ").next().unwrap();
-    let addr = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let addr = addr_of(&next(&out, "first"));
     Serve {
         child,
         out,
@@ -195,13 +200,7 @@ fn sighup_rereads_the_file_and_flags_override_it() {
         first.starts_with(&format!("Serving {} at http://127.0.0.1:", root.display())),
         "{first}"
     );
-    let addr: SocketAddr = first
-        .rsplit(" at http://")
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let addr = addr_of(&first);
     assert_eq!(get(addr, "/").header("cache-control"), Some("max-age=1"));
 
     signal(&child, "HUP");
@@ -229,13 +228,7 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
     let out = lines(child.stdout.take().unwrap());
     let err = lines(child.stderr.take().unwrap());
     let first = next(&out, "first");
-    let addr: SocketAddr = first
-        .rsplit(" at http://")
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let addr = addr_of(&first);
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
