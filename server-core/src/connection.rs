@@ -221,7 +221,7 @@ async fn serve_stretch(
             let uri = request.uri().clone();
             // A bug in answering one request costs that request a 500, not the connection
             // or the server.
-            let response = AssertUnwindSafe(service::respond(
+            let (mut response, served) = AssertUnwindSafe(service::respond_noting(
                 &context.config,
                 &context.cache,
                 request,
@@ -231,16 +231,15 @@ async fn serve_stretch(
             .unwrap_or_else(|panic| {
                 let what = panic_message(&*panic);
                 tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
-                service::internal_error()
+                (service::internal_error(), Served::Status)
             });
-            let mut response = response;
             if context.retiring.load(Ordering::Relaxed) {
                 response.headers_mut().insert(header::CONNECTION, CLOSE);
             }
             let record = start.map(|start| {
                 Box::new(PendingRecord {
                     status: response.status().as_u16(),
-                    served: service::served(&response),
+                    served,
                     head_bytes: head_len(&response),
                     socket_bytes_before: context.activity.bytes_sent.load(Ordering::Relaxed),
                     start,

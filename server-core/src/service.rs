@@ -43,8 +43,19 @@ pub async fn respond<B>(
     cache: &Arc<FileCache>,
     request: Request<B>,
 ) -> Response<Body> {
+    respond_noting(config, cache, request).await.0
+}
+
+/// [`respond`], also saying what answered, for the access log.
+pub async fn respond_noting<B>(
+    config: &ServerConfig,
+    cache: &Arc<FileCache>,
+    request: Request<B>,
+) -> (Response<Body>, Served) {
     let head = request.method() == Method::HEAD;
-    let mut response = route(config, cache, &request).await;
+    let mut noted = Served::Status;
+    let mut response = route(config, cache, &request, &mut noted).await;
+    let served = served(&response, noted);
     response
         .headers_mut()
         .insert("x-content-type-options", NOSNIFF);
@@ -60,13 +71,15 @@ pub async fn respond<B>(
         }
         *response.body_mut() = Body::Empty;
     }
-    response
+    (response, served)
 }
 
+/// Answers `request`, noting in `noted` when a file or a listing answered.
 async fn route<B>(
     config: &ServerConfig,
     cache: &Arc<FileCache>,
     request: &Request<B>,
+    noted: &mut Served,
 ) -> Response<Body> {
     if let Some(refusal) = refuse_framing(request) {
         return refusal;
@@ -122,14 +135,15 @@ async fn route<B>(
             let index = path.join("index.html");
             if let Lookup::File(entry) = lookup(cache, &config.root, &index).await {
                 if entry.real_path.starts_with(&config.root) || config.follow_symlinks {
-                    let response = serve_file(config, cache, request, &index, &entry).await;
-                    return mark(response, Served::File);
+                    *noted = Served::File;
+                    return serve_file(config, cache, request, &index, &entry).await;
                 }
             }
             if !config.directory_listing {
                 return status_page(StatusCode::NOT_FOUND);
             }
-            let response = serve_listing(
+            *noted = Served::Listing;
+            serve_listing(
                 config,
                 cache,
                 &real_path,
@@ -137,8 +151,7 @@ async fn route<B>(
                 &site_path,
                 request.uri().query(),
             )
-            .await;
-            mark(response, Served::Listing)
+            .await
         }
         // Checked against this snapshot's root on every request: the cache outlives root changes.
         Lookup::File(entry)
@@ -147,22 +160,16 @@ async fn route<B>(
             status_page(StatusCode::NOT_FOUND)
         }
         Lookup::File(_) if site_path.trailing_slash => status_page(StatusCode::NOT_FOUND),
-        Lookup::File(entry) => mark(
-            serve_file(config, cache, request, &path, &entry).await,
-            Served::File,
-        ),
+        Lookup::File(entry) => {
+            *noted = Served::File;
+            serve_file(config, cache, request, &path, &entry).await
+        }
     }
 }
 
-/// Notes what answered, for the access log (see [`served`]).
-fn mark(mut response: Response<Body>, what: Served) -> Response<Body> {
-    response.extensions_mut().insert(what);
-    response
-}
-
-/// What answered `response`, for the access log: its status first, then what [`respond`]
+/// What answered `response`, for the access log: its status first, then what [`route`]
 /// noted, then its content coding.
-pub fn served<B>(response: &Response<B>) -> Served {
+fn served<B>(response: &Response<B>, noted: Served) -> Served {
     match response.status() {
         StatusCode::NOT_MODIFIED => return Served::NotModified,
         StatusCode::PARTIAL_CONTENT => return Served::Range,
@@ -170,14 +177,13 @@ pub fn served<B>(response: &Response<B>) -> Served {
         status if !status.is_success() => return Served::Status,
         _ => {}
     }
-    match response.extensions().get::<Served>() {
-        Some(Served::File) => match response.headers().get(header::CONTENT_ENCODING) {
+    match noted {
+        Served::File => match response.headers().get(header::CONTENT_ENCODING) {
             Some(coding) if coding == "br" => Served::Br,
             Some(coding) if coding == "gzip" => Served::Gzip,
             _ => Served::File,
         },
-        Some(other) => *other,
-        None => Served::Status,
+        other => other,
     }
 }
 
