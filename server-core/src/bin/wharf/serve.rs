@@ -78,6 +78,7 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
         (Some(log), Some(format)) => Some(tokio::spawn(tail::print(log.subscribe(), format))),
         _ => None,
     };
+    let loss_watch = log.clone().map(|log| tokio::spawn(warn_of_losses(log)));
 
     loop {
         tokio::select! {
@@ -104,6 +105,9 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
             "{} connection(s) were still busy and were closed",
             report.cut
         );
+    }
+    if let Some(watch) = loss_watch {
+        watch.abort();
     }
     if let Some(log) = log {
         finish_log(log, printer).await;
@@ -133,6 +137,23 @@ fn start_log(args: &ServeArgs) -> std::io::Result<Option<AccessLog>> {
         ..LogSettings::default()
     })
     .map(Some)
+}
+
+/// Says on stderr, as it happens, when records were lost because the log's queue was full.
+async fn warn_of_losses(log: AccessLog) {
+    let mut reported = 0;
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        let lost = log.stats().lost;
+        if lost > reported {
+            eprintln!(
+                "access log: {} records lost (the log's queue was full); the log says where",
+                lost - reported
+            );
+            reported = lost;
+        }
+    }
 }
 
 /// Writes out the last records, lets the printer finish, and says what the log holds.
