@@ -111,7 +111,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 }
 
 fn record(id: u64) -> AccessRecord {
-    let hostile = id % 50 == 0;
+    let hostile = id.is_multiple_of(50);
     AccessRecord {
         id,
         start_ms: T0 + id / 10,
@@ -123,14 +123,16 @@ fn record(id: u64) -> AccessRecord {
             format!("/assets/app-{}.js?v={id}", id % 97)
         },
         version: "HTTP/1.1".into(),
-        status: if id % 20 == 0 { 404 } else { 200 },
+        status: if id.is_multiple_of(20) { 404 } else { 200 },
         body_bytes: 48_213 + id % 1000,
         completed: true,
         ttfb_us: Some(180 + id % 300),
         total_us: 950 + id % 5000,
         outcome: Outcome::Completed,
         user_agent: Some(USER_AGENTS[(id % 4) as usize].to_owned()),
-        referer: (id % 3 == 0).then(|| "http://127.0.0.1:8080/index.html".to_owned()),
+        referer: id
+            .is_multiple_of(3)
+            .then(|| "http://127.0.0.1:8080/index.html".to_owned()),
         connection: id / 8,
         generation: 1,
         served: Served::Gzip,
