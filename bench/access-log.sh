@@ -5,17 +5,7 @@
 #
 # Usage: bench/access-log.sh [run.sh options, e.g. --rounds 3 --scenarios a,b]
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
-source "$WHARF_ROOT/scripts/deps.sh"
-cd "$WHARF_ROOT"
-
-ensure_rust
-ensure_debian_packages wrk nginx-light curl
-cargo build --release -p wharf-core --bin wharf
-wharf="$CARGO_TARGET_DIR/release/wharf"
-
-fixture=${WHARF_BENCH_FIXTURE:-/tmp/wharf-bench-fixture}
-[[ -f $fixture/10m.bin && -d $fixture/dir1000 ]] || (umask 022 && bench/harness/make-fixture.sh "$fixture")
+source "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 
 out="bench-out/access-log-$(date -u +%Y%m%d-%H%M%S)"
 bench/harness/run.sh --root "$fixture" --out "$out" --scenarios a,b,e \

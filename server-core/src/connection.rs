@@ -154,9 +154,9 @@ pub(crate) async fn serve(accepted: Accepted) {
     let context = Arc::new(Scope {
         peer,
         id: registration.id(),
-        config: Arc::clone(&config),
+        config,
         cache,
-        activity: Arc::clone(&activity),
+        activity,
         log,
         unflushed: Mutex::new(Vec::new()),
         has_unflushed: AtomicBool::new(false),
@@ -166,7 +166,6 @@ pub(crate) async fn serve(accepted: Accepted) {
     let _ = stream.set_nodelay(true);
     let mut io = Metered {
         inner: stream,
-        activity: Arc::clone(&activity),
         scope: Arc::clone(&context),
         unread: Bytes::new(),
     };
@@ -610,8 +609,7 @@ fn version_name(version: Version) -> &'static str {
 /// already read (by a hyper connection since parked) put back in front.
 struct Metered {
     inner: TcpStream,
-    activity: Arc<Activity>,
-    /// Told when hyper flushes, so responses it had buffered count as sent.
+    /// Its counters, and told when hyper flushes, so responses it had buffered count as sent.
     scope: Arc<Scope>,
     unread: Bytes,
 }
@@ -631,7 +629,7 @@ impl AsyncRead for Metered {
         let before = buf.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            this.activity.read();
+            this.scope.activity.read();
         }
         result
     }
@@ -646,7 +644,7 @@ impl AsyncWrite for Metered {
         let this = self.get_mut();
         let result = Pin::new(&mut this.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = result {
-            this.activity.wrote(n);
+            this.scope.activity.wrote(n);
         }
         result
     }
@@ -659,7 +657,7 @@ impl AsyncWrite for Metered {
         let this = self.get_mut();
         let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = result {
-            this.activity.wrote(n);
+            this.scope.activity.wrote(n);
         }
         result
     }

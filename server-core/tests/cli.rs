@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 
-use common::{fixture_site, parse};
+use common::{addr_from_first_line, fixture_site, parse, signal};
 
 fn wharf() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wharf"))
@@ -31,14 +31,6 @@ fn spawn_serve(args: &[&str]) -> (Child, String) {
     (child, line)
 }
 
-fn addr_from(line: &str) -> SocketAddr {
-    let url = line.trim_end().rsplit(" at ").next().unwrap();
-    url.trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap()
-}
-
 fn http_get(addr: SocketAddr, path: &str) -> common::RawResponse {
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
@@ -51,12 +43,8 @@ fn http_get(addr: SocketAddr, path: &str) -> common::RawResponse {
     parse(&bytes)
 }
 
-fn terminate(child: &mut Child, signal: &str) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+fn terminate(child: &mut Child, name: &str) -> std::process::ExitStatus {
+    signal(child, name);
     child.wait().unwrap()
 }
 
@@ -68,7 +56,7 @@ fn first_line_names_the_absolute_folder_and_url_then_sigterm_exits_0() {
     let prefix = format!("Serving {} at http://127.0.0.1:", abs.display());
     assert!(line.starts_with(&prefix), "{line:?}");
     assert!(line.ends_with("/\n"), "{line:?}");
-    let addr = addr_from(&line);
+    let addr = addr_from_first_line(&line);
     assert_ne!(addr.port(), 0);
     let response = http_get(addr, "/");
     assert_eq!(response.status, 200);
@@ -82,7 +70,7 @@ fn sigint_exits_0_after_the_transfer_in_flight() {
     let data: Vec<u8> = (0..6_000_000u32).map(|i| (i % 241) as u8).collect();
     std::fs::write(dir.path().join("big.bin"), &data).unwrap();
     let (mut child, line) = spawn_serve(&[dir.path().to_str().unwrap(), "--port", "0"]);
-    let addr = addr_from(&line);
+    let addr = addr_from_first_line(&line);
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(stream, "GET /big.bin HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
     let mut head = Vec::new();

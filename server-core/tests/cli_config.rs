@@ -14,7 +14,7 @@ use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::parse;
+use common::{addr_from_first_line, parse, signal};
 use sha2::{Digest, Sha256};
 
 const BIG: usize = 24 << 20;
@@ -39,17 +39,6 @@ fn next(lines: &mpsc::Receiver<String>, what: &str) -> String {
         .unwrap_or_else(|_| panic!("no {what} line within 10 s"))
 }
 
-/// The address in `Serving <folder> at http://<addr>/`.
-fn addr_of(first_line: &str) -> SocketAddr {
-    first_line
-        .rsplit(" at http://")
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .parse()
-        .unwrap()
-}
-
 struct Serve {
     child: Child,
     out: mpsc::Receiver<String>,
@@ -66,21 +55,13 @@ fn serve(config: &Path) -> Serve {
         .unwrap();
     let out = lines::<ChildStdout>(child.stdout.take().unwrap());
     let err = lines::<ChildStderr>(child.stderr.take().unwrap());
-    let addr = addr_of(&next(&out, "first"));
+    let addr = addr_from_first_line(&next(&out, "first"));
     Serve {
         child,
         out,
         err,
         addr,
     }
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 fn read_head(stream: &mut TcpStream) -> common::RawResponse {
@@ -200,7 +181,7 @@ fn sighup_rereads_the_file_and_flags_override_it() {
         first.starts_with(&format!("Serving {} at http://127.0.0.1:", root.display())),
         "{first}"
     );
-    let addr = addr_of(&first);
+    let addr = addr_from_first_line(&first);
     assert_eq!(get(addr, "/").header("cache-control"), Some("max-age=1"));
 
     signal(&child, "HUP");
@@ -228,7 +209,7 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
     let out = lines(child.stdout.take().unwrap());
     let err = lines(child.stderr.take().unwrap());
     let first = next(&out, "first");
-    let addr = addr_of(&first);
+    let addr = addr_from_first_line(&first);
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,

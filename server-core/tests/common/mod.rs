@@ -117,3 +117,23 @@ pub fn parse(bytes: &[u8]) -> RawResponse {
         body: bytes[split + 4..].to_vec(),
     }
 }
+
+/// The address in the CLI's first line, `Serving <folder> at http://<addr>/`.
+pub fn addr_from_first_line(line: &str) -> SocketAddr {
+    line.trim_end()
+        .rsplit(" at http://")
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
+}
+
+/// Sends signal `name` (`TERM`, `HUP`, ...) to `child`.
+pub fn signal(child: &std::process::Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}

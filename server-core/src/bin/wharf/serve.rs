@@ -22,17 +22,21 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 const SETTLE: Duration = Duration::from_millis(50);
 
 pub(crate) async fn run(args: ServeArgs) -> ExitCode {
-    let draft = match draft(&args) {
-        Ok(draft) => draft,
-        Err(message) => {
-            eprintln!("error: {message}");
+    let file = match args.config.as_deref().map(ConfigFile::read).transpose() {
+        Ok(file) => file,
+        Err(err) => {
+            eprintln!("error: {err}");
             return ExitCode::from(2);
         }
     };
-    let config = match ServerConfig::try_from(draft) {
+    // The file's draft (if any) with the flags written over it.
+    let base = file
+        .as_ref()
+        .map_or_else(ConfigDraft::default, |file| file.draft.clone());
+    let config = match ServerConfig::try_from(args.over(base)) {
         Ok(config) => config,
         Err(err) => {
-            eprintln!("error: {}", located(&args, err));
+            eprintln!("error: {}", located(file.as_ref(), err));
             return ExitCode::from(2);
         }
     };
@@ -176,24 +180,13 @@ async fn finish_log(log: AccessLog, printer: Option<tokio::task::JoinHandle<()>>
     }
 }
 
-/// The config file's draft (if any) with the flags written over it.
-fn draft(args: &ServeArgs) -> Result<ConfigDraft, String> {
-    let base = match &args.config {
-        Some(path) => ConfigFile::read(path).map_err(|err| err.to_string())?.draft,
-        None => ConfigDraft::default(),
-    };
-    Ok(args.over(base))
-}
-
 /// A validation error, pointing at the config file's line when the field came from there.
-fn located(args: &ServeArgs, err: wharf_core::ConfigError) -> String {
-    let from_file = args
-        .config
-        .as_deref()
-        .and_then(|path| ConfigFile::read(path).ok())
-        .filter(|file| file.locate(err.clone()).line.is_some());
-    match from_file {
-        Some(file) => file.locate(err).to_string(),
+fn located(file: Option<&ConfigFile>, err: wharf_core::ConfigError) -> String {
+    match file
+        .map(|file| file.locate(err.clone()))
+        .filter(|located| located.line.is_some())
+    {
+        Some(located) => located.to_string(),
         None => err.to_string(),
     }
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sourced by the benchmark scripts: installs wrk and nginx when missing, builds the release
+# `wharf`, and makes the fixture. Sets $wharf (the binary) and $fixture (the folder).
+# The fixture lives in /tmp/wharf-bench-fixture (override: WHARF_BENCH_FIXTURE): it must be
+# readable by nginx's worker user (nobody), which a folder under /root is not.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
+source "$WHARF_ROOT/scripts/deps.sh"
+cd "$WHARF_ROOT"
+
+ensure_rust
+ensure_debian_packages wrk nginx-light curl
+cargo build --release -p wharf-core --bin wharf
+wharf="$CARGO_TARGET_DIR/release/wharf"
+
+fixture=${WHARF_BENCH_FIXTURE:-/tmp/wharf-bench-fixture}
+[[ -f $fixture/10m.bin && -d $fixture/dir1000 ]] || (umask 022 && bench/harness/make-fixture.sh "$fixture")
