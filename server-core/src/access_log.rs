@@ -117,6 +117,9 @@ struct Shared {
     active_connections: AtomicUsize,
     /// The config generation in force, for the metrics.
     generation: AtomicU64,
+    /// The last generation applied since the writer's last sample, and when (Unix ms), for
+    /// the sample's `generation_applied_at_ms`.
+    applied: Mutex<Option<(u64, u64)>>,
     subscribers: Mutex<Vec<Subscriber>>,
     samples: broadcast::Sender<MetricsSample>,
     timeline: Mutex<std::collections::VecDeque<MetricsSample>>,
@@ -162,6 +165,7 @@ impl AccessLog {
             logged: AtomicU64::new(0),
             active_connections: AtomicUsize::new(0),
             generation: AtomicU64::new(1),
+            applied: Mutex::new(None),
             subscribers: Mutex::new(Vec::new()),
             samples,
             timeline: Mutex::new(std::collections::VecDeque::with_capacity(TIMELINE_SAMPLES)),
@@ -244,8 +248,11 @@ impl AccessLog {
         }
     }
 
+    /// Notes that the server feeding this log now gives new connections `generation` (at
+    /// start, and on every apply), so the next metrics sample says when it happened.
     pub(crate) fn generation_applied(&self, generation: u64) {
         self.shared.generation.store(generation, Ordering::Relaxed);
+        *lock(&self.shared.applied) = Some((generation, unix_ms(SystemTime::now())));
     }
 }
 
@@ -400,6 +407,10 @@ impl Writer {
         let Some(shared) = self.shared.upgrade() else {
             return false;
         };
+        if let Some((generation, at_ms)) = lock(&shared.applied).take() {
+            // A generation already in force (a restart on the same config) marks nothing.
+            self.metrics.mark_generation(generation, at_ms);
+        }
         let sample = self.metrics.tick(
             unix_ms(SystemTime::now()),
             shared.active_connections.load(Ordering::Relaxed),
@@ -423,6 +434,32 @@ mod tests {
 
     fn record(target: &str) -> AccessRecord {
         AccessRecord::example(target)
+    }
+
+    #[test]
+    fn an_applied_generation_marks_the_next_sample_with_its_time() {
+        let (log, mut writer, _received) = AccessLog::assemble(LogSettings::default()).unwrap();
+        let last = |log: &AccessLog| log.timeline().pop().unwrap();
+        // The server starts on generation 1: nothing to differ from yet.
+        log.generation_applied(1);
+        assert!(writer.sample());
+        assert_eq!(last(&log).generation_applied_at_ms, None);
+
+        let before = unix_ms(SystemTime::now());
+        log.generation_applied(2);
+        assert!(writer.sample());
+        let sample = last(&log);
+        assert_eq!(sample.generation, 2);
+        assert!(sample.generation_changed);
+        let at_ms = sample.generation_applied_at_ms.unwrap();
+        assert!(at_ms >= before && at_ms <= unix_ms(SystemTime::now()));
+
+        // Marked once; a restart on the same generation is no change.
+        assert!(writer.sample());
+        assert_eq!(last(&log).generation_applied_at_ms, None);
+        log.generation_applied(2);
+        assert!(writer.sample());
+        assert!(!last(&log).generation_changed);
     }
 
     #[test]

@@ -67,6 +67,13 @@ pub struct ExportFilter {
     /// Only requests whose target (path and query) starts with this, as received or with its
     /// `%XX` escapes decoded, so `/café/` matches `/caf%C3%A9/x`. Default: every target.
     pub path_prefix: Option<String>,
+    /// Only requests with exactly this method, e.g. `GET` (methods are case-sensitive).
+    /// Default: every method.
+    pub method: Option<String>,
+    /// Only requests whose target (path and query) contains this, ignoring case, as received
+    /// or with its `%XX` escapes decoded, so `CAFÉ` matches `/caf%C3%A9/x`: the desktop log
+    /// table's path filter. Default: every target.
+    pub path_contains: Option<String>,
 }
 
 impl ExportFilter {
@@ -84,6 +91,14 @@ impl ExportFilter {
                 .path_prefix
                 .as_deref()
                 .is_none_or(|prefix| target_starts_with(&record.target, prefix))
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|method| record.method == method)
+            && self
+                .path_contains
+                .as_deref()
+                .is_none_or(|needle| target_contains(&record.target, needle))
     }
 }
 
@@ -93,6 +108,27 @@ fn target_starts_with(target: &str, prefix: &str) -> bool {
             && percent_decode_str(target)
                 .decode_utf8_lossy()
                 .starts_with(prefix))
+}
+
+fn target_contains(target: &str, needle: &str) -> bool {
+    contains_ignoring_case(target, needle)
+        || (target.contains('%')
+            && contains_ignoring_case(&percent_decode_str(target).decode_utf8_lossy(), needle))
+}
+
+/// Whether `haystack` contains `needle`, ignoring case. An ASCII needle (the common case: a
+/// path typed into a filter box) is compared in place, without allocating per record.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    if needle.is_ascii() {
+        let needle = needle.as_bytes();
+        needle.is_empty()
+            || haystack
+                .as_bytes()
+                .windows(needle.len())
+                .any(|window| window.eq_ignore_ascii_case(needle))
+    } else {
+        haystack.to_lowercase().contains(&needle.to_lowercase())
+    }
 }
 
 /// A set of statuses: exact codes (`404`) and classes (`4xx`), parsed from a comma list such
@@ -938,6 +974,64 @@ mod tests {
         };
         let (_, lines) = export_lines(dir.path(), &filter);
         assert!(lines[1].contains(",/old,"));
+    }
+
+    #[test]
+    fn method_and_path_contains_narrow_like_the_log_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = SessionWriter::create(dir.path(), Retention::default()).unwrap();
+        let head = |id, target: &str| match record(id, 1_000, 200, target) {
+            LogLine::Request(record) => LogLine::Request(AccessRecord {
+                method: "HEAD".into(),
+                ..record
+            }),
+            line => line,
+        };
+        writer
+            .append(&record(1, 1_000, 200, "/Assets/App.js"))
+            .unwrap();
+        writer.append(&head(2, "/assets/app.css")).unwrap();
+        writer
+            .append(&record(3, 1_000, 200, "/caf%C3%A9/Menu.html"))
+            .unwrap();
+        writer.append(&record(4, 1_000, 404, "/CAFÉ/x")).unwrap();
+        writer.append(&record(5, 1_000, 200, "/other")).unwrap();
+        writer.flush().unwrap();
+        let ids = |filter: ExportFilter| -> Vec<String> {
+            let (_, lines) = export_lines(dir.path(), &filter);
+            lines[1..]
+                .iter()
+                .map(|line| line.split(',').next().unwrap().to_owned())
+                .collect()
+        };
+
+        let contains = |text: &str| ExportFilter {
+            path_contains: Some(text.into()),
+            ..ExportFilter::default()
+        };
+        assert_eq!(ids(contains("ASSETS/app")), ["1", "2"]);
+        // Decoded, and ignoring case beyond ASCII.
+        assert_eq!(ids(contains("café/")), ["3", "4"]);
+        assert_eq!(ids(contains("%c3%a9")), ["3"]);
+        assert_eq!(ids(contains("")), ["1", "2", "3", "4", "5"]);
+        assert!(ids(contains("/nowhere")).is_empty());
+
+        let method = |text: &str| ExportFilter {
+            method: Some(text.into()),
+            ..ExportFilter::default()
+        };
+        assert_eq!(ids(method("HEAD")), ["2"]);
+        assert_eq!(ids(method("GET")), ["1", "3", "4", "5"]);
+        assert!(ids(method("get")).is_empty(), "methods are case-sensitive");
+
+        // Every field narrows.
+        let all = ExportFilter {
+            method: Some("GET".into()),
+            path_contains: Some("É".into()),
+            status: Some("2xx".parse().unwrap()),
+            ..ExportFilter::default()
+        };
+        assert_eq!(ids(all), ["3"]);
     }
 
     #[test]

@@ -1,105 +1,332 @@
-//! The commands the window may call. Each one parses its arguments, calls [`Site`], and maps
-//! the error to `{ kind, message }`; the logic lives in `site.rs`.
+//! The commands the window may call: the contract in `ui/src/api/types.ts`. Each one parses
+//! its arguments, calls [`Sites`](crate::sites::Sites), pushes the new state, and maps the
+//! error to `{ kind, message, field }`; the logic lives in `sites.rs` and `site.rs`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::State;
-use tokio::sync::Mutex;
+use tauri::{AppHandle, Runtime, State};
+use wharf_core::{ApplyError, StartError};
 
-use crate::site::{ServerStatus, Site, SiteError};
-use crate::status_feed::StatusFeed;
+use crate::error::SiteError;
+use crate::export::{self, ExportFilter, ExportedCsv};
+use crate::feeds::{self, SharedSites, SiteFeed, SiteWatch, StateFeed};
+use crate::lan::QrCode;
+use crate::site::{SiteSettings, SiteStatus};
+use crate::sites::{AppState, ApplyOutcome};
 
-/// The app's one site, shared by all commands.
-pub(crate) type SiteState = Mutex<Site>;
+/// What the window branches on. Mirrors `CommandError["kind"]` in `ui/src/api/types.ts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum ErrorKind {
+    InvalidConfig,
+    PortInUse,
+    StartFailed,
+    NotRunning,
+    NoSuchSite,
+    LanOff,
+    ExportFailed,
+    OpenFailed,
+}
 
-/// An error as the UI receives it: it branches on `kind` and shows `message`.
+/// An error as the window receives it: it branches on `kind`, shows `message`, and puts it
+/// next to the settings field `field` when there is one.
 #[derive(Debug, Serialize)]
 pub(crate) struct CommandError {
-    kind: &'static str,
+    kind: ErrorKind,
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'static str>,
 }
 
 impl From<SiteError> for CommandError {
     fn from(err: SiteError) -> CommandError {
+        use ErrorKind::*;
         let kind = match &err {
-            SiteError::Start(wharf_core::StartError::PortInUse { .. }) => "portInUse",
-            SiteError::Start(_) => "startFailed",
-            SiteError::Config(_) => "invalidConfig",
-            SiteError::NotRunning => "notRunning",
+            SiteError::Config(_)
+            | SiteError::Start(StartError::Config(_))
+            | SiteError::Apply(ApplyError::Config(_)) => InvalidConfig,
+            SiteError::Start(StartError::PortInUse { .. })
+            | SiteError::Apply(ApplyError::Bind {
+                error: StartError::PortInUse { .. },
+                ..
+            }) => PortInUse,
+            SiteError::Start(_) | SiteError::Apply(_) => StartFailed,
+            SiteError::NotRunning => NotRunning,
+            SiteError::NoSuchSite { .. } => NoSuchSite,
+            SiteError::LanOff | SiteError::NoLanAddress | SiteError::Qr { .. } => LanOff,
+            SiteError::Export(_) | SiteError::ExportFile { .. } => ExportFailed,
+            SiteError::NotExported { .. } | SiteError::Open { .. } => OpenFailed,
         };
         CommandError {
             kind,
             message: err.to_string(),
+            field: err
+                .field()
+                .filter(|_| matches!(kind, InvalidConfig | PortInUse)),
         }
     }
 }
 
-/// Sends the status now and after every change, until the window goes away.
+type Feed<'a> = State<'a, Arc<StateFeed>>;
+
+/// Sends the app state now and after every change, until the window goes away.
 #[tauri::command]
-pub(crate) async fn subscribe_status(
-    site: State<'_, SiteState>,
-    feed: State<'_, StatusFeed>,
-    channel: Channel<ServerStatus>,
+pub(crate) async fn subscribe_state(
+    sites: State<'_, SharedSites>,
+    feed: Feed<'_>,
+    channel: Channel<AppState>,
 ) -> Result<(), CommandError> {
-    feed.subscribe(channel, site.lock().await.status());
+    feed.subscribe(channel, sites.lock().await.state());
     Ok(())
 }
 
-/// Starts serving (on the previous port when possible).
+/// Adds a folder as a site and starts it. Takes a plain path, so tests never need the dialog.
 #[tauri::command]
-pub(crate) async fn start_server(
-    site: State<'_, SiteState>,
-    feed: State<'_, StatusFeed>,
-) -> Result<ServerStatus, CommandError> {
-    let mut site = site.lock().await;
-    site.start().await?;
-    Ok(published(&feed, site.status()))
+pub(crate) async fn add_site(
+    sites: State<'_, SharedSites>,
+    feed: Feed<'_>,
+    root: PathBuf,
+) -> Result<SiteStatus, CommandError> {
+    let mut sites = sites.lock().await;
+    let site = sites.add(&root).await;
+    feed.publish(sites.state());
+    Ok(site?)
 }
 
-/// Stops serving; transfers in flight get a moment to finish.
+/// Removes a site, stopping it first; its logs stay on disk.
 #[tauri::command]
-pub(crate) async fn stop_server(
-    site: State<'_, SiteState>,
-    feed: State<'_, StatusFeed>,
-) -> Result<ServerStatus, CommandError> {
-    let mut site = site.lock().await;
-    site.stop().await;
-    Ok(published(&feed, site.status()))
-}
-
-/// Serves `path` on the same port. Takes a plain path so tests never need the native dialog.
-#[tauri::command]
-pub(crate) async fn set_root(
-    site: State<'_, SiteState>,
-    feed: State<'_, StatusFeed>,
-    path: PathBuf,
-) -> Result<ServerStatus, CommandError> {
-    let mut site = site.lock().await;
-    site.set_root(&path).await?;
-    Ok(published(&feed, site.status()))
-}
-
-fn published(feed: &StatusFeed, status: ServerStatus) -> ServerStatus {
-    feed.publish(&status);
-    status
-}
-
-/// Opens the site in the default browser. Only the site's own URL can be opened, so the
-/// window needs no shell permission at all.
-#[tauri::command]
-pub(crate) async fn open_in_browser(
-    app: tauri::AppHandle,
-    site: State<'_, SiteState>,
+pub(crate) async fn remove_site(
+    sites: State<'_, SharedSites>,
+    feed: Feed<'_>,
+    id: String,
 ) -> Result<(), CommandError> {
+    let stopping = {
+        let mut sites = sites.lock().await;
+        let stopping = sites.remove(&id);
+        feed.publish(sites.state());
+        stopping?
+    };
+    stopping.finish().await;
+    Ok(())
+}
+
+/// Starts a site, on its previous port when possible.
+#[tauri::command]
+pub(crate) async fn start_site(
+    sites: State<'_, SharedSites>,
+    feed: Feed<'_>,
+    id: String,
+) -> Result<SiteStatus, CommandError> {
+    let mut sites = sites.lock().await;
+    let site = sites.start(&id).await;
+    feed.publish(sites.state());
+    Ok(site?)
+}
+
+/// Stops a site; its transfers get 3 s to finish (the sites stay usable meanwhile).
+#[tauri::command]
+pub(crate) async fn stop_site(
+    sites: State<'_, SharedSites>,
+    feed: Feed<'_>,
+    id: String,
+) -> Result<SiteStatus, CommandError> {
+    let (site, stopping) = {
+        let mut sites = sites.lock().await;
+        let stopped = sites.stop(&id);
+        feed.publish(sites.state());
+        stopped?
+    };
+    stopping.finish().await;
+    Ok(site)
+}
+
+/// Serves another folder from a site, on the same port.
+#[tauri::command]
+pub(crate) async fn set_site_root(
+    sites: State<'_, SharedSites>,
+    feed: Feed<'_>,
+    id: String,
+    root: PathBuf,
+) -> Result<SiteStatus, CommandError> {
+    let mut sites = sites.lock().await;
+    let site = sites.set_root(&id, &root).await;
+    feed.publish(sites.state());
+    Ok(site?)
+}
+
+/// Applies the settings form: to new connections at once on a running site, at the next
+/// start on a stopped one.
+#[tauri::command]
+pub(crate) async fn apply_settings(
+    sites: State<'_, SharedSites>,
+    feed: Feed<'_>,
+    id: String,
+    settings: SiteSettings,
+) -> Result<ApplyOutcome, CommandError> {
+    let mut sites = sites.lock().await;
+    let outcome = sites.apply(&id, settings).await;
+    feed.publish(sites.state());
+    Ok(outcome?)
+}
+
+/// Shares a site on the network (0.0.0.0), or only on this computer (127.0.0.1).
+#[tauri::command]
+pub(crate) async fn set_lan(
+    sites: State<'_, SharedSites>,
+    feed: Feed<'_>,
+    id: String,
+    enabled: bool,
+) -> Result<SiteStatus, CommandError> {
+    let mut sites = sites.lock().await;
+    let site = sites.set_lan(&id, enabled).await;
+    feed.publish(sites.state());
+    Ok(site?)
+}
+
+/// The QR code of a shared site's first network address.
+#[tauri::command]
+pub(crate) async fn lan_qr(
+    sites: State<'_, SharedSites>,
+    id: String,
+) -> Result<QrCode, CommandError> {
+    Ok(sites.lock().await.lan_qr(&id)?)
+}
+
+/// Opens a site in the default browser. Only a site's own URL can be opened, so the window
+/// needs no shell permission.
+#[tauri::command]
+pub(crate) async fn open_in_browser<R: Runtime>(
+    app: AppHandle<R>,
+    sites: State<'_, SharedSites>,
+    id: String,
+) -> Result<(), CommandError> {
+    let url = sites.lock().await.url(&id)?;
+    Ok(open(&app, url)?)
+}
+
+/// Streams a site's log, metrics and connections to `channel`, replacing the previous watch.
+#[tauri::command]
+pub(crate) async fn watch_site(
+    sites: State<'_, SharedSites>,
+    watch: State<'_, SiteWatch>,
+    id: String,
+    channel: Channel<SiteFeed>,
+) -> Result<(), CommandError> {
+    sites.lock().await.status(&id)?;
+    let sink = move |message: SiteFeed| channel.send(message).is_ok();
+    let task = tauri::async_runtime::spawn(feeds::watch(sites.inner().clone(), id, sink));
+    watch.replace(task);
+    Ok(())
+}
+
+/// Cuts one connection of a site; false if it is already gone.
+#[tauri::command]
+pub(crate) async fn close_connection(
+    sites: State<'_, SharedSites>,
+    id: String,
+    connection: u64,
+) -> Result<bool, CommandError> {
+    Ok(sites.lock().await.close_connection(&id, connection)?)
+}
+
+/// Writes a site's current log session, filtered, as CSV at `path`.
+#[tauri::command]
+pub(crate) async fn export_csv(
+    sites: State<'_, SharedSites>,
+    id: String,
+    path: PathBuf,
+    filter: ExportFilter,
+) -> Result<ExportedCsv, CommandError> {
+    let (log, dir) = sites.lock().await.export_source(&id)?;
+    let exported = export::export_site(log, dir, path, filter).await?;
+    sites.lock().await.exported(&exported.path);
+    Ok(exported)
+}
+
+/// Opens the folder of a CSV exported in this app run in the file manager.
+#[tauri::command]
+pub(crate) async fn reveal_path<R: Runtime>(
+    app: AppHandle<R>,
+    sites: State<'_, SharedSites>,
+    path: PathBuf,
+) -> Result<(), CommandError> {
+    let folder = sites.lock().await.folder_of_export(&path)?;
+    Ok(open(&app, folder.display().to_string())?)
+}
+
+/// Opens a URL or folder with the system's default program.
+fn open<R: Runtime>(app: &AppHandle<R>, target: String) -> Result<(), SiteError> {
     use tauri_plugin_shell::ShellExt;
-    let url = site.lock().await.url()?;
-    // `Shell::open` is deprecated in favour of tauri-plugin-opener; the brief asks for the shell
-    // plugin, and this call is its documented way to open a URL.
+    // `Shell::open` is deprecated in favour of tauri-plugin-opener; the project uses the shell
+    // plugin, and this call is its documented way to open a URL or a folder.
     #[allow(deprecated)]
-    app.shell().open(url, None).map_err(|err| CommandError {
-        kind: "openFailed",
-        message: format!("could not open a browser: {err}"),
-    })
+    app.shell()
+        .open(target, None)
+        .map_err(|err| SiteError::Open {
+            reason: err.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+    use wharf_core::ConfigError;
+
+    fn json(err: SiteError) -> serde_json::Value {
+        serde_json::to_value(CommandError::from(err)).unwrap()
+    }
+
+    #[test]
+    fn errors_carry_a_kind_a_sentence_and_the_field_at_fault() {
+        let in_use = json(SiteError::Start(StartError::PortInUse { port: 8080 }));
+        assert_eq!(in_use["kind"], "portInUse");
+        assert_eq!(in_use["field"], "port");
+        assert!(in_use["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("port 8080 is already in use"));
+
+        let serving: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        let apply = json(SiteError::Apply(ApplyError::Bind {
+            error: StartError::PortInUse { port: 8080 },
+            serving,
+        }));
+        assert_eq!(
+            (&apply["kind"], &apply["field"]),
+            (&"portInUse".into(), &"port".into())
+        );
+
+        let invalid = json(SiteError::Apply(ApplyError::Config(ConfigError {
+            field: "keepAliveIdleTimeoutMs",
+            reason: "too long".into(),
+        })));
+        assert_eq!(invalid["kind"], "invalidConfig");
+        assert_eq!(invalid["field"], "keepAliveIdleTimeoutMs");
+
+        let denied = json(SiteError::Start(StartError::PermissionDenied { port: 80 }));
+        assert_eq!(denied["kind"], "startFailed");
+        assert!(
+            denied.get("field").is_none(),
+            "only for invalidConfig and portInUse"
+        );
+
+        let stopped = json(SiteError::NotRunning);
+        assert_eq!(stopped["kind"], "notRunning");
+        assert_eq!(stopped.as_object().unwrap().len(), 2, "no field key at all");
+        assert_eq!(json(SiteError::NoLanAddress)["kind"], "lanOff");
+        assert_eq!(
+            json(SiteError::NotExported {
+                path: "/etc/passwd".into()
+            })["kind"],
+            "openFailed"
+        );
+        assert_eq!(
+            json(SiteError::NoSuchSite { id: "x".into() })["kind"],
+            "noSuchSite"
+        );
+    }
 }

@@ -1,14 +1,34 @@
 //! Wharf's desktop shell: a Tauri v2 window around wharf-core.
 //!
-//! At launch it serves the built-in welcome site on 127.0.0.1 and a free port, then hands
-//! control to the window through the commands in [`commands`].
+//! At launch it loads the sites from `sites.json` (or starts with the built-in welcome site)
+//! and starts those that were running at quit; then the window drives them through the
+//! commands in [`commands`] and watches them through the channels in [`feeds`]. Folders
+//! dropped on the window become sites. At exit every server gets a moment to finish its
+//! transfers. This file only wires; the logic is in the Tauri-free modules `site`, `sites`,
+//! `store`, `lan` and `export`.
+//!
+//! `WHARF_CONFIG_DIR` and `WHARF_DATA_DIR` replace the app's config and data folders (tests
+//! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too.
 
 mod commands;
+pub mod error;
+pub mod export;
+mod feeds;
+pub mod lan;
 pub mod site;
-mod status_feed;
+pub mod sites;
+pub mod store;
 mod welcome;
 
-use tauri::Manager;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, DragDropEvent, Manager, RunEvent, Runtime, WindowEvent};
+use tokio::sync::mpsc;
+
+use crate::feeds::{SharedSites, SiteWatch, StateFeed};
+use crate::sites::{Folders, Sites};
 
 /// Builds and runs the app until its window closes.
 pub fn run() {
@@ -19,31 +39,258 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let app = tauri::Builder::default()
-        .plugin(tauri_plugin_dialog::init())
-        .plugin(tauri_plugin_shell::init())
-        .setup(|app| {
-            let welcome = welcome::install(&app.path().app_cache_dir()?)?;
-            let logs = app.path().app_data_dir()?.join("access-log");
-            let site =
-                tauri::async_runtime::block_on(site::Site::start_welcome(&welcome, Some(logs)))?;
-            app.manage(commands::SiteState::new(site));
-            app.manage(status_feed::StatusFeed::default());
-            Ok(())
-        })
-        .invoke_handler(tauri::generate_handler![
-            commands::subscribe_status,
-            commands::start_server,
-            commands::stop_server,
-            commands::set_root,
-            commands::open_in_browser,
-        ])
-        .build(tauri::generate_context!());
-    match app {
-        Ok(app) => app.run(|_, _| {}),
+    match app(tauri::Builder::default()).build(tauri::generate_context!()) {
+        Ok(app) => app.run(on_run_event),
         Err(err) => {
             eprintln!("error: Wharf could not start: {err}");
             std::process::exit(1);
         }
+    }
+}
+
+/// The app's plugins, state, window events and commands, on any runtime (the smoke test
+/// uses Tauri's mock one).
+fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_shell::init())
+        .setup(|app| setup(app.handle()))
+        .on_window_event(|window, event| {
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                if let Some(dropped) = window.try_state::<Dropped>() {
+                    // The receiver lives as long as the app; a send fails only at exit.
+                    let _ = dropped.0.send(paths.clone());
+                }
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::subscribe_state,
+            commands::add_site,
+            commands::remove_site,
+            commands::start_site,
+            commands::stop_site,
+            commands::set_site_root,
+            commands::apply_settings,
+            commands::set_lan,
+            commands::lan_qr,
+            commands::open_in_browser,
+            commands::watch_site,
+            commands::close_connection,
+            commands::export_csv,
+            commands::reveal_path,
+        ])
+}
+
+/// Folders dropped on the window, on their way to [`add_dropped`].
+struct Dropped(mpsc::UnboundedSender<Vec<PathBuf>>);
+
+/// The app's own long-lived tasks (the state ticker, the drop handler), aborted at exit.
+struct Background(Mutex<Vec<JoinHandle<()>>>);
+
+impl Background {
+    fn stop(&self) {
+        for task in self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
+            task.abort();
+        }
+    }
+}
+
+fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
+    let data_override = env_dir("WHARF_DATA_DIR");
+    let config_dir = match env_dir("WHARF_CONFIG_DIR") {
+        Some(dir) => dir,
+        None => app.path().app_config_dir()?,
+    };
+    let data_dir = match &data_override {
+        Some(dir) => dir.clone(),
+        None => app.path().app_data_dir()?,
+    };
+    let welcome_parent = match &data_override {
+        Some(dir) => dir.clone(),
+        None => app.path().app_cache_dir()?,
+    };
+    let folders = Folders {
+        store: config_dir.join("sites.json"),
+        logs: Some(data_dir.join("access-log")),
+        welcome: welcome::install(&welcome_parent)?,
+    };
+    let sites: SharedSites = Arc::new(tokio::sync::Mutex::new(tauri::async_runtime::block_on(
+        Sites::open(folders),
+    )));
+    let feed = Arc::new(StateFeed::default());
+    let (dropped, drops) = mpsc::unbounded_channel();
+    let tasks = vec![
+        tauri::async_runtime::spawn(feeds::push_state_changes(
+            Arc::clone(&sites),
+            Arc::clone(&feed),
+        )),
+        tauri::async_runtime::spawn(add_dropped(Arc::clone(&sites), Arc::clone(&feed), drops)),
+    ];
+    app.manage(sites);
+    app.manage(feed);
+    app.manage(SiteWatch::default());
+    app.manage(Dropped(dropped));
+    app.manage(Background(Mutex::new(tasks)));
+    Ok(())
+}
+
+fn env_dir(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Adds dropped folders as sites, one drop at a time, and shows the result.
+async fn add_dropped(
+    sites: SharedSites,
+    feed: Arc<StateFeed>,
+    mut drops: mpsc::UnboundedReceiver<Vec<PathBuf>>,
+) {
+    while let Some(paths) = drops.recv().await {
+        let mut sites = sites.lock().await;
+        sites.add_dropped(&paths).await;
+        feed.publish(sites.state());
+    }
+}
+
+fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: RunEvent) {
+    if let RunEvent::Exit = event {
+        shut_down(app);
+    }
+}
+
+/// Ends the feeds, then stops every server, letting transfers finish for a moment, and
+/// flushes the access logs. What is saved is left alone, so the sites running now start again at the next launch.
+fn shut_down<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(watch) = app.try_state::<SiteWatch>() {
+        watch.stop();
+    }
+    if let Some(background) = app.try_state::<Background>() {
+        background.stop();
+    }
+    let Some(sites) = app.try_state::<SharedSites>() else {
+        return;
+    };
+    let sites = Arc::clone(&sites);
+    tauri::async_runtime::block_on(async move {
+        let mut draining = tokio::task::JoinSet::new();
+        for stopping in sites.lock().await.shut_down() {
+            draining.spawn(stopping.finish());
+        }
+        while draining.join_next().await.is_some() {}
+        // The last requests reach the session files before the process ends.
+        for log in sites.lock().await.logs() {
+            log.sync();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+
+    fn invoke<W: AsRef<tauri::Webview<tauri::test::MockRuntime>>>(
+        webview: &W,
+        command: &str,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        get_ipc_response(
+            webview,
+            InvokeRequest {
+                cmd: command.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<serde_json::Value>().unwrap())
+    }
+
+    /// The wiring: setup with the env overrides, commands reachable through the capability,
+    /// errors as `{ kind, message, field }`, and a command outside the contract refused.
+    #[test]
+    fn commands_are_wired_through_the_capability() {
+        let config = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let folder = crate::site::tests::site_dir("dropped in");
+        std::env::set_var("WHARF_CONFIG_DIR", config.path());
+        std::env::set_var("WHARF_DATA_DIR", data.path());
+
+        let mut app = app(mock_builder())
+            .build(tauri::generate_context!())
+            .unwrap();
+        // Runs setup, which creates the "main" window from tauri.conf.json; the mock event
+        // loop itself does nothing.
+        #[allow(deprecated)]
+        app.run_iteration(|_, _| {});
+        let webview = app.get_webview_window("main").unwrap();
+        assert!(config.path().join("sites.json").exists(), "welcome saved");
+
+        let site = invoke(
+            &webview,
+            "add_site",
+            serde_json::json!({ "root": folder.path() }),
+        )
+        .unwrap();
+        assert_eq!(site["running"], true);
+        assert!(site["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:"));
+        assert_eq!(site["settings"]["keepAlive"], true);
+        assert!(data
+            .path()
+            .join("access-log")
+            .join(site["id"].as_str().unwrap())
+            .is_dir());
+
+        let refused = invoke(
+            &webview,
+            "apply_settings",
+            serde_json::json!({
+                "id": site["id"],
+                "settings": { "maxConnections": 0 }
+            }),
+        )
+        .unwrap_err();
+        assert_eq!(refused["kind"], "invalidConfig");
+        assert_eq!(refused["field"], "maxConnections");
+
+        let missing = invoke(
+            &webview,
+            "set_site_root",
+            serde_json::json!({ "id": "nope", "root": "/" }),
+        )
+        .unwrap_err();
+        assert_eq!(missing["kind"], "noSuchSite");
+
+        let outside = invoke(
+            &webview,
+            "reveal_path",
+            serde_json::json!({ "path": "/etc/passwd" }),
+        )
+        .unwrap_err();
+        assert_eq!(outside["kind"], "openFailed");
+
+        let removed = invoke(&webview, "start_server", serde_json::json!({})).unwrap_err();
+        assert!(removed.to_string().contains("start_server"), "{removed}");
+        invoke(
+            &webview,
+            "remove_site",
+            serde_json::json!({ "id": site["id"] }),
+        )
+        .unwrap();
+        shut_down(app.handle());
     }
 }

@@ -1,292 +1,975 @@
-//! The site the window controls: which folder, which port, running or not.
+//! One site: its folder, its settings, its LAN flag, its access log and, while running, its
+//! server.
 //!
-//! Plain Rust on top of wharf-core, with no Tauri in it, so it is tested without a window.
-//! The commands in `commands.rs` only translate to and from it.
+//! Plain Rust on top of wharf-core, with no Tauri in it, so it is tested with real sockets and
+//! no window. It owns the rules a user sees per site: an automatic port is kept while it stays
+//! free, new settings go through `ServerHandle::apply` (so transfers in flight continue), and
+//! the LAN toggle rebinds on 0.0.0.0 or 127.0.0.1. It saves nothing itself: `sites.rs` persists
+//! what [`Site::record`] returns.
 
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
 use wharf_core::access_log::{AccessLog, LogSettings, LogStats};
-use wharf_core::{ApplyError, ConfigError, ServerConfig, ServerHandle, StartError};
+use wharf_core::config::{
+    DEFAULT_CACHE_CONTROL, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+};
+use wharf_core::{
+    Admission, ApplyError, Change, ConfigDraft, ConnectionInfo, ConnectionState, ServerConfig,
+    ServerHandle, StartError, StopReport,
+};
+
+use crate::error::SiteError;
+use crate::store::StoredSite;
 
 /// How long Stop lets transfers in flight finish before closing them.
-const STOP_GRACE: Duration = Duration::from_secs(3);
+pub const STOP_GRACE: Duration = Duration::from_secs(3);
+/// How long transfers on a server replaced by the LAN toggle may run on (see
+/// [`Site::set_lan`]); idle connections close at once.
+const HANDOVER_GRACE: Duration = Duration::from_secs(600);
+/// How long the new listener waits for the replaced one to let go of the port.
+const HANDOVER_BIND_WAIT: Duration = Duration::from_secs(2);
 
-/// What the window shows about the site.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerStatus {
-    /// Whether the server is accepting connections.
-    pub running: bool,
-    /// The site's address while running, e.g. `http://127.0.0.1:43127/`.
-    pub url: Option<String>,
-    /// The folder being served (or that will be, once started).
-    pub root: String,
-    /// Whether that folder is the built-in welcome site.
-    pub is_welcome: bool,
-    /// The config generation new connections get.
-    pub generation: u64,
-    /// The access log's session and counters, when requests are being logged to disk.
-    pub access_log: Option<LogStats>,
+/// Every server setting of a site, as the settings form edits it: `wharf_core::ConfigDraft`
+/// without `root` (chosen with the folder) and `host` (the LAN toggle). Mirrors
+/// `SiteSettings` in `ui/src/api/types.ts`. Fields left out take their defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SiteSettings {
+    /// Port to listen on; 0 is automatic: a free port picked at the first start and kept
+    /// while it stays free. Default: 0.
+    pub port: u32,
+    /// Keep connections open between requests. Default: on.
+    pub keep_alive: bool,
+    /// Milliseconds a client may take to send a request's headers. Default: 10,000.
+    pub header_read_timeout_ms: u64,
+    /// Milliseconds an idle keep-alive connection stays open. Default: 5,000.
+    pub keep_alive_idle_timeout_ms: u64,
+    /// Connections served at once. Default: 4096.
+    pub max_connections: u64,
+    /// List folders without `index.html`. Default: on.
+    pub directory_listing: bool,
+    /// Serve and list dotfiles. Default: off.
+    pub show_dotfiles: bool,
+    /// Serve files whose symlinks lead outside the folder. Default: off.
+    pub follow_symlinks: bool,
+    /// `Cache-Control` for served files. Default: `no-cache`.
+    pub cache_control: String,
+    /// Compress text responses. Default: on.
+    pub compression: bool,
 }
 
-/// Why a site operation failed.
-#[derive(Debug)]
-pub enum SiteError {
-    /// The server could not start (port in use, ...).
-    Start(StartError),
-    /// The chosen folder was refused.
-    Config(ConfigError),
-    /// The operation needs a running server.
-    NotRunning,
-}
-
-impl std::fmt::Display for SiteError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SiteError::Start(err) => err.fmt(f),
-            SiteError::Config(err) => err.fmt(f),
-            SiteError::NotRunning => f.write_str("the server is stopped; press Start first"),
+impl Default for SiteSettings {
+    fn default() -> SiteSettings {
+        SiteSettings {
+            port: 0,
+            keep_alive: true,
+            header_read_timeout_ms: millis(DEFAULT_HEADER_READ_TIMEOUT),
+            keep_alive_idle_timeout_ms: millis(DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT),
+            max_connections: DEFAULT_MAX_CONNECTIONS.into(),
+            directory_listing: true,
+            show_dotfiles: false,
+            follow_symlinks: false,
+            cache_control: DEFAULT_CACHE_CONTROL.to_owned(),
+            compression: true,
         }
     }
 }
 
-impl std::error::Error for SiteError {}
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl SiteSettings {
+    /// Whether the port is left automatic.
+    pub fn port_is_automatic(&self) -> bool {
+        self.port == 0
+    }
+
+    /// The core's draft for these settings, serving `root` on `port` (on every address of
+    /// the machine when `lan`).
+    fn draft(&self, root: &Path, lan: bool, port: u32) -> ConfigDraft {
+        ConfigDraft {
+            root: Some(root.to_path_buf()),
+            host: Some(host(lan).to_string()),
+            port: Some(port),
+            keep_alive: Some(self.keep_alive),
+            header_read_timeout_ms: Some(self.header_read_timeout_ms),
+            keep_alive_idle_timeout_ms: Some(self.keep_alive_idle_timeout_ms),
+            directory_listing: Some(self.directory_listing),
+            show_dotfiles: Some(self.show_dotfiles),
+            follow_symlinks: Some(self.follow_symlinks),
+            cache_control: Some(self.cache_control.clone()),
+            max_connections: Some(self.max_connections),
+            compression: Some(self.compression),
+        }
+    }
+}
+
+fn host(lan: bool) -> IpAddr {
+    if lan {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    }
+}
+
+/// One site as the window shows it. Mirrors `Site` in `ui/src/api/types.ts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteStatus {
+    /// The site's id, stable across app runs.
+    pub id: String,
+    /// The folder's name, or "Welcome" for the built-in welcome site.
+    pub name: String,
+    /// The folder served.
+    pub root: String,
+    /// Whether it is the built-in welcome site.
+    pub is_welcome: bool,
+    /// Whether the server is accepting connections.
+    pub running: bool,
+    /// `http://127.0.0.1:PORT/` while running.
+    pub url: Option<String>,
+    /// Shared on the local network (bound to 0.0.0.0).
+    pub lan: bool,
+    /// `http://<address>:PORT/` per LAN IPv4 address, while running with `lan` on.
+    pub lan_urls: Vec<String>,
+    /// The applied settings; `port` is the port in use once started.
+    pub settings: SiteSettings,
+    /// Whether the port is left automatic.
+    pub port_automatic: bool,
+    /// The config generation new connections get.
+    pub generation: u64,
+    /// Older generations still finishing transfers: `(generation, connections)`, oldest first.
+    pub continuing: Vec<(u64, usize)>,
+    /// Connections open now.
+    pub open_connections: usize,
+    /// Why the site is not running as asked, in a sentence.
+    pub error: Option<String>,
+    /// The site's access log, once it has started in this app run.
+    pub access_log: Option<LogStats>,
+}
+
+/// What [`Site::apply`] did. `sites.rs` adds the site's status for the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The generation new connections get now (or at the next start).
+    pub generation: u64,
+    /// What changed; empty when nothing did.
+    pub changes: Vec<Change>,
+    /// `(generation, connections)` still finishing on older generations at the moment of apply.
+    pub continuing: Vec<(u64, usize)>,
+    /// Whether the site was running (false: saved, applies at the next start).
+    pub applied: bool,
+}
+
+/// A server taken out of its site, still finishing its transfers. Awaited without holding
+/// the sites' lock, so a 3-second drain never blocks the window.
+#[must_use = "the server stops at once when this is dropped; call finish"]
+pub struct Stopping(Option<ServerHandle>);
+
+impl Stopping {
+    /// Lets transfers in flight finish for up to [`STOP_GRACE`], then closes the rest.
+    pub async fn finish(self) -> StopReport {
+        match self.0 {
+            Some(server) => server.stop(STOP_GRACE).await,
+            None => StopReport::default(),
+        }
+    }
+}
 
 /// One site: its config and, while running, its server.
-#[derive(Debug)]
 pub struct Site {
-    config: Arc<ServerConfig>,
-    server: Option<ServerHandle>,
+    id: String,
+    /// `None` for the built-in welcome site.
+    root: Option<PathBuf>,
     welcome_root: PathBuf,
-    /// Every request of this app run, whichever folder or port: one durable session.
+    /// As chosen: `port` 0 is automatic.
+    settings: SiteSettings,
+    /// The automatic port last bound, tried first at the next start.
+    last_port: Option<u16>,
+    lan: bool,
+    /// Running as the user asked: saved, so a site running at quit starts again.
+    wanted: bool,
+    /// The generation of the config the site runs (or will start) with.
+    generation: u64,
+    server: Option<ServerHandle>,
+    /// Every request of this app run, across stops and starts: one durable session.
     log: Option<AccessLog>,
-    /// The port was picked by the OS, so another free one is fine if it is taken later.
-    port_is_automatic: bool,
+    /// Where the log's sessions go; `None` keeps them in memory only (tests).
+    log_dir: Option<PathBuf>,
+    error: Option<String>,
+    /// Servers replaced by a LAN toggle, finishing their transfers. Aborted with the site.
+    handed_over: JoinSet<StopReport>,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site")
+            .field("id", &self.id)
+            .field("root", &self.root())
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Site {
-    /// Starts serving the welcome site on 127.0.0.1 and a free port, logging every request
-    /// in a new session under `log_dir` (when given).
-    ///
-    /// # Errors
-    /// [`SiteError`] if the welcome folder is unusable or nothing can be bound. A log that
-    /// cannot be created is reported in the log and leaves the site running without one.
-    pub async fn start_welcome(
-        welcome_root: &Path,
+    /// A stopped site with default settings, serving `root` (`None`: the welcome site).
+    pub fn new(
+        id: String,
+        root: Option<PathBuf>,
+        welcome_root: PathBuf,
         log_dir: Option<PathBuf>,
-    ) -> Result<Site, SiteError> {
-        let config = ServerConfig::for_root(welcome_root).map_err(SiteError::Config)?;
-        let log = log_dir.and_then(|dir| {
-            AccessLog::start(LogSettings {
-                dir: Some(dir.clone()),
-                ..LogSettings::default()
-            })
-            .map_err(|err| {
-                tracing::error!(dir = %dir.display(), "cannot create the access log: {err}");
-            })
-            .ok()
-        });
-        let mut site = Site {
-            log,
-            welcome_root: config.root.clone(),
-            config: Arc::new(config),
-            server: None,
-            port_is_automatic: true,
-        };
-        site.start().await?;
-        Ok(site)
+    ) -> Site {
+        Site::from_record(
+            StoredSite {
+                id,
+                root,
+                lan: false,
+                running: false,
+                settings: SiteSettings::default(),
+                last_port: None,
+            },
+            welcome_root,
+            log_dir,
+        )
     }
 
-    /// The state the window shows.
-    pub fn status(&self) -> ServerStatus {
-        ServerStatus {
+    /// The stopped site a saved record describes.
+    pub fn from_record(
+        record: StoredSite,
+        welcome_root: PathBuf,
+        log_dir: Option<PathBuf>,
+    ) -> Site {
+        Site {
+            id: record.id,
+            root: record.root,
+            welcome_root,
+            settings: record.settings,
+            last_port: record.last_port,
+            lan: record.lan,
+            wanted: record.running,
+            generation: 1,
+            server: None,
+            log: None,
+            log_dir,
+            error: None,
+            handed_over: JoinSet::new(),
+        }
+    }
+
+    /// What is saved of the site.
+    pub fn record(&self) -> StoredSite {
+        StoredSite {
+            id: self.id.clone(),
+            root: self.root.clone(),
+            lan: self.lan,
+            running: self.wanted,
+            settings: self.settings.clone(),
+            last_port: self.last_port,
+        }
+    }
+
+    /// The site's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The folder served.
+    pub fn root(&self) -> &Path {
+        self.root.as_deref().unwrap_or(&self.welcome_root)
+    }
+
+    /// Whether it is the built-in welcome site.
+    pub fn is_welcome(&self) -> bool {
+        self.root.is_none()
+    }
+
+    /// Whether it is shared on the network (or will be, once started).
+    pub fn lan(&self) -> bool {
+        self.lan
+    }
+
+    /// Whether the user wants it running (it was running at quit, or Start was pressed).
+    pub fn wanted(&self) -> bool {
+        self.wanted
+    }
+
+    /// The site's access log, once it has started in this app run.
+    pub fn log(&self) -> Option<&AccessLog> {
+        self.log.as_ref()
+    }
+
+    /// Where the site's log sessions are kept.
+    pub fn log_dir(&self) -> Option<&Path> {
+        self.log_dir.as_deref()
+    }
+
+    /// The state the window shows; `lan_addresses` are the machine's, for `lanUrls`.
+    pub fn status(&self, lan_addresses: &[Ipv4Addr]) -> SiteStatus {
+        let connections = self
+            .server
+            .as_ref()
+            .map(ServerHandle::connections)
+            .unwrap_or_default();
+        let port = self.port_in_use();
+        let lan_urls = match port {
+            Some(port) if self.lan => lan_addresses
+                .iter()
+                .map(|address| format!("http://{address}:{port}/"))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let shown_port = port.or(self.last_port.filter(|_| self.settings.port_is_automatic()));
+        SiteStatus {
+            id: self.id.clone(),
+            name: self.name(),
+            root: self.root().display().to_string(),
+            is_welcome: self.is_welcome(),
             running: self.server.is_some(),
-            url: self.server.as_ref().map(ServerHandle::url),
-            root: self.config.root.display().to_string(),
-            is_welcome: self.config.root == self.welcome_root,
-            generation: self.config.generation,
+            url: port.map(local_url),
+            lan: self.lan,
+            lan_urls,
+            settings: SiteSettings {
+                port: shown_port.map_or(self.settings.port, u32::from),
+                ..self.settings.clone()
+            },
+            port_automatic: self.settings.port_is_automatic(),
+            generation: self.generation,
+            continuing: continuing(&connections, self.generation),
+            open_connections: connections.len(),
+            error: self.error.clone(),
             access_log: self.log.as_ref().map(AccessLog::stats),
         }
     }
 
-    /// The site's address while running.
+    fn name(&self) -> String {
+        match &self.root {
+            None => "Welcome".to_owned(),
+            Some(root) => root.file_name().map_or_else(
+                || root.display().to_string(),
+                |name| name.to_string_lossy().into_owned(),
+            ),
+        }
+    }
+
+    /// The port new connections arrive on, while running.
+    fn port_in_use(&self) -> Option<u16> {
+        self.server
+            .as_ref()
+            .map(|server| server.local_addr().port())
+    }
+
+    /// The site's local address while running, e.g. `http://127.0.0.1:43127/`.
     ///
     /// # Errors
     /// [`SiteError::NotRunning`] when stopped.
     pub fn url(&self) -> Result<String, SiteError> {
-        self.server
-            .as_ref()
-            .map(ServerHandle::url)
+        self.port_in_use()
+            .map(local_url)
             .ok_or(SiteError::NotRunning)
     }
 
-    /// Starts the server on the port it had before, so bookmarks and open tabs keep working.
-    /// An automatic port that has been taken meanwhile is replaced by another free one.
+    /// The open connections and the admission counters; empty while stopped.
+    pub fn connections(&self) -> (Vec<ConnectionInfo>, Option<Admission>) {
+        match &self.server {
+            Some(server) => (server.connections(), Some(server.admission())),
+            None => (Vec::new(), None),
+        }
+    }
+
+    /// Cuts connection `id`. False if it is already gone (or the site is stopped).
+    pub fn close_connection(&self, id: u64) -> bool {
+        self.server
+            .as_ref()
+            .is_some_and(|server| server.close_connection(id))
+    }
+
+    /// Starts serving, on the port it had before when it is automatic (another free one if
+    /// that one has been taken meanwhile). The access log is created at the first start.
     ///
     /// # Errors
-    /// [`SiteError::Start`] if the port cannot be bound; the site stays stopped.
+    /// [`SiteError::Start`] if the port cannot be bound, or [`SiteError::Config`] if the
+    /// folder or settings are refused; the site stays stopped and shows the error.
     pub async fn start(&mut self) -> Result<(), SiteError> {
+        self.reap_handed_over();
+        self.wanted = true;
         if self.server.is_some() {
             return Ok(());
         }
-        let config = ServerConfig::clone(&self.config);
-        let log = self.log.clone();
-        let server = match ServerHandle::start_logged(config.clone(), log.clone()).await {
-            Err(StartError::PortInUse { .. }) if self.port_is_automatic => {
+        let result = self.bind().await;
+        self.error = result.as_ref().err().map(ToString::to_string);
+        result
+    }
+
+    async fn bind(&mut self) -> Result<(), SiteError> {
+        let port = match self.settings.port {
+            0 => self.last_port.map_or(0, u32::from),
+            port => port,
+        };
+        let draft = self.settings.draft(self.root(), self.lan, port);
+        let mut config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
+        config.generation = self.generation;
+        let log = self.open_log();
+        let started = match ServerHandle::start_logged(config.clone(), log.clone()).await {
+            Err(StartError::PortInUse { .. })
+                if self.settings.port_is_automatic() && config.port != 0 =>
+            {
                 ServerHandle::start_logged(ServerConfig { port: 0, ..config }, log).await
             }
             other => other,
+        };
+        let server = started.map_err(SiteError::Start)?;
+        if self.settings.port_is_automatic() {
+            self.last_port = Some(server.local_addr().port());
         }
-        .map_err(SiteError::Start)?;
-        // Remember the real port, so Stop then Start comes back on the same address.
-        self.config = Arc::new(ServerConfig {
-            port: server.local_addr().port(),
-            ..ServerConfig::clone(&server.config())
-        });
         self.server = Some(server);
         Ok(())
     }
 
-    /// Stops the server, letting transfers in flight finish for a moment.
-    pub async fn stop(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.stop(STOP_GRACE).await;
+    /// The site's access log, created on first use: one session per app run.
+    fn open_log(&mut self) -> Option<AccessLog> {
+        if self.log.is_none() {
+            let settings = LogSettings {
+                dir: self.log_dir.clone(),
+                ..LogSettings::default()
+            };
+            match AccessLog::start(settings) {
+                Ok(log) => self.log = Some(log),
+                // The site still serves; the window shows no log counters.
+                Err(err) => tracing::error!(site = %self.id, "cannot create the access log: {err}"),
+            }
+        }
+        self.log.clone()
+    }
+
+    /// Stops accepting at once; the returned [`Stopping`] lets transfers finish.
+    pub fn stop(&mut self) -> Stopping {
+        self.reap_handed_over();
+        self.wanted = false;
+        self.error = None;
+        Stopping(self.server.take())
+    }
+
+    /// Stops for the app's exit, keeping `wanted` so the site starts again next time.
+    pub fn shut_down(&mut self) -> Stopping {
+        Stopping(self.server.take())
+    }
+
+    /// Makes `settings` the site's settings. On a running site they go through
+    /// `ServerHandle::apply`: new connections get a new generation, transfers in flight
+    /// finish on theirs. An automatic port keeps the port in use. On a stopped site they are
+    /// checked and kept for the next start.
+    ///
+    /// # Errors
+    /// [`SiteError::Apply`] or [`SiteError::Config`] naming the field at fault; nothing
+    /// changes, and a running server goes on exactly as before.
+    pub async fn apply(&mut self, settings: SiteSettings) -> Result<Applied, SiteError> {
+        let Some(server) = &self.server else {
+            let next = ServerConfig::try_from(settings.draft(self.root(), self.lan, settings.port))
+                .map_err(SiteError::Config)?;
+            let current = self
+                .settings
+                .draft(self.root(), self.lan, self.settings.port);
+            let changes = ServerConfig::try_from(current)
+                .map(|current| current.changes(&next))
+                .unwrap_or_default();
+            if !changes.is_empty() {
+                self.generation += 1;
+            }
+            self.settings = settings;
+            return Ok(Applied {
+                generation: self.generation,
+                changes,
+                continuing: Vec::new(),
+                applied: false,
+            });
+        };
+        let bound = server.local_addr().port();
+        // Automatic, or pinned to the port already in use: the listener stays. Asking the
+        // core for the bound port by number would make it bind that port a second time.
+        let port = if settings.port_is_automatic() || settings.port == u32::from(bound) {
+            u32::from(server.config().port)
+        } else {
+            settings.port
+        };
+        let draft = settings.draft(self.root(), self.lan, port);
+        let report = server.apply(draft).await.map_err(SiteError::Apply)?;
+        if settings.port_is_automatic() {
+            self.last_port = Some(server.local_addr().port());
+        }
+        self.generation = report.generation;
+        self.settings = settings;
+        Ok(Applied {
+            generation: report.generation,
+            changes: report.changes,
+            continuing: report.continuing,
+            applied: true,
+        })
+    }
+
+    /// Serves another folder, on the same port. A stopped site stays stopped.
+    ///
+    /// # Errors
+    /// [`SiteError::Apply`] or [`SiteError::Config`] on field `root` if it is not a folder;
+    /// nothing changes.
+    pub async fn set_root(&mut self, root: &Path) -> Result<PathBuf, SiteError> {
+        let canonical = match &self.server {
+            Some(server) => {
+                let report = server.set_root(root).await.map_err(SiteError::Apply)?;
+                self.generation = report.generation;
+                server.config().root.clone()
+            }
+            None => {
+                let draft = self.settings.draft(root, self.lan, self.settings.port);
+                let config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
+                self.generation += 1;
+                config.root
+            }
+        };
+        self.root = Some(canonical.clone());
+        Ok(canonical)
+    }
+
+    /// Shares the site on the network (every address, 0.0.0.0) or only on this computer
+    /// (127.0.0.1), on the same port, through an apply so transfers in flight continue.
+    ///
+    /// The OS will not let a listener on 0.0.0.0:P coexist with one on 127.0.0.1:P (Linux
+    /// refuses either order), so the core's bind-new-first apply fails on the site's own
+    /// port. The site then hands over: the old server stops accepting and finishes its
+    /// transfers in the background, and a new one binds the same port on the new address.
+    /// Clients still queued in the old listener's backlog at that moment are reset.
+    ///
+    /// # Errors
+    /// [`SiteError::Apply`] if the new address is refused (the server goes on), or
+    /// [`SiteError::Start`] if the handover could not bind (the site is then stopped).
+    pub async fn set_lan(&mut self, lan: bool) -> Result<(), SiteError> {
+        self.reap_handed_over();
+        let Some(server) = &self.server else {
+            self.lan = lan;
+            return Ok(());
+        };
+        if lan == self.lan {
+            return Ok(());
+        }
+        let bound = server.local_addr().port();
+        let draft = self.settings.draft(self.root(), lan, u32::from(bound));
+        match server.apply(draft.clone()).await {
+            Ok(report) => self.generation = report.generation,
+            Err(ApplyError::Bind {
+                error: StartError::PortInUse { port },
+                ..
+            }) if port == bound => self.hand_over(draft).await?,
+            Err(err) => return Err(SiteError::Apply(err)),
+        }
+        self.lan = lan;
+        Ok(())
+    }
+
+    async fn hand_over(&mut self, draft: ConfigDraft) -> Result<(), SiteError> {
+        let mut config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
+        config.generation = self.generation + 1;
+        if let Some(old) = self.server.take() {
+            self.handed_over.spawn(old.stop(HANDOVER_GRACE));
+        }
+        let deadline = tokio::time::Instant::now() + HANDOVER_BIND_WAIT;
+        let started = loop {
+            // The old listener closes as soon as its accept loop has seen the stop.
+            match ServerHandle::start_logged(config.clone(), self.log.clone()).await {
+                Err(StartError::PortInUse { .. }) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                other => break other,
+            }
+        };
+        match started {
+            Ok(server) => {
+                self.generation = config.generation;
+                self.server = Some(server);
+                Ok(())
+            }
+            Err(err) => {
+                self.error = Some(err.to_string());
+                Err(SiteError::Start(err))
+            }
         }
     }
 
-    /// Serves `root` instead, on the same port. A stopped site starts, since choosing a
-    /// folder means "show me this".
-    ///
-    /// # Errors
-    /// [`SiteError::Config`] if `root` is not a folder (nothing changes), or
-    /// [`SiteError::Start`] if a stopped site cannot start.
-    pub async fn set_root(&mut self, root: &Path) -> Result<(), SiteError> {
-        match &self.server {
-            Some(server) => {
-                server.set_root(root).await.map_err(|err| match err {
-                    ApplyError::Config(err) => SiteError::Config(err),
-                    ApplyError::Bind { error, .. } => SiteError::Start(error),
-                })?;
-                self.config = Arc::new(ServerConfig {
-                    port: self.config.port,
-                    ..ServerConfig::clone(&server.config())
-                });
-                Ok(())
-            }
-            None => {
-                self.config = Arc::new(self.config.with_root(root).map_err(SiteError::Config)?);
-                self.start().await
-            }
-        }
+    fn reap_handed_over(&mut self) {
+        while self.handed_over.try_join_next().is_some() {}
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn local_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/")
+}
 
-    fn site_dir(text: &str) -> tempfile::TempDir {
+/// Connections of generations older than `generation` still busy (not idle), per generation,
+/// oldest first: each closes once its response is sent.
+fn continuing(connections: &[ConnectionInfo], generation: u64) -> Vec<(u64, usize)> {
+    let mut busy = BTreeMap::new();
+    for connection in connections {
+        if connection.generation < generation && connection.state != ConnectionState::Idle {
+            *busy.entry(connection.generation).or_insert(0) += 1;
+        }
+    }
+    busy.into_iter().collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    pub(crate) fn site_dir(text: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), text).unwrap();
         dir
     }
 
-    async fn fetch(url: &str) -> String {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    /// `GET path` on a fresh connection, returning the whole response.
+    pub(crate) async fn fetch(url: &str, path: &str) -> String {
         let authority = url.trim_start_matches("http://").trim_end_matches('/');
-        let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
-        let request = format!("GET / HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+        let mut stream = TcpStream::connect(authority).await.unwrap();
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        response
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        String::from_utf8_lossy(&response).into_owned()
+    }
+
+    /// A download of `big.bin` held after its first bytes: the server is mid-body, blocked
+    /// on a full socket, until [`Download::finish`] reads the rest.
+    pub(crate) struct Download {
+        stream: TcpStream,
+        received: usize,
+    }
+
+    pub(crate) const BIG: usize = 32 * 1024 * 1024;
+
+    pub(crate) fn with_big_file(dir: &tempfile::TempDir) {
+        std::fs::write(dir.path().join("big.bin"), vec![b'x'; BIG]).unwrap();
+    }
+
+    impl Download {
+        pub(crate) async fn begin(url: &str) -> Download {
+            let authority = url.trim_start_matches("http://").trim_end_matches('/');
+            let mut stream = TcpStream::connect(authority).await.unwrap();
+            let request = format!(
+                "GET /big.bin HTTP/1.1\r\nHost: {authority}\r\nAccept-Encoding: identity\r\n\r\n"
+            );
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut buffer = vec![0; 64 * 1024];
+            let received = stream.read(&mut buffer).await.unwrap();
+            assert!(received > 0);
+            Download { stream, received }
+        }
+
+        /// Reads to the end of the body and returns the bytes received, head included.
+        pub(crate) async fn finish(mut self) -> usize {
+            let mut buffer = vec![0; 1024 * 1024];
+            loop {
+                match self.stream.read(&mut buffer).await.unwrap() {
+                    0 => return self.received,
+                    n => self.received += n,
+                }
+                if self.received >= BIG {
+                    // Keep-alive: the server keeps the connection; the body is all here.
+                    return self.received;
+                }
+            }
+        }
+    }
+
+    fn welcome(dir: &tempfile::TempDir) -> Site {
+        Site::new(
+            "welcome".into(),
+            None,
+            dir.path().canonicalize().unwrap(),
+            None,
+        )
+    }
+
+    fn folder(dir: &tempfile::TempDir) -> Site {
+        let root = dir.path().canonicalize().unwrap();
+        Site::new("s1".into(), Some(root.clone()), root, None)
+    }
+
+    /// Waits until `done` holds, polling; for counters that settle asynchronously.
+    pub(crate) async fn eventually(mut done: impl FnMut() -> bool) {
+        for _ in 0..500 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("condition not met within 5 s");
     }
 
     #[tokio::test]
-    async fn welcome_then_folder_on_the_same_port_then_stop_and_start() {
-        let welcome = site_dir("welcome page");
-        let mine = site_dir("my site");
-        let mut site = Site::start_welcome(welcome.path(), None).await.unwrap();
-        let status = site.status();
-        assert!(status.running && status.is_welcome);
+    async fn an_automatic_port_is_kept_across_stop_and_start_and_replaced_when_taken() {
+        let dir = site_dir("welcome page");
+        let mut site = welcome(&dir);
+        site.start().await.unwrap();
+        let status = site.status(&[]);
+        assert!(status.running && status.is_welcome && status.port_automatic);
+        assert_eq!(status.name, "Welcome");
         let url = status.url.unwrap();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        assert!(fetch(&url).await.contains("welcome page"));
+        assert!(fetch(&url, "/").await.contains("welcome page"));
+        let port = status.settings.port;
+        assert_ne!(port, 0, "the form shows the port in use");
 
-        site.set_root(mine.path()).await.unwrap();
-        assert_eq!(
-            site.status().url.as_deref(),
-            Some(url.as_str()),
-            "same port"
-        );
-        assert!(!site.status().is_welcome);
-        assert!(fetch(&url).await.contains("my site"));
-
-        site.stop().await;
-        assert!(!site.status().running);
+        site.stop().finish().await;
+        assert!(!site.status(&[]).running);
         assert!(matches!(site.url(), Err(SiteError::NotRunning)));
+        assert_eq!(site.status(&[]).settings.port, port, "remembered");
         site.start().await.unwrap();
-        assert_eq!(
-            site.status().url.as_deref(),
-            Some(url.as_str()),
-            "same port after restart"
-        );
-        assert!(fetch(&url).await.contains("my site"));
+        assert_eq!(site.url().unwrap(), url, "same port after restart");
+
+        site.stop().finish().await;
+        let squatter = std::net::TcpListener::bind(("127.0.0.1", port as u16)).unwrap();
+        site.start().await.unwrap();
+        let moved = site.url().unwrap();
+        assert_ne!(moved, url, "another free port");
+        assert!(fetch(&moved, "/").await.contains("welcome page"));
+        drop(squatter);
+        assert!(site.record().running);
+        assert_eq!(site.record().settings.port, 0, "saved as automatic");
     }
 
     #[tokio::test]
-    async fn a_bad_folder_leaves_the_site_untouched() {
-        let welcome = site_dir("welcome page");
-        let mut site = Site::start_welcome(welcome.path(), None).await.unwrap();
-        let before = site.status();
+    async fn a_fixed_port_in_use_leaves_the_site_stopped_with_the_reason() {
+        let dir = site_dir("page");
+        let squatter = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = squatter.local_addr().unwrap().port();
+        let mut site = folder(&dir);
+        let settings = SiteSettings {
+            port: port.into(),
+            ..SiteSettings::default()
+        };
+        let applied = site.apply(settings).await.unwrap();
+        assert!(!applied.applied);
+        let err = site.start().await.unwrap_err();
+        assert!(matches!(
+            err,
+            SiteError::Start(StartError::PortInUse { .. })
+        ));
+        assert_eq!(err.field(), Some("port"));
+        let status = site.status(&[]);
+        assert!(!status.running);
+        assert_eq!(status.error.as_deref(), Some(err.to_string().as_str()));
+        assert!(
+            site.record().running,
+            "still wanted: retried at the next launch"
+        );
+
+        drop(squatter);
+        site.start().await.unwrap();
+        assert_eq!(site.url().unwrap(), format!("http://127.0.0.1:{port}/"));
+        assert_eq!(site.status(&[]).error, None);
+    }
+
+    #[tokio::test]
+    async fn settings_apply_to_new_connections_while_a_transfer_continues() {
+        let dir = site_dir("page");
+        with_big_file(&dir);
+        let mut site = folder(&dir);
+        site.start().await.unwrap();
+        let url = site.url().unwrap();
+        let download = Download::begin(&url).await;
+        eventually(|| site.status(&[]).open_connections == 1).await;
+
+        let settings = SiteSettings {
+            cache_control: "max-age=60".into(),
+            ..SiteSettings::default()
+        };
+        let applied = site.apply(settings.clone()).await.unwrap();
+        assert!(applied.applied);
+        assert_eq!(applied.generation, 2);
+        assert_eq!(applied.changes.len(), 1, "{:?}", applied.changes);
+        assert_eq!(applied.changes[0].field, "cacheControl");
+        assert_eq!(applied.continuing, [(1, 1)]);
+        let status = site.status(&[]);
+        assert_eq!(
+            status.url.as_deref(),
+            Some(url.as_str()),
+            "automatic port kept"
+        );
+        assert_eq!(status.continuing, [(1, 1)], "live");
+        assert_eq!(status.settings.cache_control, "max-age=60");
+        assert!(fetch(&url, "/").await.contains("max-age=60"));
+
+        assert!(download.finish().await > BIG, "the transfer was not cut");
+        eventually(|| site.status(&[]).continuing.is_empty()).await;
+
+        // Pinning the port in use keeps the listener; nothing but the port choice changes.
+        let pinned = SiteSettings {
+            port: site.status(&[]).settings.port,
+            ..settings
+        };
+        let applied = site.apply(pinned.clone()).await.unwrap();
+        assert!(applied.changes.is_empty(), "{:?}", applied.changes);
+        assert!(!site.status(&[]).port_automatic);
+        assert_eq!(site.url().unwrap(), url);
+    }
+
+    #[tokio::test]
+    async fn refused_settings_change_nothing() {
+        let dir = site_dir("page");
+        let mut site = folder(&dir);
+        site.start().await.unwrap();
+        let before = site.status(&[]);
+        let bad = SiteSettings {
+            keep_alive_idle_timeout_ms: 0,
+            ..SiteSettings::default()
+        };
+        let err = site.apply(bad.clone()).await.unwrap_err();
+        assert_eq!(err.field(), Some("keepAliveIdleTimeoutMs"), "{err}");
+        assert_eq!(site.status(&[]), before);
+
+        let squatter = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let taken = SiteSettings {
+            port: squatter.local_addr().unwrap().port().into(),
+            ..SiteSettings::default()
+        };
+        let err = site.apply(taken).await.unwrap_err();
+        assert!(
+            matches!(err, SiteError::Apply(ApplyError::Bind { .. })),
+            "{err}"
+        );
+        assert_eq!(err.field(), Some("port"));
+        assert_eq!(site.status(&[]), before);
+
+        site.stop().finish().await;
+        let err = site.apply(bad).await.unwrap_err();
+        assert_eq!(
+            err.field(),
+            Some("keepAliveIdleTimeoutMs"),
+            "inline while stopped too"
+        );
+    }
+
+    #[tokio::test]
+    async fn settings_saved_while_stopped_apply_at_the_next_start() {
+        let dir = site_dir("page");
+        let mut site = folder(&dir);
+        let settings = SiteSettings {
+            directory_listing: false,
+            ..SiteSettings::default()
+        };
+        let applied = site.apply(settings.clone()).await.unwrap();
+        assert!(!applied.applied);
+        assert_eq!(applied.generation, 2);
+        assert_eq!(applied.changes[0].field, "directoryListing");
+        assert_eq!(site.record().settings, settings);
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        site.start().await.unwrap();
+        assert_eq!(site.status(&[]).generation, 2);
+        assert!(fetch(&site.url().unwrap(), "/sub/")
+            .await
+            .starts_with("HTTP/1.1 404"));
+    }
+
+    #[tokio::test]
+    async fn another_folder_is_served_on_the_same_port_and_a_bad_one_is_refused() {
+        let welcome_dir = site_dir("welcome page");
+        let mine = site_dir("my site");
+        let mut site = welcome(&welcome_dir);
+        site.start().await.unwrap();
+        let url = site.url().unwrap();
+        let before = site.status(&[]);
         let err = site
             .set_root(Path::new("/no/such/folder"))
             .await
             .unwrap_err();
-        assert!(
-            err.to_string().starts_with("root: /no/such/folder"),
-            "{err}"
+        assert_eq!(err.field(), Some("root"));
+        assert_eq!(site.status(&[]), before);
+
+        site.set_root(mine.path()).await.unwrap();
+        let status = site.status(&[]);
+        assert!(!status.is_welcome);
+        assert_eq!(status.url.as_deref(), Some(url.as_str()));
+        assert_eq!(
+            status.name,
+            mine.path().file_name().unwrap().to_string_lossy()
         );
-        assert_eq!(site.status(), before);
+        assert!(fetch(&url, "/").await.contains("my site"));
+
+        site.stop().finish().await;
+        site.set_root(welcome_dir.path()).await.unwrap();
+        assert!(!site.status(&[]).running, "a stopped site stays stopped");
     }
 
     #[tokio::test]
-    async fn choosing_a_folder_while_stopped_starts_serving_it() {
-        let welcome = site_dir("welcome page");
-        let mine = site_dir("my site");
-        let mut site = Site::start_welcome(welcome.path(), None).await.unwrap();
-        site.stop().await;
-        site.set_root(mine.path()).await.unwrap();
-        let url = site.url().unwrap();
-        assert!(fetch(&url).await.contains("my site"));
-    }
-
-    #[tokio::test]
-    async fn every_request_of_the_app_run_goes_to_one_log_session() {
-        let welcome = site_dir("welcome page");
-        let mine = site_dir("my site");
-        let logs = tempfile::tempdir().unwrap();
-        let mut site = Site::start_welcome(welcome.path(), Some(logs.path().to_path_buf()))
-            .await
-            .unwrap();
-        let url = site.url().unwrap();
-        fetch(&url).await;
-        site.set_root(mine.path()).await.unwrap();
-        fetch(&url).await;
-        site.stop().await;
+    async fn the_lan_toggle_keeps_the_port_and_lets_a_transfer_finish() {
+        let dir = site_dir("page");
+        with_big_file(&dir);
+        let mut site = folder(&dir);
         site.start().await.unwrap();
-        fetch(&site.url().unwrap()).await;
+        let url = site.url().unwrap();
+        let download = Download::begin(&url).await;
 
-        let log = site.log.clone().unwrap();
+        let address = Ipv4Addr::new(192, 168, 1, 20);
+        site.set_lan(true).await.unwrap();
+        let status = site.status(&[address]);
+        assert!(status.lan && status.running);
+        assert_eq!(status.url.as_deref(), Some(url.as_str()), "same port");
+        let port = url.trim_end_matches('/').rsplit(':').next().unwrap();
+        assert_eq!(status.lan_urls, [format!("http://192.168.1.20:{port}/")]);
+        assert!(status.generation > 1);
+        assert!(site.record().lan);
+        assert!(fetch(&url, "/").await.contains("page"));
+        assert!(download.finish().await > BIG, "the transfer was not cut");
+
+        site.set_lan(false).await.unwrap();
+        let status = site.status(&[address]);
+        assert!(!status.lan && status.lan_urls.is_empty());
+        assert_eq!(status.url.as_deref(), Some(url.as_str()));
+        assert!(fetch(&url, "/").await.contains("page"));
+
+        site.stop().finish().await;
+        site.set_lan(true).await.unwrap();
+        site.start().await.unwrap();
+        assert_eq!(site.url().unwrap(), url);
+        assert_eq!(site.status(&[address]).lan_urls.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn one_log_session_across_stops_and_starts() {
+        let dir = site_dir("page");
+        let logs = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let mut site = Site::new(
+            "s1".into(),
+            Some(root.clone()),
+            root,
+            Some(logs.path().join("s1")),
+        );
+        assert!(
+            site.status(&[]).access_log.is_none(),
+            "created at first start"
+        );
+        site.start().await.unwrap();
+        fetch(&site.url().unwrap(), "/").await;
+        site.stop().finish().await;
+        site.start().await.unwrap();
+        fetch(&site.url().unwrap(), "/").await;
+
+        let log = site.log().unwrap().clone();
         tokio::task::spawn_blocking(move || log.sync())
             .await
             .unwrap();
-        let stats = site.status().access_log.unwrap();
-        assert_eq!((stats.logged, stats.lost), (3, 0));
-        let sessions = wharf_core::session_log::sessions(logs.path()).unwrap();
+        let stats = site.status(&[]).access_log.unwrap();
+        assert_eq!((stats.logged, stats.lost), (2, 0));
+        let sessions = wharf_core::session_log::sessions(&logs.path().join("s1")).unwrap();
         assert_eq!(sessions.len(), 1);
         assert_eq!(Some(&sessions[0].manifest.id), stats.session.as_ref());
     }

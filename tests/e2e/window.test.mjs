@@ -1,170 +1,284 @@
-// End-to-end test of the real desktop window: the built app, driven through tauri-driver and
-// WebKitWebDriver (W3C WebDriver, via selenium-webdriver), under the X server that
-// scripts/test.sh provides (Xvfb). Nothing is mocked: the window, its commands and the HTTP
-// server are the ones a user runs.
-//
-// Env: WHARF_APP_BIN, the debug binary to launch (scripts/test.sh sets it).
+// End-to-end tests of the real desktop window (see harness.mjs). The tests share one app run
+// and build on each other in order, as a user's session would: the welcome site, then a site
+// added by path, its log, settings, connections, graphs and export.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { createServer as createHttpServer, request as httpRequest } from "node:http";
+import { createHash, randomBytes } from "node:crypto";
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer, get as httpGet, request as httpRequest } from "node:http";
+import { createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Builder, By, until } from "selenium-webdriver";
+import { launchApp } from "./harness.mjs";
 
-const appBin = process.env.WHARF_APP_BIN;
-const artifacts = resolve(import.meta.dirname, "../../artifacts/e2e");
-
-/** @type {import("node:child_process").ChildProcess | undefined} */
-let tauriDriver;
-/** @type {import("selenium-webdriver").WebDriver} */
-let driver;
-let driverLog = "";
-
-/** A port that was free a moment ago. */
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-/** Resolves once something accepts connections on 127.0.0.1:port. */
-async function waitForPort(port, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/status`);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`tauri-driver did not listen on ${port} within ${timeoutMs} ms:\n${driverLog}`);
-}
-
-async function screenshot(name) {
-  mkdirSync(artifacts, { recursive: true });
-  // Let the window paint what the DOM already says before capturing it.
-  await driver.executeAsyncScript(
-    "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
-  );
-  const png = await driver.takeScreenshot();
-  const path = join(artifacts, `${name}.png`);
-  writeFileSync(path, png, "base64");
-  return path;
-}
-
-/** Calls a Rust command from inside the window, as the UI's own code does. */
-async function invokeCommand(command, args) {
-  const result = await driver.executeAsyncScript(
-    `const [command, args, done] = arguments;
-     window.__TAURI_INTERNALS__.invoke(command, args)
-       .then((ok) => done({ ok }), (error) => done({ error }));`,
-    command,
-    args,
-  );
-  return /** @type {{ ok?: any, error?: { kind: string, message: string } }} */ (result);
-}
-
-async function textOf(id) {
-  return driver.findElement(By.id(id)).getText();
-}
-
-async function waitForText(id, predicate, what) {
-  const element = await driver.findElement(By.id(id));
-  await driver.wait(async () => predicate(await element.getText()), 10_000, `#${id} never showed ${what}`);
-  return element.getText();
-}
+/** @type {import("./harness.mjs").App} */
+let app;
+/** The site added by path, shared by the tests below. */
+const site = { dir: "", url: "", id: "", requests: 0, bigSha256: "" };
+const BIG_BYTES = 48 * 1024 * 1024;
 
 before(async () => {
-  assert.ok(appBin, "WHARF_APP_BIN must name the built app (run through `npm test`)");
-  const port = await freePort();
-  const nativePort = await freePort();
-  // The app inherits tauri-driver's environment, not this process's WebDriver capabilities.
-  const cache = mkdtempSync(join(tmpdir(), "wharf-e2e-cache-"));
-  tauriDriver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    // (WEBKIT_DISABLE_COMPOSITING_MODE would make WebKitWebDriver screenshots hang.)
-    env: { ...process.env, XDG_CACHE_HOME: cache },
-    stdio: ["ignore", "pipe", "pipe"],
+  app = await launchApp({
+    // A settings file from a crashed editor: the app must back it up, say so and start anyway.
+    prepare: (configDir) => writeFileSync(join(configDir, "sites.json"), '{"version":1,"sites":[{"id":'),
   });
-  tauriDriver.stdout?.on("data", (d) => (driverLog += d));
-  tauriDriver.stderr?.on("data", (d) => (driverLog += d));
-  await waitForPort(port, 15_000);
-  driver = await new Builder()
-    .usingServer(`http://127.0.0.1:${port}/`)
-    .withCapabilities({ browserName: "wry", "tauri:options": { application: appBin } })
-    .build();
 }, { timeout: 60_000 });
 
 after(async () => {
-  try {
-    await driver?.quit();
-  } finally {
-    tauriDriver?.kill();
-  }
+  await app?.quit();
 }, { timeout: 30_000 });
 
-test("the window serves the welcome site, then a chosen folder on the same port", { timeout: 90_000 }, async () => {
-  const launched = Date.now();
-  await driver.wait(until.elementLocated(By.css("body[data-ready='true']")), 15_000);
-  const url = await waitForText("site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "a loopback URL");
-  console.log(`# window showed ${url} ${Date.now() - launched} ms after the session started`);
-  assert.equal(await textOf("status-pill"), "Running");
-  assert.ok(await driver.findElement(By.id("welcome-badge")).isDisplayed(), "welcome badge shown");
+/** GET (or another method) through node:http, counting it as one request to the site. */
+function request(url, { method = "GET", headers = {} } = {}) {
+  site.requests += 1;
+  return new Promise((resolveResponse, reject) => {
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolveResponse({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const visibleTargets = () =>
+  app.run(`return [...document.querySelectorAll("#log-table [data-record-id] .log-target")].map((e) => e.textContent);`);
+
+test("first launch serves the welcome site, and a corrupt settings file is backed up and reported", { timeout: 60_000 }, async () => {
+  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  const url = await app.waitForText("#site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "a loopback URL");
+  assert.equal(await app.text("#site-state"), "Running");
+  assert.equal(await app.run(`return document.querySelectorAll("#site-list [data-site-id]").length;`), 1);
 
   const welcome = await fetch(url);
   assert.equal(welcome.status, 200);
-  assert.match(welcome.headers.get("content-type") ?? "", /^text\/html/);
   assert.match(await welcome.text(), /Welcome to Wharf/);
-  console.log(`# screenshot: ${await screenshot("01-welcome")}`);
 
-  // Choose a folder through the command, with a plain path: no native dialog.
-  const site = mkdtempSync(join(tmpdir(), "wharf-e2e-site-"));
-  writeFileSync(join(site, "index.html"), "<!DOCTYPE html><title>E2E</title><h1>E2E site</h1>");
-  writeFileSync(join(site, "hello.txt"), "hello from the e2e folder\n");
-  const applied = await invokeCommand("set_root", { path: site });
-  assert.ok(applied.ok, `set_root failed: ${JSON.stringify(applied.error)}`);
-  assert.equal(applied.ok.url, url, "same port after choosing a folder");
-
-  const file = await fetch(new URL("hello.txt", url));
-  assert.equal(file.status, 200);
-  assert.equal(await file.text(), "hello from the e2e folder\n");
-  assert.match(await (await fetch(url)).text(), /E2E site/);
-
-  // The window follows the change by itself: Rust pushes the new status over a Channel.
-  await waitForText("site-root", (t) => t.includes("wharf-e2e-site-"), "the chosen folder");
-  assert.equal(await driver.findElement(By.id("welcome-badge")).isDisplayed(), false);
-  console.log(`# screenshot: ${await screenshot("02-folder")}`);
-
-  // A folder that does not exist is refused with a message that names the field.
-  const refused = await invokeCommand("set_root", { path: join(site, "missing") });
-  assert.equal(refused.error?.kind, "invalidConfig");
-  assert.match(refused.error?.message ?? "", /^root: /);
-  assert.equal(await (await fetch(new URL("hello.txt", url))).status, 200, "still serving");
+  const banner = await app.waitForText("#error-text", (t) => /settings file/i.test(t), "the corrupt-settings notice");
+  const backups = readdirSync(app.dirs.config).filter((name) => name.startsWith("sites.json.corrupt-"));
+  assert.equal(backups.length, 1, `one backup in ${readdirSync(app.dirs.config)}`);
+  assert.ok(banner.includes(backups[0]), `the notice names the backup: ${banner}`);
+  assert.equal(readFileSync(join(app.dirs.config, backups[0]), "utf8"), '{"version":1,"sites":[{"id":');
+  await app.screenshot("01-welcome");
+  await app.click("#error-dismiss");
 });
 
-test("Stop and Start from the window's button", { timeout: 90_000 }, async () => {
-  const url = await textOf("site-url");
-  const toggle = await driver.findElement(By.id("toggle-server"));
+test("a site added by path is served, and its requests appear in the live log", { timeout: 60_000 }, async () => {
+  site.dir = mkdtempSync(join(tmpdir(), "wharf-e2e-site-"));
+  writeFileSync(join(site.dir, "index.html"), "<!DOCTYPE html><title>E2E</title><h1>E2E site</h1>");
+  writeFileSync(join(site.dir, "hello.txt"), "hello from the e2e folder\n");
+  const big = randomBytes(BIG_BYTES);
+  writeFileSync(join(site.dir, "big.bin"), big);
+  site.bigSha256 = createHash("sha256").update(big).digest("hex");
+
+  await app.$("#add-path").sendKeys(site.dir);
+  await app.click("#add-path-submit");
+  await app.waitFor(`return document.querySelectorAll("#site-list [data-site-id]").length === 2;`, "a second site in the list");
+  await app.waitForText("#site-root", (t) => t === site.dir, "the new site selected");
+  site.url = await app.waitForText("#site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "its URL");
+  site.id = await app.run(`return document.querySelector("#site-list [aria-selected='true']").dataset.siteId;`);
+
+  assert.match((await request(site.url)).body.toString(), /E2E site/);
+  assert.equal((await request(new URL("hello.txt", site.url))).body.toString(), "hello from the e2e folder\n");
+  assert.equal((await request(new URL("missing.txt", site.url))).status, 404);
+  assert.equal((await request(new URL("hello.txt", site.url), { method: "HEAD" })).status, 200);
+
+  await app.click("#tab-log");
+  await app.waitFor(
+    `const targets = [...document.querySelectorAll("#log-table [data-record-id] .log-target")].map((e) => e.textContent);
+     return targets.includes("/hello.txt") && targets.includes("/missing.txt") && targets.includes("/");`,
+    "rows for /, /hello.txt and /missing.txt",
+  );
+  const statuses = await app.run(
+    `return [...document.querySelectorAll("#log-table [data-record-id] .log-status")].map((e) => e.textContent);`,
+  );
+  assert.ok(statuses.includes("404") && statuses.includes("200"), `statuses: ${statuses}`);
+
+  // Filter to client errors: only the 404 stays.
+  await app.run(`const s = document.querySelector("#filter-status"); s.value = "4xx"; s.dispatchEvent(new Event("change", { bubbles: true }));`);
+  await app.waitFor(
+    `const t = [...document.querySelectorAll("#log-table [data-record-id] .log-target")].map((e) => e.textContent);
+     return t.length === 1 && t[0] === "/missing.txt";`,
+    "only /missing.txt under the 4xx filter",
+  );
+  await app.run(`const s = document.querySelector("#filter-status"); s.value = "all"; s.dispatchEvent(new Event("change", { bubbles: true }));`);
+  await app.waitFor(`return document.querySelectorAll("#log-table [data-record-id]").length >= 4;`, "all rows back");
+  await app.screenshot("02-log");
+});
+
+test("hostile strings from the network are shown as text and never run", { timeout: 60_000 }, async () => {
+  const markup = `<img src=x onerror="window.__xss=1">`;
+  const response = await request(new URL(`/${encodeURIComponent(markup)}`, site.url), {
+    headers: { "User-Agent": `<img src=x onerror="window.__xss=2">`, Referer: `javascript:window.__xss=3` },
+  });
+  assert.equal(response.status, 404);
+
+  const row = await app.waitFor(
+    `const rows = [...document.querySelectorAll("#log-table [data-record-id]")];
+     const row = rows.find((r) => r.querySelector(".log-target").textContent.includes("img"));
+     return row ? row.dataset.recordId : null;`,
+    "a row for the hostile request",
+  );
+  await app.click(`#log-table [data-record-id="${row}"]`);
+  const detail = await app.waitForText("#log-detail", (t) => t.includes("window.__xss=2"), "the user agent in the detail pane");
+  assert.ok(detail.includes(`<img src=x onerror="window.__xss=2">`), detail);
+  assert.ok(detail.includes(markup) || detail.includes(encodeURIComponent(markup)), detail);
+  await new Promise((r) => setTimeout(r, 500)); // give an injected image time to fail and fire
+  assert.equal(await app.run(`return window.__xss ?? null;`), null, "no payload ran");
+  assert.equal(await app.run(`return document.querySelectorAll("#log-table img, #log-detail img").length;`), 0);
+  await app.screenshot("03-hostile");
+});
+
+test("keep-alive off applies as a new generation; a bad value is refused inline", { timeout: 60_000 }, async () => {
+  await app.click("#tab-settings");
+  const keepAlive = await app.$("#settings-form [name='keepAlive']");
+  assert.equal(await keepAlive.isSelected(), true, "keep-alive is on by default");
+  await keepAlive.click();
+  await app.waitFor(`return !document.querySelector("#settings-dirty").hidden;`, "the draft marked dirty");
+  await app.click("#settings-apply");
+  await app.waitForText("#apply-result", (t) => /Generation 2 applies to new connections/.test(t), "generation 2");
+  const closing = await request(new URL("hello.txt", site.url), { headers: { Connection: "keep-alive" } });
+  assert.equal(closing.headers.connection, "close", "generation 2 has keep-alive off");
+
+  // A value server-core refuses: the field says why and the server keeps generation 2.
+  await app.run(
+    `const f = document.querySelector("#settings-form [name='maxConnections']");
+     f.value = "0"; f.dispatchEvent(new Event("input", { bubbles: true })); f.dispatchEvent(new Event("change", { bubbles: true }));`,
+  );
+  await app.click("#settings-apply");
+  await app.waitForText("[data-error-for='maxConnections']", (t) => t.length > 10, "an inline error for maxConnections");
+  await app.screenshot("04-settings-error");
+  const sites = await app.invoke("apply_settings", { id: "no-such-site", settings: {} });
+  assert.ok(sites.error, "a made-up site id is refused");
+  await app.click("#settings-discard");
+  await app.waitFor(`return document.querySelector("#settings-dirty").hidden;`, "a clean form after Discard");
+  assert.equal((await request(new URL("hello.txt", site.url))).status, 200, "still serving");
+});
+
+test("a slow download continues on its generation across an apply, byte for byte", { timeout: 90_000 }, async () => {
+  // A client that reads the first chunk and then stops reading: the transfer stays in flight.
+  site.requests += 1;
+  const hash = createHash("sha256");
+  let received = 0;
+  /** @type {any} */
+  let response;
+  const done = new Promise((resolveDone, reject) => {
+    const req = httpGet(new URL("big.bin", site.url), { agent: false }, (res) => {
+      response = res;
+      res.on("data", (chunk) => {
+        hash.update(chunk);
+        received += chunk.length;
+      });
+      res.once("data", () => res.pause());
+      res.on("end", resolveDone);
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+
+  await app.click("#tab-connections");
+  const oldGeneration = await app.waitFor(
+    `const row = [...document.querySelectorAll("#connections-table tr[data-connection-id]")]
+       .find((r) => r.querySelector(".conn-state").textContent.toLowerCase().includes("sending"));
+     return row ? row.querySelector(".conn-generation").textContent : null;`,
+    "the download's connection, sending",
+  );
+  assert.equal(String(oldGeneration).trim(), "2");
+  await app.screenshot("05-connections");
+
+  await app.click("#tab-settings");
+  await app.$("#settings-form [name='keepAlive']").click();
+  await app.click("#settings-apply");
+  await app.waitForText(
+    "#apply-result",
+    (t) => /Generation 3 applies to new connections/.test(t) && /1 transfer continues on generation 2/.test(t),
+    "generation 3 with one transfer continuing on 2",
+  );
+  await app.screenshot("06-apply-continuing");
+  assert.ok(received < BIG_BYTES, "the download was still in flight at the apply");
+
+  response.resume();
+  await done;
+  assert.equal(received, BIG_BYTES);
+  assert.equal(hash.digest("hex"), site.bigSha256, "the download arrived byte for byte");
+  await app.waitForText("#apply-result", (t) => /finished/.test(t), "the continuing count falling to none", 15_000);
+});
+
+test("a port in use is explained and the site keeps serving", { timeout: 60_000 }, async () => {
+  const squatter = createTcpServer();
+  await new Promise((ready) => squatter.listen(0, "127.0.0.1", () => ready(undefined)));
+  const address = squatter.address();
+  const taken = typeof address === "object" && address ? address.port : 0;
+  try {
+    await app.click("#tab-settings");
+    const auto = await app.$("#port-automatic");
+    if (await auto.isSelected()) {
+      await auto.click();
+    }
+    await app.run(
+      `const f = document.querySelector("#settings-form [name='port']");
+       f.value = arguments[0]; f.dispatchEvent(new Event("input", { bubbles: true })); f.dispatchEvent(new Event("change", { bubbles: true }));`,
+      String(taken),
+    );
+    await app.click("#settings-apply");
+    const message = await app.waitForText("[data-error-for='port']", (t) => /in use/.test(t), "port in use, inline");
+    assert.match(message, new RegExp(String(taken)));
+    assert.equal((await request(new URL("hello.txt", site.url))).status, 200, "the old port still serves");
+    await app.click("#settings-discard");
+  } finally {
+    squatter.close();
+  }
+});
+
+test("the graphs draw requests per second and latency", { timeout: 60_000 }, async () => {
+  for (let i = 0; i < 20; i += 1) {
+    await request(new URL("hello.txt", site.url));
+  }
+  await app.click("#tab-graphs");
+  for (const chart of ["#chart-rps", "#chart-ttfb", "#chart-total"]) {
+    await app.waitFor(
+      `const c = document.querySelector(arguments[0] + " canvas"); return !!c && c.width > 100 && c.height > 50;`,
+      `${chart} drawn`,
+      10_000,
+      chart,
+    );
+  }
+  // Samples close once a second; wait for one that holds the burst.
+  await new Promise((r) => setTimeout(r, 2500));
+  await app.screenshot("07-graphs");
+});
+
+test("export writes every request of the session to CSV", { timeout: 60_000 }, async () => {
+  const out = join(mkdtempSync(join(tmpdir(), "wharf-e2e-export-")), "log.csv");
+  // The Export button opens a native save dialog; the test calls the command it ends in.
+  const exported = await app.invoke("export_csv", { id: site.id, path: out, filter: {} });
+  assert.ok(exported.ok, `export failed: ${JSON.stringify(exported.error)}`);
+  const lines = readFileSync(out, "utf8").trimEnd().split("\r\n");
+  assert.equal(exported.ok.records, site.requests, "one row per request made");
+  assert.equal(lines.length - 1, exported.ok.rows);
+  assert.ok(lines.some((l) => l.includes("/hello.txt")));
+  const hostile = lines.find((l) => l.includes("window.__xss=2"));
+  assert.ok(hostile, "the hostile request is exported");
+  assert.ok(!/(^|,)[=+\-@]/.test(hostile), `no cell starts a formula: ${hostile}`);
+
+  const errorsOnly = await app.invoke("export_csv", { id: site.id, path: out, filter: { status: "4xx" } });
+  assert.ok(errorsOnly.ok, JSON.stringify(errorsOnly.error));
+  assert.equal(errorsOnly.ok.records, 2, "the 404s: /missing.txt and the hostile path");
+});
+
+test("Stop and Start from the window's button keep the address", { timeout: 60_000 }, async () => {
+  const toggle = await app.$("#toggle-site");
   assert.equal(await toggle.getText(), "Stop");
   await toggle.click();
-  await waitForText("status-pill", (t) => t === "Stopped", "Stopped");
-  await assert.rejects(fetch(url), "nothing listens after Stop");
-  console.log(`# screenshot: ${await screenshot("03-stopped")}`);
-
+  await app.waitForText("#site-state", (t) => t === "Stopped", "Stopped");
+  await assert.rejects(fetch(site.url), "nothing listens after Stop");
+  await app.screenshot("08-stopped");
   await toggle.click();
-  await waitForText("status-pill", (t) => t === "Running", "Running");
-  assert.equal(await textOf("site-url"), url, "Start comes back on the same address");
-  assert.equal((await fetch(new URL("hello.txt", url))).status, 200);
+  await app.waitForText("#site-state", (t) => t === "Running", "Running");
+  assert.equal(await app.text("#site-url"), site.url, "Start comes back on the same address");
+  assert.equal((await request(new URL("hello.txt", site.url))).status, 200);
 });
 
 /**
@@ -194,19 +308,19 @@ async function recordingProxy(target) {
 }
 
 test("a video served by Wharf loads and seeks in the WebKit window", { timeout: 90_000 }, async () => {
-  const site = mkdtempSync(join(tmpdir(), "wharf-e2e-video-"));
-  copyFileSync(resolve(import.meta.dirname, "../fixtures/media/clip.webm"), join(site, "clip.webm"));
+  const dir = mkdtempSync(join(tmpdir(), "wharf-e2e-video-"));
+  copyFileSync(resolve(import.meta.dirname, "../fixtures/media/clip.webm"), join(dir, "clip.webm"));
   writeFileSync(
-    join(site, "video.html"),
+    join(dir, "video.html"),
     '<!DOCTYPE html><title>video</title><video src="clip.webm" preload="auto" muted width="320"></video>',
   );
-  const applied = await invokeCommand("set_root", { path: site });
-  assert.ok(applied.ok, `set_root failed: ${JSON.stringify(applied.error)}`);
-  const proxy = await recordingProxy(applied.ok.url);
+  const added = await app.invoke("add_site", { root: dir });
+  assert.ok(added.ok, `add_site failed: ${JSON.stringify(added.error)}`);
+  const proxy = await recordingProxy(added.ok.url);
   try {
     // Leaves the app's own page: this is the last test of the session.
-    await driver.get(new URL("video.html", proxy.url).href);
-    const result = await driver.executeAsyncScript(`
+    await app.driver.get(new URL("video.html", proxy.url).href);
+    const result = await app.driver.executeAsyncScript(`
       const done = arguments[arguments.length - 1];
       const video = document.querySelector("video");
       const report = (extra) => done(Object.assign({
@@ -236,7 +350,6 @@ test("a video served by Wharf loads and seeks in the WebKit window", { timeout: 
       assert.equal(r.status, 206, `Range ${r.range} got ${r.status}`);
       assert.match(r.contentRange ?? "", /^bytes \d+-\d+\/39417$/);
     }
-    console.log(`# screenshot: ${await screenshot("04-video")}`);
   } finally {
     proxy.close();
   }

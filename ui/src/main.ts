@@ -1,86 +1,179 @@
-// Wires the window's controls to the commands. Every string from outside (paths, URLs) is
-// set with textContent, never innerHTML, so it can only ever be text.
+//! Wharf's window: builds the views once, subscribes to the app state and the selected site's
+//! feed, and turns clicks into commands. Command errors go to the banner (or, for a settings
+//! field, next to it). Components never call Tauri: api/commands.ts and api/streams.ts do.
+// First: makes navigator.language usable by Intl before uPlot loads (see app/locale.ts).
+import "./app/locale";
 import "./style.css";
-import {
-  openInBrowser,
-  pickFolder,
-  setRoot,
-  startServer,
-  stopServer,
-  type ServerStatus,
-} from "./api/commands";
-import { watchStatus } from "./api/streams";
-import { errorMessage, siteView } from "./view";
+import * as commands from "./api/commands";
+import { subscribeAppState, watchSiteFeed } from "./api/streams";
+import type { Site, SiteId } from "./api/types";
+import { Banner } from "./app/banner";
+import { FeedController } from "./app/feed";
+import { AppStore } from "./app/store";
+import { Tabs } from "./app/tabs";
+import { Graphs } from "./charts/graphs";
+import { ConnectionsTable } from "./connections/table";
+import { byId } from "./dom";
+import { LogBuffer } from "./log/buffer";
+import { CsvExport } from "./log/export";
+import { FilterBar } from "./log/filter-bar";
+import { LogTable } from "./log/table";
+import { SettingsForm } from "./settings/form";
+import { SiteHeader } from "./sites/header";
+import { Sidebar } from "./sites/sidebar";
 
-function byId<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) {
-    throw new Error(`missing #${id} in index.html`);
-  }
-  return element as T;
-}
+const banner = new Banner();
+const store = new AppStore();
 
-const ui = {
-  pill: byId("status-pill"),
-  url: byId("site-url"),
-  root: byId("site-root"),
-  welcome: byId("welcome-badge"),
-  open: byId<HTMLButtonElement>("open-browser"),
-  choose: byId<HTMLButtonElement>("choose-folder"),
-  toggle: byId<HTMLButtonElement>("toggle-server"),
-  banner: byId("error-banner"),
-  bannerText: byId("error-text"),
-  dismiss: byId<HTMLButtonElement>("error-dismiss"),
-};
-
-let current: ServerStatus | null = null;
-
-function render(status: ServerStatus): void {
-  current = status;
-  const view = siteView(status);
-  ui.pill.textContent = view.pill;
-  ui.pill.dataset.tone = view.pillTone;
-  ui.url.textContent = view.url;
-  ui.root.textContent = view.root;
-  ui.root.title = view.root;
-  ui.welcome.hidden = !view.showWelcomeBadge;
-  ui.toggle.textContent = view.toggleLabel;
-  ui.open.disabled = !view.canOpen;
-  document.body.dataset.ready = "true";
-}
-
-function showError(error: unknown): void {
-  ui.bannerText.textContent = errorMessage(error);
-  ui.banner.hidden = false;
-}
-
-/** Runs a command with the controls disabled, then renders its result or its error. */
-async function run(action: () => Promise<ServerStatus | void>): Promise<void> {
-  const buttons = [ui.open, ui.choose, ui.toggle];
-  buttons.forEach((b) => (b.disabled = true));
+/** Runs a command; on error shows it in the banner and rethrows. */
+async function attempt<T>(action: () => Promise<T>): Promise<T> {
   try {
-    const status = await action();
-    if (status) {
-      ui.banner.hidden = true;
-      render(status);
-    }
+    return await action();
   } catch (error) {
-    showError(error);
-  } finally {
-    ui.choose.disabled = false;
-    ui.toggle.disabled = false;
-    ui.open.disabled = !(current && siteView(current).canOpen);
+    banner.error(error);
+    throw error;
   }
 }
 
-ui.open.addEventListener("click", () => run(openInBrowser));
-ui.toggle.addEventListener("click", () => run(() => (current?.running ? stopServer() : startServer())));
-ui.choose.addEventListener("click", () =>
-  run(async () => {
-    const folder = await pickFolder();
-    return folder === null ? undefined : setRoot(folder);
-  }),
-);
-ui.dismiss.addEventListener("click", () => (ui.banner.hidden = true));
+/** Runs a command; on error shows it in the banner and resolves undefined. */
+async function run<T>(action: () => Promise<T>): Promise<T | undefined> {
+  return attempt(action).catch(() => undefined);
+}
 
-watchStatus(render).catch(showError);
+const busy = new Set<SiteId>();
+async function toggleSite(site: Site): Promise<void> {
+  if (busy.has(site.id)) {
+    return;
+  }
+  busy.add(site.id);
+  try {
+    const updated = await run(() => (site.running ? commands.stopSite(site.id) : commands.startSite(site.id)));
+    if (updated) {
+      store.upsertSite(updated);
+    }
+  } finally {
+    busy.delete(site.id);
+  }
+}
+
+async function addRoot(root: string): Promise<boolean> {
+  const existing = store.sites.find((s) => s.root === root);
+  if (existing) {
+    store.select(existing.id);
+    return true;
+  }
+  const site = await run(() => commands.addSite(root));
+  if (site) {
+    store.upsertSite(site);
+    store.select(site.id);
+    return true;
+  }
+  return false;
+}
+
+const tabs = new Tabs(byId("tabs"));
+const buffer = new LogBuffer();
+const table = new LogTable(buffer);
+const filters = new FilterBar((filter) => {
+  buffer.setFilter(filter);
+  table.filterChanged();
+});
+const graphs = new Graphs();
+const connections = new ConnectionsTable({
+  close: (connection) => {
+    const id = store.selectedId;
+    return id === null ? Promise.resolve(false) : attempt(() => commands.closeConnection(id, connection));
+  },
+});
+const exporter = new CsvExport(
+  {
+    pickPath: (name) => attempt(() => commands.pickCsvPath(name)),
+    exportCsv: (site, path, filter) => attempt(() => commands.exportCsv(site.id, path, filter)),
+    reveal: (path) => attempt(() => commands.revealPath(path)),
+  },
+  () => store.selectedSite,
+  () => filters.value,
+);
+const settings = new SettingsForm({
+  apply: async (site, values) => {
+    const outcome = await commands.applySettings(site.id, values);
+    store.upsertSite(outcome.site);
+    return outcome;
+  },
+  error: (message) => banner.show(message),
+});
+const header = new SiteHeader({
+  open: (site) => void run(() => commands.openInBrowser(site.id)),
+  toggle: (site) => void toggleSite(site),
+  remove: (site) =>
+    void attempt(() => commands.removeSite(site.id))
+      .then(() => store.dropSite(site.id))
+      .catch(() => undefined),
+  changeRoot: (site) =>
+    void run(async () => {
+      const root = await commands.pickFolder(`Choose the folder ${site.name} serves`);
+      if (root !== null) {
+        store.upsertSite(await commands.setSiteRoot(site.id, root));
+      }
+    }),
+  setLan: async (site, enabled) => {
+    const updated = await run(() => commands.setLan(site.id, enabled));
+    if (updated) {
+      store.upsertSite(updated);
+    }
+  },
+  qr: (site) => commands.lanQr(site.id),
+});
+const sidebar = new Sidebar({
+  select: (id) => store.select(id),
+  toggle: (site) => void toggleSite(site),
+  addRoot,
+  pickFolder: () =>
+    void run(() => commands.pickFolder("Choose a folder to serve")).then((root) => {
+      if (root) {
+        void addRoot(root);
+      }
+    }),
+});
+const feed = new FeedController({
+  watch: watchSiteFeed,
+  log: (message) => {
+    buffer.push(message.records, message.skipped);
+    table.invalidate();
+  },
+  charts: (window) => graphs.update(window),
+  connections: (message) => connections.update(message.connections, message.admission),
+  reset: () => {
+    buffer.clear();
+    table.reset();
+    connections.clear();
+    exporter.clear();
+  },
+  error: (error) => banner.error(error),
+});
+
+tabs.onSelect((tab) => {
+  graphs.setVisible(tab === "graphs");
+  if (tab === "log") {
+    table.invalidate();
+  }
+});
+graphs.setVisible(tabs.selected === "graphs");
+window.addEventListener("pagehide", () => graphs.destroy());
+
+store.onChange(({ selectionChanged }) => {
+  const site = store.selectedSite;
+  sidebar.render(store.sites, store.selectedId, store.state?.recents ?? []);
+  header.render(site);
+  settings.update(store.sites, site);
+  connections.setSite(site?.generation ?? 0, site?.running ?? false);
+  if (selectionChanged) {
+    feed.watch(site?.id ?? null);
+  }
+});
+
+subscribeAppState((state) => {
+  store.setState(state);
+  banner.notices(state.notices);
+  document.body.dataset.ready = "true";
+}).catch((error: unknown) => banner.error(error));

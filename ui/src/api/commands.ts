@@ -1,40 +1,50 @@
-// The only module that talks to Tauri: typed wrappers, one per Rust command, same names in
-// camelCase. Components import these and never call `invoke` themselves.
+//! The only module that calls `invoke`: one typed wrapper per Rust command (same name in
+//! camelCase), plus the native dialogs of plugin-dialog. Components import these and never
+//! talk to Tauri themselves. Errors reject as `CommandError` (see `errors.ts`).
 import { invoke, type Channel } from "@tauri-apps/api/core";
-import { open } from "@tauri-apps/plugin-dialog";
+import { open, save } from "@tauri-apps/plugin-dialog";
+import type {
+  AppState,
+  ApplyOutcome,
+  ExportFilter,
+  ExportSummary,
+  QrCode,
+  Site,
+  SiteFeed,
+  SiteId,
+  SiteSettings,
+} from "./types";
 
-/** Mirrors `site::ServerStatus` in src-tauri. */
-export interface ServerStatus {
-  running: boolean;
-  url: string | null;
-  root: string;
-  isWelcome: boolean;
-  generation: number;
+export const subscribeState = (channel: Channel<AppState>) => invoke<void>("subscribe_state", { channel });
+export const addSite = (root: string) => invoke<Site>("add_site", { root });
+export const removeSite = (id: SiteId) => invoke<void>("remove_site", { id });
+export const startSite = (id: SiteId) => invoke<Site>("start_site", { id });
+export const stopSite = (id: SiteId) => invoke<Site>("stop_site", { id });
+export const setSiteRoot = (id: SiteId, root: string) => invoke<Site>("set_site_root", { id, root });
+export const applySettings = (id: SiteId, settings: SiteSettings) =>
+  invoke<ApplyOutcome>("apply_settings", { id, settings });
+export const setLan = (id: SiteId, enabled: boolean) => invoke<Site>("set_lan", { id, enabled });
+export const lanQr = (id: SiteId) => invoke<QrCode>("lan_qr", { id });
+export const openInBrowser = (id: SiteId) => invoke<void>("open_in_browser", { id });
+export const watchSite = (id: SiteId, channel: Channel<SiteFeed>) => invoke<void>("watch_site", { id, channel });
+export const closeConnection = (id: SiteId, connection: number) =>
+  invoke<boolean>("close_connection", { id, connection });
+export const exportCsv = (id: SiteId, path: string, filter: ExportFilter) =>
+  invoke<ExportSummary>("export_csv", { id, path, filter });
+export const revealPath = (path: string) => invoke<void>("reveal_path", { path });
+
+/** Native folder picker; null when the user cancels. */
+export async function pickFolder(title: string): Promise<string | null> {
+  const chosen = await open({ directory: true, multiple: false, title });
+  return typeof chosen === "string" ? chosen : null;
 }
 
-/** Mirrors `commands::CommandError`: branch on `kind`, show `message`. */
-export interface CommandError {
-  kind: "portInUse" | "startFailed" | "invalidConfig" | "notRunning" | "openFailed";
-  message: string;
-}
-
-export function isCommandError(value: unknown): value is CommandError {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as CommandError).kind === "string" &&
-    typeof (value as CommandError).message === "string"
-  );
-}
-
-export const startServer = () => invoke<ServerStatus>("start_server");
-export const stopServer = () => invoke<ServerStatus>("stop_server");
-export const setRoot = (path: string) => invoke<ServerStatus>("set_root", { path });
-export const openInBrowser = () => invoke<void>("open_in_browser");
-export const subscribeStatus = (channel: Channel<ServerStatus>) => invoke<void>("subscribe_status", { channel });
-
-/** Native folder picker; resolves to null when the user cancels. */
-export async function pickFolder(): Promise<string | null> {
-  const chosen = await open({ directory: true, multiple: false, title: "Choose the folder to serve" });
+/** Native save dialog for a CSV file; null when the user cancels. */
+export async function pickCsvPath(defaultName: string): Promise<string | null> {
+  const chosen = await save({
+    title: "Export the access log as CSV",
+    defaultPath: defaultName,
+    filters: [{ name: "CSV", extensions: ["csv"] }],
+  });
   return typeof chosen === "string" ? chosen : null;
 }

@@ -28,6 +28,13 @@ pub(crate) struct ExportArgs {
     /// Only requests whose path and query start with this, e.g. /assets/
     #[arg(long, value_name = "PREFIX")]
     path_prefix: Option<String>,
+    /// Only requests with exactly this method, e.g. GET
+    #[arg(long, value_name = "METHOD")]
+    method: Option<String>,
+    /// Only requests whose path and query contain this, ignoring case (also matched against
+    /// the percent-decoded path)
+    #[arg(long, value_name = "TEXT")]
+    path_contains: Option<String>,
     /// The CSV file to write (replaced only once the export succeeds); - for stdout
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
@@ -53,6 +60,8 @@ impl ExportArgs {
                 .transpose()
                 .map_err(|err| format!("--status: {err}"))?,
             path_prefix: self.path_prefix.clone(),
+            method: self.method.clone(),
+            path_contains: self.path_contains.clone(),
         })
     }
 }

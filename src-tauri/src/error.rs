@@ -1,0 +1,110 @@
+//! Why a site operation failed: one enum for everything the window can ask of the sites.
+//!
+//! Variants keep the core's own errors (`ConfigError`, `StartError`, `ApplyError`,
+//! `ExportError`) so their sentences and fields reach the window unchanged; `commands.rs`
+//! turns them into `{ kind, message, field }`. Nothing here knows about Tauri.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use wharf_core::{ApplyError, ConfigError, ExportError, StartError};
+
+/// Why a site operation failed.
+#[derive(Debug)]
+pub enum SiteError {
+    /// A setting or folder was refused; nothing changed.
+    Config(ConfigError),
+    /// The server could not start (port in use, ...); the site stays stopped.
+    Start(StartError),
+    /// A running server refused new settings; it goes on exactly as before.
+    Apply(ApplyError),
+    /// The operation needs a running site.
+    NotRunning,
+    /// No site has this id (it was removed, or never existed).
+    NoSuchSite {
+        /// The id asked for.
+        id: String,
+    },
+    /// The site is not shared on the network.
+    LanOff,
+    /// Shared on the network, but this computer has no network address to share it on.
+    NoLanAddress,
+    /// The QR code could not be drawn.
+    Qr {
+        /// What the encoder said.
+        reason: String,
+    },
+    /// The export was refused or failed while reading the log.
+    Export(ExportError),
+    /// The CSV file could not be written.
+    ExportFile {
+        /// The file asked for.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Only files this app run exported can be revealed.
+    NotExported {
+        /// The path asked for.
+        path: PathBuf,
+    },
+    /// The browser or file manager could not be opened.
+    Open {
+        /// What the OS said.
+        reason: String,
+    },
+}
+
+impl SiteError {
+    /// The settings field at fault, for an inline error (`port`, `root`, `keepAliveIdleTimeoutMs`).
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            SiteError::Config(err) => Some(err.field),
+            SiteError::Start(err) => Some(err.field()),
+            SiteError::Apply(err) => Some(err.field()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SiteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SiteError::Config(err) => err.fmt(f),
+            SiteError::Start(err) => err.fmt(f),
+            SiteError::Apply(err) => err.fmt(f),
+            SiteError::NotRunning => f.write_str("the site is stopped; press Start first"),
+            SiteError::NoSuchSite { id } => write!(f, "there is no site {id:?}; it was removed"),
+            SiteError::LanOff => f.write_str(
+                "the site is not shared on the network; turn on \"Share on network\" first",
+            ),
+            SiteError::NoLanAddress => f.write_str(
+                "this computer has no network address to share on; connect to a network first",
+            ),
+            SiteError::Qr { reason } => write!(f, "cannot draw the QR code: {reason}"),
+            SiteError::Export(err) => err.fmt(f),
+            SiteError::ExportFile { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
+            SiteError::NotExported { path } => write!(
+                f,
+                "{} was not exported by Wharf in this session, so it is not opened",
+                path.display()
+            ),
+            SiteError::Open { reason } => write!(f, "could not open it: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for SiteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SiteError::Config(err) => Some(err),
+            SiteError::Start(err) => Some(err),
+            SiteError::Apply(err) => Some(err),
+            SiteError::Export(err) => Some(err),
+            SiteError::ExportFile { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The Export button: one site's access-log session as a CSV file at the path the user chose.
+//!
+//! The CSV itself is `wharf_core::export`'s (the same as `wharf export-csv`). This module
+//! turns the window's filter into the core's, makes sure every request logged so far is on
+//! disk first, and writes atomically (a temporary file renamed over the target), so a failed
+//! export never leaves a truncated file. It runs on a blocking thread and holds no lock.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use wharf_core::access_log::AccessLog;
+use wharf_core::ExportSummary;
+
+use crate::error::SiteError;
+
+/// Which requests to export: the same rules as the log table's filters; every field
+/// narrows and empty text means "any". Mirrors `ExportFilter` in `ui/src/api/types.ts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ExportFilter {
+    /// A comma list of codes and classes, e.g. `2xx,304` (`0` is no response).
+    pub status: Option<String>,
+    /// Exact method, e.g. `GET`.
+    pub method: Option<String>,
+    /// Case-insensitive substring of the target, as received or percent-decoded.
+    pub path_contains: Option<String>,
+}
+
+impl ExportFilter {
+    /// The core's filter for `session` (`None`: the newest in the folder).
+    fn to_core(&self, session: Option<String>) -> Result<wharf_core::ExportFilter, SiteError> {
+        let given = |text: &Option<String>| {
+            text.as_deref()
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned)
+        };
+        Ok(wharf_core::ExportFilter {
+            session,
+            status: given(&self.status)
+                .map(|status| status.parse())
+                .transpose()
+                .map_err(SiteError::Export)?,
+            method: given(&self.method),
+            path_contains: given(&self.path_contains),
+            ..wharf_core::ExportFilter::default()
+        })
+    }
+}
+
+/// What an export wrote, and where. Mirrors `ExportSummary` in `ui/src/api/types.ts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedCsv {
+    /// The file written.
+    pub path: PathBuf,
+    /// The core's counts: rows, records, retention-dropped, lost, unreadable lines.
+    #[serde(flatten)]
+    pub summary: ExportSummary,
+}
+
+/// Writes the session `log` is recording (or, with no log this app run, the newest session
+/// in `log_dir`) to `path`, keeping the requests that pass `filter`.
+///
+/// # Errors
+/// [`SiteError::Export`] for a bad status filter or an unreadable log, and
+/// [`SiteError::ExportFile`] if `path` cannot be written; `path` is then untouched.
+pub async fn export_site(
+    log: Option<AccessLog>,
+    log_dir: PathBuf,
+    path: PathBuf,
+    filter: ExportFilter,
+) -> Result<ExportedCsv, SiteError> {
+    let session = log.as_ref().and_then(|log| log.stats().session);
+    let filter = filter.to_core(session)?;
+    let target = path.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Some(log) = &log {
+            // Everything logged until now is in the file, so the export holds every request.
+            log.sync();
+        }
+        let summary = write_atomically(&path, |file| {
+            wharf_core::export_csv(&log_dir, &filter, file).map_err(SiteError::Export)
+        })?;
+        Ok(ExportedCsv { path, summary })
+    })
+    .await
+    // Only a panic in the export ends the task early; report it like a failed write.
+    .map_err(|err| SiteError::ExportFile {
+        path: target,
+        source: std::io::Error::other(err),
+    })?
+}
+
+fn write_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&File) -> Result<T, SiteError>,
+) -> Result<T, SiteError> {
+    let file_error = |source| SiteError::ExportFile {
+        path: path.to_owned(),
+        source,
+    };
+    let name = path.file_name().ok_or_else(|| {
+        file_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a file name",
+        ))
+    })?;
+    let mut temporary = std::ffi::OsString::from(".");
+    temporary.push(name);
+    temporary.push(format!(".{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(temporary);
+    let file = File::create(&temporary).map_err(file_error)?;
+    let result = write(&file).and_then(|value| {
+        file.sync_all().map_err(file_error)?;
+        Ok(value)
+    });
+    drop(file);
+    let result = result.and_then(|value| {
+        std::fs::rename(&temporary, path).map_err(file_error)?;
+        Ok(value)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_fields_mean_any_and_a_bad_status_is_refused() {
+        let filter = ExportFilter {
+            status: Some(" ".into()),
+            method: Some("".into()),
+            path_contains: Some(" /Assets ".into()),
+        };
+        let core = filter.to_core(Some("S".into())).unwrap();
+        assert_eq!(core.session.as_deref(), Some("S"));
+        assert_eq!(core.status, None);
+        assert_eq!(core.method, None);
+        assert_eq!(core.path_contains.as_deref(), Some("/Assets"));
+
+        let bad = ExportFilter {
+            status: Some("2xx,abc".into()),
+            ..ExportFilter::default()
+        };
+        let err = bad.to_core(None).unwrap_err();
+        assert!(matches!(err, SiteError::Export(_)), "{err}");
+
+        let json: ExportFilter =
+            serde_json::from_str(r#"{"status":"4xx","pathContains":"café"}"#).unwrap();
+        assert_eq!(json.path_contains.as_deref(), Some("café"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_export_leaves_no_file_behind() {
+        let logs = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let path = out.path().join("requests.csv");
+        let err = export_site(
+            None,
+            logs.path().into(),
+            path.clone(),
+            ExportFilter::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("holds no session"), "{err}");
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    }
+}

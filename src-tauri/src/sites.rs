@@ -1,0 +1,695 @@
+//! The site list: every site of the app, their ids, the recent folders, the banner's notices,
+//! and `sites.json` kept in step with all of it.
+//!
+//! Each operation finds a site by id, calls [`Site`], and saves on success, so the file always
+//! says what the window shows. Nothing here knows about Tauri; the commands hold this behind
+//! one async lock, and long waits (a stopping server's drain, an export) are handed back as
+//! values to await after the lock is released.
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use wharf_core::access_log::AccessLog;
+use wharf_core::{Admission, Change, ConnectionInfo, ServerConfig};
+
+use crate::error::SiteError;
+use crate::lan::{self, QrCode};
+use crate::site::{Site, SiteSettings, SiteStatus, Stopping};
+use crate::store::{self, StoredSite, StoredSites};
+
+/// Recent folders kept.
+const MAX_RECENTS: usize = 10;
+/// The welcome site's id.
+const WELCOME_ID: &str = "welcome";
+
+/// Everything the site list needs; pushed on every change. Mirrors `AppState` in
+/// `ui/src/api/types.ts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppState {
+    /// Every site, in the list's order.
+    pub sites: Vec<SiteStatus>,
+    /// Folders served before, newest first, at most 10.
+    pub recents: Vec<String>,
+    /// Messages for the banner from this app run, oldest first.
+    pub notices: Vec<String>,
+}
+
+/// What `apply_settings` did. Mirrors `ApplyOutcome` in `ui/src/api/types.ts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyOutcome {
+    /// The site after the apply.
+    pub site: SiteStatus,
+    /// The generation new connections get now.
+    pub generation: u64,
+    /// Empty when nothing changed.
+    pub changes: Vec<Change>,
+    /// `(generation, connections)` still finishing on older generations at the moment of apply.
+    pub continuing: Vec<(u64, usize)>,
+    /// Whether the site was running (false: saved, applies at the next start).
+    pub applied: bool,
+}
+
+/// Where the sites keep their files.
+#[derive(Debug, Clone)]
+pub struct Folders {
+    /// `sites.json`.
+    pub store: PathBuf,
+    /// Per-site access-log folders go in here (`<id>/`); `None` keeps logs in memory.
+    pub logs: Option<PathBuf>,
+    /// The built-in welcome site's files.
+    pub welcome: PathBuf,
+}
+
+/// A live view of one site for `watch_site`.
+pub struct Live {
+    /// Open connections, oldest first; empty while stopped.
+    pub connections: Vec<ConnectionInfo>,
+    /// Admission counters while running.
+    pub admission: Option<Admission>,
+    /// The site's access log, once it has started in this app run.
+    pub log: Option<AccessLog>,
+}
+
+/// Every site of the app.
+#[derive(Debug)]
+pub struct Sites {
+    sites: Vec<Site>,
+    recents: Vec<PathBuf>,
+    notices: Vec<String>,
+    folders: Folders,
+    /// CSV files exported this app run: the only paths `reveal_path` opens.
+    exported: HashSet<PathBuf>,
+}
+
+impl Sites {
+    /// Loads `sites.json` (or starts afresh with the welcome site) and starts every site that
+    /// was running at quit. A site that cannot start shows why; the others are unaffected.
+    pub async fn open(folders: Folders) -> Sites {
+        let loaded = store::load(&folders.store);
+        let mut sites = Sites {
+            sites: Vec::new(),
+            recents: Vec::new(),
+            notices: loaded.notice.into_iter().collect(),
+            folders,
+            exported: HashSet::new(),
+        };
+        if let Some(stored) = loaded.sites {
+            sites.recents = stored.recents;
+            sites.recents.truncate(MAX_RECENTS);
+            for mut record in stored.sites {
+                if !is_valid_id(&record.id) || sites.find(&record.id).is_some() {
+                    record.id = sites.new_id();
+                }
+                let log_dir = sites.log_dir(&record.id);
+                let welcome = sites.folders.welcome.clone();
+                sites
+                    .sites
+                    .push(Site::from_record(record, welcome, log_dir));
+            }
+        }
+        if sites.sites.is_empty() {
+            let id = if sites.find(WELCOME_ID).is_none() {
+                WELCOME_ID.to_owned()
+            } else {
+                sites.new_id()
+            };
+            let log_dir = sites.log_dir(&id);
+            let welcome = StoredSite {
+                id,
+                root: None,
+                lan: false,
+                running: true,
+                settings: SiteSettings::default(),
+                last_port: None,
+            };
+            let folder = sites.folders.welcome.clone();
+            sites
+                .sites
+                .push(Site::from_record(welcome, folder, log_dir));
+        }
+        for site in sites.sites.iter_mut().filter(|site| site.wanted()) {
+            if let Err(err) = site.start().await {
+                tracing::warn!(site = site.id(), "cannot start: {err}");
+            }
+        }
+        sites.save();
+        sites
+    }
+
+    /// The state the window shows.
+    pub fn state(&self) -> AppState {
+        let addresses = self.lan_addresses();
+        AppState {
+            sites: self
+                .sites
+                .iter()
+                .map(|site| site.status(&addresses))
+                .collect(),
+            recents: self
+                .recents
+                .iter()
+                .map(|root| root.display().to_string())
+                .collect(),
+            notices: self.notices.clone(),
+        }
+    }
+
+    /// Asks the OS only when some site is shared.
+    fn lan_addresses(&self) -> Vec<Ipv4Addr> {
+        if self.sites.iter().any(Site::lan) {
+            lan::ipv4_addresses()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The state of site `id`.
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`].
+    pub fn status(&self, id: &str) -> Result<SiteStatus, SiteError> {
+        Ok(self.get(id)?.status(&self.lan_addresses()))
+    }
+
+    /// Adds `root` as a site and starts it on 127.0.0.1 and an automatic port; a folder that
+    /// already is a site is started and returned instead of added twice. Either way it goes
+    /// to the top of the recent folders.
+    ///
+    /// # Errors
+    /// [`SiteError::Config`] on field `root` when it is not a folder. A site that is added
+    /// but cannot start shows why in its `error`.
+    pub async fn add(&mut self, root: &Path) -> Result<SiteStatus, SiteError> {
+        let root = ServerConfig::for_root(root)
+            .map_err(SiteError::Config)?
+            .root;
+        self.remember(&root);
+        let index = match self
+            .sites
+            .iter()
+            .position(|site| !site.is_welcome() && site.root() == root)
+        {
+            Some(index) => index,
+            None => {
+                let id = self.new_id();
+                let log_dir = self.log_dir(&id);
+                let welcome = self.folders.welcome.clone();
+                self.sites.push(Site::new(id, Some(root), welcome, log_dir));
+                self.sites.len() - 1
+            }
+        };
+        let site = &mut self.sites[index];
+        if let Err(err) = site.start().await {
+            tracing::warn!(site = site.id(), "cannot start: {err}");
+        }
+        let id = site.id().to_owned();
+        self.save();
+        self.status(&id)
+    }
+
+    /// Adds each dropped folder as a site (a dropped file adds its folder). Paths that
+    /// cannot be served become notices.
+    pub async fn add_dropped(&mut self, paths: &[PathBuf]) {
+        for path in paths {
+            let folder = if path.is_dir() {
+                path.as_path()
+            } else {
+                path.parent().unwrap_or(path)
+            };
+            if let Err(err) = self.add(folder).await {
+                self.notices
+                    .push(format!("{} was not added: {err}", path.display()));
+            }
+        }
+    }
+
+    /// Removes site `id`, stopping it; its logs stay on disk.
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`].
+    pub fn remove(&mut self, id: &str) -> Result<Stopping, SiteError> {
+        let index = self
+            .find(id)
+            .ok_or_else(|| SiteError::NoSuchSite { id: id.to_owned() })?;
+        let mut site = self.sites.remove(index);
+        let stopping = site.stop();
+        self.save();
+        Ok(stopping)
+    }
+
+    /// Starts site `id` (on its previous port when possible).
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`], or the site's start error.
+    pub async fn start(&mut self, id: &str) -> Result<SiteStatus, SiteError> {
+        let result = self.get_mut(id)?.start().await;
+        self.save();
+        result?;
+        self.status(id)
+    }
+
+    /// Stops site `id`: it accepts nothing more at once; the returned [`Stopping`] lets its
+    /// transfers finish.
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`].
+    pub fn stop(&mut self, id: &str) -> Result<(SiteStatus, Stopping), SiteError> {
+        let stopping = self.get_mut(id)?.stop();
+        self.save();
+        Ok((self.status(id)?, stopping))
+    }
+
+    /// Serves `root` from site `id`, on the same port.
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`], or field `root` when it is not a folder.
+    pub async fn set_root(&mut self, id: &str, root: &Path) -> Result<SiteStatus, SiteError> {
+        let root = self.get_mut(id)?.set_root(root).await?;
+        self.remember(&root);
+        self.save();
+        self.status(id)
+    }
+
+    /// Makes `settings` site `id`'s settings (see [`Site::apply`]).
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`], or the field at fault; nothing is then saved.
+    pub async fn apply(
+        &mut self,
+        id: &str,
+        settings: SiteSettings,
+    ) -> Result<ApplyOutcome, SiteError> {
+        let applied = self.get_mut(id)?.apply(settings).await?;
+        self.save();
+        Ok(ApplyOutcome {
+            site: self.status(id)?,
+            generation: applied.generation,
+            changes: applied.changes,
+            continuing: applied.continuing,
+            applied: applied.applied,
+        })
+    }
+
+    /// Shares site `id` on the network, or stops sharing it.
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`], or why the new address could not be bound.
+    pub async fn set_lan(&mut self, id: &str, enabled: bool) -> Result<SiteStatus, SiteError> {
+        let result = self.get_mut(id)?.set_lan(enabled).await;
+        self.save();
+        result?;
+        self.status(id)
+    }
+
+    /// The QR code of site `id`'s first LAN address.
+    ///
+    /// # Errors
+    /// [`SiteError::NotRunning`], [`SiteError::LanOff`], or [`SiteError::NoLanAddress`].
+    pub fn lan_qr(&self, id: &str) -> Result<QrCode, SiteError> {
+        let site = self.status(id)?;
+        if !site.running {
+            return Err(SiteError::NotRunning);
+        }
+        if !site.lan {
+            return Err(SiteError::LanOff);
+        }
+        let url = site.lan_urls.first().ok_or(SiteError::NoLanAddress)?;
+        lan::qr_code(url).map_err(|reason| SiteError::Qr { reason })
+    }
+
+    /// Site `id`'s local address.
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`] or [`SiteError::NotRunning`].
+    pub fn url(&self, id: &str) -> Result<String, SiteError> {
+        self.get(id)?.url()
+    }
+
+    /// Cuts connection `connection` of site `id`; false if it is already gone.
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`].
+    pub fn close_connection(&self, id: &str, connection: u64) -> Result<bool, SiteError> {
+        Ok(self.get(id)?.close_connection(connection))
+    }
+
+    /// Site `id`'s connections and log, for its live feed; `None` once it is removed.
+    pub fn live(&self, id: &str) -> Option<Live> {
+        let site = self.get(id).ok()?;
+        let (connections, admission) = site.connections();
+        Some(Live {
+            connections,
+            admission,
+            log: site.log().cloned(),
+        })
+    }
+
+    /// What an export of site `id` reads: its log (to flush first) and its log folder.
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`], or [`SiteError::Export`] when the site keeps no log on disk.
+    pub fn export_source(&self, id: &str) -> Result<(Option<AccessLog>, PathBuf), SiteError> {
+        let site = self.get(id)?;
+        let dir = site.log_dir().ok_or_else(|| {
+            SiteError::Export(wharf_core::ExportError::NoSessions {
+                dir: PathBuf::new(),
+            })
+        })?;
+        Ok((site.log().cloned(), dir.to_owned()))
+    }
+
+    /// Notes a CSV written this app run, so it may be revealed.
+    pub fn exported(&mut self, path: &Path) {
+        self.exported.insert(path.to_owned());
+    }
+
+    /// The folder holding `path`, if `path` was exported this app run.
+    ///
+    /// # Errors
+    /// [`SiteError::NotExported`] for any other path.
+    pub fn folder_of_export(&self, path: &Path) -> Result<PathBuf, SiteError> {
+        if !self.exported.contains(path) {
+            return Err(SiteError::NotExported {
+                path: path.to_owned(),
+            });
+        }
+        Ok(path.parent().unwrap_or(path).to_owned())
+    }
+
+    /// Every site's access log, to flush at exit.
+    pub fn logs(&self) -> Vec<AccessLog> {
+        self.sites.iter().filter_map(Site::log).cloned().collect()
+    }
+
+    /// Takes every server out for the app's exit, leaving what is saved as it is, so the
+    /// sites running now start again at the next launch.
+    pub fn shut_down(&mut self) -> Vec<Stopping> {
+        self.sites.iter_mut().map(Site::shut_down).collect()
+    }
+
+    fn find(&self, id: &str) -> Option<usize> {
+        self.sites.iter().position(|site| site.id() == id)
+    }
+
+    fn get(&self, id: &str) -> Result<&Site, SiteError> {
+        self.sites
+            .iter()
+            .find(|site| site.id() == id)
+            .ok_or_else(|| SiteError::NoSuchSite { id: id.to_owned() })
+    }
+
+    fn get_mut(&mut self, id: &str) -> Result<&mut Site, SiteError> {
+        self.sites
+            .iter_mut()
+            .find(|site| site.id() == id)
+            .ok_or_else(|| SiteError::NoSuchSite { id: id.to_owned() })
+    }
+
+    fn log_dir(&self, id: &str) -> Option<PathBuf> {
+        self.folders.logs.as_ref().map(|logs| logs.join(id))
+    }
+
+    /// A new id: `s` and the time in base 36, unique in the list. Ids name log folders, so
+    /// they stay plain ASCII.
+    fn new_id(&self) -> String {
+        let mut stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis());
+        loop {
+            let id = format!("s{}", base36(stamp));
+            if self.find(&id).is_none() {
+                return id;
+            }
+            stamp += 1;
+        }
+    }
+
+    fn remember(&mut self, root: &Path) {
+        self.recents.retain(|recent| recent != root);
+        self.recents.insert(0, root.to_owned());
+        self.recents.truncate(MAX_RECENTS);
+    }
+
+    /// Writes `sites.json`; a failure becomes a notice (once per distinct reason).
+    fn save(&mut self) {
+        let stored = StoredSites {
+            version: store::VERSION,
+            sites: self.sites.iter().map(Site::record).collect(),
+            recents: self.recents.clone(),
+        };
+        if let Err(err) = store::save(&self.folders.store, &stored) {
+            let notice = format!(
+                "Wharf could not save its settings to {}: {err}",
+                self.folders.store.display()
+            );
+            tracing::error!("{notice}");
+            if !self.notices.contains(&notice) {
+                self.notices.push(notice);
+            }
+        }
+    }
+}
+
+/// Ids loaded from the file name folders on disk, so only plain ones are accepted.
+fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn base36(mut value: u128) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut digits = Vec::new();
+    loop {
+        digits.push(DIGITS[(value % 36) as usize]);
+        value /= 36;
+        if value == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    String::from_utf8_lossy(&digits).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::tests::{fetch, site_dir};
+
+    struct Fixture {
+        config: tempfile::TempDir,
+        data: tempfile::TempDir,
+        welcome: tempfile::TempDir,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            Fixture {
+                config: tempfile::tempdir().unwrap(),
+                data: tempfile::tempdir().unwrap(),
+                welcome: site_dir("welcome page"),
+            }
+        }
+
+        fn folders(&self) -> Folders {
+            Folders {
+                store: self.config.path().join("sites.json"),
+                logs: Some(self.data.path().join("access-log")),
+                welcome: self.welcome.path().canonicalize().unwrap(),
+            }
+        }
+
+        async fn open(&self) -> Sites {
+            Sites::open(self.folders()).await
+        }
+
+        fn saved(&self) -> StoredSites {
+            store::load(&self.folders().store).sites.unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn first_launch_serves_the_welcome_site_and_the_next_launch_comes_back_the_same() {
+        let fixture = Fixture::new();
+        let mut sites = fixture.open().await;
+        let state = sites.state();
+        assert_eq!(state.sites.len(), 1);
+        let welcome = &state.sites[0];
+        assert!(welcome.is_welcome && welcome.running);
+        assert_eq!(welcome.name, "Welcome");
+        let url = welcome.url.clone().unwrap();
+        assert!(fetch(&url, "/").await.contains("welcome page"));
+        let saved = fixture.saved();
+        assert_eq!(saved.sites[0].id, welcome.id);
+        assert!(saved.sites[0].running && saved.sites[0].root.is_none());
+
+        let mine = site_dir("my site");
+        let added = sites.add(mine.path()).await.unwrap();
+        assert!(added.running);
+        let (_, stopping) = sites.stop(&added.id).unwrap();
+        stopping.finish().await;
+        for stopping in sites.shut_down() {
+            stopping.finish().await;
+        }
+        drop(sites);
+
+        let sites = fixture.open().await;
+        let state = sites.state();
+        assert_eq!(state.sites.len(), 2);
+        assert!(state.sites[0].running, "running at quit: started again");
+        assert_eq!(
+            state.sites[0].url.as_deref(),
+            Some(url.as_str()),
+            "same port"
+        );
+        assert!(!state.sites[1].running, "stopped at quit: stays stopped");
+        assert_eq!(state.sites[1].id, added.id);
+        assert_eq!(state.recents, std::slice::from_ref(&added.root));
+        assert!(state.notices.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_settings_file_is_set_aside_and_shown() {
+        let fixture = Fixture::new();
+        std::fs::write(fixture.folders().store, "{not json").unwrap();
+        let sites = fixture.open().await;
+        let state = sites.state();
+        assert_eq!(state.sites.len(), 1);
+        assert!(state.sites[0].is_welcome && state.sites[0].running);
+        assert_eq!(state.notices.len(), 1);
+        assert!(
+            state.notices[0].contains("sites.json.corrupt-"),
+            "{:?}",
+            state.notices
+        );
+        assert_eq!(fixture.saved().sites.len(), 1, "defaults saved afresh");
+    }
+
+    #[tokio::test]
+    async fn folders_are_added_once_removed_and_remembered() {
+        let fixture = Fixture::new();
+        let mut sites = fixture.open().await;
+        let first = site_dir("first");
+        let second = site_dir("second");
+        let a = sites.add(first.path()).await.unwrap();
+        let b = sites.add(second.path()).await.unwrap();
+        assert_ne!(a.id, b.id);
+        assert_ne!(a.url, b.url, "each site has its own port");
+        assert!(fetch(a.url.as_ref().unwrap(), "/").await.contains("first"));
+        assert!(fetch(b.url.as_ref().unwrap(), "/").await.contains("second"));
+
+        let again = sites.add(first.path()).await.unwrap();
+        assert_eq!(again.id, a.id, "no duplicate");
+        assert_eq!(sites.state().sites.len(), 3);
+        assert_eq!(sites.state().recents, [a.root.clone(), b.root.clone()]);
+
+        let err = sites.add(Path::new("/no/such/folder")).await.unwrap_err();
+        assert_eq!(err.field(), Some("root"));
+
+        sites.remove(&a.id).unwrap().finish().await;
+        assert!(sites.status(&a.id).is_err());
+        assert!(matches!(
+            sites.start(&a.id).await,
+            Err(SiteError::NoSuchSite { .. })
+        ));
+        let saved = fixture.saved();
+        assert_eq!(saved.sites.len(), 2);
+        assert_eq!(saved.recents.len(), 2, "recents outlive the site");
+    }
+
+    #[tokio::test]
+    async fn a_dropped_file_adds_its_folder_and_a_missing_path_becomes_a_notice() {
+        let fixture = Fixture::new();
+        let mut sites = fixture.open().await;
+        let folder = site_dir("dropped");
+        let file = folder.path().join("index.html");
+        let missing = PathBuf::from("/no/such/thing.html");
+        sites.add_dropped(&[file, missing]).await;
+        let state = sites.state();
+        assert_eq!(state.sites.len(), 2);
+        assert_eq!(
+            state.sites[1].root,
+            folder.path().canonicalize().unwrap().display().to_string()
+        );
+        assert!(state.sites[1].running);
+        assert_eq!(state.notices.len(), 1);
+        assert!(state.notices[0].starts_with("/no/such/thing.html was not added: root:"));
+    }
+
+    #[tokio::test]
+    async fn an_export_holds_every_request_and_only_exports_can_be_revealed() {
+        let fixture = Fixture::new();
+        let mut sites = fixture.open().await;
+        let folder = site_dir("page");
+        let site = sites.add(folder.path()).await.unwrap();
+        let url = site.url.clone().unwrap();
+        fetch(&url, "/").await;
+        fetch(&url, "/missing").await;
+        fetch(&url, "/Missing-Too").await;
+
+        let out = tempfile::tempdir().unwrap();
+        let path = out.path().join("requests.csv");
+        let (log, dir) = sites.export_source(&site.id).unwrap();
+        assert_eq!(dir, fixture.data.path().join("access-log").join(&site.id));
+        let filter = crate::export::ExportFilter {
+            status: Some("4xx".into()),
+            path_contains: Some("MISSING".into()),
+            method: Some("GET".into()),
+        };
+        let exported = crate::export::export_site(log.clone(), dir.clone(), path.clone(), filter)
+            .await
+            .unwrap();
+        assert_eq!(exported.summary.records, 2);
+        let whole = crate::export::export_site(log, dir, path.clone(), Default::default())
+            .await
+            .unwrap();
+        assert_eq!(whole.summary.records, 3);
+        let csv = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(csv.lines().count(), 4, "{csv}");
+        let json = serde_json::to_value(&whole).unwrap();
+        assert_eq!(json["path"], path.display().to_string());
+        assert_eq!(json["records"], 3);
+        assert!(json["sessionId"].is_string());
+
+        assert!(matches!(
+            sites.folder_of_export(&path),
+            Err(SiteError::NotExported { .. })
+        ));
+        sites.exported(&path);
+        assert_eq!(sites.folder_of_export(&path).unwrap(), out.path());
+    }
+
+    #[tokio::test]
+    async fn lan_qr_needs_a_running_shared_site() {
+        let fixture = Fixture::new();
+        let mut sites = fixture.open().await;
+        let id = sites.state().sites[0].id.clone();
+        assert!(matches!(sites.lan_qr(&id), Err(SiteError::LanOff)));
+        let shared = sites.set_lan(&id, true).await.unwrap();
+        assert!(shared.lan);
+        assert!(fixture.saved().sites[0].lan);
+        match sites.lan_qr(&id) {
+            Ok(qr) => assert_eq!(Some(&qr.text), shared.lan_urls.first()),
+            // A machine with no network interface but loopback.
+            Err(err) => assert!(matches!(err, SiteError::NoLanAddress), "{err}"),
+        }
+        let (_, stopping) = sites.stop(&id).unwrap();
+        stopping.finish().await;
+        assert!(matches!(sites.lan_qr(&id), Err(SiteError::NotRunning)));
+    }
+
+    #[test]
+    fn ids_are_plain() {
+        assert!(is_valid_id("s1") && is_valid_id("welcome") && is_valid_id("a-b_c"));
+        assert!(!is_valid_id("") && !is_valid_id("../x") && !is_valid_id("a/b"));
+        assert_eq!(base36(0), "0");
+        assert_eq!(base36(35), "z");
+        assert_eq!(base36(36), "10");
+    }
+}

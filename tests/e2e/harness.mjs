@@ -1,0 +1,156 @@
+// The end-to-end harness: launches the built app through tauri-driver and WebKitWebDriver (W3C
+// WebDriver, via selenium-webdriver), under the X server that scripts/test.sh provides (Xvfb),
+// with its own config and data folders. Nothing is mocked: the window, its commands and the
+// HTTP servers are the ones a user runs.
+//
+// Env: WHARF_APP_BIN, the debug binary to launch (scripts/test.sh sets it).
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Builder, By } from "selenium-webdriver";
+
+const artifacts = resolve(import.meta.dirname, "../../artifacts/e2e");
+
+/** A port that was free a moment ago. */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * One app run. `prepare(configDir)` may write files into the app's config folder before it
+ * starts (e.g. a corrupt settings file).
+ * @param {{ prepare?: (configDir: string) => void }} [options]
+ */
+export async function launchApp({ prepare } = {}) {
+  const appBin = process.env.WHARF_APP_BIN;
+  assert.ok(appBin, "WHARF_APP_BIN must name the built app (run through `npm test`)");
+  const home = mkdtempSync(join(tmpdir(), "wharf-e2e-app-"));
+  const dirs = { config: join(home, "config"), data: join(home, "data"), cache: join(home, "cache") };
+  Object.values(dirs).forEach((dir) => mkdirSync(dir, { recursive: true }));
+  prepare?.(dirs.config);
+
+  const port = await freePort();
+  const nativePort = await freePort();
+  let log = "";
+  // The app inherits tauri-driver's environment, not the WebDriver client's capabilities.
+  const tauriDriver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    // (WEBKIT_DISABLE_COMPOSITING_MODE would make WebKitWebDriver screenshots hang.)
+    env: { ...process.env, XDG_CACHE_HOME: dirs.cache, WHARF_CONFIG_DIR: dirs.config, WHARF_DATA_DIR: dirs.data },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  tauriDriver.stdout?.on("data", (d) => (log += d));
+  tauriDriver.stderr?.on("data", (d) => (log += d));
+
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/status`);
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        tauriDriver.kill();
+        throw new Error(`tauri-driver did not listen on ${port}:\n${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const driver = await new Builder()
+    .usingServer(`http://127.0.0.1:${port}/`)
+    .withCapabilities({ browserName: "wry", "tauri:options": { application: appBin } })
+    .build();
+  return new App(driver, tauriDriver, dirs);
+}
+
+/** The running app: its window (through WebDriver) and its folders. */
+export class App {
+  constructor(driver, tauriDriver, dirs) {
+    /** @type {import("selenium-webdriver").WebDriver} */
+    this.driver = driver;
+    this.tauriDriver = tauriDriver;
+    this.dirs = dirs;
+  }
+
+  async quit() {
+    try {
+      await this.driver.quit();
+    } finally {
+      this.tauriDriver.kill();
+    }
+  }
+
+  /** Saves a screenshot of the window to artifacts/e2e/NAME.png and returns its path. */
+  async screenshot(name) {
+    mkdirSync(artifacts, { recursive: true });
+    // Let the window paint what the DOM already says before capturing it.
+    await this.driver.executeAsyncScript(
+      "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+    );
+    const path = join(artifacts, `${name}.png`);
+    writeFileSync(path, await this.driver.takeScreenshot(), "base64");
+    console.log(`# screenshot: ${path}`);
+    return path;
+  }
+
+  /** Calls a Rust command from inside the window, as the UI's own code does. */
+  async invoke(command, args) {
+    const result = await this.driver.executeAsyncScript(
+      `const [command, args, done] = arguments;
+       window.__TAURI_INTERNALS__.invoke(command, args)
+         .then((ok) => done({ ok }), (error) => done({ error }));`,
+      command,
+      args,
+    );
+    return /** @type {{ ok?: any, error?: { kind: string, message: string, field?: string } }} */ (result);
+  }
+
+  /** Runs `script` in the window and returns its value. */
+  run(script, ...args) {
+    return this.driver.executeScript(script, ...args);
+  }
+
+  $(css) {
+    return this.driver.findElement(By.css(css));
+  }
+
+  async text(css) {
+    return this.run("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", css);
+  }
+
+  async click(css) {
+    await this.$(css).click();
+  }
+
+  /** Waits until `predicate(textContent)` holds for the element `css`; returns the text. */
+  async waitForText(css, predicate, what, timeoutMs = 10_000) {
+    let last = null;
+    try {
+      await this.driver.wait(async () => predicate((last = await this.text(css)) ?? ""), timeoutMs);
+    } catch {
+      throw new Error(`${css} never showed ${what}; last text: ${JSON.stringify(last)}`);
+    }
+    return last ?? "";
+  }
+
+  /** Waits until `script` (run in the window) returns a truthy value, and returns it. */
+  async waitFor(script, what, timeoutMs = 10_000, ...args) {
+    let value;
+    try {
+      await this.driver.wait(async () => (value = await this.run(script, ...args)), timeoutMs);
+    } catch {
+      throw new Error(`never happened: ${what}; last value: ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { errorField, errorMessage, isCommandError } from "./errors";
+
+describe("command errors", () => {
+  it("recognises the contract's shape and kinds", () => {
+    expect(isCommandError({ kind: "portInUse", message: "Port 80 is in use.", field: "port" })).toBe(true);
+    expect(isCommandError({ kind: "portInUse", message: "Port 80 is in use." })).toBe(true);
+    expect(isCommandError({ kind: "somethingElse", message: "x" })).toBe(false);
+    expect(isCommandError("plain")).toBe(false);
+    expect(isCommandError(null)).toBe(false);
+  });
+
+  it("shows the message whatever was thrown", () => {
+    expect(errorMessage({ kind: "startFailed", message: "could not start" })).toBe("could not start");
+    expect(errorMessage(new Error("boom"))).toBe("boom");
+    expect(errorMessage("plain")).toBe("plain");
+  });
+
+  it("names the field only when there is one", () => {
+    expect(errorField({ kind: "invalidConfig", message: "m", field: "maxConnections" })).toBe("maxConnections");
+    expect(errorField({ kind: "invalidConfig", message: "m" })).toBeNull();
+    expect(errorField(new Error("x"))).toBeNull();
+  });
+});

@@ -1,0 +1,225 @@
+// The contract between the window and src-tauri: every type a command takes or returns, and
+// every message a Channel carries. Rust serialises these with serde `rename_all = "camelCase"`;
+// a change here is a change there.
+
+export type SiteId = string;
+
+/**
+ * Every server setting of a site, as the settings form edits it. Mirrors
+ * `wharf_core::ConfigDraft` without `root` (chosen with the folder) and `host` (the LAN toggle).
+ */
+export interface SiteSettings {
+  /** 0 = automatic: a free port is picked at the first start and kept while it stays free. */
+  port: number;
+  keepAlive: boolean;
+  headerReadTimeoutMs: number;
+  keepAliveIdleTimeoutMs: number;
+  maxConnections: number;
+  directoryListing: boolean;
+  showDotfiles: boolean;
+  followSymlinks: boolean;
+  cacheControl: string;
+  compression: boolean;
+}
+
+/** Mirrors `wharf_core::access_log::LogStats`. */
+export interface LogStats {
+  session: string | null;
+  folder: string | null;
+  logged: number;
+  lost: number;
+  writeError: string | null;
+}
+
+/** One site as the window shows it. */
+export interface Site {
+  id: SiteId;
+  /** The folder's name, or "Welcome" for the built-in welcome site. */
+  name: string;
+  root: string;
+  isWelcome: boolean;
+  running: boolean;
+  /** `http://127.0.0.1:PORT/` while running. */
+  url: string | null;
+  /** Shared on the local network (bound to 0.0.0.0). Off by default. */
+  lan: boolean;
+  /** `http://<address>:PORT/` for each LAN IPv4 address, while running with `lan` on. */
+  lanUrls: string[];
+  /** The applied settings: the form's baseline. `port` is the port in use once started. */
+  settings: SiteSettings;
+  /** Whether the port was left automatic (settings.port 0 when first saved). */
+  portAutomatic: boolean;
+  /** The config generation new connections get. */
+  generation: number;
+  /** Older generations still finishing transfers: [generation, connections], oldest first. Live. */
+  continuing: Array<[number, number]>;
+  openConnections: number;
+  /** Why the site is not running as asked (e.g. its port is in use), in a sentence. */
+  error: string | null;
+  accessLog: LogStats | null;
+}
+
+/** Everything the site list needs; pushed on every change. */
+export interface AppState {
+  sites: Site[];
+  /** Folders served before, newest first, at most 10. */
+  recents: string[];
+  /** Messages for the banner from this app run, oldest first (e.g. a corrupt settings file). */
+  notices: string[];
+}
+
+/** Mirrors `commands::CommandError`: branch on `kind`, show `message`. */
+export interface CommandError {
+  kind:
+    | "invalidConfig"
+    | "portInUse"
+    | "startFailed"
+    | "notRunning"
+    | "noSuchSite"
+    | "lanOff"
+    | "exportFailed"
+    | "openFailed";
+  message: string;
+  /** The settings field at fault (camelCase, e.g. `keepAliveIdleTimeoutMs`), for an inline error. */
+  field?: string;
+}
+
+/** Mirrors `wharf_core::Change`. */
+export interface Change {
+  field: string;
+  from: string;
+  to: string;
+}
+
+/** What `apply_settings` did. */
+export interface ApplyOutcome {
+  site: Site;
+  /** The generation new connections get now. */
+  generation: number;
+  /** Empty when nothing changed. */
+  changes: Change[];
+  /** [generation, connections] still finishing on older generations at the moment of apply. */
+  continuing: Array<[number, number]>;
+  /** Whether the site was running (false: saved, applies at the next start). */
+  applied: boolean;
+}
+
+/** Mirrors `wharf_core::AccessRecord`. Every string is untrusted network text. */
+export interface AccessRecord {
+  id: number;
+  startMs: number;
+  peer: string;
+  method: string;
+  target: string;
+  version: string;
+  status: number;
+  bodyBytes: number;
+  completed: boolean;
+  ttfbUs: number | null;
+  totalUs: number;
+  outcome: "completed" | "client_aborted" | "timed_out" | "error";
+  userAgent: string | null;
+  referer: string | null;
+  connection: number;
+  generation: number;
+  served: "file" | "br" | "gzip" | "range" | "not_modified" | "listing" | "redirect" | "status";
+}
+
+/** Mirrors `wharf_core::metrics::Percentiles` (microseconds). */
+export interface Percentiles {
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  maxUs: number;
+  count: number;
+}
+
+/** Mirrors `wharf_core::metrics::StatusCounts`. */
+export interface StatusCounts {
+  informational: number;
+  success: number;
+  redirection: number;
+  clientError: number;
+  serverError: number;
+  noResponse: number;
+  other: number;
+}
+
+/** Mirrors `wharf_core::metrics::MetricsSample`: one second of traffic. */
+export interface MetricsSample {
+  atMs: number;
+  intervalMs: number;
+  requests: number;
+  bytes: number;
+  status: StatusCounts;
+  activeConnections: number;
+  errors: number;
+  aborted: number;
+  ttfb: Percentiles;
+  total: Percentiles;
+  generation: number;
+  generationChanged: boolean;
+  generationAppliedAtMs: number | null;
+}
+
+/** Mirrors `wharf_core::ConnectionInfo`. */
+export interface ConnectionInfo {
+  id: number;
+  peer: string;
+  generation: number;
+  state: "reading" | "sending" | "idle";
+  requests: number;
+  bytesSent: number;
+  ageMs: number;
+}
+
+/** Mirrors `wharf_core::Admission`. */
+export interface Admission {
+  open: number;
+  limit: number;
+  waiting: number | null;
+  queueCapacity: number | null;
+  turnedAway: number | null;
+}
+
+/** Messages of `watch_site`'s channel. */
+export type SiteFeed =
+  /** First the whole timeline (reset: true, up to 16 minutes), then each new sample. */
+  | { type: "metrics"; samples: MetricsSample[]; reset: boolean }
+  /**
+   * New records, every 100 ms while there are any, at most 2,000 per batch. `skipped` counts
+   * records left out of the live view (thinned at high rates); they are all in the log and CSV.
+   */
+  | { type: "log"; records: AccessRecord[]; skipped: number }
+  /** Every 500 ms while the site runs; an empty list when it is stopped. */
+  | { type: "connections"; connections: ConnectionInfo[]; admission: Admission | null };
+
+/**
+ * Which requests to export; the same rules as the log table's filters. Every field narrows.
+ * `status`: a comma list of codes and classes, e.g. "2xx,304" ("0" is no response).
+ * `method`: exact, e.g. "GET". `pathContains`: case-insensitive substring of the target, as
+ * received or percent-decoded.
+ */
+export interface ExportFilter {
+  status?: string;
+  method?: string;
+  pathContains?: string;
+}
+
+/** Mirrors `wharf_core::export::ExportSummary`, plus where it was written. */
+export interface ExportSummary {
+  path: string;
+  sessionId: string;
+  rows: number;
+  records: number;
+  retentionDropped: number;
+  lost: number;
+  unreadableLines: number;
+}
+
+/** A QR code: `width` × `width` modules, row-major, "1" dark and "0" light. */
+export interface QrCode {
+  text: string;
+  width: number;
+  modules: string;
+}

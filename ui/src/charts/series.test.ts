@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import type { MetricsSample } from "../api/types";
+import { chartWindow, KEEP_MS, MetricsTimeline, WINDOW_SECONDS } from "./series";
+
+const pct = (p50Us: number, p90Us: number, p99Us: number, count: number) => ({ p50Us, p90Us, p99Us, maxUs: p99Us, count });
+
+function sample(atMs: number, over: Partial<MetricsSample> = {}): MetricsSample {
+  return {
+    atMs,
+    intervalMs: 1000,
+    requests: 10,
+    bytes: 0,
+    status: { informational: 0, success: 10, redirection: 0, clientError: 0, serverError: 0, noResponse: 0, other: 0 },
+    activeConnections: 1,
+    errors: 0,
+    aborted: 0,
+    ttfb: pct(1000, 2000, 3000, 10),
+    total: pct(1500, 2500, 4000, 10),
+    generation: 1,
+    generationChanged: false,
+    generationAppliedAtMs: null,
+    ...over,
+  };
+}
+
+const T = 1_700_000_000_000; // a whole second
+
+describe("chartWindow", () => {
+  it("is always 15 minutes of one-second slots ending at the latest sample", () => {
+    const w = chartWindow([sample(T)]);
+    expect(w.x).toHaveLength(WINDOW_SECONDS);
+    expect(w.requestsPerSecond).toHaveLength(WINDOW_SECONDS);
+    expect(w.x[WINDOW_SECONDS - 1]).toBe(T / 1000);
+    expect(w.x[0]).toBe(T / 1000 - (WINDOW_SECONDS - 1));
+    expect(chartWindow([]).x).toHaveLength(WINDOW_SECONDS);
+  });
+
+  it("puts each sample in its second and converts units", () => {
+    const w = chartWindow([sample(T - 2000, { requests: 5, intervalMs: 500 }), sample(T)]);
+    const last = WINDOW_SECONDS - 1;
+    expect(w.requestsPerSecond[last - 2]).toBe(10); // 5 requests in half a second
+    expect(w.requestsPerSecond[last - 1]).toBeNull(); // no sample: a gap
+    expect(w.requestsPerSecond[last]).toBe(10);
+    expect(w.ttfbP50Ms[last]).toBe(1);
+    expect(w.ttfbP90Ms[last]).toBe(2);
+    expect(w.ttfbP99Ms[last]).toBe(3);
+    expect(w.totalP99Ms[last]).toBe(4);
+  });
+
+  it("draws no latency for a second without requests", () => {
+    const w = chartWindow([sample(T, { requests: 0, ttfb: pct(0, 0, 0, 0), total: pct(0, 0, 0, 0) })]);
+    expect(w.requestsPerSecond[WINDOW_SECONDS - 1]).toBe(0);
+    expect(w.ttfbP99Ms[WINDOW_SECONDS - 1]).toBeNull();
+    expect(w.totalP99Ms[WINDOW_SECONDS - 1]).toBeNull();
+  });
+
+  it("leaves out samples older than the window", () => {
+    const w = chartWindow([sample(T - WINDOW_SECONDS * 1000), sample(T)]);
+    expect(w.requestsPerSecond.filter((v) => v !== null)).toHaveLength(1);
+  });
+
+  it("marks a generation change where it was applied, else at the sample", () => {
+    const w = chartWindow([
+      sample(T - 10_000, { generation: 2, generationChanged: true, generationAppliedAtMs: T - 10_400 }),
+      sample(T - 5_000, { generation: 3, generationChanged: true }),
+      sample(T, { generation: 3 }),
+    ]);
+    expect(w.markers).toEqual([
+      { atS: (T - 10_400) / 1000, generation: 2 },
+      { atS: (T - 5_000) / 1000, generation: 3 },
+    ]);
+  });
+});
+
+describe("MetricsTimeline", () => {
+  it("replaces everything on reset and appends otherwise", () => {
+    const t = new MetricsTimeline();
+    t.apply([sample(T), sample(T + 1000)], true);
+    t.apply([sample(T + 2000)], false);
+    expect(t.samples.map((s) => s.atMs)).toEqual([T, T + 1000, T + 2000]);
+    t.apply([sample(T + 5000)], true);
+    expect(t.samples.map((s) => s.atMs)).toEqual([T + 5000]);
+  });
+
+  it("keeps order and one sample per instant when messages overlap", () => {
+    const t = new MetricsTimeline();
+    t.apply([sample(T), sample(T + 2000)], true);
+    t.apply([sample(T + 1000), sample(T + 2000, { requests: 99 })], false);
+    expect(t.samples.map((s) => s.atMs)).toEqual([T, T + 1000, T + 2000]);
+    expect(t.latest?.requests).toBe(99);
+  });
+
+  it("forgets samples older than 16 minutes", () => {
+    const t = new MetricsTimeline();
+    t.apply([sample(T - KEEP_MS - 1000), sample(T - KEEP_MS), sample(T)], true);
+    expect(t.samples.map((s) => s.atMs)).toEqual([T - KEEP_MS, T]);
+  });
+});

@@ -1,0 +1,153 @@
+//! The selected site's header: name, state, URL (Copy, Open in browser), folder, the site's
+//! error, Start/Stop, Remove, and sharing on the local network with its warning, LAN URL and
+//! QR code. The controls are created once in index.html and only updated here.
+import { errorMessage } from "../api/errors";
+import type { QrCode, Site } from "../api/types";
+import { byId, setText, show } from "../dom";
+import { clearQr, drawQr } from "./qr";
+import { siteView } from "./view";
+
+export interface HeaderActions {
+  open(site: Site): void;
+  toggle(site: Site): void;
+  remove(site: Site): void;
+  changeRoot(site: Site): void;
+  setLan(site: Site, enabled: boolean): Promise<void>;
+  qr(site: Site): Promise<QrCode>;
+}
+
+export class SiteHeader {
+  private readonly root = byId("site-header");
+  private readonly noSite = byId("no-site");
+  private readonly name = byId("site-name");
+  private readonly state = byId("site-state");
+  private readonly welcome = byId("welcome-badge");
+  private readonly url = byId("site-url");
+  private readonly folder = byId("site-root");
+  private readonly error = byId("site-error");
+  private readonly copyNote = byId("copy-note");
+  private readonly openButton = byId<HTMLButtonElement>("open-browser");
+  private readonly copyButton = byId<HTMLButtonElement>("copy-url");
+  private readonly toggleButton = byId<HTMLButtonElement>("toggle-site");
+  private readonly removeButton = byId<HTMLButtonElement>("remove-site");
+  private readonly changeRootButton = byId<HTMLButtonElement>("change-root");
+  private readonly lanToggle = byId<HTMLInputElement>("lan-toggle");
+  private readonly lanDetails = byId("lan-details");
+  private readonly lanUrl = byId("lan-url");
+  private readonly qrCanvas = byId<HTMLCanvasElement>("lan-qr");
+  private site: Site | null = null;
+  /** What the QR canvas shows (site id + URL), so it is fetched once per address. */
+  private qrKey = "";
+  private noteTimer = 0;
+
+  constructor(private readonly actions: HeaderActions) {
+    const withSite = (f: (site: Site) => void) => () => {
+      if (this.site) {
+        f(this.site);
+      }
+    };
+    this.openButton.addEventListener("click", withSite((s) => actions.open(s)));
+    this.toggleButton.addEventListener("click", withSite((s) => actions.toggle(s)));
+    this.removeButton.addEventListener("click", withSite((s) => actions.remove(s)));
+    this.changeRootButton.addEventListener("click", withSite((s) => actions.changeRoot(s)));
+    this.copyButton.addEventListener("click", () => void this.copyUrl());
+    this.lanToggle.addEventListener("change", withSite((s) => {
+      const wanted = this.lanToggle.checked;
+      this.lanToggle.disabled = true;
+      void actions.setLan(s, wanted).finally(() => {
+        this.lanToggle.disabled = false;
+        // Whatever happened, show what the site says.
+        if (this.site) {
+          this.lanToggle.checked = this.site.lan;
+        }
+      });
+    }));
+  }
+
+  render(site: Site | null): void {
+    this.site = site;
+    show(this.root, site !== null);
+    show(this.noSite, site === null);
+    if (site === null) {
+      return;
+    }
+    const view = siteView(site);
+    setText(this.name, site.name);
+    setText(this.state, view.state);
+    this.state.dataset.running = String(site.running);
+    show(this.welcome, site.isWelcome);
+    setText(this.url, view.url);
+    this.url.dataset.serving = String(view.canOpen);
+    setText(this.folder, site.root);
+    this.folder.title = site.root;
+    setText(this.error, site.error ?? "");
+    show(this.error, site.error !== null && site.error !== "");
+    this.openButton.disabled = !view.canOpen;
+    this.copyButton.disabled = !view.canCopy;
+    setText(this.toggleButton, view.toggleLabel);
+    this.changeRootButton.hidden = site.isWelcome;
+    if (!this.lanToggle.disabled) {
+      this.lanToggle.checked = site.lan;
+    }
+    setText(this.lanUrl, view.lanUrl);
+    show(this.lanDetails, site.lan);
+    this.renderQr(site, view.showQr);
+  }
+
+  private renderQr(site: Site, visible: boolean): void {
+    show(this.qrCanvas, visible);
+    const key = visible ? `${site.id} ${site.lanUrls[0]}` : "";
+    if (key === this.qrKey) {
+      return;
+    }
+    this.qrKey = key;
+    clearQr(this.qrCanvas);
+    if (!visible) {
+      return;
+    }
+    this.actions
+      .qr(site)
+      .then((qr) => {
+        if (this.qrKey === key) {
+          drawQr(this.qrCanvas, qr, 112);
+          this.qrCanvas.setAttribute("aria-label", `QR code of ${qr.text}`);
+        }
+      })
+      .catch((error: unknown) => {
+        if (this.qrKey === key) {
+          // Not worth the banner: the URL is shown as text beside it.
+          this.qrKey = "";
+          this.qrCanvas.hidden = true;
+          this.qrCanvas.setAttribute("aria-label", errorMessage(error));
+        }
+      });
+  }
+
+  /** Copies the URL; where the clipboard is refused, selects it for Ctrl+C instead. */
+  private async copyUrl(): Promise<void> {
+    const url = this.site?.running ? this.site.url : null;
+    if (!url) {
+      return;
+    }
+    try {
+      if (!navigator.clipboard) {
+        throw new Error("no clipboard");
+      }
+      await navigator.clipboard.writeText(url);
+      this.note("Copied");
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents(this.url);
+      const selection = window.getSelection();
+      selection?.removeAllRanges();
+      selection?.addRange(range);
+      this.note("Selected: press Ctrl+C (⌘C) to copy");
+    }
+  }
+
+  private note(text: string): void {
+    setText(this.copyNote, text);
+    window.clearTimeout(this.noteTimer);
+    this.noteTimer = window.setTimeout(() => setText(this.copyNote, ""), 2500);
+  }
+}
