@@ -26,5 +26,5 @@ step "End-to-end: the real window under Xvfb"
 cargo build -p wharf-desktop
 export WHARF_APP_BIN="$CARGO_TARGET_DIR/debug/wharf-desktop"
 rm -rf artifacts/e2e
-xvfb-run -a -s "-screen 0 1280x900x24" node --test --test-reporter=spec tests/e2e/
+xvfb-run -a -s "-screen 0 1280x900x24" node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
 echo "screenshots: $WHARF_ROOT/artifacts/e2e/"

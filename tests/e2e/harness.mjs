@@ -31,9 +31,10 @@ function freePort() {
 /**
  * One app run. `prepare(configDir)` may write files into the app's config folder before it
  * starts (e.g. a corrupt settings file).
- * @param {{ prepare?: (configDir: string) => void }} [options]
+ * `env` adds to the app's environment.
+ * @param {{ prepare?: (configDir: string) => void, env?: Record<string, string> }} [options]
  */
-export async function launchApp({ prepare } = {}) {
+export async function launchApp({ prepare, env = {} } = {}) {
   const appBin = process.env.WHARF_APP_BIN;
   assert.ok(appBin, "WHARF_APP_BIN must name the built app (run through `npm test`)");
   const home = mkdtempSync(join(tmpdir(), "wharf-e2e-app-"));
@@ -47,7 +48,13 @@ export async function launchApp({ prepare } = {}) {
   // The app inherits tauri-driver's environment, not the WebDriver client's capabilities.
   const tauriDriver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     // (WEBKIT_DISABLE_COMPOSITING_MODE would make WebKitWebDriver screenshots hang.)
-    env: { ...process.env, XDG_CACHE_HOME: dirs.cache, WHARF_CONFIG_DIR: dirs.config, WHARF_DATA_DIR: dirs.data },
+    env: {
+      ...process.env,
+      XDG_CACHE_HOME: dirs.cache,
+      WHARF_CONFIG_DIR: dirs.config,
+      WHARF_DATA_DIR: dirs.data,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   tauriDriver.stdout?.on("data", (d) => (log += d));

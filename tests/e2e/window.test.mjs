@@ -250,6 +250,67 @@ test("the graphs draw requests per second and latency", { timeout: 60_000 }, asy
   await app.screenshot("07-graphs");
 });
 
+test("the Close button on a connection cuts that transfer only", { timeout: 60_000 }, async () => {
+  site.requests += 1;
+  /** @type {any} */
+  let response;
+  let received = 0;
+  const cut = new Promise((resolveCut) => {
+    const req = httpGet(new URL("big.bin", site.url), { agent: false }, (res) => {
+      response = res;
+      res.on("data", (chunk) => (received += chunk.length));
+      res.once("data", () => res.pause());
+      // `complete` is false when the body ended before its Content-Length.
+      res.on("close", () => resolveCut(res.complete));
+      res.on("error", () => undefined);
+    });
+    req.on("error", () => resolveCut(false));
+  });
+  await app.click("#tab-connections");
+  const id = await app.waitFor(
+    `const row = [...document.querySelectorAll("#connections-table tr[data-connection-id]")]
+       .find((r) => r.querySelector(".conn-state").textContent.toLowerCase().includes("sending"));
+     return row ? row.dataset.connectionId : null;`,
+    "the download's connection, sending",
+  );
+  await app.click(`#connections-table tr[data-connection-id="${id}"] button.conn-close`);
+  response.resume(); // read on, so the client sees where the body stops
+  assert.equal(await cut, false, "the transfer was cut, not finished");
+  assert.ok(received < BIG_BYTES, `cut short: ${received} of ${BIG_BYTES} bytes`);
+  await app.waitFor(
+    `return !document.querySelector('#connections-table tr[data-connection-id="' + arguments[0] + '"]');`,
+    "the closed connection leaving the table",
+    10_000,
+    id,
+  );
+  assert.equal((await request(new URL("hello.txt", site.url))).status, 200, "the site serves on");
+});
+
+test("sharing on the LAN shows a LAN URL that serves, and a QR code; turning it off stops it", { timeout: 60_000 }, async () => {
+  await app.click("#lan-toggle");
+  const lanUrl = await app.waitForText("#lan-url", (t) => /^http:\/\/\d+\.\d+\.\d+\.\d+:\d+\/$/.test(t), "a LAN URL");
+  assert.equal(new URL(lanUrl).port, new URL(site.url).port, "the same port on the LAN");
+  assert.equal((await request(new URL("hello.txt", lanUrl))).status, 200, "served on the LAN address");
+  assert.equal((await request(new URL("hello.txt", site.url))).status, 200, "and still on loopback");
+  const dark = Number(await app.waitFor(
+    `const c = document.querySelector("#lan-qr");
+     if (!c || c.width < 21) return 0;
+     const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+     let dark = 0;
+     for (let i = 0; i < px.length; i += 4) if (px[i] < 100 && px[i + 3] > 0) dark += 1;
+     return dark / (px.length / 4);`,
+    "a QR code drawn",
+  ));
+  assert.ok(dark > 0.2 && dark < 0.7, `a QR code is roughly half dark modules, got ${dark}`);
+  await app.screenshot("08-lan");
+
+  await app.click("#lan-toggle");
+  await app.waitFor(`return document.querySelector("#lan-url").textContent === "" || document.querySelector("#lan-details").hidden;`, "the LAN URL gone");
+  await assert.rejects(request(new URL("hello.txt", lanUrl)), "nothing listens on the LAN address");
+  site.requests -= 1; // the refused connection never reached the server
+  assert.equal((await request(new URL("hello.txt", site.url))).status, 200, "loopback serves on");
+});
+
 test("export writes every request of the session to CSV", { timeout: 60_000 }, async () => {
   const out = join(mkdtempSync(join(tmpdir(), "wharf-e2e-export-")), "log.csv");
   // The Export button opens a native save dialog; the test calls the command it ends in.
@@ -266,6 +327,11 @@ test("export writes every request of the session to CSV", { timeout: 60_000 }, a
   const errorsOnly = await app.invoke("export_csv", { id: site.id, path: out, filter: { status: "4xx" } });
   assert.ok(errorsOnly.ok, JSON.stringify(errorsOnly.error));
   assert.equal(errorsOnly.ok.records, 2, "the 404s: /missing.txt and the hostile path");
+
+  // The whole session in the live log, for the README's picture.
+  await app.click("#tab-log");
+  await app.waitFor(`return document.querySelectorAll("#log-table [data-record-id]").length >= 12;`, "the session's rows");
+  await app.screenshot("09-log-session");
 });
 
 test("Stop and Start from the window's button keep the address", { timeout: 60_000 }, async () => {
@@ -274,7 +340,7 @@ test("Stop and Start from the window's button keep the address", { timeout: 60_0
   await toggle.click();
   await app.waitForText("#site-state", (t) => t === "Stopped", "Stopped");
   await assert.rejects(fetch(site.url), "nothing listens after Stop");
-  await app.screenshot("08-stopped");
+  await app.screenshot("10-stopped");
   await toggle.click();
   await app.waitForText("#site-state", (t) => t === "Running", "Running");
   assert.equal(await app.text("#site-url"), site.url, "Start comes back on the same address");
