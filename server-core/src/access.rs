@@ -49,15 +49,20 @@ pub enum Served {
     NotModified,
     /// A directory listing.
     Listing,
-    /// A redirect (a folder without its trailing slash).
+    /// A redirect (a folder without its trailing slash, or `.html` dropped from an address).
     Redirect,
+    /// A miss answered by the site's own page: the root `index.html` (SPA fallback, 200) or
+    /// `404.html` (404).
+    Fallback,
+    /// Wharf's live-reload endpoints under `/__wharf/`: the event stream or its script.
+    LiveReload,
     /// A status page or an empty answer (404, 405, OPTIONS, ...), or nothing at all.
     Status,
 }
 
 impl Served {
     /// The name used in logs and exports: `file`, `br`, `gzip`, `range`, `304`, `listing`,
-    /// `redirect`, `status`.
+    /// `redirect`, `fallback`, `live_reload`, `status`.
     pub fn as_str(self) -> &'static str {
         match self {
             Served::File => "file",
@@ -67,6 +72,8 @@ impl Served {
             Served::NotModified => "304",
             Served::Listing => "listing",
             Served::Redirect => "redirect",
+            Served::Fallback => "fallback",
+            Served::LiveReload => "live_reload",
             Served::Status => "status",
         }
     }

@@ -1,4 +1,5 @@
-//! The response body type: bytes already in memory, or a file streamed in large chunks.
+//! The response body type: bytes already in memory, a file streamed in large chunks, or a
+//! live-reload event stream.
 //!
 //! One concrete enum rather than a boxed trait object, so the common small-file case costs
 //! no allocation beyond its `Bytes`.
@@ -12,6 +13,8 @@ use futures_util::Stream;
 use http_body::{Frame, SizeHint};
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
+
+use crate::live_reload::EventStream;
 
 /// Chunk size for streamed files: large enough to keep syscalls per MiB low.
 const CHUNK: usize = 128 * 1024;
@@ -30,6 +33,8 @@ pub enum Body {
         /// Bytes still to send.
         remaining: u64,
     },
+    /// A live-reload event stream, of unknown length: sent chunked until it ends.
+    Events(EventStream),
 }
 
 impl Body {
@@ -85,6 +90,9 @@ impl http_body::Body for Body {
                     None => Poll::Ready(None),
                 }
             }
+            Body::Events(events) => Poll::Ready(
+                ready!(Pin::new(events).poll_next(cx)).map(|event| Ok(Frame::data(event))),
+            ),
         }
     }
 
@@ -93,6 +101,7 @@ impl http_body::Body for Body {
             Body::Empty => true,
             Body::Full(bytes) => bytes.is_empty(),
             Body::File { remaining, .. } => *remaining == 0,
+            Body::Events(_) => false,
         }
     }
 
@@ -101,6 +110,7 @@ impl http_body::Body for Body {
             Body::Empty => SizeHint::with_exact(0),
             Body::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
             Body::File { remaining, .. } => SizeHint::with_exact(*remaining),
+            Body::Events(_) => SizeHint::default(),
         }
     }
 }

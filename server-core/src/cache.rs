@@ -20,9 +20,11 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::HeaderValue;
+use tokio::sync::broadcast;
 
+use crate::live_reload;
 use crate::mime;
-use crate::watcher::SiteWatcher;
+use crate::watcher::{Changes, SiteWatcher, CHANGE_BUFFER};
 
 /// Files modified more recently than this are read from disk on every request.
 pub const RACY_WINDOW: Duration = Duration::from_secs(2);
@@ -94,9 +96,48 @@ pub struct CachedFile {
     pub body: Option<Bytes>,
     gzip: OnceLock<Option<Bytes>>,
     brotli: OnceLock<Option<Bytes>>,
+    injected: OnceLock<Option<Rewritten>>,
+}
+
+/// A body rewritten for live reload (the script added), with its own compressed variants.
+#[derive(Debug)]
+pub struct Rewritten {
+    /// The rewritten body.
+    pub body: Bytes,
+    gzip: OnceLock<Option<Bytes>>,
+    brotli: OnceLock<Option<Bytes>>,
+}
+
+impl Rewritten {
+    /// The rewritten body compressed with gzip, once; `None` if it does not shrink.
+    pub fn gzip(&self) -> Option<&Bytes> {
+        self.gzip.get_or_init(|| compress_gzip(&self.body)).as_ref()
+    }
+
+    /// The rewritten body compressed with Brotli, once; `None` if it does not shrink.
+    pub fn brotli(&self) -> Option<&Bytes> {
+        self.brotli
+            .get_or_init(|| compress_brotli(&self.body))
+            .as_ref()
+    }
 }
 
 impl CachedFile {
+    /// The body with the live-reload script added, computed once per version; `None` for
+    /// files too big to keep in memory.
+    pub fn injected(&self) -> Option<&Rewritten> {
+        let body = self.body.as_ref()?;
+        self.injected
+            .get_or_init(|| {
+                Some(Rewritten {
+                    body: live_reload::inject(body),
+                    gzip: OnceLock::new(),
+                    brotli: OnceLock::new(),
+                })
+            })
+            .as_ref()
+    }
+
     /// The body compressed with gzip, computed once per version; `None` if it does not shrink.
     pub fn gzip(&self) -> Option<&Bytes> {
         let body = self.body.as_ref()?;
@@ -157,10 +198,24 @@ pub struct FileCache {
 /// Rendered listings, valid while the site watcher has seen no change and the folder's own
 /// `stat` is unchanged. Without a working watcher nothing is cached: a listing shows file
 /// sizes and dates, which a folder's `stat` does not cover.
-#[derive(Debug, Default)]
+///
+/// It owns the server's one site watcher, which also feeds live reload: every batch of
+/// changes goes out on one channel for the server's life, whichever root is watched.
+#[derive(Debug)]
 pub struct ListingCache {
     watch: Arc<Mutex<WatchState>>,
     pages: RwLock<HashMap<ListingKey, CachedListing>>,
+    changes: broadcast::Sender<Arc<Changes>>,
+}
+
+impl Default for ListingCache {
+    fn default() -> ListingCache {
+        ListingCache {
+            watch: Arc::default(),
+            pages: RwLock::default(),
+            changes: broadcast::channel(CHANGE_BUFFER).0,
+        }
+    }
 }
 
 /// Everything a rendered page depends on.
@@ -221,15 +276,16 @@ impl ListingCache {
         // on a request's thread; listings are rendered fresh until it is ready. The thread ends
         // as soon as the watch is set up and owns nothing after that.
         let (state, root) = (Arc::clone(&self.watch), root.to_path_buf());
+        let changes = self.changes.clone();
         let spawned = std::thread::Builder::new().name("wharf-watch".into()).spawn(move || {
-            let started = SiteWatcher::start(&root);
+            let started = SiteWatcher::start(&root, changes);
             let mut watch = state.lock().unwrap_or_else(|p| p.into_inner());
             // Another root may have been asked for meanwhile: only the current one is kept.
             if matches!(&*watch, WatchState::Starting(pending) if *pending == root) {
                 *watch = match started {
                     Ok(watcher) => WatchState::Watching(watcher),
                     Err(err) => {
-                        tracing::warn!(root = %root.display(), "cannot watch the folder, listings will not be cached: {err}");
+                        tracing::warn!(root = %root.display(), "cannot watch the folder, so listings will not be cached and live reload will not see changes: {err}");
                         WatchState::Failed(root)
                     }
                 };
@@ -239,6 +295,18 @@ impl ListingCache {
             *watch = WatchState::Idle;
         }
         None
+    }
+
+    /// Makes sure `root` is watched (starting in the background), so that changes under it
+    /// reach [`ListingCache::changes`].
+    pub fn watch(&self, root: &Path) {
+        let _ = self.epoch(root);
+    }
+
+    /// Batches of changes from now on, for whichever root is watched (see
+    /// [`Changes::root`]). A subscriber that falls behind loses the oldest batches.
+    pub fn changes(&self) -> broadcast::Receiver<Arc<Changes>> {
+        self.changes.subscribe()
     }
 
     /// The cached page for `key`, if nothing changed since it was rendered.
@@ -390,6 +458,7 @@ impl FileCache {
             body,
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
+            injected: OnceLock::new(),
         }
     }
 

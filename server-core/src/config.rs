@@ -10,7 +10,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use http::HeaderValue;
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use http::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 /// Address the server binds when none is given: loopback only. Default: `127.0.0.1`.
@@ -25,6 +26,17 @@ pub const DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
 /// Connections served at once; further ones wait in the kernel's accept queue. Default: 4096.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
+/// Changes live reload ignores: version control, dependencies, build output and editors'
+/// temporary files (Vim's `*.swp` and its `4913` probe, Emacs's `*~` and `.#*` locks).
+pub const DEFAULT_RELOAD_IGNORE: [&str; 7] = [
+    ".git/**",
+    "node_modules/**",
+    "target/**",
+    "*.swp",
+    "*~",
+    ".#*",
+    "4913",
+];
 
 /// A configuration as a user wrote it: every field optional, nothing checked yet.
 ///
@@ -67,6 +79,47 @@ pub struct ConfigDraft {
     pub max_connections: Option<u64>,
     /// Compress text responses for clients that accept gzip or Brotli. Default: on.
     pub compression: Option<bool>,
+    /// Answer a missed page navigation (GET or HEAD, `Accept: text/html`, no extension in
+    /// the last segment) with the root `index.html` and 200, for single-page apps. Default: off.
+    #[serde(alias = "spa_fallback")]
+    pub spa_fallback: Option<bool>,
+    /// Serve `/about` from `about.html` when `/about` itself does not exist. Default: off.
+    #[serde(alias = "clean_urls")]
+    pub clean_urls: Option<bool>,
+    /// With `cleanUrls`: redirect `/about.html` to `/about` (301) and `/docs/index.html` to
+    /// `/docs/`. Default: off.
+    #[serde(alias = "drop_html_extension")]
+    pub drop_html_extension: Option<bool>,
+    /// Send `Access-Control-Allow-Origin: *` and answer CORS preflights. Default: off.
+    pub cors: Option<bool>,
+    /// Send COOP `same-origin` and COEP `require-corp`, which `SharedArrayBuffer` needs.
+    /// Default: off.
+    #[serde(alias = "cross_origin_isolation")]
+    pub cross_origin_isolation: Option<bool>,
+    /// Extra response headers for paths matching a glob. Default: none.
+    #[serde(alias = "custom_headers")]
+    pub custom_headers: Option<Vec<CustomHeaderDraft>>,
+    /// Reload pages when a file of the site changes; CSS changes are swapped in place.
+    /// Default: on.
+    #[serde(alias = "live_reload")]
+    pub live_reload: Option<bool>,
+    /// Changes that never trigger a reload, as globs relative to the root. Default:
+    /// [`DEFAULT_RELOAD_IGNORE`].
+    #[serde(alias = "reload_ignore")]
+    pub reload_ignore: Option<Vec<String>>,
+}
+
+/// One custom header rule as written: `{ path = "/assets/**", name = "Cache-Control",
+/// value = "max-age=31536000" }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct CustomHeaderDraft {
+    /// Glob over the URL path, e.g. `/assets/**` or `**/*.wasm`. `*` stays within a segment.
+    pub path: String,
+    /// Header name, e.g. `Cache-Control`.
+    pub name: String,
+    /// Header value.
+    pub value: String,
 }
 
 /// A validated configuration. Immutable; a change makes a new one with a higher `generation`.
@@ -98,8 +151,152 @@ pub struct ServerConfig {
     pub max_connections: u32,
     /// Compress text responses (gzip, Brotli) when the client accepts it. Default: on.
     pub compression: bool,
+    /// Answer missed page navigations with the root `index.html` (200). Default: off.
+    pub spa_fallback: bool,
+    /// Serve `/about` from `about.html`. Default: off.
+    pub clean_urls: bool,
+    /// Redirect `/about.html` to `/about`; only with `clean_urls`. Default: off.
+    pub drop_html_extension: bool,
+    /// `Access-Control-Allow-Origin: *` and preflight answers. Default: off.
+    pub cors: bool,
+    /// COOP `same-origin` and COEP `require-corp` on every response. Default: off.
+    pub cross_origin_isolation: bool,
+    /// Extra headers by path glob. Default: none.
+    pub custom_headers: HeaderRules,
+    /// Live reload: the `/__wharf/` endpoints and the script injected into HTML. Default: on.
+    pub live_reload: bool,
+    /// Changes live reload ignores. Default: [`DEFAULT_RELOAD_IGNORE`].
+    pub reload_ignore: IgnoreGlobs,
     /// Counts applied configurations, starting at 1; connections report which one they run on.
     pub generation: u64,
+}
+
+/// Custom response headers, in the order written, with their path globs compiled once.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderRules {
+    rules: Vec<HeaderRule>,
+    globs: GlobSet,
+}
+
+/// One validated custom header rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderRule {
+    /// The glob as written.
+    pub path: String,
+    /// The header's name.
+    pub name: HeaderName,
+    /// The header's value.
+    pub value: HeaderValue,
+}
+
+impl PartialEq for HeaderRules {
+    fn eq(&self, other: &HeaderRules) -> bool {
+        self.rules == other.rules
+    }
+}
+
+impl Eq for HeaderRules {}
+
+impl HeaderRules {
+    /// Whether there are no rules (then nothing is ever matched).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rules, in the order written.
+    pub fn rules(&self) -> &[HeaderRule] {
+        &self.rules
+    }
+
+    /// The rules whose glob matches `url_path` (decoded, starting with `/`), in order.
+    pub fn matching(&self, url_path: &str) -> impl Iterator<Item = &HeaderRule> {
+        let hits = self.globs.matches(url_path);
+        hits.into_iter().map(|index| &self.rules[index])
+    }
+}
+
+/// Globs of paths (relative to the root) whose changes live reload ignores. Like
+/// `.gitignore`, a glob matches at any depth (`node_modules/**` also ignores
+/// `packages/app/node_modules/x.js`) unless it starts with `/`, which anchors it at the root.
+#[derive(Debug, Clone)]
+pub struct IgnoreGlobs {
+    patterns: Vec<String>,
+    anywhere: GlobSet,
+    anchored: GlobSet,
+}
+
+impl PartialEq for IgnoreGlobs {
+    fn eq(&self, other: &IgnoreGlobs) -> bool {
+        self.patterns == other.patterns
+    }
+}
+
+impl Eq for IgnoreGlobs {}
+
+impl Default for IgnoreGlobs {
+    fn default() -> IgnoreGlobs {
+        let defaults = DEFAULT_RELOAD_IGNORE.map(str::to_owned).to_vec();
+        // The defaults are constant globs that compile; the tests check it.
+        IgnoreGlobs::new(defaults).unwrap_or(IgnoreGlobs {
+            patterns: Vec::new(),
+            anywhere: GlobSet::empty(),
+            anchored: GlobSet::empty(),
+        })
+    }
+}
+
+impl IgnoreGlobs {
+    fn new(patterns: Vec<String>) -> Result<IgnoreGlobs, ConfigError> {
+        let mut anywhere = GlobSetBuilder::new();
+        let mut anchored = GlobSetBuilder::new();
+        for (index, pattern) in patterns.iter().enumerate() {
+            let (set, text) = match pattern.strip_prefix('/') {
+                Some(rest) => (&mut anchored, rest),
+                None => (&mut anywhere, pattern.as_str()),
+            };
+            set.add(glob(text).map_err(|err| ConfigError {
+                field: "reloadIgnore",
+                reason: format!("[{index}]: {pattern:?} is not a valid glob: {}", err.kind()),
+            })?);
+        }
+        let build = |set: GlobSetBuilder| {
+            set.build().map_err(|err| ConfigError {
+                field: "reloadIgnore",
+                reason: format!("the globs cannot be combined: {err}"),
+            })
+        };
+        Ok(IgnoreGlobs {
+            patterns,
+            anywhere: build(anywhere)?,
+            anchored: build(anchored)?,
+        })
+    }
+
+    /// The globs as written.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// Whether a change of `relative` (`/`-separated, no leading `/`) is ignored.
+    pub fn is_ignored(&self, relative: &str) -> bool {
+        if self.anchored.is_match(relative) {
+            return true;
+        }
+        // Every suffix that starts a path segment: `a/node_modules/x` is tried as itself,
+        // `node_modules/x` and `x`.
+        std::iter::once(relative)
+            .chain(
+                relative
+                    .match_indices('/')
+                    .map(|(at, _)| &relative[at + 1..]),
+            )
+            .any(|suffix| self.anywhere.is_match(suffix))
+    }
+}
+
+/// A glob where `*` and `?` stay within one path segment and `**` crosses them.
+fn glob(text: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(text).literal_separator(true).build()
 }
 
 /// Why a draft was refused. Names the field and says what would be accepted.
@@ -107,13 +304,19 @@ pub struct ServerConfig {
 pub struct ConfigError {
     /// The draft field at fault, as the user spells it (`root`, `port`, ...).
     pub field: &'static str,
-    /// A sentence saying what is wrong and what to do instead.
+    /// A sentence saying what is wrong and what to do instead. For list fields it starts
+    /// with the item's index (and member) in brackets, `[2].name: ...`, and the error reads
+    /// `customHeaders[2].name: ...`.
     pub reason: String,
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.reason)
+        if self.reason.starts_with('[') {
+            write!(f, "{}{}", self.field, self.reason)
+        } else {
+            write!(f, "{}: {}", self.field, self.reason)
+        }
     }
 }
 
@@ -175,6 +378,19 @@ impl TryFrom<ConfigDraft> for ServerConfig {
                     reason: format!("{max} is out of range; use 1 to 1000000"),
                 })?,
         };
+        let clean_urls = draft.clean_urls.unwrap_or(false);
+        let drop_html_extension = draft.drop_html_extension.unwrap_or(false);
+        if drop_html_extension && !clean_urls {
+            return Err(ConfigError {
+                field: "dropHtmlExtension",
+                reason: "needs cleanUrls on; without it /about would not find about.html".into(),
+            });
+        }
+        let custom_headers = header_rules(draft.custom_headers.unwrap_or_default())?;
+        let reload_ignore = match draft.reload_ignore {
+            None => IgnoreGlobs::default(),
+            Some(patterns) => IgnoreGlobs::new(patterns)?,
+        };
         Ok(ServerConfig {
             root,
             host,
@@ -188,6 +404,14 @@ impl TryFrom<ConfigDraft> for ServerConfig {
             cache_control,
             max_connections,
             compression: draft.compression.unwrap_or(true),
+            spa_fallback: draft.spa_fallback.unwrap_or(false),
+            clean_urls,
+            drop_html_extension,
+            cors: draft.cors.unwrap_or(false),
+            cross_origin_isolation: draft.cross_origin_isolation.unwrap_or(false),
+            custom_headers,
+            live_reload: draft.live_reload.unwrap_or(true),
+            reload_ignore,
             generation: 1,
         })
     }
@@ -235,6 +459,25 @@ impl From<&ServerConfig> for ConfigDraft {
             cache_control: config.cache_control.to_str().ok().map(str::to_owned),
             max_connections: Some(config.max_connections.into()),
             compression: Some(config.compression),
+            spa_fallback: Some(config.spa_fallback),
+            clean_urls: Some(config.clean_urls),
+            drop_html_extension: Some(config.drop_html_extension),
+            cors: Some(config.cors),
+            cross_origin_isolation: Some(config.cross_origin_isolation),
+            custom_headers: Some(
+                config
+                    .custom_headers
+                    .rules()
+                    .iter()
+                    .map(|rule| CustomHeaderDraft {
+                        path: rule.path.clone(),
+                        name: rule.name.to_string(),
+                        value: String::from_utf8_lossy(rule.value.as_bytes()).into_owned(),
+                    })
+                    .collect(),
+            ),
+            live_reload: Some(config.live_reload),
+            reload_ignore: Some(config.reload_ignore.patterns().to_vec()),
         }
     }
 }
@@ -320,6 +563,42 @@ impl ServerConfig {
             on_off(self.compression),
             on_off(next.compression),
         );
+        note(
+            "spaFallback",
+            on_off(self.spa_fallback),
+            on_off(next.spa_fallback),
+        );
+        note(
+            "cleanUrls",
+            on_off(self.clean_urls),
+            on_off(next.clean_urls),
+        );
+        note(
+            "dropHtmlExtension",
+            on_off(self.drop_html_extension),
+            on_off(next.drop_html_extension),
+        );
+        note("cors", on_off(self.cors), on_off(next.cors));
+        note(
+            "crossOriginIsolation",
+            on_off(self.cross_origin_isolation),
+            on_off(next.cross_origin_isolation),
+        );
+        note(
+            "customHeaders",
+            rules_text(&self.custom_headers),
+            rules_text(&next.custom_headers),
+        );
+        note(
+            "liveReload",
+            on_off(self.live_reload),
+            on_off(next.live_reload),
+        );
+        note(
+            "reloadIgnore",
+            self.reload_ignore.patterns().join(" "),
+            next.reload_ignore.patterns().join(" "),
+        );
         changes
     }
 
@@ -341,6 +620,97 @@ pub fn snake_case(field: &str) -> String {
         }
     }
     out
+}
+
+/// `/assets/** Cache-Control: max-age=60; ...`, or `none`.
+fn rules_text(rules: &HeaderRules) -> String {
+    if rules.is_empty() {
+        return "none".into();
+    }
+    let text: Vec<String> = rules
+        .rules()
+        .iter()
+        .map(|rule| {
+            let value = String::from_utf8_lossy(rule.value.as_bytes());
+            format!("{} {}: {value}", rule.path, rule.name)
+        })
+        .collect();
+    text.join("; ")
+}
+
+/// Headers a rule may not set: they frame the message or belong to the connection, and
+/// Wharf must set them itself for the response to arrive intact.
+const FRAMING_HEADERS: [&str; 10] = [
+    "connection",
+    "content-encoding",
+    "content-length",
+    "content-range",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+fn header_rules(drafts: Vec<CustomHeaderDraft>) -> Result<HeaderRules, ConfigError> {
+    let mut globs = GlobSetBuilder::new();
+    let mut rules = Vec::with_capacity(drafts.len());
+    for (index, draft) in drafts.into_iter().enumerate() {
+        let refuse = |member: &str, reason: String| ConfigError {
+            field: "customHeaders",
+            reason: format!("[{index}].{member}: {reason}"),
+        };
+        let path = draft.path.trim();
+        if !path.starts_with(['/', '*']) {
+            return Err(refuse(
+                "path",
+                format!(
+                    "{path:?} must start with / (e.g. \"/assets/**\") or * (e.g. \"**/*.wasm\")"
+                ),
+            ));
+        }
+        globs.add(glob(path).map_err(|err| {
+            refuse(
+                "path",
+                format!("{path:?} is not a valid glob: {}", err.kind()),
+            )
+        })?);
+        let name = HeaderName::from_bytes(draft.name.trim().as_bytes()).map_err(|_| {
+            refuse(
+                "name",
+                format!(
+                    "{:?} is not a valid header name; use e.g. \"Cache-Control\"",
+                    draft.name
+                ),
+            )
+        })?;
+        if FRAMING_HEADERS.contains(&name.as_str()) {
+            return Err(refuse(
+                "name",
+                format!("{name} is set by Wharf itself so that responses arrive intact"),
+            ));
+        }
+        let value = HeaderValue::from_str(draft.value.trim()).map_err(|_| {
+            refuse(
+                "value",
+                format!(
+                    "{:?} is not a valid header value (no line breaks or control characters)",
+                    draft.value
+                ),
+            )
+        })?;
+        rules.push(HeaderRule {
+            path: path.to_owned(),
+            name,
+            value,
+        });
+    }
+    let globs = globs.build().map_err(|err| ConfigError {
+        field: "customHeaders",
+        reason: format!("the globs cannot be combined: {err}"),
+    })?;
+    Ok(HeaderRules { rules, globs })
 }
 
 fn on_off(on: bool) -> String {
@@ -413,6 +783,15 @@ mod tests {
         assert!(!config.show_dotfiles && !config.follow_symlinks);
         assert_eq!(config.cache_control, "no-cache");
         assert!(config.root.is_absolute());
+        assert!(config.live_reload && config.custom_headers.is_empty());
+        assert!(!config.spa_fallback && !config.clean_urls && !config.drop_html_extension);
+        assert!(!config.cors && !config.cross_origin_isolation);
+        // The default ignore globs compile (IgnoreGlobs::default would be empty otherwise).
+        assert_eq!(config.reload_ignore.patterns(), DEFAULT_RELOAD_IGNORE);
+        assert!(config.reload_ignore.is_ignored("a/node_modules/b.js"));
+        // The draft of a config validates back to it.
+        let again = ServerConfig::try_from(ConfigDraft::from(&config)).unwrap();
+        assert_eq!(again, config);
     }
 
     #[test]

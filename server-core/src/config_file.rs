@@ -31,7 +31,13 @@ impl fmt::Display for ConfigFileError {
         }
         write!(f, ": ")?;
         if let Some(field) = &self.field {
-            write!(f, "{field}: ")?;
+            // A list item's reason starts with its index: `custom_headers[1].name: ...`.
+            let separator = if self.reason.starts_with('[') {
+                ""
+            } else {
+                ": "
+            };
+            write!(f, "{field}{separator}")?;
         }
         write!(f, "{}", self.reason)
     }
@@ -93,9 +99,12 @@ impl ConfigFile {
     /// Turns a validation error about this file's draft into one that names the line.
     pub fn locate(&self, error: ConfigError) -> ConfigFileError {
         let snake = snake_case(error.field);
-        let found = [snake.as_str(), error.field]
-            .into_iter()
-            .find_map(|key| key_line(&self.text, key).map(|line| (key, line)));
+        let item = list_item(&error.reason);
+        let found = [snake.as_str(), error.field].into_iter().find_map(|key| {
+            item.and_then(|(index, member)| table_line(&self.text, key, index, member))
+                .or_else(|| key_line(&self.text, key))
+                .map(|line| (key, line))
+        });
         ConfigFileError {
             path: self.path.clone(),
             line: found.map(|(_, line)| line),
@@ -121,6 +130,36 @@ fn line_of(text: &str, span: Range<usize>) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// The index and member a list field's error names: `[2].name: ...` gives `(2, "name")`.
+fn list_item(reason: &str) -> Option<(usize, &str)> {
+    let (index, rest) = reason.strip_prefix('[')?.split_once(']')?;
+    let member = rest
+        .strip_prefix('.')
+        .map_or("", |rest| rest.split(':').next().unwrap_or(""));
+    Some((index.parse().ok()?, member))
+}
+
+/// The 1-based line of `member = ...` in the `index`th `[[key]]` table, or of the table's
+/// header when the member is not written there.
+fn table_line(text: &str, key: &str, index: usize, member: &str) -> Option<usize> {
+    let header = format!("[[{key}]]");
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| line.trim() == header)
+        .nth(index)?
+        .0;
+    let body = lines[start + 1..]
+        .iter()
+        .take_while(|line| !line.trim_start().starts_with('['));
+    let member_line = body.enumerate().find_map(|(offset, line)| {
+        let rest = line.trim_start().strip_prefix(member)?;
+        (!member.is_empty() && rest.trim_start().starts_with('=')).then_some(start + 1 + offset)
+    });
+    Some(member_line.unwrap_or(start) + 1)
 }
 
 /// The 1-based line that assigns `key` at the top level, e.g. `key = 1` or `"key" = 1`.
@@ -184,6 +223,19 @@ mod tests {
         assert!(
             err.to_string()
                 .contains(":3: port: 70000 is not a valid port"),
+            "{err}"
+        );
+
+        let text = format!(
+            "root = {:?}\n\n[[custom_headers]]\npath = \"/a/**\"\nname = \"X-A\"\nvalue = \"1\"\n\n\
+             [[custom_headers]]\npath = \"/b/**\"\nname = \"Bad Name\"\nvalue = \"2\"\n",
+            dir.path()
+        );
+        let err = parse(&text).unwrap().validate().unwrap_err();
+        assert_eq!(err.line, Some(10), "{err}");
+        assert!(
+            err.to_string()
+                .contains(":10: custom_headers[1].name: \"Bad Name\" is not a valid header name"),
             "{err}"
         );
 

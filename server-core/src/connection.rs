@@ -38,6 +38,7 @@ use crate::access_log::AccessLog;
 use crate::body::Body;
 use crate::cache::FileCache;
 use crate::config::ServerConfig;
+use crate::live_reload::ReloadFeed;
 use crate::registry::{Activity, ConnectionState, Registration};
 use crate::service;
 
@@ -72,6 +73,8 @@ pub(crate) struct Accepted {
     pub(crate) shutdown: CancellationToken,
     /// Where its requests are recorded, if anywhere.
     pub(crate) log: Option<AccessLog>,
+    /// The server's live-reload identity (see [`ReloadFeed::instance`]).
+    pub(crate) instance: u64,
 }
 
 /// What every request on a connection needs, fixed for the connection's life.
@@ -81,6 +84,8 @@ struct Scope {
     id: u64,
     config: Arc<ServerConfig>,
     cache: Arc<FileCache>,
+    /// For live-reload event streams, which end when the server stops or the config moves on.
+    feed: ReloadFeed,
     activity: Arc<Activity>,
     log: Option<AccessLog>,
     /// Responses whose every byte hyper has taken but not yet written to the socket. They are
@@ -149,6 +154,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         cache,
         shutdown,
         log,
+        instance,
     } = accepted;
     let _counted = log.as_ref().map(AccessLog::connection_opened);
     let context = Arc::new(Scope {
@@ -156,6 +162,11 @@ pub(crate) async fn serve(accepted: Accepted) {
         id: registration.id(),
         config,
         cache,
+        feed: ReloadFeed {
+            instance,
+            shutdown: shutdown.clone(),
+            updates: updates.clone(),
+        },
         activity,
         log,
         unflushed: Mutex::new(Vec::new()),
@@ -223,6 +234,7 @@ async fn serve_stretch(
             let (mut response, served) = AssertUnwindSafe(service::respond_noting(
                 &context.config,
                 &context.cache,
+                &context.feed,
                 request,
             ))
             .catch_unwind()

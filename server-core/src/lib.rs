@@ -30,6 +30,7 @@ pub mod events;
 pub mod export;
 pub mod listener;
 pub mod listing;
+pub mod live_reload;
 pub mod metrics;
 pub mod mime;
 pub mod range;

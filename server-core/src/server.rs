@@ -29,6 +29,7 @@ use crate::connection::{self, Accepted};
 use crate::error::{ApplyError, StartError};
 use crate::events::{ServerEvent, EVENT_BUFFER};
 use crate::listener;
+use crate::live_reload;
 use crate::registry::{Activity, ConnectionInfo, Registry};
 
 /// Pause after an accept error (e.g. too many open files) before trying again.
@@ -47,6 +48,8 @@ pub struct ServerHandle {
     /// The machine's listen-overflow count when the server started.
     overflows_at_start: Option<u64>,
     log: Option<AccessLog>,
+    /// The server's file cache, which also owns the site watcher.
+    cache: Arc<FileCache>,
     shutdown: CancellationToken,
     supervisor: Option<JoinHandle<JoinSet<()>>>,
 }
@@ -163,6 +166,13 @@ impl ServerHandle {
         let registry = Arc::new(Registry::new(events.clone()));
         let (rebinds, rebind_rx) = mpsc::channel(1);
         let shutdown = CancellationToken::new();
+        // One cache for the server's life: it is keyed by absolute path and never stale, so
+        // it stays valid across config generations.
+        let cache = Arc::new(FileCache::default());
+        if config_rx.borrow().live_reload {
+            // Watch from the start, so the first save after a page loads is seen.
+            cache.listings.watch(&config_rx.borrow().root);
+        }
         let supervisor = tokio::spawn(
             AcceptLoop {
                 listener,
@@ -170,11 +180,10 @@ impl ServerHandle {
                 published: config_tx.clone(),
                 rebinds: rebind_rx,
                 registry: Arc::clone(&registry),
-                // One cache for the server's life: it is keyed by absolute path and never
-                // stale, so it stays valid across config generations.
-                cache: Arc::new(FileCache::default()),
+                cache: Arc::clone(&cache),
                 shutdown: shutdown.clone(),
                 log: log.clone(),
+                instance: live_reload::new_instance(),
             }
             .run(),
         );
@@ -188,6 +197,7 @@ impl ServerHandle {
             events,
             overflows_at_start: backlog::listen_overflows(),
             log,
+            cache,
             shutdown,
             supervisor: Some(supervisor),
         })
@@ -272,6 +282,9 @@ impl ServerHandle {
         };
         if let Some(log) = &self.log {
             log.generation_applied(next.generation);
+        }
+        if next.live_reload {
+            self.cache.listings.watch(&next.root);
         }
         let continuing = self.registry.busy_before(next.generation);
         let report = ApplyReport {
@@ -402,6 +415,7 @@ struct AcceptLoop {
     cache: Arc<FileCache>,
     shutdown: CancellationToken,
     log: Option<AccessLog>,
+    instance: u64,
 }
 
 impl AcceptLoop {
@@ -476,6 +490,7 @@ impl AcceptLoop {
             cache: Arc::clone(&self.cache),
             shutdown: self.shutdown.clone(),
             log: self.log.clone(),
+            instance: self.instance,
         }));
         self.registry.set_abort(id, abort);
     }

@@ -2,6 +2,13 @@
 //! resolution, folders (index, redirect, listing), and files with validators, preconditions,
 //! ranges and content codings.
 //!
+//! A miss goes through the site's routing helpers, in this order: the real file, then the
+//! clean URL (`/about` → `about.html`), then the SPA fallback (the root `index.html`), then
+//! the site's `404.html`, then a plain 404. Every candidate passes the same path, dotfile and
+//! symlink checks as a requested file, and is served with the same validators, preconditions,
+//! ranges and codings. HTML gets the live-reload script (see `live_reload`), and the site's
+//! header settings (CORS, cross-origin isolation, custom headers) are added last.
+//!
 //! It reads the config snapshot it is given and never the live config, so a request is always
 //! answered by the generation its connection was accepted under. Its only state is the
 //! server's [`FileCache`], which is never stale.
@@ -12,7 +19,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
-use percent_encoding::utf8_percent_encode;
+use percent_encoding::{percent_decode_str, utf8_percent_encode};
 
 use crate::access::Served;
 use crate::body::Body;
@@ -21,6 +28,7 @@ use crate::conditional::{self, Precondition, Validators};
 use crate::config::ServerConfig;
 use crate::encoding::{self, Encoding};
 use crate::listing::{self, ListingQuery, SEGMENT};
+use crate::live_reload::{self, ReloadFeed, RESERVED_SEGMENT};
 use crate::range::{self, RangeDecision};
 use crate::resolve::{Refusal, SitePath};
 
@@ -36,29 +44,35 @@ const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 const CLOSE: HeaderValue = HeaderValue::from_static("close");
 const VARY_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding");
+const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
+const PREFLIGHT_MAX_AGE: HeaderValue = HeaderValue::from_static("86400");
+const VARY_REQUEST_HEADERS: HeaderValue =
+    HeaderValue::from_static("access-control-request-headers");
+const SAME_ORIGIN: HeaderValue = HeaderValue::from_static("same-origin");
+const REQUIRE_CORP: HeaderValue = HeaderValue::from_static("require-corp");
 
 /// Answers `request` from `config.root`. Never fails: every problem becomes a status page.
 pub async fn respond<B>(
-    config: &ServerConfig,
+    config: &Arc<ServerConfig>,
     cache: &Arc<FileCache>,
+    feed: &ReloadFeed,
     request: Request<B>,
 ) -> Response<Body> {
-    respond_noting(config, cache, request).await.0
+    respond_noting(config, cache, feed, request).await.0
 }
 
 /// [`respond`], also saying what answered, for the access log.
 pub async fn respond_noting<B>(
-    config: &ServerConfig,
+    config: &Arc<ServerConfig>,
     cache: &Arc<FileCache>,
+    feed: &ReloadFeed,
     request: Request<B>,
 ) -> (Response<Body>, Served) {
     let head = request.method() == Method::HEAD;
     let mut noted = Served::Status;
-    let mut response = route(config, cache, &request, &mut noted).await;
+    let mut response = route(config, cache, feed, &request, &mut noted).await;
     let served = served(&response, noted);
-    response
-        .headers_mut()
-        .insert("x-content-type-options", NOSNIFF);
+    add_site_headers(config, &request, response.headers_mut(), noted);
     if head {
         // HEAD carries GET's headers, Content-Length included, and no body.
         let len = http_body::Body::size_hint(response.body()).exact();
@@ -74,10 +88,41 @@ pub async fn respond_noting<B>(
     (response, served)
 }
 
+/// `nosniff`, then the site's header settings. Each costs nothing when it is off.
+fn add_site_headers<B>(
+    config: &ServerConfig,
+    request: &Request<B>,
+    headers: &mut HeaderMap,
+    noted: Served,
+) {
+    headers.insert("x-content-type-options", NOSNIFF);
+    if config.cors {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, ANY_ORIGIN);
+    }
+    if config.cross_origin_isolation {
+        headers.insert("cross-origin-opener-policy", SAME_ORIGIN);
+        headers.insert("cross-origin-embedder-policy", REQUIRE_CORP);
+    }
+    // Wharf's own endpoints are not the site's: its rules never apply to them.
+    if !config.custom_headers.is_empty() && noted != Served::LiveReload {
+        let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
+        // A rule replaces Wharf's header of that name; several rules for one name add up.
+        let mut replaced: Vec<&http::HeaderName> = Vec::new();
+        for rule in config.custom_headers.matching(&path) {
+            if !replaced.contains(&&rule.name) {
+                headers.remove(&rule.name);
+                replaced.push(&rule.name);
+            }
+            headers.append(rule.name.clone(), rule.value.clone());
+        }
+    }
+}
+
 /// Answers `request`, noting in `noted` when a file or a listing answered.
 async fn route<B>(
-    config: &ServerConfig,
+    config: &Arc<ServerConfig>,
     cache: &Arc<FileCache>,
+    feed: &ReloadFeed,
     request: &Request<B>,
     noted: &mut Served,
 ) -> Response<Body> {
@@ -95,6 +140,9 @@ async fn route<B>(
             let mut response = Response::new(Body::Empty);
             *response.status_mut() = StatusCode::NO_CONTENT;
             response.headers_mut().insert(header::ALLOW, ALLOW);
+            if config.cors {
+                answer_preflight(request.headers(), response.headers_mut());
+            }
             return response;
         }
         _ => {
@@ -120,27 +168,57 @@ async fn route<B>(
     let site_path = match SitePath::parse(request.uri().path(), config.show_dotfiles) {
         Ok(path) => path,
         Err(Refusal::Malformed) => return status_page(StatusCode::BAD_REQUEST),
-        Err(Refusal::Hidden) => return status_page(StatusCode::NOT_FOUND),
+        // Hidden is answered as absent, including by the site's own 404 page.
+        Err(Refusal::Hidden) => return not_found(config, cache, request, None, noted).await,
     };
+    // Checked on the decoded path, so `/%5F%5Fwharf/` cannot reach a site folder either.
+    if let Some((first, rest)) = site_path.segments.split_first() {
+        if first == RESERVED_SEGMENT {
+            let Some(response) = live_reload::respond(config, cache, feed, rest) else {
+                return status_page(StatusCode::NOT_FOUND);
+            };
+            *noted = Served::LiveReload;
+            return response;
+        }
+    }
     let path = site_path.under(&config.root);
+    let inside = |entry: &CachedFile| {
+        // Checked against this snapshot's root on every request: the cache outlives root changes.
+        entry.real_path.starts_with(&config.root) || config.follow_symlinks
+    };
     match lookup(cache, &config.root, &path).await {
-        Lookup::Missing => status_page(StatusCode::NOT_FOUND),
+        Lookup::Missing => {
+            if config.clean_urls && !site_path.trailing_slash && !site_path.segments.is_empty() {
+                let mut page = path.into_os_string();
+                page.push(".html");
+                let page = std::path::PathBuf::from(page);
+                if let Lookup::File(entry) = lookup(cache, &config.root, &page).await {
+                    if inside(&entry) {
+                        *noted = Served::File;
+                        return serve_file(config, cache, request, &page, &entry, StatusCode::OK)
+                            .await;
+                    }
+                }
+            }
+            not_found(config, cache, request, Some(&site_path), noted).await
+        }
         Lookup::Dir { inside_root, .. } if !inside_root && !config.follow_symlinks => {
-            status_page(StatusCode::NOT_FOUND)
+            not_found(config, cache, request, Some(&site_path), noted).await
         }
         Lookup::Dir { real_path, .. } => {
             if !site_path.trailing_slash && !site_path.segments.is_empty() {
-                return redirect_to_folder(&site_path, request.uri().query());
+                return redirect(site_path.segments.iter(), true, request.uri().query());
             }
             let index = path.join("index.html");
             if let Lookup::File(entry) = lookup(cache, &config.root, &index).await {
-                if entry.real_path.starts_with(&config.root) || config.follow_symlinks {
+                if inside(&entry) {
                     *noted = Served::File;
-                    return serve_file(config, cache, request, &index, &entry).await;
+                    return serve_file(config, cache, request, &index, &entry, StatusCode::OK)
+                        .await;
                 }
             }
             if !config.directory_listing {
-                return status_page(StatusCode::NOT_FOUND);
+                return not_found(config, cache, request, Some(&site_path), noted).await;
             }
             *noted = Served::Listing;
             serve_listing(
@@ -153,18 +231,119 @@ async fn route<B>(
             )
             .await
         }
-        // Checked against this snapshot's root on every request: the cache outlives root changes.
-        Lookup::File(entry)
-            if !entry.real_path.starts_with(&config.root) && !config.follow_symlinks =>
-        {
-            status_page(StatusCode::NOT_FOUND)
+        Lookup::File(entry) if !inside(&entry) || site_path.trailing_slash => {
+            not_found(config, cache, request, Some(&site_path), noted).await
         }
-        Lookup::File(_) if site_path.trailing_slash => status_page(StatusCode::NOT_FOUND),
         Lookup::File(entry) => {
+            if config.drop_html_extension {
+                if let Some(response) = drop_html(cache, config, &site_path, request).await {
+                    return response;
+                }
+            }
             *noted = Served::File;
-            serve_file(config, cache, request, &path, &entry).await
+            serve_file(config, cache, request, &path, &entry, StatusCode::OK).await
         }
     }
+}
+
+/// A miss: the SPA fallback for a page navigation, else the site's `404.html`, else a plain
+/// 404. `site_path` is `None` for hidden paths, which are never navigations.
+async fn not_found<B>(
+    config: &ServerConfig,
+    cache: &Arc<FileCache>,
+    request: &Request<B>,
+    site_path: Option<&SitePath>,
+    noted: &mut Served,
+) -> Response<Body> {
+    if config.spa_fallback && site_path.is_some_and(|path| is_navigation(request, path)) {
+        let index = config.root.join("index.html");
+        if let Some(entry) = site_file(cache, config, &index).await {
+            *noted = Served::Fallback;
+            return serve_file(config, cache, request, &index, &entry, StatusCode::OK).await;
+        }
+    }
+    let page = config.root.join("404.html");
+    if let Some(entry) = site_file(cache, config, &page).await {
+        *noted = Served::Fallback;
+        return serve_file(config, cache, request, &page, &entry, StatusCode::NOT_FOUND).await;
+    }
+    status_page(StatusCode::NOT_FOUND)
+}
+
+/// A file at the root that may be served: present, and inside the root unless symlinks
+/// may lead out.
+async fn site_file(
+    cache: &Arc<FileCache>,
+    config: &ServerConfig,
+    path: &Path,
+) -> Option<Arc<CachedFile>> {
+    match lookup(cache, &config.root, path).await {
+        Lookup::File(entry)
+            if entry.real_path.starts_with(&config.root) || config.follow_symlinks =>
+        {
+            Some(entry)
+        }
+        _ => None,
+    }
+}
+
+/// A browser loading a page, as opposed to a script fetching an asset: GET or HEAD, HTML
+/// accepted, and no extension in the last segment (`/app/settings`, not `/app.js`).
+fn is_navigation<B>(request: &Request<B>, site_path: &SitePath) -> bool {
+    const HTML_TYPE: &[u8] = b"text/html";
+    let accepts_html = request
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .any(|value| {
+            value
+                .as_bytes()
+                .windows(HTML_TYPE.len())
+                .any(|window| window.eq_ignore_ascii_case(HTML_TYPE))
+        });
+    let extensionless = site_path
+        .segments
+        .last()
+        .is_none_or(|segment| !segment.contains('.'));
+    matches!(*request.method(), Method::GET | Method::HEAD) && accepts_html && extensionless
+}
+
+/// With `dropHtmlExtension`: 301 from `/about.html` to `/about`, and from `/docs/index.html`
+/// to `/docs/`, when that address would serve this same file (nothing else is named `about`).
+async fn drop_html<B>(
+    cache: &Arc<FileCache>,
+    config: &ServerConfig,
+    site_path: &SitePath,
+    request: &Request<B>,
+) -> Option<Response<Body>> {
+    let (last, parents) = site_path.segments.split_last()?;
+    let stem = last.strip_suffix(".html").filter(|stem| !stem.is_empty())?;
+    let query = request.uri().query();
+    if stem == "index" {
+        return Some(redirect(parents.iter(), true, query));
+    }
+    let mut plain = config.root.clone();
+    plain.extend(parents);
+    plain.push(stem);
+    if !matches!(lookup(cache, &config.root, &plain).await, Lookup::Missing) {
+        return None;
+    }
+    let segments = parents.iter().map(String::as_str).chain([stem]);
+    Some(redirect(segments, false, query))
+}
+
+/// A CORS preflight (`Access-Control-Request-Method` present): the methods Wharf answers,
+/// the request headers it asked for, and how long the answer may be cached.
+fn answer_preflight(request: &HeaderMap, response: &mut HeaderMap) {
+    if !request.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        return;
+    }
+    response.insert(header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW);
+    if let Some(asked) = request.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+        response.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.clone());
+        response.insert(header::VARY, VARY_REQUEST_HEADERS);
+    }
+    response.insert(header::ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE);
 }
 
 /// What answered `response`, for the access log: its status first, then what [`route`]
@@ -239,16 +418,22 @@ async fn lookup(cache: &Arc<FileCache>, root: &Path, path: &Path) -> Lookup {
     }
 }
 
-/// 301 from `/docs` to `/docs/`. The Location is rebuilt from the decoded, checked segments,
-/// each percent-encoded, so it always starts with one `/` and a non-empty segment and can never
-/// point at another host (`//evil.example`, `/\evil`).
-fn redirect_to_folder(site_path: &SitePath, query: Option<&str>) -> Response<Body> {
+/// 301 to `segments` (e.g. from `/docs` to `/docs/`). The Location is rebuilt from the
+/// decoded, checked segments, each percent-encoded, so it always starts with one `/` and a
+/// non-empty segment and can never point at another host (`//evil.example`, `/\evil`).
+fn redirect<'a>(
+    segments: impl Iterator<Item = impl AsRef<str> + 'a>,
+    trailing_slash: bool,
+    query: Option<&str>,
+) -> Response<Body> {
     let mut location = String::new();
-    for segment in &site_path.segments {
+    for segment in segments {
         location.push('/');
-        location.extend(utf8_percent_encode(segment, SEGMENT));
+        location.extend(utf8_percent_encode(segment.as_ref(), SEGMENT));
     }
-    location.push('/');
+    if trailing_slash || location.is_empty() {
+        location.push('/');
+    }
     if let Some(query) = query {
         location.push('?');
         location.push_str(query);
@@ -306,7 +491,8 @@ async fn serve_listing(
     response
 }
 
-/// The representation chosen for a response: the file itself or a compressed variant.
+/// The representation chosen for a response: the file itself, a compressed variant, or the
+/// page with the live-reload script (and its compressed variants).
 struct Representation {
     encoding: Encoding,
     /// The variant's own body, when it is not the file's.
@@ -314,18 +500,31 @@ struct Representation {
     etag: HeaderValue,
 }
 
+/// Serves `entry` (found at `path`) with `status`: 200 for a page, with validators,
+/// preconditions, ranges and codings; or 404 for the site's `404.html`, which is sent whole
+/// and without validators, because preconditions and ranges are about the resource asked for.
 async fn serve_file<B>(
     config: &ServerConfig,
     cache: &Arc<FileCache>,
     request: &Request<B>,
     path: &Path,
     entry: &Arc<CachedFile>,
+    status: StatusCode,
 ) -> Response<Body> {
     let headers = request.headers();
+    let page = status == StatusCode::OK;
     let compressible = config.compression && encoding::is_compressible(&entry.content_type);
-    let wants_range = headers.contains_key(header::RANGE);
-    // Ranges are always of the identity representation: never compress a range response.
-    let chosen = if compressible && !wants_range {
+    let wants_range = page && headers.contains_key(header::RANGE);
+    // A range is always of the file as it is on disk: never compressed, never injected.
+    let injected =
+        if config.live_reload && !wants_range && live_reload::is_html(&entry.content_type) {
+            entry.injected()
+        } else {
+            None
+        };
+    let chosen = if let Some(injected) = injected {
+        choose_injected(compressible, headers, entry, injected)
+    } else if compressible && !wants_range {
         choose_encoding(config, cache, headers, path, entry).await
     } else {
         Representation {
@@ -337,12 +536,25 @@ async fn serve_file<B>(
 
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, config.cache_control.clone());
+    if compressible {
+        out.insert(header::VARY, VARY_ENCODING);
+    }
+    if !page {
+        out.insert(header::CONTENT_TYPE, entry.content_type.clone());
+        if let Some(token) = chosen.encoding.token() {
+            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
+        }
+        return match chosen.body {
+            Some(body) => with_headers(status, out, Body::Full(body)),
+            None => match full_body(entry).await {
+                Some(body) => with_headers(status, out, body),
+                None => status_page(status),
+            },
+        };
+    }
     out.insert(header::ETAG, chosen.etag.clone());
     if let Some(last_modified) = &entry.last_modified {
         out.insert(header::LAST_MODIFIED, last_modified.clone());
-    }
-    if compressible {
-        out.insert(header::VARY, VARY_ENCODING);
     }
 
     let validators = Validators {
@@ -363,6 +575,10 @@ async fn serve_file<B>(
     if let Some(token) = chosen.encoding.token() {
         out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
         let body = chosen.body.unwrap_or_default();
+        return with_headers(StatusCode::OK, out, Body::Full(body));
+    }
+    // The page with the script: ranges of it are not offered (a range gets the file itself).
+    if let Some(body) = chosen.body {
         return with_headers(StatusCode::OK, out, Body::Full(body));
     }
     out.insert(header::ACCEPT_RANGES, BYTES);
@@ -455,6 +671,40 @@ async fn choose_encoding(
         encoding: Encoding::Identity,
         body: None,
         etag: entry.etag.clone(),
+    }
+}
+
+/// The page with the live-reload script, compressed on the fly when the client accepts it.
+/// Precompressed `.br`/`.gz` siblings of HTML are skipped: they hold the page without the
+/// script. Its validators differ from the file's (`-lr` inside the quotes), so a cache never
+/// mixes the two.
+fn choose_injected(
+    compressible: bool,
+    headers: &HeaderMap,
+    entry: &CachedFile,
+    injected: &crate::cache::Rewritten,
+) -> Representation {
+    let base = entry.etag.to_str().unwrap_or("\"0\"").trim_end_matches('"');
+    if compressible {
+        for encoding in encoding::preferences(headers) {
+            let body = match encoding {
+                Encoding::Brotli => injected.brotli(),
+                Encoding::Gzip => injected.gzip(),
+                Encoding::Identity => break,
+            };
+            if let (Some(body), Some(token)) = (body, encoding.token()) {
+                return Representation {
+                    encoding,
+                    body: Some(body.clone()),
+                    etag: header_value(&format!("{base}-lr-{token}c\"")),
+                };
+            }
+        }
+    }
+    Representation {
+        encoding: Encoding::Identity,
+        body: Some(injected.body.clone()),
+        etag: header_value(&format!("{base}-lr\"")),
     }
 }
 

@@ -221,8 +221,12 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
 
     let line = next(&out, "access log");
     assert!(line.starts_with("127.0.0.1 - - ["), "{line}");
+    // The page's 5 bytes and the live-reload script tag (live reload is on by default).
+    let bytes = 5 + wharf_core::live_reload::SCRIPT_TAG.len();
     assert!(
-        line.ends_with("] \"GET /?q=%22x%22 HTTP/1.1\" 200 5 \"-\" \"say \\\"hi\\\"\""),
+        line.ends_with(&format!(
+            "] \"GET /?q=%22x%22 HTTP/1.1\" 200 {bytes} \"-\" \"say \\\"hi\\\"\""
+        )),
         "{line}"
     );
 
@@ -247,7 +251,7 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
     let csv = String::from_utf8(exported.stdout).unwrap();
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(
-        csv.contains(",GET,/?q=%22x%22,HTTP/1.1,200,5,true,"),
+        csv.contains(&format!(",GET,/?q=%22x%22,HTTP/1.1,200,{bytes},true,")),
         "{csv}"
     );
 }

@@ -190,10 +190,10 @@ async fn an_edited_file_is_served_fresh_on_the_next_request() {
     let server = start(dir.path()).await;
     let addr = server.local_addr();
     let first = get(addr, "/page.html").await;
-    assert_eq!(first.text(), "version one");
+    assert_eq!(first.page(), "version one");
     std::fs::write(&file, "version two, longer").unwrap();
     let second = get(addr, "/page.html").await;
-    assert_eq!(second.text(), "version two, longer");
+    assert_eq!(second.page(), "version two, longer");
     assert_ne!(first.header("etag"), second.header("etag"));
     std::fs::remove_file(&file).unwrap();
     assert_eq!(get(addr, "/page.html").await.status, 404);
@@ -223,11 +223,11 @@ async fn set_root_serves_the_new_folder_on_the_same_port() {
     std::fs::write(b.path().join("index.html"), "site B").unwrap();
     let server = start(a.path()).await;
     let addr = server.local_addr();
-    assert_eq!(get(addr, "/").await.text(), "site A");
+    assert_eq!(get(addr, "/").await.page(), "site A");
     let applied = server.set_root(b.path()).await.unwrap();
     assert_eq!(applied.generation, 2);
     assert_eq!(server.local_addr(), addr);
-    assert_eq!(get(addr, "/").await.text(), "site B");
+    assert_eq!(get(addr, "/").await.page(), "site B");
     let refused = server
         .set_root(&b.path().join("missing"))
         .await

@@ -64,7 +64,7 @@ async fn a_transfer_in_flight_survives_set_root_and_the_next_request_sees_the_ne
         .expect("old connection closes after its response")
         .unwrap();
     assert_eq!(n, 0);
-    assert_eq!(get(addr, "/").await.text(), "new root");
+    assert_eq!(get(addr, "/").await.page(), "new root");
 }
 
 #[tokio::test]

@@ -11,13 +11,11 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use common::parse;
+use common::{parse, start_draft as start};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wharf_core::{
-    ApplyError, ConfigDraft, ConnectionState, ServerConfig, ServerEvent, ServerHandle,
-};
+use wharf_core::{ApplyError, ConfigDraft, ConnectionState, ServerEvent};
 
 /// 24 MiB: far more than loopback's socket buffers hold, so a client that stops reading
 /// really holds the server mid-body.
@@ -59,14 +57,10 @@ fn draft(root: &Path, marker: &str) -> ConfigDraft {
         root: Some(root.to_path_buf()),
         port: Some(0),
         cache_control: Some(format!("no-cache, gen={marker}")),
+        // Bodies are compared byte for byte; the live-reload script has its own tests.
+        live_reload: Some(false),
         ..ConfigDraft::default()
     }
-}
-
-async fn start(draft: ConfigDraft) -> ServerHandle {
-    ServerHandle::start(ServerConfig::try_from(draft).unwrap())
-        .await
-        .unwrap()
 }
 
 /// A keep-alive client on one connection.

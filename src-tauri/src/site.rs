@@ -107,6 +107,7 @@ impl SiteSettings {
             cache_control: Some(self.cache_control.clone()),
             max_connections: Some(self.max_connections),
             compression: Some(self.compression),
+            ..ConfigDraft::default()
         }
     }
 }

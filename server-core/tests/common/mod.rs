@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wharf_core::{ServerConfig, ServerHandle};
+use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
 
 /// The fixture site in the repository's `tests/fixtures/site`.
 pub fn fixture_site() -> PathBuf {
@@ -43,6 +43,22 @@ pub async fn start(root: &Path) -> ServerHandle {
         .expect("binding 127.0.0.1:0 works")
 }
 
+/// A draft serving `root` on a free port, every other setting at its default.
+pub fn draft(root: &Path) -> ConfigDraft {
+    ConfigDraft {
+        root: Some(root.to_path_buf()),
+        port: Some(0),
+        ..ConfigDraft::default()
+    }
+}
+
+/// Starts a server from `draft`, which must be valid.
+pub async fn start_draft(draft: ConfigDraft) -> ServerHandle {
+    ServerHandle::start(ServerConfig::try_from(draft).expect("a valid draft"))
+        .await
+        .expect("binding 127.0.0.1:0 works")
+}
+
 #[derive(Debug)]
 pub struct RawResponse {
     pub status: u16,
@@ -59,6 +75,13 @@ impl RawResponse {
 
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as the site's file has it: without the live-reload script tag that HTML
+    /// pages get by default.
+    pub fn page(&self) -> String {
+        self.text()
+            .replacen(wharf_core::live_reload::SCRIPT_TAG, "", 1)
     }
 }
 

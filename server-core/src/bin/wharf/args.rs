@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use wharf_core::config::CustomHeaderDraft;
 use wharf_core::ConfigDraft;
 
 #[derive(Debug, clap::Args)]
@@ -63,6 +64,34 @@ pub(crate) struct ServeArgs {
     /// client accepts it).
     #[arg(long)]
     no_compression: bool,
+    /// Answer missed page navigations (no extension, Accept: text/html) with the root
+    /// index.html and 200, for single-page apps.
+    #[arg(long)]
+    spa_fallback: bool,
+    /// Serve /about from about.html.
+    #[arg(long)]
+    clean_urls: bool,
+    /// With --clean-urls: redirect /about.html to /about (301).
+    #[arg(long)]
+    drop_html_extension: bool,
+    /// Send Access-Control-Allow-Origin: * and answer CORS preflights.
+    #[arg(long)]
+    cors: bool,
+    /// Send COOP same-origin and COEP require-corp (what SharedArrayBuffer needs).
+    #[arg(long)]
+    cross_origin_isolation: bool,
+    /// Add a response header for URL paths matching a glob, e.g.
+    /// `--header '/assets/** Cache-Control: max-age=31536000'`. Repeatable; replaces the
+    /// file's custom_headers.
+    #[arg(long = "header", value_name = "GLOB NAME: VALUE", value_parser = parse_header_rule)]
+    headers: Vec<CustomHeaderDraft>,
+    /// Do not reload pages when files change (no script is added to HTML).
+    #[arg(long)]
+    no_live_reload: bool,
+    /// A glob of changes that do not reload pages. Repeatable; replaces the default list
+    /// (.git/**, node_modules/**, target/**, *.swp, *~, .#*, 4913).
+    #[arg(long, value_name = "GLOB")]
+    reload_ignore: Vec<String>,
 }
 
 impl ServeArgs {
@@ -91,6 +120,20 @@ impl ServeArgs {
         draft.follow_symlinks = given(self.follow_symlinks, true).or(draft.follow_symlinks);
         draft.cache_control = self.cache_control.clone().or(draft.cache_control);
         draft.compression = given(self.no_compression, false).or(draft.compression);
+        draft.spa_fallback = given(self.spa_fallback, true).or(draft.spa_fallback);
+        draft.clean_urls = given(self.clean_urls, true).or(draft.clean_urls);
+        draft.drop_html_extension =
+            given(self.drop_html_extension, true).or(draft.drop_html_extension);
+        draft.cors = given(self.cors, true).or(draft.cors);
+        draft.cross_origin_isolation =
+            given(self.cross_origin_isolation, true).or(draft.cross_origin_isolation);
+        if !self.headers.is_empty() {
+            draft.custom_headers = Some(self.headers.clone());
+        }
+        draft.live_reload = given(self.no_live_reload, false).or(draft.live_reload);
+        if !self.reload_ignore.is_empty() {
+            draft.reload_ignore = Some(self.reload_ignore.clone());
+        }
         draft
     }
 }
@@ -103,4 +146,19 @@ fn seconds_to_ms(secs: f64) -> u64 {
     } else {
         0
     }
+}
+
+/// `GLOB NAME: VALUE` (the glob ends at the first space). Names and values are checked with
+/// the rest of the config, so the error names the rule.
+fn parse_header_rule(text: &str) -> Result<CustomHeaderDraft, String> {
+    let shape = || {
+        format!("{text:?} is not `GLOB NAME: VALUE`, e.g. '/assets/** Cache-Control: max-age=60'")
+    };
+    let (path, header) = text.trim().split_once(' ').ok_or_else(shape)?;
+    let (name, value) = header.split_once(':').ok_or_else(shape)?;
+    Ok(CustomHeaderDraft {
+        path: path.to_owned(),
+        name: name.trim().to_owned(),
+        value: value.trim().to_owned(),
+    })
 }

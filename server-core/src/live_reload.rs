@@ -1,0 +1,363 @@
+//! Live reload: the reserved `/__wharf/` prefix, its event stream and client script, and the
+//! script tag added to HTML pages.
+//!
+//! `/__wharf/reload` is a Server-Sent Events stream. It opens with a `hello` naming the
+//! server and its config generation, then sends `css` when every changed file of a batch is
+//! a stylesheet and `reload` otherwise, each with the changed paths, and a comment every
+//! [`KEEP_ALIVE`] so proxies and browsers keep it open. It never holds up a stop or an
+//! apply: it ends when the server stops or a newer generation applies (telling the page the
+//! new port when that changed), and the browser reconnects to the new generation.
+//! `/__wharf/reload.js` is the client. No file of the site can shadow the prefix.
+//!
+//! This module decides what a change means for a page (ignored, CSS, reload), per
+//! connection and from that connection's config; it does not watch files (`watcher`) or
+//! choose representations (`service`).
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use http::header::{self, HeaderValue};
+use http::{Response, StatusCode};
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::body::Body;
+use crate::cache::FileCache;
+use crate::config::ServerConfig;
+use crate::watcher::Changes;
+
+/// The first path segment reserved for Wharf: `/__wharf/...` never reaches the site's files.
+pub const RESERVED_SEGMENT: &str = "__wharf";
+/// The tag added to HTML pages.
+pub const SCRIPT_TAG: &str = "<script src=\"/__wharf/reload.js\" defer></script>";
+/// How often an idle event stream sends a comment, so nothing in between closes it.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How long the browser waits before reconnecting a stream that ended, in milliseconds.
+const RETRY_MS: u32 = 300;
+
+const EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
+const JAVASCRIPT: HeaderValue = HeaderValue::from_static("text/javascript; charset=utf-8");
+const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+
+/// The client script; `__WHARF_SERVER__` is replaced by the server's id.
+const CLIENT: &str = include_str!("live_reload.js");
+
+/// What an event stream needs from the server beyond the connection's config: who the
+/// server is, when it stops, and when a newer generation applies.
+#[derive(Debug, Clone)]
+pub struct ReloadFeed {
+    /// Random per server start, so a page can tell a restarted server from the one it
+    /// was loaded from.
+    pub instance: u64,
+    /// Cancelled when the server stops.
+    pub shutdown: CancellationToken,
+    /// The live config, to notice a newer generation.
+    pub updates: watch::Receiver<Arc<ServerConfig>>,
+}
+
+/// A random id for a server starting now (see [`ReloadFeed::instance`]).
+pub fn new_instance() -> u64 {
+    RandomState::new().build_hasher().finish()
+}
+
+impl ReloadFeed {
+    /// `<instance>-<generation>`: changes when the server restarts or its config changes.
+    fn server_id(&self, config: &ServerConfig) -> String {
+        format!("{:x}-{}", self.instance, config.generation)
+    }
+}
+
+/// Whether a `Content-Type` is HTML, which gets the script.
+pub fn is_html(content_type: &HeaderValue) -> bool {
+    content_type.as_bytes().starts_with(b"text/html")
+}
+
+/// `html` with [`SCRIPT_TAG`] before its last `</body>` (any case), or at its end.
+pub fn inject(html: &[u8]) -> Bytes {
+    const CLOSE: &[u8] = b"</body";
+    let at = html
+        .windows(CLOSE.len())
+        .rposition(|window| window.eq_ignore_ascii_case(CLOSE))
+        .unwrap_or(html.len());
+    let mut out = BytesMut::with_capacity(html.len() + SCRIPT_TAG.len());
+    out.extend_from_slice(&html[..at]);
+    out.extend_from_slice(SCRIPT_TAG.as_bytes());
+    out.extend_from_slice(&html[at..]);
+    out.freeze()
+}
+
+/// Answers a request under `/__wharf/`; `rest` is the path after the reserved segment.
+/// 404 for anything else, and for everything when live reload is off.
+pub fn respond(
+    config: &Arc<ServerConfig>,
+    cache: &Arc<FileCache>,
+    feed: &ReloadFeed,
+    rest: &[String],
+) -> Option<Response<Body>> {
+    if !config.live_reload {
+        return None;
+    }
+    let mut response = match rest {
+        [name] if name == "reload" => {
+            cache.listings.watch(&config.root);
+            let stream = EventStream::new(config, cache, feed);
+            let mut response = Response::new(Body::Events(stream));
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, EVENT_STREAM);
+            headers.insert(header::CACHE_CONTROL, NO_STORE);
+            response
+        }
+        [name] if name == "reload.js" => {
+            let script = CLIENT.replace("__WHARF_SERVER__", &feed.server_id(config));
+            let mut response = Response::new(Body::from(script));
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, JAVASCRIPT);
+            // The script names the server the page came from, so it is never reused.
+            headers.insert(header::CACHE_CONTROL, NO_CACHE);
+            response
+        }
+        _ => return None,
+    };
+    *response.status_mut() = StatusCode::OK;
+    Some(response)
+}
+
+/// The event a batch of changes means for a page served by `config`, if any: nothing when
+/// the batch is about another root or only about ignored or hidden files.
+pub fn event_for(config: &ServerConfig, changes: &Changes) -> Option<Bytes> {
+    if changes.root != config.root {
+        return None;
+    }
+    if changes.root_replaced {
+        return Some(event("reload", &changes.paths));
+    }
+    let shown: Vec<String> = changes
+        .paths
+        .iter()
+        .filter(|path| !config.reload_ignore.is_ignored(path))
+        // A hidden file is never served, so it cannot change a page.
+        .filter(|path| config.show_dotfiles || !path.split('/').any(|s| s.starts_with('.')))
+        .map(|path| {
+            // `style.css.br` is the stylesheet too.
+            let plain = path
+                .strip_suffix(".br")
+                .or_else(|| path.strip_suffix(".gz"));
+            plain.unwrap_or(path).to_owned()
+        })
+        .collect();
+    if shown.is_empty() {
+        return None;
+    }
+    let kind = if shown.iter().all(|path| path.ends_with(".css")) {
+        "css"
+    } else {
+        "reload"
+    };
+    Some(event(kind, &shown))
+}
+
+fn event(kind: &str, paths: &[String]) -> Bytes {
+    let data = serde_json::json!({ "paths": paths });
+    Bytes::from(format!("event: {kind}\ndata: {data}\n\n"))
+}
+
+/// The body of `/__wharf/reload`: events until the server stops or the generation moves on.
+pub struct EventStream {
+    inner: Pin<Box<dyn Stream<Item = Bytes> + Send>>,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream").finish_non_exhaustive()
+    }
+}
+
+struct StreamState {
+    config: Arc<ServerConfig>,
+    cache: Arc<FileCache>,
+    changes: broadcast::Receiver<Arc<Changes>>,
+    shutdown: CancellationToken,
+    updates: watch::Receiver<Arc<ServerConfig>>,
+    hello: Option<Bytes>,
+    ended: bool,
+}
+
+impl EventStream {
+    fn new(config: &Arc<ServerConfig>, cache: &Arc<FileCache>, feed: &ReloadFeed) -> EventStream {
+        let hello = format!(
+            "retry: {RETRY_MS}\nevent: hello\ndata: {}\n\n",
+            serde_json::json!({ "server": feed.server_id(config) })
+        );
+        let state = StreamState {
+            config: Arc::clone(config),
+            cache: Arc::clone(cache),
+            changes: cache.listings.changes(),
+            shutdown: feed.shutdown.clone(),
+            updates: feed.updates.clone(),
+            hello: Some(Bytes::from(hello)),
+            ended: false,
+        };
+        EventStream {
+            inner: Box::pin(futures_util::stream::unfold(state, next_event)),
+        }
+    }
+}
+
+async fn next_event(mut state: StreamState) -> Option<(Bytes, StreamState)> {
+    if state.ended {
+        return None;
+    }
+    if let Some(hello) = state.hello.take() {
+        return Some((hello, state));
+    }
+    loop {
+        tokio::select! {
+            biased;
+            () = state.shutdown.cancelled() => return None,
+            changed = state.updates.changed() => {
+                let next = match changed {
+                    Ok(()) => state.updates.borrow_and_update().clone(),
+                    Err(_) => return None,
+                };
+                if next.generation == state.config.generation {
+                    continue;
+                }
+                // Retired: end, so the browser reconnects to the new generation; a page whose
+                // port went away is told where the server went.
+                state.ended = true;
+                if next.port != 0 && next.port != state.config.port {
+                    let moved = serde_json::json!({ "port": next.port });
+                    return Some((Bytes::from(format!("event: moved\ndata: {moved}\n\n")), state));
+                }
+                return None;
+            }
+            batch = state.changes.recv() => match batch {
+                Ok(changes) => {
+                    if let Some(event) = event_for(&state.config, &changes) {
+                        return Some((event, state));
+                    }
+                }
+                // Some batches were missed: reloading is always correct.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    return Some((event("reload", &[]), state));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            },
+            () = tokio::time::sleep(KEEP_ALIVE) => {
+                // Cheap, and re-arms the watch should a listing on an older generation have
+                // moved it to that generation's root.
+                state.cache.listings.watch(&state.config.root);
+                return Some((Bytes::from_static(b": keep-alive\n\n"), state));
+            }
+        }
+    }
+}
+
+impl Stream for EventStream {
+    type Item = Bytes;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        self.get_mut().inner.as_mut().poll_next(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigDraft, ServerConfig};
+
+    #[test]
+    fn the_tag_goes_before_the_last_closing_body() {
+        let page = b"<html><body><p>x</p></BODY>\n</html>\n";
+        let out = inject(page);
+        let text = std::str::from_utf8(&out).unwrap();
+        assert_eq!(
+            text,
+            format!("<html><body><p>x</p>{SCRIPT_TAG}</BODY>\n</html>\n")
+        );
+        assert_eq!(out.len(), page.len() + SCRIPT_TAG.len());
+        let fragment = inject(b"<p>no body</p>");
+        assert!(fragment.ends_with(SCRIPT_TAG.as_bytes()));
+    }
+
+    fn config(dir: &std::path::Path, ignore: Option<Vec<String>>) -> ServerConfig {
+        ServerConfig::try_from(ConfigDraft {
+            root: Some(dir.to_path_buf()),
+            reload_ignore: ignore,
+            ..ConfigDraft::default()
+        })
+        .unwrap()
+    }
+
+    fn changes(config: &ServerConfig, paths: &[&str]) -> Changes {
+        Changes {
+            root: config.root.clone(),
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            root_replaced: false,
+        }
+    }
+
+    fn kind(event: Option<Bytes>) -> Option<String> {
+        let event = event?;
+        let text = std::str::from_utf8(&event).unwrap();
+        Some(
+            text.lines()
+                .next()
+                .unwrap()
+                .trim_start_matches("event: ")
+                .to_owned(),
+        )
+    }
+
+    #[test]
+    fn css_only_batches_swap_and_others_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path(), None);
+        let event_of = |paths: &[&str]| kind(event_for(&config, &changes(&config, paths)));
+        assert_eq!(event_of(&["a.css", "b/c.css"]).as_deref(), Some("css"));
+        assert_eq!(event_of(&["a.css", "a.css.br"]).as_deref(), Some("css"));
+        assert_eq!(
+            event_of(&["a.css", "index.html"]).as_deref(),
+            Some("reload")
+        );
+        assert_eq!(event_of(&["app.js"]).as_deref(), Some("reload"));
+        assert_eq!(
+            event_of(&[".git/index", "x/node_modules/y.js", "a.swp"]),
+            None
+        );
+        assert_eq!(event_of(&["notes.txt~", ".#index.html", "4913"]), None);
+        assert_eq!(event_of(&["target/debug/x"]), None);
+        assert_eq!(event_of(&[".env"]), None, "hidden files are not served");
+        assert_eq!(
+            event_of(&[".git/index", "site.css"]).as_deref(),
+            Some("css")
+        );
+        let elsewhere = Changes {
+            root: "/elsewhere".into(),
+            ..changes(&config, &["a.html"])
+        };
+        assert_eq!(event_for(&config, &elsewhere), None);
+    }
+
+    #[test]
+    fn ignore_globs_can_be_anchored_and_replace_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path(), Some(vec!["/dist/**".into(), "*.map".into()]));
+        let event_of = |paths: &[&str]| kind(event_for(&config, &changes(&config, paths)));
+        assert_eq!(event_of(&["dist/app.js"]), None);
+        assert_eq!(event_of(&["src/dist/app.js"]).as_deref(), Some("reload"));
+        assert_eq!(event_of(&["deep/app.js.map"]), None);
+        assert_eq!(
+            event_of(&["node_modules/x.js"]).as_deref(),
+            Some("reload"),
+            "the defaults were replaced"
+        );
+    }
+}
