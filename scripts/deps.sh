@@ -5,6 +5,8 @@
 APP_PACKAGES=(libwebkit2gtk-4.1-dev build-essential pkg-config)
 # Needed to run the end-to-end tests of the real window, headless.
 E2E_PACKAGES=(xvfb xauth webkit2gtk-driver)
+# Needed to run the browser tests of live reload (headless, driven by playwright-core).
+BROWSER_PACKAGES=(chromium)
 
 # ensure_debian_packages PKG...: installs the missing ones with apt-get, as root directly or
 # through sudo; without either, prints the command to run and fails.

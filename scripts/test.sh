@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# `npm test`: every test. Rust unit and integration tests, UI unit tests, then the end-to-end
-# tests of the real window under Xvfb through tauri-driver and WebKitWebDriver.
+# `npm test`: every test. Rust unit and integration tests, live reload in headless Chromium,
+# UI unit tests, then the end-to-end tests of the real window under Xvfb through tauri-driver
+# and WebKitWebDriver.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$WHARF_ROOT/scripts/deps.sh"
 cd "$WHARF_ROOT"
 
 ensure_rust
-ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" libreoffice-calc-nogui
+ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" libreoffice-calc-nogui
 ensure_node_modules
 ensure_tauri_driver
 
@@ -18,6 +19,9 @@ npm run --silent build:ui
 
 step "Rust: unit, integration and doc tests"
 cargo test --workspace
+
+step "Browser: live reload in headless Chromium"
+WHARF_BIN="$CARGO_TARGET_DIR/debug/wharf" node --test --test-reporter=spec tests/browser/
 
 step "UI unit tests (Vitest)"
 npm run --silent test:ui

@@ -52,6 +52,14 @@ pub struct ConfigDraft {
     pub host: Option<String>,
     /// Port to bind; `0` picks a free one. Default: `8080`.
     pub port: Option<u32>,
+    /// Port to serve HTTPS on as well, beside `port`; `0` picks a free one. Default: none
+    /// (HTTPS off).
+    #[serde(alias = "https_port")]
+    pub https_port: Option<u32>,
+    /// Folder holding the HTTPS certificate, made there on first use and reused after.
+    /// Required with `httpsPort`. Default: none (the CLI and the app pass their data folder).
+    #[serde(alias = "cert_dir")]
+    pub cert_dir: Option<PathBuf>,
     /// Keep connections open between requests. Default: on.
     #[serde(alias = "keep_alive")]
     pub keep_alive: Option<bool>,
@@ -131,6 +139,12 @@ pub struct ServerConfig {
     pub host: IpAddr,
     /// Port the listener binds; `0` means "any free port". Default: `8080`.
     pub port: u16,
+    /// Port of a second listener that speaks HTTPS (HTTP/2 or HTTP/1.1 by ALPN) on the same
+    /// host; `Some(0)` means "any free port". Default: `None` (HTTPS off).
+    pub https_port: Option<u16>,
+    /// Folder of the HTTPS certificate (see [`crate::tls::Certificate::load_or_create`]),
+    /// absolute. Always set when `https_port` is. Default: `None`.
+    pub cert_dir: Option<PathBuf>,
     /// Keep connections open between requests. Default: on.
     pub keep_alive: bool,
     /// Time a client has to send a request's header block before it is cut off. Default: 10 s.
@@ -346,6 +360,31 @@ impl TryFrom<ConfigDraft> for ServerConfig {
                 reason: format!("{port} is not a valid port; use 0-65535 (0 picks a free one)"),
             })?,
         };
+        let https_port = match draft.https_port {
+            None => None,
+            Some(https) => {
+                let refuse = |reason: &str| ConfigError {
+                    field: "httpsPort",
+                    reason: format!("{https} {reason}; choose another (0 picks a free one)"),
+                };
+                match u16::try_from(https) {
+                    Err(_) => return Err(refuse("is not a valid port (0-65535)")),
+                    Ok(https) if https != 0 && https == port => {
+                        return Err(refuse("is already the HTTP port"));
+                    }
+                    Ok(https) => Some(https),
+                }
+            }
+        };
+        let cert_dir = draft.cert_dir.map(|dir| cert_folder(&dir)).transpose()?;
+        if https_port.is_some() && cert_dir.is_none() {
+            return Err(ConfigError {
+                field: "certDir",
+                reason: "HTTPS needs a folder to keep its certificate in; choose one, \
+                    e.g. ~/.local/share/wharf/certs"
+                    .into(),
+            });
+        }
         let header_read_timeout = timeout(
             "headerReadTimeoutMs",
             draft.header_read_timeout_ms,
@@ -395,6 +434,8 @@ impl TryFrom<ConfigDraft> for ServerConfig {
             root,
             host,
             port,
+            https_port,
+            cert_dir,
             keep_alive: draft.keep_alive.unwrap_or(true),
             header_read_timeout,
             keep_alive_idle_timeout,
@@ -450,6 +491,8 @@ impl From<&ServerConfig> for ConfigDraft {
             root: Some(config.root.clone()),
             host: Some(config.host.to_string()),
             port: Some(config.port.into()),
+            https_port: config.https_port.map(u32::from),
+            cert_dir: config.cert_dir.clone(),
             keep_alive: Some(config.keep_alive),
             header_read_timeout_ms: Some(millis(config.header_read_timeout)),
             keep_alive_idle_timeout_ms: Some(millis(config.keep_alive_idle_timeout)),
@@ -518,6 +561,13 @@ impl ServerConfig {
         );
         note("host", self.host.to_string(), next.host.to_string());
         note("port", self.port.to_string(), next.port.to_string());
+        let https = |port: Option<u16>| port.map_or_else(|| "off".to_owned(), |p| p.to_string());
+        note("httpsPort", https(self.https_port), https(next.https_port));
+        let folder = |dir: &Option<PathBuf>| {
+            dir.as_ref()
+                .map_or_else(|| "none".to_owned(), |dir| dir.display().to_string())
+        };
+        note("certDir", folder(&self.cert_dir), folder(&next.cert_dir));
         note(
             "keepAlive",
             on_off(self.keep_alive),
@@ -605,6 +655,14 @@ impl ServerConfig {
     /// Whether `next` needs a new listener: another host or another requested port.
     pub fn needs_rebind(&self, next: &ServerConfig) -> bool {
         self.host != next.host || self.port != next.port
+    }
+
+    /// Whether `next` needs another HTTPS listener (or none): HTTPS turned on or off, or, with
+    /// HTTPS on, another host, requested HTTPS port or certificate folder.
+    pub fn needs_https_rebind(&self, next: &ServerConfig) -> bool {
+        self.https_port != next.https_port
+            || (next.https_port.is_some()
+                && (self.host != next.host || self.cert_dir != next.cert_dir))
     }
 }
 
@@ -741,6 +799,28 @@ fn timeout(
     }
 }
 
+/// The certificate folder made absolute. It need not exist yet: it is made on first use.
+fn cert_folder(dir: &Path) -> Result<PathBuf, ConfigError> {
+    let refuse = |reason: String| ConfigError {
+        field: "certDir",
+        reason,
+    };
+    if dir.as_os_str().is_empty() {
+        return Err(refuse(
+            "is empty; choose a folder for the HTTPS certificate".into(),
+        ));
+    }
+    let absolute = std::path::absolute(dir)
+        .map_err(|err| refuse(format!("{} cannot be used: {err}", dir.display())))?;
+    if absolute.is_file() {
+        return Err(refuse(format!(
+            "{} is a file, not a folder; choose a folder for the HTTPS certificate",
+            dir.display()
+        )));
+    }
+    Ok(absolute)
+}
+
 fn canonical_root(root: &Path) -> Result<PathBuf, ConfigError> {
     let shown = root.display();
     let canonical = root.canonicalize().map_err(|err| ConfigError {
@@ -786,6 +866,10 @@ mod tests {
         assert!(config.live_reload && config.custom_headers.is_empty());
         assert!(!config.spa_fallback && !config.clean_urls && !config.drop_html_extension);
         assert!(!config.cors && !config.cross_origin_isolation);
+        assert_eq!(
+            (config.https_port, config.cert_dir.as_deref()),
+            (None, None)
+        );
         // The default ignore globs compile (IgnoreGlobs::default would be empty otherwise).
         assert_eq!(config.reload_ignore.patterns(), DEFAULT_RELOAD_IGNORE);
         assert!(config.reload_ignore.is_ignored("a/node_modules/b.js"));
@@ -836,6 +920,49 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(cache.field, "cacheControl");
+    }
+
+    #[test]
+    fn https_needs_a_port_of_its_own_and_a_certificate_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let certs = dir.path().join("certs");
+        let https = |port: u32, cert_dir: Option<&Path>| {
+            ServerConfig::try_from(ConfigDraft {
+                port: Some(8080),
+                https_port: Some(port),
+                cert_dir: cert_dir.map(Path::to_path_buf),
+                ..draft(dir.path())
+            })
+        };
+        let on = https(8443, Some(&certs)).unwrap();
+        assert_eq!(on.https_port, Some(8443));
+        assert_eq!(on.cert_dir.as_deref(), Some(certs.as_path()));
+        assert_eq!(https(0, Some(&certs)).unwrap().https_port, Some(0));
+        let again = ServerConfig::try_from(ConfigDraft::from(&on)).unwrap();
+        assert_eq!(again, on);
+
+        let missing = https(8443, None).unwrap_err();
+        assert_eq!(missing.field, "certDir");
+        assert!(missing.reason.contains("certificate"), "{missing}");
+        let same = https(8080, Some(&certs)).unwrap_err();
+        assert_eq!(same.field, "httpsPort");
+        assert!(same.reason.contains("already the HTTP port"), "{same}");
+        let big = https(70000, Some(&certs)).unwrap_err();
+        assert_eq!(big.field, "httpsPort");
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert_eq!(https(8443, Some(&file)).unwrap_err().field, "certDir");
+
+        let off = ServerConfig::try_from(ConfigDraft {
+            port: Some(8080),
+            ..draft(dir.path())
+        })
+        .unwrap();
+        assert!(off.needs_https_rebind(&on) && on.needs_https_rebind(&off));
+        assert!(!off.needs_rebind(&on));
+        let changes = off.changes(&on);
+        assert_eq!(changes[0].to_string(), "https_port off -> 8443");
+        assert_eq!(changes[1].field, "certDir");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Reads a `wharf.toml` into a [`ConfigDraft`], with errors that point at the line.
 //!
 //! The file holds the same fields as the draft, spelled in snake_case (`keep_alive = false`)
-//! or camelCase. A relative `root` is taken from the file's own folder, and a file without
-//! `root` serves its own folder, so a config file works wherever the command is run from.
+//! or camelCase. A relative `root` or `cert_dir` is taken from the file's own folder, and a
+//! file without `root` serves its own folder, so a config file works wherever the command is
+//! run from.
 
 use std::fmt;
 use std::ops::Range;
@@ -89,6 +90,7 @@ impl ConfigFile {
             Some(root) => folder.join(root),
             None => folder.to_path_buf(),
         });
+        draft.cert_dir = draft.cert_dir.take().map(|dir| folder.join(dir));
         Ok(ConfigFile {
             path: path.to_path_buf(),
             text,
@@ -194,6 +196,12 @@ mod tests {
         assert_eq!(rootless.draft.root, Some(PathBuf::from("/sites/blog")));
         let absolute = parse("root = \"/srv/www\"\n").unwrap();
         assert_eq!(absolute.draft.root, Some(PathBuf::from("/srv/www")));
+        let https = parse("https_port = 8443\ncert_dir = \"certs\"\n").unwrap();
+        assert_eq!(https.draft.https_port, Some(8443));
+        assert_eq!(
+            https.draft.cert_dir,
+            Some(PathBuf::from("/sites/blog/certs"))
+        );
     }
 
     #[test]

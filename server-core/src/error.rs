@@ -3,8 +3,10 @@
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
 use crate::config::ConfigError;
+use crate::tls::CertificateError;
 
 /// Why a server could not start.
 #[derive(Debug)]
@@ -33,6 +35,15 @@ pub enum StartError {
     },
     /// The configuration itself was refused.
     Config(ConfigError),
+    /// The HTTPS port could not be bound; the inner error says why (in use, not allowed, ...).
+    HttpsBind(Box<StartError>),
+    /// No HTTPS certificate could be loaded or made in the certificate folder.
+    Certificate {
+        /// The certificate folder.
+        dir: PathBuf,
+        /// Why.
+        source: CertificateError,
+    },
 }
 
 impl fmt::Display for StartError {
@@ -52,6 +63,10 @@ impl fmt::Display for StartError {
             ),
             StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             StartError::Config(err) => err.fmt(f),
+            StartError::HttpsBind(err) => write!(f, "HTTPS: {err}"),
+            StartError::Certificate { dir, source } => {
+                write!(f, "no HTTPS certificate in {}: {source}", dir.display())
+            }
         }
     }
 }
@@ -61,6 +76,8 @@ impl std::error::Error for StartError {
         match self {
             StartError::Bind { source, .. } => Some(source),
             StartError::Config(err) => Some(err),
+            StartError::HttpsBind(err) => Some(err),
+            StartError::Certificate { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -78,6 +95,9 @@ impl StartError {
         match self {
             StartError::AddressUnavailable { .. } => "host",
             StartError::Config(err) => err.field,
+            StartError::HttpsBind(err) if err.field() == "port" => "httpsPort",
+            StartError::HttpsBind(err) => err.field(),
+            StartError::Certificate { .. } => "certDir",
             _ => "port",
         }
     }

@@ -38,6 +38,13 @@ pub enum ServerEvent {
         /// The new address.
         to: SocketAddr,
     },
+    /// The HTTPS listener moved, started (`from` is `None`) or stopped (`to` is `None`).
+    HttpsRebound {
+        /// The old HTTPS address, if HTTPS was on.
+        from: Option<SocketAddr>,
+        /// The new HTTPS address, if HTTPS is on.
+        to: Option<SocketAddr>,
+    },
     /// A connection was accepted.
     ConnectionOpened {
         /// Its id, as in [`crate::ConnectionInfo::id`].

@@ -1,8 +1,8 @@
 //! Wharf's static file server.
 //!
-//! `wharf-core` serves a folder over HTTP/1.1 with hyper on tokio. It knows nothing about
-//! any user interface: the `wharf` CLI and the desktop app both drive it through
-//! [`ServerHandle`].
+//! `wharf-core` serves a folder over HTTP/1.1 with hyper on tokio, and optionally over HTTPS
+//! (HTTP/2 or HTTP/1.1, rustls) on a second port. It knows nothing about any user
+//! interface: the `wharf` CLI and the desktop app both drive it through [`ServerHandle`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,6 +39,7 @@ pub mod resolve;
 mod server;
 pub mod service;
 pub mod session_log;
+pub mod tls;
 pub mod watcher;
 
 pub use backlog::Admission;
@@ -48,4 +49,5 @@ pub use error::{ApplyError, StartError};
 pub use events::ServerEvent;
 pub use export::{export_csv, ExportError, ExportFilter, ExportSummary, StatusFilter};
 pub use registry::{ConnectionInfo, ConnectionState};
-pub use server::{ApplyReport, ServerHandle, StopReport};
+pub use server::{ApplyReport, HttpsInfo, ServerHandle, StopReport};
+pub use tls::{Certificate, CertificateError};

@@ -26,7 +26,36 @@
     }
   }
 
+  // The site's paths of the sheets a `<style>` element @imports (at any depth): no link
+  // swap reaches them.
+  function importedByStyleElements() {
+    const paths = new Set();
+    const visit = (sheet) => {
+      let rules;
+      try {
+        rules = sheet.cssRules;
+      } catch {
+        return; // another origin's sheet
+      }
+      for (const rule of rules) {
+        if (!(rule instanceof CSSImportRule) || !rule.styleSheet?.href) continue;
+        const url = new URL(rule.styleSheet.href);
+        if (url.origin === location.origin) paths.add(decodeURIComponent(url.pathname).slice(1));
+        visit(rule.styleSheet);
+      }
+    };
+    for (const sheet of document.styleSheets) {
+      if (!(sheet.ownerNode instanceof HTMLLinkElement)) visit(sheet);
+    }
+    return paths;
+  }
+
   function swapStylesheets(paths) {
+    const imported = importedByStyleElements();
+    if (paths.some((path) => imported.has(path))) {
+      location.reload();
+      return;
+    }
     const links = [...document.querySelectorAll('link[rel~="stylesheet" i][href]')].filter(
       (link) => new URL(link.href, location.href).origin === location.origin,
     );

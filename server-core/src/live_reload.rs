@@ -60,6 +60,8 @@ pub struct ReloadFeed {
     pub shutdown: CancellationToken,
     /// The live config, to notice a newer generation.
     pub updates: watch::Receiver<Arc<ServerConfig>>,
+    /// The page came over HTTPS: when the HTTPS port changes, `moved` names the new one.
+    pub https: bool,
 }
 
 /// A random id for a server starting now (see [`ReloadFeed::instance`]).
@@ -145,10 +147,15 @@ pub fn event_for(config: &ServerConfig, changes: &Changes) -> Option<Bytes> {
         // A hidden file is never served, so it cannot change a page.
         .filter(|path| config.show_dotfiles || !path.split('/').any(|s| s.starts_with('.')))
         .map(|path| {
-            // `style.css.br` is the stylesheet too.
+            // `style.css.br` is the stylesheet too, and so is its source map for a page
+            // (Sass and PostCSS write `style.css.map` with every `style.css`).
             let plain = path
                 .strip_suffix(".br")
-                .or_else(|| path.strip_suffix(".gz"));
+                .or_else(|| path.strip_suffix(".gz"))
+                .or_else(|| {
+                    path.strip_suffix(".map")
+                        .filter(|css| css.ends_with(".css"))
+                });
             plain.unwrap_or(path).to_owned()
         })
         .collect();
@@ -185,6 +192,7 @@ struct StreamState {
     changes: broadcast::Receiver<Arc<Changes>>,
     shutdown: CancellationToken,
     updates: watch::Receiver<Arc<ServerConfig>>,
+    https: bool,
     hello: Option<Bytes>,
     ended: bool,
 }
@@ -201,6 +209,7 @@ impl EventStream {
             changes: cache.listings.changes(),
             shutdown: feed.shutdown.clone(),
             updates: feed.updates.clone(),
+            https: feed.https,
             hello: Some(Bytes::from(hello)),
             ended: false,
         };
@@ -232,8 +241,13 @@ async fn next_event(mut state: StreamState) -> Option<(Bytes, StreamState)> {
                 // Retired: end, so the browser reconnects to the new generation; a page whose
                 // port went away is told where the server went.
                 state.ended = true;
-                if next.port != 0 && next.port != state.config.port {
-                    let moved = serde_json::json!({ "port": next.port });
+                let (from, to) = if state.https {
+                    (state.config.https_port, next.https_port)
+                } else {
+                    (Some(state.config.port), Some(next.port))
+                };
+                if let Some(to) = to.filter(|&to| to != 0 && Some(to) != from) {
+                    let moved = serde_json::json!({ "port": to });
                     return Some((Bytes::from(format!("event: moved\ndata: {moved}\n\n")), state));
                 }
                 return None;
@@ -323,6 +337,8 @@ mod tests {
         let event_of = |paths: &[&str]| kind(event_for(&config, &changes(&config, paths)));
         assert_eq!(event_of(&["a.css", "b/c.css"]).as_deref(), Some("css"));
         assert_eq!(event_of(&["a.css", "a.css.br"]).as_deref(), Some("css"));
+        assert_eq!(event_of(&["a.css", "a.css.map"]).as_deref(), Some("css"));
+        assert_eq!(event_of(&["app.js.map"]).as_deref(), Some("reload"));
         assert_eq!(
             event_of(&["a.css", "index.html"]).as_deref(),
             Some("reload")

@@ -7,10 +7,15 @@
 //! the response in flight and then close, so the client's next request arrives on a new
 //! connection with the new config. A new address is bound before the old listener is let go;
 //! if the bind fails nothing changes. Nothing here reads files or answers requests.
+//!
+//! With HTTPS on, a second listener accepts beside the first, on the same host, with the same
+//! config generations, connection table, limit and log; its connections start with a TLS
+//! handshake. Its certificate is loaded (or made) before the port is bound, and a change of
+//! HTTPS port, host or certificate folder binds first like a port change.
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -19,6 +24,7 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::access_log::AccessLog;
@@ -31,6 +37,7 @@ use crate::events::{ServerEvent, EVENT_BUFFER};
 use crate::listener;
 use crate::live_reload;
 use crate::registry::{Activity, ConnectionInfo, Registry};
+use crate::tls::{self, Certificate, CertificateError};
 
 /// Pause after an accept error (e.g. too many open files) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -39,6 +46,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// gracefully.
 pub struct ServerHandle {
     local_addr: Mutex<SocketAddr>,
+    https: Mutex<Option<HttpsInfo>>,
     config: watch::Sender<Arc<ServerConfig>>,
     /// Serialises applies, so each one sees the generation before it.
     applying: tokio::sync::Mutex<()>,
@@ -63,6 +71,22 @@ impl fmt::Debug for ServerHandle {
     }
 }
 
+/// Where the server answers HTTPS, and with which certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpsInfo {
+    /// The address HTTPS connections are accepted on (with the real port when `0` was asked
+    /// for).
+    pub local_addr: SocketAddr,
+    /// The base URL, e.g. `https://127.0.0.1:8443/`.
+    pub url: String,
+    /// The certificate's SHA-256 fingerprint as browsers show it (`AB:CD:...`), for a person
+    /// to compare on the device that connects.
+    pub fingerprint: String,
+    /// The certificate's PEM file, to install on a device that should trust it.
+    pub cert_path: PathBuf,
+}
+
 /// What happened to the connections that were open when the server stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct StopReport {
@@ -83,6 +107,9 @@ pub struct ApplyReport {
     pub changes: Vec<Change>,
     /// The new listening address, when the host or port changed.
     pub rebound: Option<SocketAddr>,
+    /// The new HTTPS listener, when HTTPS was turned on or its host, port or certificate
+    /// folder changed. (Turning it off shows in `changes` as `httpsPort ... -> off`.)
+    pub https_rebound: Option<HttpsInfo>,
     /// Older connections still finishing a request, per generation, oldest first. Each
     /// closes once its response is sent.
     pub continuing: Vec<(u64, usize)>,
@@ -129,11 +156,69 @@ impl fmt::Display for ApplyReport {
     }
 }
 
-/// A new listener for the accept loop, with the config that goes with it.
+/// New listeners for the accept loop, with the config that goes with them.
 struct Rebind {
-    listener: TcpListener,
+    /// The new HTTP listener; `None` keeps the current one.
+    http: Option<TcpListener>,
+    /// The new HTTPS listener, `Some(None)` for none; `None` keeps the current one.
+    https: Option<Option<HttpsListener>>,
     config: Arc<ServerConfig>,
     done: oneshot::Sender<()>,
+}
+
+/// The HTTPS port's listener and the TLS settings its connections are accepted with.
+struct HttpsListener {
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+}
+
+/// Loads or makes the certificate, then binds the HTTPS port, when `config` has HTTPS on.
+///
+/// # Errors
+/// [`StartError::Certificate`] or [`StartError::HttpsBind`]; nothing is left bound.
+async fn bind_https(
+    config: &ServerConfig,
+) -> Result<Option<(HttpsListener, HttpsInfo)>, StartError> {
+    let (Some(port), Some(dir)) = (config.https_port, config.cert_dir.clone()) else {
+        // Validation makes cert_dir present whenever https_port is.
+        return Ok(None);
+    };
+    let hosts = tls::reachable_addresses(config.host);
+    let folder = dir.clone();
+    // File I/O and maybe key generation: off the runtime's threads.
+    let loaded =
+        tokio::task::spawn_blocking(move || Certificate::load_or_create(&folder, &hosts)).await;
+    let certificate = match loaded {
+        Ok(loaded) => loaded,
+        Err(err) => match err.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => Err(CertificateError::Write {
+                path: dir.clone(),
+                source: std::io::Error::other("the runtime is shutting down"),
+            }),
+        },
+    };
+    let refuse = |source| StartError::Certificate {
+        dir: dir.clone(),
+        source,
+    };
+    let certificate = certificate.map_err(refuse)?;
+    let acceptor = TlsAcceptor::from(certificate.server_config().map_err(refuse)?);
+    let listener =
+        listener::bind(config.host, port).map_err(|err| StartError::HttpsBind(Box::new(err)))?;
+    let local_addr = listener.local_addr().map_err(|source| {
+        StartError::HttpsBind(Box::new(StartError::Bind {
+            addr: SocketAddr::new(config.host, port),
+            source,
+        }))
+    })?;
+    let info = HttpsInfo {
+        local_addr,
+        url: format!("https://{local_addr}/"),
+        fingerprint: certificate.fingerprint().to_owned(),
+        cert_path: certificate.cert_path(),
+    };
+    Ok(Some((HttpsListener { listener, acceptor }, info)))
 }
 
 impl ServerHandle {
@@ -161,6 +246,7 @@ impl ServerHandle {
         }
         let listener = listener::bind(config.host, config.port)?;
         let local_addr = local_addr(&listener, &config)?;
+        let (https, https_info) = bind_https(&config).await?.unzip();
         let (config_tx, config_rx) = watch::channel(Arc::new(config));
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let registry = Arc::new(Registry::new(events.clone()));
@@ -176,6 +262,7 @@ impl ServerHandle {
         let supervisor = tokio::spawn(
             AcceptLoop {
                 listener,
+                https,
                 config: config_rx,
                 published: config_tx.clone(),
                 rebinds: rebind_rx,
@@ -188,8 +275,13 @@ impl ServerHandle {
             .run(),
         );
         tracing::info!(%local_addr, "listening");
+        if let Some(https) = &https_info {
+            let (addr, fingerprint) = (https.local_addr, &https.fingerprint);
+            tracing::info!(%addr, %fingerprint, "listening for HTTPS");
+        }
         Ok(ServerHandle {
             local_addr: Mutex::new(local_addr),
+            https: Mutex::new(https_info),
             config: config_tx,
             applying: tokio::sync::Mutex::new(()),
             rebinds,
@@ -214,6 +306,19 @@ impl ServerHandle {
     /// The base URL of the site, e.g. `http://127.0.0.1:8080/`.
     pub fn url(&self) -> String {
         format!("http://{}/", self.local_addr())
+    }
+
+    /// Where HTTPS is served, and the certificate's fingerprint; `None` while HTTPS is off.
+    pub fn https(&self) -> Option<HttpsInfo> {
+        self.https
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The site's HTTPS base URL, e.g. `https://127.0.0.1:8443/`; `None` while HTTPS is off.
+    pub fn https_url(&self) -> Option<String> {
+        self.https().map(|https| https.url)
     }
 
     /// The config that new connections get now.
@@ -242,44 +347,18 @@ impl ServerHandle {
                 generation: current.generation,
                 changes,
                 rebound: None,
+                https_rebound: None,
                 continuing: Vec::new(),
             });
         }
         let next = Arc::new(next);
-        let rebound = if current.needs_rebind(&next) {
-            let from = self.local_addr();
-            let bound = listener::bind(next.host, next.port)
-                .and_then(|listener| Ok((local_addr(&listener, &next)?, listener)));
-            let (to, listener) = bound.map_err(|error| ApplyError::Bind {
-                error,
-                serving: from,
-            })?;
-            let (done, switched) = oneshot::channel();
-            let rebind = Rebind {
-                listener,
-                config: Arc::clone(&next),
-                done,
+        let (rebound, https_rebound) =
+            if current.needs_rebind(&next) || current.needs_https_rebind(&next) {
+                self.rebind(&current, &next).await?
+            } else {
+                self.config.send_replace(Arc::clone(&next));
+                (None, None)
             };
-            if self.rebinds.send(rebind).await.is_err() || switched.await.is_err() {
-                return Err(ApplyError::Bind {
-                    error: StartError::Bind {
-                        addr: to,
-                        source: std::io::Error::other("the server is stopping"),
-                    },
-                    serving: from,
-                });
-            }
-            *self
-                .local_addr
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = to;
-            let _ = self.events.send(ServerEvent::ListenerRebound { from, to });
-            tracing::info!(%from, %to, "listener rebound");
-            Some(to)
-        } else {
-            self.config.send_replace(Arc::clone(&next));
-            None
-        };
         if let Some(log) = &self.log {
             log.generation_applied(next.generation);
         }
@@ -291,6 +370,7 @@ impl ServerHandle {
             generation: next.generation,
             changes,
             rebound,
+            https_rebound,
             continuing,
         };
         tracing::info!("{report}");
@@ -300,6 +380,76 @@ impl ServerHandle {
             continuing: report.continuing.clone(),
         });
         Ok(report)
+    }
+
+    /// Binds what `next` needs that `current` does not have (HTTP, HTTPS or both), then hands
+    /// the new listeners and `next` to the accept loop together. Returns the new HTTP address
+    /// and the new HTTPS listener's details, for those that changed.
+    ///
+    /// # Errors
+    /// [`ApplyError::Bind`] when a bind (or the certificate) fails; nothing has changed then.
+    async fn rebind(
+        &self,
+        current: &ServerConfig,
+        next: &Arc<ServerConfig>,
+    ) -> Result<(Option<SocketAddr>, Option<HttpsInfo>), ApplyError> {
+        let from = self.local_addr();
+        let failed = |error| ApplyError::Bind {
+            error,
+            serving: from,
+        };
+        let http = if current.needs_rebind(next) {
+            let listener = listener::bind(next.host, next.port).map_err(failed)?;
+            Some((local_addr(&listener, next).map_err(failed)?, listener))
+        } else {
+            None
+        };
+        let https = if current.needs_https_rebind(next) {
+            Some(bind_https(next).await.map_err(failed)?)
+        } else {
+            None
+        };
+        let (to, http) = http.unzip();
+        let (https, https_info) = match https {
+            Some(Some((listener, info))) => (Some(Some(listener)), Some(Some(info))),
+            Some(None) => (Some(None), Some(None)),
+            None => (None, None),
+        };
+        let (done, switched) = oneshot::channel();
+        let rebind = Rebind {
+            http,
+            https,
+            config: Arc::clone(next),
+            done,
+        };
+        if self.rebinds.send(rebind).await.is_err() || switched.await.is_err() {
+            return Err(failed(StartError::Bind {
+                addr: to.unwrap_or(from),
+                source: std::io::Error::other("the server is stopping"),
+            }));
+        }
+        if let Some(to) = to {
+            *self
+                .local_addr
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = to;
+            let _ = self.events.send(ServerEvent::ListenerRebound { from, to });
+            tracing::info!(%from, %to, "listener rebound");
+        }
+        let https_rebound = https_info.and_then(|info| {
+            let old = std::mem::replace(
+                &mut *self.https.lock().unwrap_or_else(PoisonError::into_inner),
+                info.clone(),
+            );
+            let (from, to) = (
+                old.map(|old| old.local_addr),
+                info.as_ref().map(|new| new.local_addr),
+            );
+            let _ = self.events.send(ServerEvent::HttpsRebound { from, to });
+            tracing::info!(?from, ?to, "HTTPS listener rebound");
+            info
+        });
+        Ok((to, https_rebound))
     }
 
     /// Serves another folder, everything else unchanged: [`ServerHandle::apply`] with only
@@ -328,6 +478,12 @@ impl ServerHandle {
     /// How full the server is: connections served, the limit, and what waits in the kernel.
     pub fn admission(&self) -> Admission {
         let queue = backlog::accept_queue(self.local_addr());
+        let queue = match self.https() {
+            Some(https) => queue
+                .zip(backlog::accept_queue(https.local_addr))
+                .map(|(http, https)| http + https),
+            None => queue,
+        };
         let turned_away = backlog::listen_overflows()
             .zip(self.overflows_at_start)
             .map(|(now, start)| now.saturating_sub(start));
@@ -408,6 +564,7 @@ fn local_addr(listener: &TcpListener, config: &ServerConfig) -> Result<SocketAdd
 /// The supervisor task's state.
 struct AcceptLoop {
     listener: TcpListener,
+    https: Option<HttpsListener>,
     config: watch::Receiver<Arc<ServerConfig>>,
     published: watch::Sender<Arc<ServerConfig>>,
     rebinds: mpsc::Receiver<Rebind>,
@@ -439,21 +596,42 @@ impl AcceptLoop {
                     // the new config. Clients already waiting in the old one's queue are
                     // accepted first (the kernel would reset them), then it closes; its
                     // connections carry on.
-                    let old = std::mem::replace(&mut self.listener, rebind.listener);
-                    while let Some(Ok((stream, peer))) = old.accept().now_or_never() {
-                        self.spawn(&mut connections, stream, peer);
+                    if let Some(listener) = rebind.http {
+                        let old = std::mem::replace(&mut self.listener, listener);
+                        while let Some(Ok((stream, peer))) = old.accept().now_or_never() {
+                            self.spawn(&mut connections, stream, peer, None);
+                        }
                     }
-                    drop(old);
+                    if let Some(https) = rebind.https {
+                        if let Some(old) = std::mem::replace(&mut self.https, https) {
+                            let HttpsListener { listener, acceptor } = old;
+                            while let Some(Ok((stream, peer))) = listener.accept().now_or_never() {
+                                let tls = Some(acceptor.clone());
+                                self.spawn(&mut connections, stream, peer, tls);
+                            }
+                        }
+                    }
                     self.published.send_replace(rebind.config);
                     let _ = rebind.done.send(());
                 }
                 accepted = self.listener.accept(), if room => match accepted {
-                    Ok((stream, peer)) => self.spawn(&mut connections, stream, peer),
+                    Ok((stream, peer)) => self.spawn(&mut connections, stream, peer, None),
                     Err(err) => {
                         tracing::warn!("accept failed, retrying: {err}");
                         tokio::time::sleep(ACCEPT_BACKOFF).await;
                     }
                 },
+                accepted = accept_https(self.https.as_ref()), if room && self.https.is_some() => {
+                    match accepted {
+                        Ok((stream, peer, tls)) => {
+                            self.spawn(&mut connections, stream, peer, Some(tls));
+                        }
+                        Err(err) => {
+                            tracing::warn!("HTTPS accept failed, retrying: {err}");
+                            tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        }
+                    }
+                }
                 Some(done) = connections.join_next(), if !connections.is_empty() => {
                     reaped(done);
                     while let Some(done) = connections.try_join_next() {
@@ -470,6 +648,7 @@ impl AcceptLoop {
         connections: &mut JoinSet<()>,
         stream: tokio::net::TcpStream,
         peer: SocketAddr,
+        tls: Option<TlsAcceptor>,
     ) {
         // Snapshot once, right after accept; mark it seen so the connection only wakes for
         // generations newer than its own.
@@ -491,7 +670,20 @@ impl AcceptLoop {
             shutdown: self.shutdown.clone(),
             log: self.log.clone(),
             instance: self.instance,
+            tls,
         }));
         self.registry.set_abort(id, abort);
     }
+}
+
+/// The next connection on the HTTPS listener, with the TLS settings to accept it with; never
+/// ready when there is none.
+async fn accept_https(
+    https: Option<&HttpsListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr, TlsAcceptor)> {
+    let Some(https) = https else {
+        return std::future::pending().await;
+    };
+    let (stream, peer) = https.listener.accept().await?;
+    Ok((stream, peer, https.acceptor.clone()))
 }

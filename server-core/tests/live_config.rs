@@ -36,15 +36,7 @@ fn site(label: &str) -> tempfile::TempDir {
 /// A site with a `big.bin` of [`BIG`] pseudo-random bytes too.
 fn big_site(label: &str) -> Site {
     let dir = site(label);
-    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ label.len() as u64;
-    let big: Vec<u8> = (0..BIG)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let big = common::noise(BIG, 0x9E37_79B9_7F4A_7C15u64 ^ label.len() as u64);
     std::fs::write(dir.path().join("big.bin"), &big).unwrap();
     Site {
         dir,

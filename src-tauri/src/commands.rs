@@ -1,6 +1,7 @@
 //! The commands the window may call: the contract in `ui/src/api/types.ts`. Each one parses
 //! its arguments, calls [`Sites`](crate::sites::Sites), pushes the new state, and maps the
-//! error to `{ kind, message, field }`; the logic lives in `sites.rs` and `site.rs`.
+//! error to `{ kind, message, field, index, member }`; the logic lives in `sites.rs` and
+//! `site.rs`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,13 +33,18 @@ pub(crate) enum ErrorKind {
 }
 
 /// An error as the window receives it: it branches on `kind`, shows `message`, and puts it
-/// next to the settings field `field` when there is one.
+/// next to the settings field `field` when there is one; for a list setting, `index` and
+/// `member` name the item (row) and its cell at fault.
 #[derive(Debug, Serialize)]
 pub(crate) struct CommandError {
     kind: ErrorKind,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member: Option<String>,
 }
 
 impl From<SiteError> for CommandError {
@@ -60,12 +66,15 @@ impl From<SiteError> for CommandError {
             SiteError::Export(_) | SiteError::ExportFile { .. } => ExportFailed,
             SiteError::NotExported { .. } | SiteError::Open { .. } => OpenFailed,
         };
+        let item = err.list_item().filter(|_| kind == InvalidConfig);
         CommandError {
             kind,
             message: err.to_string(),
             field: err
                 .field()
                 .filter(|_| matches!(kind, InvalidConfig | PortInUse)),
+            index: item.as_ref().map(|item| item.index),
+            member: item.and_then(|item| item.member.map(str::to_owned)),
         }
     }
 }
@@ -312,6 +321,33 @@ mod tests {
         assert!(
             denied.get("field").is_none(),
             "only for invalidConfig and portInUse"
+        );
+
+        let header = json(SiteError::Apply(ApplyError::Config(ConfigError {
+            field: "customHeaders",
+            reason: "[2].name: \"a b\" is not a valid header name".into(),
+        })));
+        assert_eq!(header["field"], "customHeaders");
+        assert_eq!(
+            (&header["index"], &header["member"]),
+            (&2.into(), &"name".into())
+        );
+        assert!(header["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("customHeaders[2].name: "));
+        let glob = json(SiteError::Config(ConfigError {
+            field: "reloadIgnore",
+            reason: "[0]: \"a[\" is not a valid glob: unclosed character class".into(),
+        }));
+        assert_eq!(
+            (&glob["field"], &glob["index"]),
+            (&"reloadIgnore".into(), &0.into())
+        );
+        assert!(glob.get("member").is_none(), "globs have no members");
+        assert!(
+            invalid.get("index").is_none(),
+            "only list settings name an item"
         );
 
         let stopped = json(SiteError::NotRunning);

@@ -2,7 +2,7 @@
 //!
 //! Variants keep the core's own errors (`ConfigError`, `StartError`, `ApplyError`,
 //! `ExportError`) so their sentences and fields reach the window unchanged; `commands.rs`
-//! turns them into `{ kind, message, field }`. Nothing here knows about Tauri.
+//! turns them into `{ kind, message, field, index, member }`. Nothing here knows about Tauri.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -55,6 +55,16 @@ pub enum SiteError {
     },
 }
 
+/// The item of a list setting at fault (`customHeaders`, `reloadIgnore`), so the window can
+/// mark the row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListItem<'a> {
+    /// Position in the list sent, from 0.
+    pub index: usize,
+    /// The item's member at fault (`path`, `name`, `value`), when the item has members.
+    pub member: Option<&'a str>,
+}
+
 impl SiteError {
     /// The settings field at fault, for an inline error (`port`, `root`, `keepAliveIdleTimeoutMs`).
     pub fn field(&self) -> Option<&'static str> {
@@ -64,6 +74,26 @@ impl SiteError {
             SiteError::Apply(err) => Some(err.field()),
             _ => None,
         }
+    }
+
+    /// The list item at fault when a list setting was refused. `ConfigError` documents its
+    /// reason for list fields as starting with `[index].member: ` (or `[index]: `); it is read
+    /// here, once, so the window gets numbers instead of parsing a sentence.
+    pub fn list_item(&self) -> Option<ListItem<'_>> {
+        let err = match self {
+            SiteError::Config(err)
+            | SiteError::Start(StartError::Config(err))
+            | SiteError::Apply(ApplyError::Config(err)) => err,
+            _ => return None,
+        };
+        let (index, rest) = err.reason.strip_prefix('[')?.split_once(']')?;
+        let index = index.parse().ok()?;
+        let member = match rest.strip_prefix('.') {
+            Some(rest) => Some(rest.split_once(':')?.0),
+            None if rest.starts_with(':') => None,
+            None => return None,
+        };
+        Some(ListItem { index, member })
     }
 }
 

@@ -267,6 +267,27 @@ mod tests {
         assert_eq!(refused["kind"], "invalidConfig");
         assert_eq!(refused["field"], "maxConnections");
 
+        assert_eq!(site["settings"]["liveReload"], true);
+        assert_eq!(site["settings"]["reloadIgnore"][0], ".git/**");
+        assert_eq!(site["settings"]["customHeaders"], serde_json::json!([]));
+        let row = invoke(
+            &webview,
+            "apply_settings",
+            serde_json::json!({
+                "id": site["id"],
+                "settings": { "customHeaders": [
+                    { "path": "/**", "name": "X-Ok", "value": "1" },
+                    { "path": "/**", "name": "X-Ok", "value": "line\nbreak" }
+                ] }
+            }),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (&row["field"], &row["index"], &row["member"]),
+            (&"customHeaders".into(), &1.into(), &"value".into()),
+            "{row}"
+        );
+
         let missing = invoke(
             &webview,
             "set_site_root",

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 use wharf_core::access_log::{AccessLog, LogSettings, LogStats};
 use wharf_core::config::{
-    DEFAULT_CACHE_CONTROL, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT,
-    DEFAULT_MAX_CONNECTIONS,
+    CustomHeaderDraft, DEFAULT_CACHE_CONTROL, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RELOAD_IGNORE,
 };
 use wharf_core::{
     Admission, ApplyError, Change, ConfigDraft, ConnectionInfo, ConnectionState, ServerConfig,
@@ -62,6 +62,26 @@ pub struct SiteSettings {
     pub cache_control: String,
     /// Compress text responses. Default: on.
     pub compression: bool,
+    /// Answer a missed page navigation with the root `index.html` (200), for single-page
+    /// apps. Default: off.
+    pub spa_fallback: bool,
+    /// Serve `/about` from `about.html` when `/about` itself does not exist. Default: off.
+    pub clean_urls: bool,
+    /// Redirect `/about.html` to `/about`; refused without `clean_urls`. Default: off.
+    pub drop_html_extension: bool,
+    /// Send `Access-Control-Allow-Origin: *` and answer CORS preflights. Default: off.
+    pub cors: bool,
+    /// Send COOP `same-origin` and COEP `require-corp`, which `SharedArrayBuffer` needs.
+    /// Default: off.
+    pub cross_origin_isolation: bool,
+    /// Extra response headers for paths matching a glob, in order. Default: none.
+    pub custom_headers: Vec<CustomHeaderDraft>,
+    /// Reload open pages when a file of the site changes (CSS is swapped in place).
+    /// Default: on.
+    pub live_reload: bool,
+    /// Changes that never trigger a reload, as globs relative to the folder. Default:
+    /// `wharf_core::config::DEFAULT_RELOAD_IGNORE`.
+    pub reload_ignore: Vec<String>,
 }
 
 impl Default for SiteSettings {
@@ -77,6 +97,14 @@ impl Default for SiteSettings {
             follow_symlinks: false,
             cache_control: DEFAULT_CACHE_CONTROL.to_owned(),
             compression: true,
+            spa_fallback: false,
+            clean_urls: false,
+            drop_html_extension: false,
+            cors: false,
+            cross_origin_isolation: false,
+            custom_headers: Vec::new(),
+            live_reload: true,
+            reload_ignore: DEFAULT_RELOAD_IGNORE.map(str::to_owned).to_vec(),
         }
     }
 }
@@ -92,7 +120,8 @@ impl SiteSettings {
     }
 
     /// The core's draft for these settings, serving `root` on `port` (on every address of
-    /// the machine when `lan`).
+    /// the machine when `lan`). Every field is spelled out, so a new core setting is a
+    /// compile error here until the app decides what to do with it.
     fn draft(&self, root: &Path, lan: bool, port: u32) -> ConfigDraft {
         ConfigDraft {
             root: Some(root.to_path_buf()),
@@ -107,7 +136,17 @@ impl SiteSettings {
             cache_control: Some(self.cache_control.clone()),
             max_connections: Some(self.max_connections),
             compression: Some(self.compression),
-            ..ConfigDraft::default()
+            spa_fallback: Some(self.spa_fallback),
+            clean_urls: Some(self.clean_urls),
+            drop_html_extension: Some(self.drop_html_extension),
+            cors: Some(self.cors),
+            cross_origin_isolation: Some(self.cross_origin_isolation),
+            custom_headers: Some(self.custom_headers.clone()),
+            live_reload: Some(self.live_reload),
+            reload_ignore: Some(self.reload_ignore.clone()),
+            // HTTPS is not a site setting yet (issue 7, "HTTPS"): plain HTTP only.
+            https_port: None,
+            cert_dir: None,
         }
     }
 }
@@ -625,6 +664,7 @@ fn continuing(connections: &[ConnectionInfo], generation: u64) -> Vec<(u64, usiz
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::error::ListItem;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 
@@ -856,6 +896,148 @@ pub(crate) mod tests {
             Some("keepAliveIdleTimeoutMs"),
             "inline while stopped too"
         );
+    }
+
+    #[test]
+    fn default_settings_are_the_cores_defaults() {
+        let dir = site_dir("page");
+        let ours = SiteSettings::default().draft(dir.path(), false, 0);
+        let core = ConfigDraft {
+            root: Some(dir.path().to_path_buf()),
+            port: Some(0),
+            ..ConfigDraft::default()
+        };
+        assert_eq!(
+            ServerConfig::try_from(ours).unwrap(),
+            ServerConfig::try_from(core).unwrap()
+        );
+    }
+
+    /// `GET path` with `Accept: text/html`, as a browser navigates.
+    async fn navigate(url: &str, path: &str) -> String {
+        let authority = url.trim_start_matches("http://").trim_end_matches('/');
+        let mut stream = TcpStream::connect(authority).await.unwrap();
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nAccept: text/html\r\n\
+             Accept-Encoding: identity\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        String::from_utf8_lossy(&response).to_ascii_lowercase()
+    }
+
+    #[tokio::test]
+    async fn routing_header_and_reload_settings_reach_the_server() {
+        let dir = site_dir("<html><body>home</body></html>");
+        std::fs::write(dir.path().join("about.html"), "about page").unwrap();
+        let mut site = folder(&dir);
+        site.start().await.unwrap();
+        let url = site.url().unwrap();
+        let home = navigate(&url, "/").await;
+        assert!(
+            home.contains("/__wharf/reload.js"),
+            "live reload is on by default"
+        );
+        assert!(!home.contains("access-control-allow-origin"));
+        assert!(navigate(&url, "/about").await.starts_with("http/1.1 404"));
+
+        let settings = SiteSettings {
+            spa_fallback: true,
+            clean_urls: true,
+            drop_html_extension: true,
+            cors: true,
+            cross_origin_isolation: true,
+            custom_headers: vec![CustomHeaderDraft {
+                path: "/**".into(),
+                name: "X-Wharf-Test".into(),
+                value: "yes".into(),
+            }],
+            live_reload: false,
+            reload_ignore: vec!["*.tmp".into()],
+            ..SiteSettings::default()
+        };
+        let applied = site.apply(settings.clone()).await.unwrap();
+        let changed: Vec<_> = applied.changes.iter().map(|change| change.field).collect();
+        assert_eq!(
+            changed,
+            [
+                "spaFallback",
+                "cleanUrls",
+                "dropHtmlExtension",
+                "cors",
+                "crossOriginIsolation",
+                "customHeaders",
+                "liveReload",
+                "reloadIgnore"
+            ]
+        );
+        let shown = site.status(&[]).settings;
+        assert_eq!(SiteSettings { port: 0, ..shown }, settings);
+        assert_eq!(site.record().settings, settings);
+
+        let home = navigate(&url, "/").await;
+        assert!(!home.contains("/__wharf/reload.js"), "{home}");
+        assert!(home.contains("access-control-allow-origin: *"), "{home}");
+        assert!(home.contains("cross-origin-opener-policy: same-origin"));
+        assert!(home.contains("x-wharf-test: yes"));
+        assert!(navigate(&url, "/about").await.contains("about page"));
+        assert!(navigate(&url, "/about.html")
+            .await
+            .starts_with("http/1.1 301"));
+        let fallback = navigate(&url, "/app/route").await;
+        assert!(fallback.starts_with("http/1.1 200") && fallback.contains("home"));
+    }
+
+    #[tokio::test]
+    async fn a_refused_list_item_is_named_by_index_and_member() {
+        let dir = site_dir("page");
+        let mut site = folder(&dir);
+        site.start().await.unwrap();
+        let before = site.status(&[]);
+        let row = |path: &str, name: &str| CustomHeaderDraft {
+            path: path.into(),
+            name: name.into(),
+            value: "1".into(),
+        };
+        let headers = SiteSettings {
+            custom_headers: vec![row("/**", "X-Fine"), row("/a/*", "Bad Name")],
+            ..SiteSettings::default()
+        };
+        let err = site.apply(headers).await.unwrap_err();
+        assert_eq!(err.field(), Some("customHeaders"));
+        assert_eq!(
+            err.list_item(),
+            Some(ListItem {
+                index: 1,
+                member: Some("name")
+            }),
+            "{err}"
+        );
+        assert_eq!(site.status(&[]), before);
+
+        let globs = SiteSettings {
+            reload_ignore: vec!["ok/**".into(), "a[".into()],
+            ..SiteSettings::default()
+        };
+        let err = site.apply(globs).await.unwrap_err();
+        assert_eq!(err.field(), Some("reloadIgnore"));
+        assert_eq!(
+            err.list_item(),
+            Some(ListItem {
+                index: 1,
+                member: None
+            })
+        );
+
+        let drop_alone = SiteSettings {
+            drop_html_extension: true,
+            ..SiteSettings::default()
+        };
+        let err = site.apply(drop_alone).await.unwrap_err();
+        assert_eq!(err.field(), Some("dropHtmlExtension"));
+        assert_eq!(err.list_item(), None);
+        assert_eq!(site.status(&[]), before);
     }
 
     #[tokio::test]

@@ -129,6 +129,7 @@ pub fn save(path: &Path, sites: &StoredSites) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wharf_core::config::{CustomHeaderDraft, DEFAULT_RELOAD_IGNORE};
 
     fn example() -> StoredSites {
         StoredSites {
@@ -150,6 +151,13 @@ mod tests {
                     settings: SiteSettings {
                         port: 8080,
                         keep_alive: false,
+                        clean_urls: true,
+                        custom_headers: vec![CustomHeaderDraft {
+                            path: "/assets/**".into(),
+                            name: "Cache-Control".into(),
+                            value: "max-age=60".into(),
+                        }],
+                        reload_ignore: vec!["dist/**".into()],
                         ..SiteSettings::default()
                     },
                     last_port: None,
@@ -180,6 +188,11 @@ mod tests {
         assert_eq!(json["version"], 1);
         assert_eq!(json["sites"][0]["root"], serde_json::Value::Null);
         assert_eq!(json["sites"][1]["settings"]["keepAlive"], false);
+        assert_eq!(
+            json["sites"][1]["settings"]["customHeaders"][0]["path"],
+            "/assets/**"
+        );
+        assert_eq!(json["sites"][1]["settings"]["reloadIgnore"][0], "dist/**");
         assert_eq!(json["recents"][0], "/home/me/café site");
     }
 
@@ -198,6 +211,20 @@ mod tests {
         assert_eq!(site.settings.port, 9000);
         assert!(site.settings.keep_alive);
         assert!(sites.recents.is_empty());
+        // A file saved before the development-loop settings existed.
+        assert_eq!(
+            site.settings,
+            SiteSettings {
+                port: 9000,
+                ..SiteSettings::default()
+            }
+        );
+        assert!(site.settings.live_reload);
+        assert_eq!(site.settings.reload_ignore, DEFAULT_RELOAD_IGNORE);
+        assert!(site.settings.custom_headers.is_empty());
+        assert!(!site.settings.spa_fallback && !site.settings.clean_urls);
+        assert!(!site.settings.drop_html_extension);
+        assert!(!site.settings.cors && !site.settings.cross_origin_isolation);
     }
 
     #[test]

@@ -160,3 +160,17 @@ pub fn signal(child: &std::process::Child, name: &str) {
         .unwrap();
     assert!(status.success());
 }
+
+/// `len` bytes of xorshift noise from `seed`: incompressible, and different per seed, so a
+/// body that arrives from the wrong file or out of order is caught by its hash.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}

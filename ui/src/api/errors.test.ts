@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorField, errorMessage, isCommandError } from "./errors";
+import { errorField, errorItem, errorMessage, isCommandError } from "./errors";
 
 describe("command errors", () => {
   it("recognises the contract's shape and kinds", () => {
@@ -20,5 +20,13 @@ describe("command errors", () => {
     expect(errorField({ kind: "invalidConfig", message: "m", field: "maxConnections" })).toBe("maxConnections");
     expect(errorField({ kind: "invalidConfig", message: "m" })).toBeNull();
     expect(errorField(new Error("x"))).toBeNull();
+  });
+
+  it("names the list item and its member when there is one", () => {
+    const header = { kind: "invalidConfig", message: "customHeaders[2].name: bad", field: "customHeaders", index: 2, member: "name" };
+    expect(errorItem(header)).toEqual({ index: 2, member: "name" });
+    expect(errorItem({ kind: "invalidConfig", message: "m", field: "reloadIgnore", index: 0 })).toEqual({ index: 0, member: null });
+    expect(errorItem({ kind: "invalidConfig", message: "m", field: "port" })).toBeNull();
+    expect(errorItem({ kind: "invalidConfig", message: "m", index: -1 })).toBeNull();
   });
 });

@@ -45,3 +45,11 @@ export function errorMessage(error: unknown): string {
 export function errorField(error: unknown): string | null {
   return isCommandError(error) && typeof error.field === "string" && error.field !== "" ? error.field : null;
 }
+
+/** The list item a command error names (`index`, and `member` when the item has members). */
+export function errorItem(error: unknown): { index: number; member: string | null } | null {
+  if (!isCommandError(error) || typeof error.index !== "number" || !Number.isInteger(error.index) || error.index < 0) {
+    return null;
+  }
+  return { index: error.index, member: typeof error.member === "string" ? error.member : null };
+}

@@ -20,6 +20,30 @@ export interface SiteSettings {
   followSymlinks: boolean;
   cacheControl: string;
   compression: boolean;
+  /** Answer a missed page navigation with the root `index.html` (200), for single-page apps. */
+  spaFallback: boolean;
+  /** Serve `/about` from `about.html`. */
+  cleanUrls: boolean;
+  /** Redirect `/about.html` to `/about`; refused (field `dropHtmlExtension`) without `cleanUrls`. */
+  dropHtmlExtension: boolean;
+  /** `Access-Control-Allow-Origin: *` and preflight answers. */
+  cors: boolean;
+  /** COOP `same-origin` + COEP `require-corp`, which `SharedArrayBuffer` needs. */
+  crossOriginIsolation: boolean;
+  /** Extra response headers by path glob, in order. Errors name the row in `CommandError.index`. */
+  customHeaders: CustomHeader[];
+  /** Reload open pages when a file changes (CSS is swapped in place). On by default. */
+  liveReload: boolean;
+  /** Changes that never reload, as globs relative to the folder. Default: server-core's list. */
+  reloadIgnore: string[];
+}
+
+/** Mirrors `wharf_core::config::CustomHeaderDraft`: one custom header rule. */
+export interface CustomHeader {
+  /** Glob over the URL path, e.g. `/assets/**`; `*` stays within a segment, `**` crosses them. */
+  path: string;
+  name: string;
+  value: string;
 }
 
 /** Mirrors `wharf_core::access_log::LogStats`. */
@@ -82,6 +106,10 @@ export interface CommandError {
   message: string;
   /** The settings field at fault (camelCase, e.g. `keepAliveIdleTimeoutMs`), for an inline error. */
   field?: string;
+  /** For a list setting (`customHeaders`, `reloadIgnore`): the item at fault, from 0, in the list sent. */
+  index?: number;
+  /** With `index`: the item's member at fault (`path`, `name` or `value` of a custom header). */
+  member?: string;
 }
 
 /** Mirrors `wharf_core::Change`. */
@@ -122,7 +150,17 @@ export interface AccessRecord {
   referer: string | null;
   connection: number;
   generation: number;
-  served: "file" | "br" | "gzip" | "range" | "not_modified" | "listing" | "redirect" | "status";
+  served:
+    | "file"
+    | "br"
+    | "gzip"
+    | "range"
+    | "not_modified"
+    | "listing"
+    | "redirect"
+    | "fallback"
+    | "live_reload"
+    | "status";
 }
 
 /** Mirrors `wharf_core::metrics::Percentiles` (microseconds). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SiteSettings } from "../api/types";
-import { formValuesOf, SettingsDraft } from "./draft";
+import { formValuesOf, ignoreLines, SettingsDraft } from "./draft";
 
 const applied: SiteSettings = {
   port: 8080,
@@ -13,6 +13,14 @@ const applied: SiteSettings = {
   followSymlinks: false,
   cacheControl: "no-cache",
   compression: true,
+  spaFallback: false,
+  cleanUrls: false,
+  dropHtmlExtension: false,
+  cors: false,
+  crossOriginIsolation: false,
+  customHeaders: [{ path: "/assets/**", name: "Cache-Control", value: "max-age=60" }],
+  liveReload: true,
+  reloadIgnore: [".git/**", "node_modules/**"],
 };
 
 describe("SettingsDraft: dirty and discard", () => {
@@ -54,7 +62,8 @@ describe("SettingsDraft: dirty and discard", () => {
     expect(draft.error("port")).not.toBeNull();
     draft.discard();
     expect(draft.isDirty()).toBe(false);
-    expect(draft.values).toEqual(formValuesOf(applied, false));
+    expect(draft.values).toEqual(draft.baseline);
+    expect({ ...draft.values, customHeaders: [] }).toEqual({ ...formValuesOf(applied, false), customHeaders: [] });
     expect(draft.error("port")).toBeNull();
   });
 
@@ -201,5 +210,177 @@ describe("SettingsDraft: the applied settings change elsewhere", () => {
     draft.set("compression", false);
     draft.rebase({ ...applied, compression: false }, false);
     expect(draft.isDirty()).toBe(false);
+  });
+});
+
+describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
+  const rowKeys = (draft: SettingsDraft) => draft.values.customHeaders.map((row) => row.key);
+
+  it("shows the ignore globs one per line and the header rows with keys", () => {
+    const draft = new SettingsDraft(applied, false);
+    expect(draft.values.reloadIgnore).toBe(".git/**\nnode_modules/**");
+    expect(draft.values.customHeaders).toEqual([
+      { key: expect.any(Number), path: "/assets/**", name: "Cache-Control", value: "max-age=60" },
+    ]);
+  });
+
+  it("an ignore list is dirty only when its globs change", () => {
+    const draft = new SettingsDraft(applied, false);
+    draft.edit("reloadIgnore", " .git/**\n\nnode_modules/** \n");
+    expect(draft.isDirty()).toBe(false);
+    draft.edit("reloadIgnore", ".git/**\nnode_modules/**\ndist/**");
+    expect(draft.dirtyFields()).toEqual(["reloadIgnore"]);
+    expect(ignoreLines("a\r\n  b  \n\n")).toEqual(["a", "b"]);
+  });
+
+  it("adding, editing and removing a row makes the headers dirty; undoing by hand makes them clean", () => {
+    const draft = new SettingsDraft(applied, false);
+    const key = draft.addHeader();
+    expect(draft.dirtyFields()).toEqual(["customHeaders"]);
+    draft.editHeader(key, "path", "**/*.wasm");
+    expect(draft.values.customHeaders[1]).toMatchObject({ key, path: "**/*.wasm", name: "", value: "" });
+    draft.removeHeader(key);
+    expect(draft.isDirty()).toBe(false);
+
+    const [first] = rowKeys(draft);
+    draft.editHeader(first, "value", "max-age=3600");
+    expect(draft.isDirty("customHeaders")).toBe(true);
+    draft.editHeader(first, "value", " max-age=60 ");
+    expect(draft.isDirty("customHeaders")).toBe(false);
+    draft.removeHeader(first);
+    expect(draft.values.customHeaders).toEqual([]);
+    expect(draft.isDirty("customHeaders")).toBe(true);
+  });
+
+  it("edits never change the baseline's rows", () => {
+    const draft = new SettingsDraft(applied, false);
+    const [first] = rowKeys(draft);
+    draft.editHeader(first, "name", "X-Other");
+    draft.addHeader();
+    expect(draft.baseline.customHeaders).toHaveLength(1);
+    expect(draft.baseline.customHeaders[0].name).toBe("Cache-Control");
+  });
+
+  it("discard restores the applied rows and globs", () => {
+    const draft = new SettingsDraft(applied, false);
+    const before = draft.values.customHeaders;
+    draft.removeHeader(before[0].key);
+    draft.addHeader();
+    draft.edit("reloadIgnore", "");
+    draft.discard();
+    expect(draft.isDirty()).toBe(false);
+    expect(draft.values.customHeaders).toEqual(before);
+    expect(draft.values.reloadIgnore).toBe(".git/**\nnode_modules/**");
+  });
+
+  it("sends trimmed rows and globs, leaving blank rows and lines out", () => {
+    const draft = new SettingsDraft(applied, false);
+    draft.addHeader();
+    const key = draft.addHeader();
+    draft.editHeader(key, "path", " /api/* ");
+    draft.editHeader(key, "name", "X-Api");
+    draft.editHeader(key, "value", " 1 ");
+    draft.edit("reloadIgnore", "\n*.log\n\n");
+    const prepared = draft.prepare();
+    expect(prepared.ok && prepared.settings.customHeaders).toEqual([
+      { path: "/assets/**", name: "Cache-Control", value: "max-age=60" },
+      { path: "/api/*", name: "X-Api", value: "1" },
+    ]);
+    expect(prepared.ok && prepared.settings.reloadIgnore).toEqual(["*.log"]);
+    expect(prepared.ok && prepared.settings.liveReload).toBe(true);
+  });
+
+  it("a clean form takes new rows pushed from elsewhere; a dirty one keeps its rows", () => {
+    const draft = new SettingsDraft(applied, false);
+    const pushed = { ...applied, customHeaders: [...applied.customHeaders, { path: "/*", name: "X-A", value: "b" }] };
+    expect(draft.rebase({ ...applied, customHeaders: [...applied.customHeaders] }, false)).toBe("unchanged");
+    expect(draft.rebase(pushed, false)).toBe("reset");
+    expect(draft.values.customHeaders.map((row) => row.name)).toEqual(["Cache-Control", "X-A"]);
+    expect(draft.isDirty()).toBe(false);
+
+    draft.addHeader();
+    expect(draft.rebase({ ...pushed, customHeaders: [], reloadIgnore: ["x/**"] }, false)).toBe("merged");
+    expect(draft.values.customHeaders.map((row) => row.name)).toEqual(["Cache-Control", "X-A", ""]);
+    expect(draft.values.reloadIgnore).toBe("x/**"); // untouched: takes the new value
+    expect(draft.dirtyFields()).toEqual(["customHeaders"]);
+  });
+
+  it("an error on a header row marks that row and cell, found by the index sent", () => {
+    const draft = new SettingsDraft(applied, false);
+    draft.addHeader(); // blank: not sent, so the sent index 1 is the row after it
+    const bad = draft.addHeader();
+    draft.editHeader(bad, "path", "/x");
+    draft.editHeader(bad, "name", "Bad Name");
+    expect(draft.prepare().ok).toBe(true);
+    const message = 'customHeaders[1].name: "Bad Name" is not a valid header name';
+    const result = draft.failed({ kind: "invalidConfig", message, field: "customHeaders", index: 1, member: "name" });
+    expect(result).toEqual({ inline: true, field: "customHeaders", message });
+    expect(draft.error("customHeaders")).toBe(message);
+    expect(draft.headerError()).toEqual({ key: bad, member: "name" });
+    expect(draft.values.customHeaders).toHaveLength(3);
+
+    draft.editHeader(bad, "name", "X-Good");
+    expect(draft.error("customHeaders")).toBeNull();
+    expect(draft.headerError()).toBeNull();
+  });
+
+  it("a header error without an index, or for a removed row, marks no row", () => {
+    const draft = new SettingsDraft(applied, false);
+    const [first] = draft.values.customHeaders.map((row) => row.key);
+    draft.prepare();
+    draft.failed({ kind: "invalidConfig", message: "customHeaders: the globs cannot be combined", field: "customHeaders" });
+    expect(draft.headerError()).toBeNull();
+    expect(draft.error("customHeaders")).not.toBeNull();
+    draft.discard();
+    expect(draft.error("customHeaders")).toBeNull();
+
+    draft.prepare();
+    draft.removeHeader(first);
+    draft.failed({ kind: "invalidConfig", message: "m", field: "customHeaders", index: 0, member: "path" });
+    expect(draft.headerError()).toBeNull();
+  });
+
+  it("an ignore glob error lands on the ignore list", () => {
+    const draft = new SettingsDraft(applied, false);
+    draft.edit("reloadIgnore", "a[");
+    const message = 'reloadIgnore[0]: "a[" is not a valid glob';
+    expect(draft.failed({ kind: "invalidConfig", message, field: "reloadIgnore", index: 0 }).inline).toBe(true);
+    expect(draft.error("reloadIgnore")).toBe(message);
+    expect(draft.headerError()).toBeNull();
+  });
+});
+
+describe("SettingsDraft: routing and header toggles", () => {
+  it("each toggle is its own dirty field and is sent", () => {
+    const draft = new SettingsDraft(applied, false);
+    draft.edit("spaFallback", true);
+    draft.edit("cors", true);
+    draft.edit("crossOriginIsolation", true);
+    draft.edit("liveReload", false);
+    expect(draft.dirtyFields()).toEqual(["liveReload", "spaFallback", "cors", "crossOriginIsolation"]);
+    const prepared = draft.prepare();
+    expect(prepared.ok && prepared.settings).toMatchObject({
+      spaFallback: true,
+      cors: true,
+      crossOriginIsolation: true,
+      liveReload: false,
+    });
+  });
+
+  it("turning clean URLs off turns dropping .html off, as server-core requires", () => {
+    const draft = new SettingsDraft({ ...applied, cleanUrls: true, dropHtmlExtension: true }, false);
+    draft.edit("cleanUrls", false);
+    expect(draft.values.dropHtmlExtension).toBe(false);
+    expect(draft.dirtyFields()).toEqual(["cleanUrls", "dropHtmlExtension"]);
+    draft.discard();
+    expect(draft.values).toMatchObject({ cleanUrls: true, dropHtmlExtension: true });
+  });
+
+  it("a refusal of drop .html lands on its field", () => {
+    const draft = new SettingsDraft(applied, false);
+    draft.edit("dropHtmlExtension", true);
+    const message = "dropHtmlExtension: needs cleanUrls on; without it /about would not find about.html";
+    expect(draft.failed({ kind: "invalidConfig", message, field: "dropHtmlExtension" }).field).toBe("dropHtmlExtension");
+    expect(draft.error("dropHtmlExtension")).toBe(message);
   });
 });

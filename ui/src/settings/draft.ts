@@ -1,13 +1,28 @@
 //! The settings form's state, without the DOM: the applied settings (baseline), the user's
 //! edits (draft), which fields differ (dirty), Apply/Discard, and inline errors. It only checks
 //! what is obviously not a number; server-core decides what is valid and says why, and that
-//! sentence lands next to the field it names (`CommandError.field`).
-import { errorField, errorMessage, isCommandError } from "../api/errors";
-import type { SiteSettings } from "../api/types";
+//! sentence lands next to the field it names (`CommandError.field`), on the custom header row
+//! it names (`CommandError.index`, `member`).
+import { errorField, errorItem, errorMessage, isCommandError } from "../api/errors";
+import type { CustomHeader, SiteSettings } from "../api/types";
 import { msToSecondsText } from "../format";
 
 /** A form control: every `SiteSettings` field plus the "automatic port" checkbox. */
 export type FieldName = keyof SiteSettings | "portAutomatic";
+
+/** A cell of a custom header row, as `CommandError.member` names it. */
+export type HeaderMember = keyof CustomHeader;
+
+/**
+ * One custom header row as typed. `key` identifies the row for this form's life (the DOM row
+ * and an error follow it when rows above are removed); it is never sent.
+ */
+export interface HeaderRow {
+  readonly key: number;
+  readonly path: string;
+  readonly name: string;
+  readonly value: string;
+}
 
 /** What the controls hold. Numbers stay text so a half-typed value is kept as typed. */
 export interface FormValues {
@@ -24,8 +39,19 @@ export interface FormValues {
   followSymlinks: boolean;
   cacheControl: string;
   compression: boolean;
+  liveReload: boolean;
+  /** One glob per line, as typed; blank lines are not sent. */
+  reloadIgnore: string;
+  spaFallback: boolean;
+  cleanUrls: boolean;
+  dropHtmlExtension: boolean;
+  cors: boolean;
+  crossOriginIsolation: boolean;
+  /** Never mutated: every edit makes a new array. */
+  customHeaders: readonly HeaderRow[];
 }
 
+/** Every field, in the form's order. */
 export const FIELDS: readonly FieldName[] = [
   "port",
   "portAutomatic",
@@ -38,13 +64,34 @@ export const FIELDS: readonly FieldName[] = [
   "followSymlinks",
   "cacheControl",
   "compression",
+  "liveReload",
+  "reloadIgnore",
+  "spaFallback",
+  "cleanUrls",
+  "dropHtmlExtension",
+  "cors",
+  "crossOriginIsolation",
+  "customHeaders",
 ];
+
+export const HEADER_MEMBERS: readonly HeaderMember[] = ["path", "name", "value"];
 
 const SECONDS_FIELDS = new Set<FieldName>(["headerReadTimeoutMs", "keepAliveIdleTimeoutMs"]);
 const INTEGER_FIELDS = new Set<FieldName>(["port", "maxConnections"]);
 
 export function isFieldName(name: string): name is FieldName {
   return (FIELDS as readonly string[]).includes(name);
+}
+
+function isHeaderMember(name: string | null): name is HeaderMember {
+  return name !== null && (HEADER_MEMBERS as readonly string[]).includes(name);
+}
+
+let lastRowKey = 0;
+
+function headerRow(header: CustomHeader): HeaderRow {
+  lastRowKey += 1;
+  return { key: lastRowKey, path: header.path, name: header.name, value: header.value };
 }
 
 /** The form values showing `settings` (the port in use is shown even when automatic). */
@@ -61,7 +108,27 @@ export function formValuesOf(settings: SiteSettings, portAutomatic: boolean): Fo
     followSymlinks: settings.followSymlinks,
     cacheControl: settings.cacheControl,
     compression: settings.compression,
+    liveReload: settings.liveReload,
+    reloadIgnore: settings.reloadIgnore.join("\n"),
+    spaFallback: settings.spaFallback,
+    cleanUrls: settings.cleanUrls,
+    dropHtmlExtension: settings.dropHtmlExtension,
+    cors: settings.cors,
+    crossOriginIsolation: settings.crossOriginIsolation,
+    customHeaders: settings.customHeaders.map(headerRow),
   };
+}
+
+/** The globs of the ignore list's text: one per line, trimmed, blank lines left out. */
+export function ignoreLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+}
+
+function isBlankRow(row: HeaderRow): boolean {
+  return HEADER_MEMBERS.every((m) => row[m].trim() === "");
 }
 
 /** Text -> number for a numeric field, or null when it is not a number at all. */
@@ -83,15 +150,41 @@ const NOT_A_NUMBER: Partial<Record<FieldName, string>> = {
   keepAliveIdleTimeoutMs: "Enter a number of seconds, e.g. 5 or 0.5.",
 };
 
-/** Whether two values of `field` mean the same thing ("5" and "5.0" seconds do). */
-function same(field: FieldName, a: string | boolean, b: string | boolean): boolean {
-  if (typeof a === "string" && typeof b === "string" && (INTEGER_FIELDS.has(field) || SECONDS_FIELDS.has(field))) {
-    const x = parseNumber(field, a);
-    const y = parseNumber(field, b);
-    if (x !== null && y !== null) {
-      return x === y;
+type FormValue = FormValues[keyof FormValues];
+
+function sameRows(a: readonly HeaderRow[], b: readonly HeaderRow[], compare: (x: string, y: string) => boolean): boolean {
+  return a.length === b.length && a.every((row, i) => HEADER_MEMBERS.every((m) => compare(row[m], b[i][m])));
+}
+
+/**
+ * Whether two values of `field` mean the same thing: "5" and "5.0" seconds do, so do ignore
+ * lists that differ only in blank lines and spaces, and header rows that differ only in spaces
+ * around a cell. A row added or removed (even a blank one) is a change.
+ */
+function same(field: FieldName, a: FormValue, b: FormValue): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && sameRows(a, b, (x, y) => x.trim() === y.trim());
+  }
+  if (typeof a === "string" && typeof b === "string") {
+    if (field === "reloadIgnore") {
+      return ignoreLines(a).join("\n") === ignoreLines(b).join("\n");
     }
-    return a.trim() === b.trim();
+    if (INTEGER_FIELDS.has(field) || SECONDS_FIELDS.has(field)) {
+      const x = parseNumber(field, a);
+      const y = parseNumber(field, b);
+      if (x !== null && y !== null) {
+        return x === y;
+      }
+      return a.trim() === b.trim();
+    }
+  }
+  return a === b;
+}
+
+/** Whether two values are written exactly alike (row keys aside). */
+function identical(a: FormValue, b: FormValue): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && sameRows(a, b, (x, y) => x === y);
   }
   return a === b;
 }
@@ -103,10 +196,19 @@ export type PrepareResult =
 /** How `rebase` treated a change of the applied settings. */
 export type RebaseResult = "unchanged" | "reset" | "merged";
 
+/** The custom header row an error is about, and its cell when the error names one. */
+export interface HeaderFault {
+  key: number;
+  member: HeaderMember | null;
+}
+
 export class SettingsDraft {
   private base: FormValues;
   private draft: FormValues;
   private readonly errorMap = new Map<FieldName, string>();
+  private headerFault: HeaderFault | null = null;
+  /** The row key of each custom header in the last settings prepared, by position sent. */
+  private sentHeaderKeys: number[] = [];
 
   constructor(settings: SiteSettings, portAutomatic: boolean) {
     this.base = formValuesOf(settings, portAutomatic);
@@ -123,16 +225,52 @@ export class SettingsDraft {
     return this.draft;
   }
 
-  /** Records an edit; an error shown for that field no longer applies to the new value. */
+  /**
+   * Records an edit; an error shown for that field no longer applies to the new value.
+   * Turning clean URLs off turns "drop .html" off too: server-core refuses one without the other.
+   */
   set<K extends FieldName>(field: K, value: FormValues[K]): void {
     this.draft = { ...this.draft, [field]: value };
     this.errorMap.delete(field);
+    if (field === "customHeaders") {
+      this.headerFault = null;
+    }
+    if (field === "cleanUrls" && value === false && this.draft.dropHtmlExtension) {
+      this.set("dropHtmlExtension", false);
+    }
   }
 
   /** An edit from a control: a checkbox's boolean or a text field's string (others ignored). */
   edit(field: FieldName, value: string | boolean): void {
     if (typeof value === typeof this.draft[field]) {
-      this.set(field, value);
+      (this.set as (f: FieldName, v: string | boolean) => void)(field, value);
+    }
+  }
+
+  /** Appends an empty custom header row and returns its key. */
+  addHeader(): number {
+    const row = headerRow({ path: "", name: "", value: "" });
+    this.set("customHeaders", [...this.draft.customHeaders, row]);
+    return row.key;
+  }
+
+  /** Removes custom header row `key` (no-op if it is gone). */
+  removeHeader(key: number): void {
+    if (this.draft.customHeaders.some((row) => row.key === key)) {
+      this.set(
+        "customHeaders",
+        this.draft.customHeaders.filter((row) => row.key !== key),
+      );
+    }
+  }
+
+  /** Sets one cell of custom header row `key` (no-op if it is gone). */
+  editHeader(key: number, member: HeaderMember, text: string): void {
+    if (this.draft.customHeaders.some((row) => row.key === key && row[member] !== text)) {
+      this.set(
+        "customHeaders",
+        this.draft.customHeaders.map((row) => (row.key === key ? { ...row, [member]: text } : row)),
+      );
     }
   }
 
@@ -160,10 +298,20 @@ export class SettingsDraft {
     return this.errorMap;
   }
 
+  /** The custom header row (and cell) the shown `customHeaders` error is about, if known. */
+  headerError(): HeaderFault | null {
+    return this.headerFault;
+  }
+
+  private clearErrors(): void {
+    this.errorMap.clear();
+    this.headerFault = null;
+  }
+
   /** Drops every edit and error: the form shows the applied settings again. */
   discard(): void {
     this.draft = { ...this.base };
-    this.errorMap.clear();
+    this.clearErrors();
   }
 
   /**
@@ -173,21 +321,24 @@ export class SettingsDraft {
    */
   rebase(settings: SiteSettings, portAutomatic: boolean): RebaseResult {
     const next = formValuesOf(settings, portAutomatic);
-    if (FIELDS.every((f) => next[f] === this.base[f])) {
+    if (FIELDS.every((f) => identical(next[f], this.base[f]))) {
       return "unchanged";
     }
     if (!this.isDirty()) {
       this.base = next;
       this.draft = { ...next };
-      this.errorMap.clear();
+      this.clearErrors();
       return "reset";
     }
     const merged: FormValues = { ...this.draft };
     for (const f of FIELDS) {
       const untouched = f === "port" ? this.draft.port === this.base.port : same(f, this.draft[f], this.base[f]);
       if (untouched) {
-        (merged as unknown as Record<FieldName, string | boolean>)[f] = next[f];
+        (merged as unknown as Record<FieldName, FormValue>)[f] = next[f];
       }
+    }
+    if (!merged.cleanUrls) {
+      merged.dropHtmlExtension = false;
     }
     this.base = next;
     this.draft = merged;
@@ -196,7 +347,7 @@ export class SettingsDraft {
 
   /**
    * The settings to send, or the fields that are not even numbers (their errors are set).
-   * An automatic port is sent as 0.
+   * An automatic port is sent as 0; blank ignore lines and blank header rows are left out.
    */
   prepare(): PrepareResult {
     const errors: Partial<Record<FieldName, string>> = {};
@@ -208,6 +359,7 @@ export class SettingsDraft {
       }
       return parsed;
     };
+    const rows = this.draft.customHeaders.filter((row) => !isBlankRow(row));
     const settings: SiteSettings = {
       port: this.draft.portAutomatic ? 0 : number("port"),
       keepAlive: this.draft.keepAlive,
@@ -219,24 +371,37 @@ export class SettingsDraft {
       followSymlinks: this.draft.followSymlinks,
       cacheControl: this.draft.cacheControl.trim(),
       compression: this.draft.compression,
+      spaFallback: this.draft.spaFallback,
+      cleanUrls: this.draft.cleanUrls,
+      dropHtmlExtension: this.draft.dropHtmlExtension,
+      cors: this.draft.cors,
+      crossOriginIsolation: this.draft.crossOriginIsolation,
+      customHeaders: rows.map((row) => ({ path: row.path.trim(), name: row.name.trim(), value: row.value.trim() })),
+      liveReload: this.draft.liveReload,
+      reloadIgnore: ignoreLines(this.draft.reloadIgnore),
     };
     const failed = Object.keys(errors) as FieldName[];
     for (const f of failed) {
       this.errorMap.set(f, errors[f] as string);
     }
-    return failed.length > 0 ? { ok: false, errors } : { ok: true, settings };
+    if (failed.length > 0) {
+      return { ok: false, errors };
+    }
+    this.sentHeaderKeys = rows.map((row) => row.key);
+    return { ok: true, settings };
   }
 
   /** Apply succeeded: what was applied is the new baseline and the form is clean. */
   applied(settings: SiteSettings, portAutomatic: boolean): void {
     this.base = formValuesOf(settings, portAutomatic);
     this.draft = { ...this.base };
-    this.errorMap.clear();
+    this.clearErrors();
   }
 
   /**
    * Apply failed: the draft stays as typed. An error about a form field is shown next to it
-   * (`inline: true`); any other error is for the banner.
+   * (`inline: true`); any other error is for the banner. An error about a custom header also
+   * marks its row (see `headerError`), found from the index in the list last prepared.
    */
   failed(error: unknown): { inline: boolean; field: FieldName | null; message: string } {
     const message = errorMessage(error);
@@ -246,6 +411,15 @@ export class SettingsDraft {
     }
     if (field !== null && isFieldName(field)) {
       this.errorMap.set(field, message);
+      if (field === "customHeaders") {
+        const item = errorItem(error);
+        const key = item === null ? undefined : this.sentHeaderKeys[item.index];
+        const present = this.draft.customHeaders.some((row) => row.key === key);
+        this.headerFault =
+          item !== null && key !== undefined && present
+            ? { key, member: isHeaderMember(item.member) ? item.member : null }
+            : null;
+      }
       return { inline: true, field, message };
     }
     return { inline: false, field: null, message };

@@ -1,9 +1,19 @@
 //! The Settings tab: binds the controls of #settings-form to one `SettingsDraft` per site
 //! (switching sites keeps unapplied edits), Apply/Discard, inline errors and the apply
-//! result, whose count of continuing transfers follows the site's state live.
+//! result, whose count of continuing transfers follows the site's state live. The custom
+//! headers table is drawn from the draft's rows, keyed so a row keeps its inputs (and focus)
+//! while others are added or removed.
 import type { ApplyOutcome, Site, SiteId, SiteSettings } from "../api/types";
 import { byId, el, setText, show } from "../dom";
-import { FIELDS, SettingsDraft, type FieldName, type FormValues } from "./draft";
+import {
+  FIELDS,
+  HEADER_MEMBERS,
+  SettingsDraft,
+  type FieldName,
+  type HeaderFault,
+  type HeaderMember,
+  type HeaderRow,
+} from "./draft";
 import { applyResultMessage } from "./generation";
 
 export interface SettingsActions {
@@ -15,6 +25,20 @@ export interface SettingsActions {
 
 const PRESETS = ["no-cache", "no-store", "max-age=3600"];
 
+/** The header cells' labels, for screen readers (the table's column headers say the same). */
+const MEMBER_LABELS: Record<HeaderMember, string> = { path: "Path glob", name: "Header name", value: "Header value" };
+const MEMBER_PLACEHOLDERS: Record<HeaderMember, string> = {
+  path: "/assets/**",
+  name: "Cache-Control",
+  value: "max-age=31536000",
+};
+
+type Control = HTMLInputElement | HTMLTextAreaElement;
+
+function memberOf(input: Element): HeaderMember | null {
+  return HEADER_MEMBERS.find((m) => input.classList.contains(`header-${m}`)) ?? null;
+}
+
 export class SettingsForm {
   private readonly form = byId<HTMLFormElement>("settings-form");
   private readonly applyButton = byId<HTMLButtonElement>("settings-apply");
@@ -23,6 +47,10 @@ export class SettingsForm {
   private readonly result = byId("apply-result");
   private readonly changes = byId<HTMLUListElement>("apply-changes");
   private readonly preset = byId<HTMLSelectElement>("cache-preset");
+  private readonly headerTable = byId<HTMLTableElement>("custom-headers");
+  private readonly headerRows = byId<HTMLTableSectionElement>("custom-headers-body");
+  private readonly headersEmpty = byId("custom-headers-empty");
+  private readonly addHeaderButton = byId<HTMLButtonElement>("custom-header-add");
   private readonly drafts = new Map<SiteId, SettingsDraft>();
   private readonly outcomes = new Map<SiteId, ApplyOutcome>();
   private readonly applying = new Set<SiteId>();
@@ -31,15 +59,20 @@ export class SettingsForm {
   constructor(private readonly actions: SettingsActions) {
     const edit = (event: Event) => {
       const target = event.target;
-      if (!(target instanceof HTMLInputElement) || !FIELDS.includes(target.name as FieldName)) {
-        return;
-      }
       const draft = this.draft();
-      if (draft === null) {
+      if (draft === null || !(target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement)) {
         return;
       }
-      const field = target.name as FieldName;
-      draft.edit(field, target.type === "checkbox" ? target.checked : target.value);
+      const row = target.closest<HTMLElement>("[data-header-row]");
+      const member = memberOf(target);
+      if (row !== null && member !== null) {
+        draft.editHeader(Number(row.dataset.key), member, target.value);
+      } else if (FIELDS.includes(target.name as FieldName)) {
+        const checkbox = target instanceof HTMLInputElement && target.type === "checkbox";
+        draft.edit(target.name as FieldName, checkbox ? target.checked : target.value);
+      } else {
+        return;
+      }
       this.render();
     };
     this.form.addEventListener("input", edit);
@@ -52,6 +85,28 @@ export class SettingsForm {
       } else {
         this.control("cacheControl")?.focus();
       }
+    });
+    this.addHeaderButton.addEventListener("click", () => {
+      const draft = this.draft();
+      if (draft === null) {
+        return;
+      }
+      const key = draft.addHeader();
+      this.render();
+      this.headerCell(key, "path")?.focus();
+    });
+    this.headerRows.addEventListener("click", (event) => {
+      const button = event.target instanceof Element ? event.target.closest(".header-remove") : null;
+      const row = button?.closest<HTMLElement>("[data-header-row]");
+      const draft = this.draft();
+      if (!row || draft === null) {
+        return;
+      }
+      // Keyboard users keep their place: focus the next row's remove button, else Add.
+      const next = row.nextElementSibling ?? row.previousElementSibling;
+      draft.removeHeader(Number(row.dataset.key));
+      this.render();
+      (next?.querySelector<HTMLButtonElement>(".header-remove") ?? this.addHeaderButton).focus();
     });
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -85,9 +140,13 @@ export class SettingsForm {
     return this.site === null ? null : (this.drafts.get(this.site.id) ?? null);
   }
 
-  private control(field: FieldName): HTMLInputElement | null {
+  private control(field: FieldName): Control | null {
     const node = this.form.elements.namedItem(field);
-    return node instanceof HTMLInputElement ? node : null;
+    return node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement ? node : null;
+  }
+
+  private headerCell(key: number, member: HeaderMember): HTMLInputElement | null {
+    return this.headerRows.querySelector<HTMLInputElement>(`[data-header-row][data-key="${key}"] .header-${member}`);
   }
 
   private async apply(): Promise<void> {
@@ -113,6 +172,11 @@ export class SettingsForm {
       if (!failure.inline) {
         this.actions.error(failure.message);
       }
+      const fault = draft.headerError();
+      if (fault !== null && this.draft() === draft) {
+        this.render();
+        this.headerCell(fault.key, fault.member ?? "path")?.focus();
+      }
     } finally {
       this.applying.delete(site.id);
       this.render();
@@ -128,15 +192,12 @@ export class SettingsForm {
     const values = draft.values;
     for (const field of FIELDS) {
       const control = this.control(field);
-      if (control === null) {
-        continue;
-      }
-      const value = values[field as keyof FormValues];
-      if (typeof value === "boolean") {
+      const value = values[field];
+      if (control instanceof HTMLInputElement && typeof value === "boolean") {
         if (control.checked !== value) {
           control.checked = value;
         }
-      } else if (control.value !== value) {
+      } else if (control !== null && typeof value === "string" && control.value !== value) {
         control.value = value;
       }
       const box = this.form.querySelector<HTMLElement>(`.field[data-field="${field}"]`);
@@ -148,16 +209,22 @@ export class SettingsForm {
         const message = draft.error(field) ?? "";
         setText(error, message);
         show(error, message !== "");
-        control.setAttribute("aria-invalid", String(message !== ""));
+        control?.setAttribute("aria-invalid", String(message !== ""));
       }
     }
     const port = this.control("port");
     if (port) {
       port.disabled = values.portAutomatic;
     }
+    const dropHtml = this.control("dropHtmlExtension");
+    if (dropHtml) {
+      // server-core refuses it without clean URLs.
+      dropHtml.disabled = !values.cleanUrls;
+    }
+    this.renderHeaders(values.customHeaders, draft.headerError());
     this.preset.value = PRESETS.includes(values.cacheControl.trim()) ? values.cacheControl.trim() : "custom";
     for (const warn of this.form.querySelectorAll<HTMLElement>("[data-warn-for]")) {
-      show(warn, values[warn.dataset.warnFor as keyof FormValues] === true);
+      show(warn, values[warn.dataset.warnFor as FieldName] === true);
     }
     const dirty = draft.isDirty();
     const busy = this.applying.has(site.id);
@@ -166,6 +233,69 @@ export class SettingsForm {
     this.discardButton.disabled = !dirty || busy;
     setText(this.applyButton, busy ? "Applying…" : "Apply");
     this.renderOutcome(site);
+  }
+
+  /** Keyed update of the header rows: existing rows keep their inputs, caret and focus. */
+  private renderHeaders(rows: readonly HeaderRow[], fault: HeaderFault | null): void {
+    const existing = new Map<number, HTMLTableRowElement>();
+    for (const tr of this.headerRows.querySelectorAll<HTMLTableRowElement>("[data-header-row]")) {
+      existing.set(Number(tr.dataset.key), tr);
+    }
+    rows.forEach((row, index) => {
+      const tr = existing.get(row.key) ?? this.headerRow(row.key);
+      existing.delete(row.key);
+      // Only moved when out of place: moving a node would take focus from its input.
+      if (this.headerRows.children[index] !== tr) {
+        this.headerRows.insertBefore(tr, this.headerRows.children[index] ?? null);
+      }
+      const faulty = fault !== null && fault.key === row.key;
+      tr.dataset.error = String(faulty);
+      for (const member of HEADER_MEMBERS) {
+        const input = tr.querySelector<HTMLInputElement>(`.header-${member}`);
+        if (input === null) {
+          continue;
+        }
+        if (input.value !== row[member]) {
+          input.value = row[member];
+        }
+        input.setAttribute("aria-label", `${MEMBER_LABELS[member]}, row ${index + 1}`);
+        const invalid = faulty && (fault.member === null || fault.member === member);
+        input.setAttribute("aria-invalid", String(invalid));
+        if (invalid) {
+          input.setAttribute("aria-describedby", "custom-headers-error");
+        } else {
+          input.removeAttribute("aria-describedby");
+        }
+      }
+      tr.querySelector(".header-remove")?.setAttribute("aria-label", `Remove header row ${index + 1}`);
+    });
+    for (const tr of existing.values()) {
+      tr.remove();
+    }
+    show(this.headerTable, rows.length > 0);
+    show(this.headersEmpty, rows.length === 0);
+  }
+
+  private headerRow(key: number): HTMLTableRowElement {
+    const tr = el("tr");
+    tr.dataset.headerRow = "";
+    tr.dataset.key = String(key);
+    for (const member of HEADER_MEMBERS) {
+      const input = el("input", `header-${member}`);
+      input.type = "text";
+      input.autocomplete = "off";
+      input.spellcheck = false;
+      input.placeholder = MEMBER_PLACEHOLDERS[member];
+      const td = el("td");
+      td.append(input);
+      tr.append(td);
+    }
+    const remove = el("button", "header-remove small", "Remove");
+    remove.type = "button";
+    const td = el("td", "header-actions");
+    td.append(remove);
+    tr.append(td);
+    return tr;
   }
 
   private renderOutcome(site: Site): void {

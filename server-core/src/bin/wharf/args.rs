@@ -36,6 +36,14 @@ pub(crate) struct ServeArgs {
     /// Port to listen on. 0 picks a free port [default: 8080]
     #[arg(long)]
     port: Option<u16>,
+    /// Also serve HTTPS (HTTP/2 and HTTP/1.1) on this port, with a self-signed certificate.
+    /// 0 picks a free port [default: off]
+    #[arg(long, value_name = "PORT")]
+    https_port: Option<u16>,
+    /// Folder for the HTTPS certificate, made on first use and reused after
+    /// [default: $XDG_DATA_HOME/wharf/certs or ~/.local/share/wharf/certs]
+    #[arg(long, value_name = "DIR")]
+    cert_dir: Option<PathBuf>,
     /// Seconds a client may take to send its request headers before it is cut off [default: 10]
     #[arg(long, value_name = "SECS")]
     header_timeout: Option<f64>,
@@ -105,6 +113,11 @@ impl ServeArgs {
         draft.root.get_or_insert_with(|| PathBuf::from("."));
         draft.host = self.host.map(|host| host.to_string()).or(draft.host);
         draft.port = self.port.map(u32::from).or(draft.port);
+        draft.https_port = self.https_port.map(u32::from).or(draft.https_port);
+        draft.cert_dir = self.cert_dir.clone().or(draft.cert_dir);
+        if draft.https_port.is_some() && draft.cert_dir.is_none() {
+            draft.cert_dir = default_cert_dir();
+        }
         draft.header_read_timeout_ms = self
             .header_timeout
             .map(seconds_to_ms)
@@ -136,6 +149,19 @@ impl ServeArgs {
         }
         draft
     }
+}
+
+/// `$XDG_DATA_HOME/wharf/certs`, or `~/.local/share/wharf/certs`; `None` without either
+/// variable (validation then asks for `--cert-dir`).
+fn default_cert_dir() -> Option<PathBuf> {
+    let absolute = |var: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|path| path.is_absolute())
+    };
+    absolute("XDG_DATA_HOME")
+        .or_else(|| absolute("HOME").map(|home| home.join(".local/share")))
+        .map(|data| data.join("wharf/certs"))
 }
 
 /// Seconds from the command line to the config's milliseconds; out-of-range values are left

@@ -77,6 +77,7 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
     };
     // Scripts wait for this exact first line.
     print_serving(&server);
+    print_serving_https(&server);
     warn_if_shared(&server);
     let printer = match (&log, args.access_log) {
         (Some(log), Some(format)) => Some(tokio::spawn(tail::print(log.subscribe(), format))),
@@ -212,6 +213,9 @@ async fn reload(args: &ServeArgs, server: &ServerHandle) {
                 print_serving(server);
                 warn_if_shared(server);
             }
+            if report.https_rebound.is_some() {
+                print_serving_https(server);
+            }
         }
         Err(ApplyError::Config(err)) => {
             eprintln!(
@@ -229,6 +233,18 @@ fn print_serving(server: &ServerHandle) {
         server.config().root.display(),
         server.url()
     ));
+}
+
+/// `Serving <root> at https://<addr>/ (certificate SHA-256 <fingerprint>)`, with HTTPS on.
+fn print_serving_https(server: &ServerHandle) {
+    if let Some(https) = server.https() {
+        say(&format!(
+            "Serving {} at {} (certificate SHA-256 {})",
+            server.config().root.display(),
+            https.url,
+            https.fingerprint
+        ));
+    }
 }
 
 /// One line on stdout, flushed at once so a script reading through a pipe sees it.
