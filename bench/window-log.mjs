@@ -1,7 +1,7 @@
 // The measuring half of bench/window-log.sh: drives the app through the end-to-end harness.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { launchApp } from "../tests/e2e/harness.mjs";
+import { launchApp, removeTempDirs } from "../tests/e2e/harness.mjs";
 
 const fixture = process.env.WHARF_BENCH_FIXTURE;
 const duration = Number(process.env.WHARF_BENCH_DURATION ?? "10");
@@ -36,4 +36,5 @@ try {
   await app.screenshot("bench-window-log");
 } finally {
   await app.quit();
+  removeTempDirs();
 }

@@ -47,7 +47,7 @@ use crate::access_log::AccessLog;
 use crate::body::Body;
 use crate::cache::FileCache;
 use crate::config::ServerConfig;
-use crate::live_reload::ReloadFeed;
+use crate::live_reload::{BoundPorts, ReloadFeed};
 use crate::registry::{Activity, ConnectionState, Registration};
 use crate::service;
 
@@ -84,6 +84,8 @@ pub(crate) struct Accepted {
     pub(crate) log: Option<AccessLog>,
     /// The server's live-reload identity (see [`ReloadFeed::instance`]).
     pub(crate) instance: u64,
+    /// The ports the server listens on now (see [`ReloadFeed::ports`]).
+    pub(crate) ports: Arc<BoundPorts>,
     /// Set when it was accepted on the HTTPS port: the handshake to run first.
     pub(crate) tls: Option<TlsAcceptor>,
 }
@@ -166,6 +168,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         shutdown,
         log,
         instance,
+        ports,
         tls,
     } = accepted;
     let _counted = log.as_ref().map(AccessLog::connection_opened);
@@ -179,6 +182,7 @@ pub(crate) async fn serve(accepted: Accepted) {
             shutdown: shutdown.clone(),
             updates: updates.clone(),
             https: tls.is_some(),
+            ports,
         },
         activity,
         log,
@@ -251,6 +255,9 @@ fn answer(
         });
         if context.retiring.load(Ordering::Relaxed) {
             response.headers_mut().insert(header::CONNECTION, CLOSE);
+        }
+        if served == Served::LiveReload && matches!(response.body(), Body::Events(_)) {
+            context.activity.streaming.store(true, Ordering::Relaxed);
         }
         let record = start.map(|start| {
             Box::new(PendingRecord {
@@ -968,6 +975,7 @@ mod tests {
             shutdown: CancellationToken::new(),
             log: None,
             instance: 0,
+            ports: Arc::default(),
             tls: None,
         });
         // About 1 KiB in a debug build; unboxed, the TLS states made it 8 KiB.

@@ -16,6 +16,7 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -62,6 +63,32 @@ pub struct ReloadFeed {
     pub updates: watch::Receiver<Arc<ServerConfig>>,
     /// The page came over HTTPS: when the HTTPS port changes, `moved` names the new one.
     pub https: bool,
+    /// The ports the server listens on now.
+    pub ports: Arc<BoundPorts>,
+}
+
+/// The ports the server listens on right now, updated by the accept loop before a new
+/// generation is published. A page is told the port it must move to from here rather than
+/// from the config, where `0` stands for "any free port".
+#[derive(Debug, Default)]
+pub struct BoundPorts {
+    http: AtomicU16,
+    /// 0 while HTTPS is off.
+    https: AtomicU16,
+}
+
+impl BoundPorts {
+    /// Records the listeners' ports.
+    pub fn set(&self, http: u16, https: Option<u16>) {
+        self.http.store(http, Ordering::Release);
+        self.https.store(https.unwrap_or(0), Ordering::Release);
+    }
+
+    /// The HTTPS port (`https`) or the HTTP one; `None` when that listener is off.
+    fn get(&self, https: bool) -> Option<u16> {
+        let port = if https { &self.https } else { &self.http };
+        Some(port.load(Ordering::Acquire)).filter(|&port| port != 0)
+    }
 }
 
 /// A random id for a server starting now (see [`ReloadFeed::instance`]).
@@ -193,6 +220,9 @@ struct StreamState {
     shutdown: CancellationToken,
     updates: watch::Receiver<Arc<ServerConfig>>,
     https: bool,
+    ports: Arc<BoundPorts>,
+    /// The port the page connected to.
+    port: Option<u16>,
     hello: Option<Bytes>,
     ended: bool,
 }
@@ -210,6 +240,8 @@ impl EventStream {
             shutdown: feed.shutdown.clone(),
             updates: feed.updates.clone(),
             https: feed.https,
+            ports: Arc::clone(&feed.ports),
+            port: feed.ports.get(feed.https),
             hello: Some(Bytes::from(hello)),
             ended: false,
         };
@@ -239,14 +271,11 @@ async fn next_event(mut state: StreamState) -> Option<(Bytes, StreamState)> {
                     continue;
                 }
                 // Retired: end, so the browser reconnects to the new generation; a page whose
-                // port went away is told where the server went.
+                // port went away is told where the server went (the port really bound, even
+                // when the config asked for any free one).
                 state.ended = true;
-                let (from, to) = if state.https {
-                    (state.config.https_port, next.https_port)
-                } else {
-                    (Some(state.config.port), Some(next.port))
-                };
-                if let Some(to) = to.filter(|&to| to != 0 && Some(to) != from) {
+                let to = state.ports.get(state.https);
+                if let Some(to) = to.filter(|&to| Some(to) != state.port) {
                     let moved = serde_json::json!({ "port": to });
                     return Some((Bytes::from(format!("event: moved\ndata: {moved}\n\n")), state));
                 }

@@ -74,6 +74,9 @@ pub(crate) struct Activity {
     pub(crate) request_began_ms: AtomicU64,
     /// Set when the server cuts the connection (closed from the table, or stop's deadline).
     pub(crate) cut: AtomicBool,
+    /// Set when it carries a live-reload event stream: always "sending", yet no transfer an
+    /// apply should report as continuing (the stream ends at once on a new generation).
+    pub(crate) streaming: AtomicBool,
 }
 
 impl Activity {
@@ -88,6 +91,7 @@ impl Activity {
             last_gap_ms: AtomicU64::new(0),
             request_began_ms: AtomicU64::new(0),
             cut: AtomicBool::new(false),
+            streaming: AtomicBool::new(false),
         }
     }
 
@@ -265,11 +269,15 @@ impl Registry {
     }
 
     /// Connections of generations older than `generation` that are in the middle of a request
-    /// (they finish it before closing), counted per generation, oldest first.
+    /// (they finish it before closing), counted per generation, oldest first. Live-reload
+    /// event streams are left out: they end as soon as a newer generation applies.
     pub(crate) fn busy_before(&self, generation: u64) -> Vec<(u64, usize)> {
         let mut counts: Vec<(u64, usize)> = Vec::new();
         for entry in self.live().values() {
-            if entry.generation >= generation || entry.activity.state() == ConnectionState::Idle {
+            if entry.generation >= generation
+                || entry.activity.state() == ConnectionState::Idle
+                || entry.activity.streaming.load(Ordering::Relaxed)
+            {
                 continue;
             }
             match counts.iter_mut().find(|(g, _)| *g == entry.generation) {

@@ -35,7 +35,7 @@ use crate::connection::{self, Accepted};
 use crate::error::{ApplyError, StartError};
 use crate::events::{ServerEvent, EVENT_BUFFER};
 use crate::listener;
-use crate::live_reload;
+use crate::live_reload::{self, BoundPorts};
 use crate::registry::{Activity, ConnectionInfo, Registry};
 use crate::tls::{self, Certificate, CertificateError};
 
@@ -247,6 +247,11 @@ impl ServerHandle {
         let listener = listener::bind(config.host, config.port)?;
         let local_addr = local_addr(&listener, &config)?;
         let (https, https_info) = bind_https(&config).await?.unzip();
+        let ports = Arc::new(BoundPorts::default());
+        ports.set(
+            local_addr.port(),
+            https_info.as_ref().map(|https| https.local_addr.port()),
+        );
         let (config_tx, config_rx) = watch::channel(Arc::new(config));
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let registry = Arc::new(Registry::new(events.clone()));
@@ -271,6 +276,7 @@ impl ServerHandle {
                 shutdown: shutdown.clone(),
                 log: log.clone(),
                 instance: live_reload::new_instance(),
+                ports,
             }
             .run(),
         );
@@ -561,6 +567,11 @@ fn local_addr(listener: &TcpListener, config: &ServerConfig) -> Result<SocketAdd
     })
 }
 
+/// The port `listener` is bound to; 0 if the OS cannot say (it always can once bound).
+fn port_of(listener: &TcpListener) -> u16 {
+    listener.local_addr().map_or(0, |addr| addr.port())
+}
+
 /// The supervisor task's state.
 struct AcceptLoop {
     listener: TcpListener,
@@ -573,6 +584,7 @@ struct AcceptLoop {
     shutdown: CancellationToken,
     log: Option<AccessLog>,
     instance: u64,
+    ports: Arc<BoundPorts>,
 }
 
 impl AcceptLoop {
@@ -611,6 +623,10 @@ impl AcceptLoop {
                             }
                         }
                     }
+                    self.ports.set(
+                        port_of(&self.listener),
+                        self.https.as_ref().map(|https| port_of(&https.listener)),
+                    );
                     self.published.send_replace(rebind.config);
                     let _ = rebind.done.send(());
                 }
@@ -670,6 +686,7 @@ impl AcceptLoop {
             shutdown: self.shutdown.clone(),
             log: self.log.clone(),
             instance: self.instance,
+            ports: Arc::clone(&self.ports),
             tls,
         }));
         self.registry.set_abort(id, abort);

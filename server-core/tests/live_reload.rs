@@ -343,6 +343,11 @@ async fn an_apply_ends_old_streams_and_new_ones_name_the_new_generation() {
         .await
         .unwrap();
     assert_eq!(report.generation, 2);
+    assert_eq!(
+        report.continuing,
+        Vec::new(),
+        "an event stream is no transfer that continues"
+    );
     assert!(
         old.ends(Duration::from_secs(2)).await,
         "the old stream ended"
@@ -377,6 +382,24 @@ async fn an_apply_ends_old_streams_and_new_ones_name_the_new_generation() {
         ("moved", format!("{{\"port\":{port}}}"))
     );
     assert!(fresh.ends(Duration::from_secs(2)).await);
+
+    // Back to "any free port": the stream names the port really bound, not the config's 0.
+    let moved_to = server.local_addr();
+    let mut last = Events::open(moved_to).await;
+    server
+        .apply(ConfigDraft {
+            cors: Some(true),
+            ..draft(dir.path())
+        })
+        .await
+        .unwrap();
+    let bound = server.local_addr().port();
+    assert_ne!(bound, port);
+    let (kind, data) = last.next(Duration::from_secs(2)).await.unwrap();
+    assert_eq!(
+        (kind.as_str(), data),
+        ("moved", format!("{{\"port\":{bound}}}"))
+    );
     let report = server.stop(Duration::from_secs(10)).await;
     assert_eq!(report.cut, 0);
 }

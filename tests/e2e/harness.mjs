@@ -6,13 +6,30 @@
 // Env: WHARF_APP_BIN, the debug binary to launch (scripts/test.sh sets it).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Builder, By } from "selenium-webdriver";
 
 const artifacts = resolve(import.meta.dirname, "../../artifacts/e2e");
+
+/** @type {string[]} */
+const tempDirs = [];
+
+/** A new folder under the system's temp folder, removed by `removeTempDirs`. */
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every folder `tempDir` made (a test run leaves nothing behind). */
+export function removeTempDirs() {
+  for (const dir of tempDirs.splice(0)) {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** A port that was free a moment ago. */
 function freePort() {
@@ -37,7 +54,7 @@ function freePort() {
 export async function launchApp({ prepare, env = {} } = {}) {
   const appBin = process.env.WHARF_APP_BIN;
   assert.ok(appBin, "WHARF_APP_BIN must name the built app (run through `npm test`)");
-  const home = mkdtempSync(join(tmpdir(), "wharf-e2e-app-"));
+  const home = tempDir("wharf-e2e-app-");
   const dirs = { config: join(home, "config"), data: join(home, "data"), cache: join(home, "cache") };
   Object.values(dirs).forEach((dir) => mkdirSync(dir, { recursive: true }));
   prepare?.(dirs.config);

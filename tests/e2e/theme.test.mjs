@@ -2,7 +2,7 @@
 // variant, as a user's desktop setting would.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchApp } from "./harness.mjs";
+import { launchApp, removeTempDirs } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
@@ -12,7 +12,11 @@ before(async () => {
 }, { timeout: 60_000 });
 
 after(async () => {
-  await app?.quit();
+  try {
+    await app?.quit();
+  } finally {
+    removeTempDirs();
+  }
 }, { timeout: 30_000 });
 
 test("a dark system theme gives a dark window", { timeout: 60_000 }, async () => {

@@ -4,12 +4,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, get as httpGet, request as httpRequest } from "node:http";
 import { createServer as createTcpServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { launchApp } from "./harness.mjs";
+import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
@@ -25,7 +24,11 @@ before(async () => {
 }, { timeout: 60_000 });
 
 after(async () => {
-  await app?.quit();
+  try {
+    await app?.quit();
+  } finally {
+    removeTempDirs();
+  }
 }, { timeout: 30_000 });
 
 /** GET (or another method) through node:http, counting it as one request to the site. */
@@ -66,7 +69,7 @@ test("first launch serves the welcome site, and a corrupt settings file is backe
 });
 
 test("a site added by path is served, and its requests appear in the live log", { timeout: 60_000 }, async () => {
-  site.dir = mkdtempSync(join(tmpdir(), "wharf-e2e-site-"));
+  site.dir = tempDir("wharf-e2e-site-");
   writeFileSync(join(site.dir, "index.html"), "<!DOCTYPE html><title>E2E</title><h1>E2E site</h1>");
   writeFileSync(join(site.dir, "hello.txt"), "hello from the e2e folder\n");
   const big = randomBytes(BIG_BYTES);
@@ -312,7 +315,7 @@ test("sharing on the LAN shows a LAN URL that serves, and a QR code; turning it 
 });
 
 test("export writes every request of the session to CSV", { timeout: 60_000 }, async () => {
-  const out = join(mkdtempSync(join(tmpdir(), "wharf-e2e-export-")), "log.csv");
+  const out = join(tempDir("wharf-e2e-export-"), "log.csv");
   // The Export button opens a native save dialog; the test calls the command it ends in.
   const exported = await app.invoke("export_csv", { id: site.id, path: out, filter: {} });
   assert.ok(exported.ok, `export failed: ${JSON.stringify(exported.error)}`);
@@ -374,7 +377,7 @@ async function recordingProxy(target) {
 }
 
 test("a video served by Wharf loads and seeks in the WebKit window", { timeout: 90_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "wharf-e2e-video-"));
+  const dir = tempDir("wharf-e2e-video-");
   copyFileSync(resolve(import.meta.dirname, "../fixtures/media/clip.webm"), join(dir, "clip.webm"));
   writeFileSync(
     join(dir, "video.html"),
