@@ -21,8 +21,9 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::broadcast;
 
 /// A batch is sent once no event has arrived for this long: an editor's save is a burst of
-/// events (write, rename, chmod) within a few milliseconds.
-pub const DEBOUNCE_QUIET: Duration = Duration::from_millis(30);
+/// events (write, rename, chmod) within a few milliseconds. It is most of the time from a
+/// save to the page's reload (bench/browser-reload.sh), so it is kept short.
+pub const DEBOUNCE_QUIET: Duration = Duration::from_millis(15);
 /// A batch waits at most this long, so a steady stream of writes still reloads.
 const DEBOUNCE_MAX: Duration = Duration::from_millis(250);
 /// How often the root's identity is checked while nothing happens.
