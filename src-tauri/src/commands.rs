@@ -11,7 +11,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 use wharf_core::{ApplyError, StartError};
 
-use crate::error::SiteError;
+use crate::error::{is_port_in_use, SiteError};
 use crate::export::{self, ExportFilter, ExportedCsv};
 use crate::feeds::{self, SharedSites, SiteFeed, SiteWatch, StateFeed};
 use crate::lan::QrCode;
@@ -54,11 +54,12 @@ impl From<SiteError> for CommandError {
             SiteError::Config(_)
             | SiteError::Start(StartError::Config(_))
             | SiteError::Apply(ApplyError::Config(_)) => InvalidConfig,
-            SiteError::Start(StartError::PortInUse { .. })
-            | SiteError::Apply(ApplyError::Bind {
-                error: StartError::PortInUse { .. },
-                ..
-            }) => PortInUse,
+            // The HTTP port or the HTTPS one (field `httpsPort`).
+            SiteError::Start(error) | SiteError::Apply(ApplyError::Bind { error, .. })
+                if is_port_in_use(error) =>
+            {
+                PortInUse
+            }
             SiteError::Start(_) | SiteError::Apply(_) => StartFailed,
             SiteError::NotRunning => NotRunning,
             SiteError::NoSuchSite { .. } => NoSuchSite,
@@ -348,6 +349,64 @@ mod tests {
         assert!(
             invalid.get("index").is_none(),
             "only list settings name an item"
+        );
+
+        // The HTTPS port: the same kind, on its own field.
+        let https_in_use = || StartError::HttpsBind(Box::new(StartError::PortInUse { port: 8443 }));
+        let https = json(SiteError::Start(https_in_use()));
+        assert_eq!(
+            (&https["kind"], &https["field"]),
+            (&"portInUse".into(), &"httpsPort".into())
+        );
+        let https = json(SiteError::Apply(ApplyError::Bind {
+            error: https_in_use(),
+            serving,
+        }));
+        assert_eq!(
+            (&https["kind"], &https["field"]),
+            (&"portInUse".into(), &"httpsPort".into())
+        );
+        assert!(https["message"]
+            .as_str()
+            .unwrap()
+            .contains("port 8443 is already in use"));
+        let https_denied = json(SiteError::Start(StartError::HttpsBind(Box::new(
+            StartError::PermissionDenied { port: 443 },
+        ))));
+        assert_eq!(https_denied["kind"], "startFailed");
+
+        let certificate = || StartError::Certificate {
+            dir: "/data/certs".into(),
+            source: wharf_core::CertificateError::Write {
+                path: "/data/certs/key.pem".into(),
+                source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            },
+        };
+        let cert = json(SiteError::Start(certificate()));
+        assert_eq!(cert["kind"], "startFailed");
+        assert!(cert.get("field").is_none(), "no form field to fix");
+        let message = cert["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("HTTPS could not start: Wharf cannot write its certificate to /data/certs/key.pem (")
+                && message.ends_with("turn HTTPS off"),
+            "{message}"
+        );
+        let cert = json(SiteError::Apply(ApplyError::Bind {
+            error: certificate(),
+            serving,
+        }));
+        assert_eq!(cert["kind"], "startFailed");
+        assert!(cert["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("; the site still serves on http://127.0.0.1:9000/"));
+        let no_folder = json(SiteError::Config(ConfigError {
+            field: "certDir",
+            reason: "HTTPS needs a folder to keep its certificate in".into(),
+        }));
+        assert_eq!(
+            (&no_folder["kind"], &no_folder["field"]),
+            (&"invalidConfig".into(), &"certDir".into())
         );
 
         let stopped = json(SiteError::NotRunning);

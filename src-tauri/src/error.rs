@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use wharf_core::{ApplyError, ConfigError, ExportError, StartError};
+use wharf_core::{ApplyError, CertificateError, ConfigError, ExportError, StartError};
 
 /// Why a site operation failed.
 #[derive(Debug)]
@@ -97,9 +97,52 @@ impl SiteError {
     }
 }
 
+/// Whether a port, HTTP or HTTPS, is taken by another program.
+pub fn is_port_in_use(err: &StartError) -> bool {
+    match err {
+        StartError::PortInUse { .. } => true,
+        StartError::HttpsBind(err) => is_port_in_use(err),
+        _ => false,
+    }
+}
+
+/// What went wrong with the certificate, in the app's words: the core suggests choosing
+/// another folder, which the app does not offer (every site shares `<data>/certs`).
+fn certificate_trouble(
+    f: &mut fmt::Formatter<'_>,
+    dir: &std::path::Path,
+    source: &CertificateError,
+) -> fmt::Result {
+    match source {
+        CertificateError::Write { path, source } => write!(
+            f,
+            "HTTPS could not start: Wharf cannot write its certificate to {} ({source}); \
+             make sure {} can be written, or turn HTTPS off",
+            path.display(),
+            dir.display()
+        ),
+        other => write!(
+            f,
+            "HTTPS could not start: the certificate in {} cannot be made or used ({other}); \
+             turn HTTPS off, or delete the folder's files so that Wharf makes a new one",
+            dir.display()
+        ),
+    }
+}
+
 impl fmt::Display for SiteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            SiteError::Start(StartError::Certificate { dir, source }) => {
+                certificate_trouble(f, dir, source)
+            }
+            SiteError::Apply(ApplyError::Bind {
+                error: StartError::Certificate { dir, source },
+                serving,
+            }) => {
+                certificate_trouble(f, dir, source)?;
+                write!(f, "; the site still serves on http://{serving}/")
+            }
             SiteError::Config(err) => err.fmt(f),
             SiteError::Start(err) => err.fmt(f),
             SiteError::Apply(err) => err.fmt(f),

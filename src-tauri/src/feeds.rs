@@ -364,6 +364,7 @@ mod tests {
                 running: false,
                 settings: Default::default(),
                 last_port: None,
+                last_https_port: None,
             }],
             recents: Vec::new(),
         };
@@ -371,6 +372,7 @@ mod tests {
         let sites = Sites::open(Folders {
             store,
             logs: None,
+            certs: None,
             welcome: welcome.path().canonicalize().unwrap(),
         })
         .await;
@@ -414,6 +416,7 @@ mod tests {
         let sites = Sites::open(Folders {
             store: config.path().join("sites.json"),
             logs: None,
+            certs: None,
             welcome: welcome.path().canonicalize().unwrap(),
         })
         .await;

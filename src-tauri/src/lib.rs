@@ -8,7 +8,9 @@
 //! `store`, `lan` and `export`.
 //!
 //! `WHARF_CONFIG_DIR` and `WHARF_DATA_DIR` replace the app's config and data folders (tests
-//! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too.
+//! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too. The data folder
+//! holds the access logs (`access-log/<site>/`) and the one HTTPS certificate every site
+//! presents (`certs/`).
 
 mod commands;
 pub mod error;
@@ -117,6 +119,7 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error
     let folders = Folders {
         store: config_dir.join("sites.json"),
         logs: Some(data_dir.join("access-log")),
+        certs: Some(data_dir.join("certs")),
         welcome: welcome::install(&welcome_parent)?,
     };
     let sites: SharedSites = Arc::new(tokio::sync::Mutex::new(tauri::async_runtime::block_on(
@@ -286,6 +289,27 @@ mod tests {
             (&row["field"], &row["index"], &row["member"]),
             (&"customHeaders".into(), &1.into(), &"value".into()),
             "{row}"
+        );
+
+        assert_eq!(site["https"], serde_json::Value::Null, "off by default");
+        assert_eq!(site["settings"]["https"], false);
+        let secure = invoke(
+            &webview,
+            "apply_settings",
+            serde_json::json!({ "id": site["id"], "settings": { "https": true } }),
+        )
+        .unwrap();
+        let https = &secure["site"]["https"];
+        assert!(https["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://127.0.0.1:"));
+        assert_eq!(https["fingerprint"].as_str().unwrap().len(), 32 * 3 - 1);
+        assert_eq!(https["lanUrls"], serde_json::json!([]));
+        assert_eq!(secure["site"]["httpsPortAutomatic"], true);
+        assert!(
+            data.path().join("certs").join("cert.pem").is_file(),
+            "the certificate is kept in the data folder"
         );
 
         let missing = invoke(

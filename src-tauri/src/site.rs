@@ -2,10 +2,11 @@
 //! server.
 //!
 //! Plain Rust on top of wharf-core, with no Tauri in it, so it is tested with real sockets and
-//! no window. It owns the rules a user sees per site: an automatic port is kept while it stays
-//! free, new settings go through `ServerHandle::apply` (so transfers in flight continue), and
-//! the LAN toggle rebinds on 0.0.0.0 or 127.0.0.1. It saves nothing itself: `sites.rs` persists
-//! what [`Site::record`] returns.
+//! no window. It owns the rules a user sees per site: an automatic port (HTTP or HTTPS) is kept
+//! while it stays free, new settings go through `ServerHandle::apply` (so transfers in flight
+//! continue), and the LAN toggle rebinds on 0.0.0.0 or 127.0.0.1. With HTTPS on, every site
+//! serves the one certificate kept in the app's certificate folder, so a phone checks a single
+//! fingerprint. It saves nothing itself: `sites.rs` persists what [`Site::record`] returns.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -20,11 +21,11 @@ use wharf_core::config::{
     DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RELOAD_IGNORE,
 };
 use wharf_core::{
-    Admission, ApplyError, Change, ConfigDraft, ConnectionInfo, ConnectionState, ServerConfig,
-    ServerHandle, StartError, StopReport,
+    Admission, ApplyError, Change, ConfigDraft, ConnectionInfo, ConnectionState, HttpsInfo,
+    ServerConfig, ServerHandle, StartError, StopReport,
 };
 
-use crate::error::SiteError;
+use crate::error::{is_port_in_use, SiteError};
 use crate::store::StoredSite;
 
 /// How long Stop lets transfers in flight finish before closing them.
@@ -44,6 +45,12 @@ pub struct SiteSettings {
     /// Port to listen on; 0 is automatic: a free port picked at the first start and kept
     /// while it stays free. Default: 0.
     pub port: u32,
+    /// Also serve HTTPS, beside HTTP, with Wharf's self-signed certificate (HTTP/2 or
+    /// HTTP/1.1 by ALPN). Default: off.
+    pub https: bool,
+    /// Port to serve HTTPS on; 0 is automatic, exactly like `port`. Used while `https` is on.
+    /// Default: 0.
+    pub https_port: u32,
     /// Keep connections open between requests. Default: on.
     pub keep_alive: bool,
     /// Milliseconds a client may take to send a request's headers. Default: 10,000.
@@ -88,6 +95,8 @@ impl Default for SiteSettings {
     fn default() -> SiteSettings {
         SiteSettings {
             port: 0,
+            https: false,
+            https_port: 0,
             keep_alive: true,
             header_read_timeout_ms: millis(DEFAULT_HEADER_READ_TIMEOUT),
             keep_alive_idle_timeout_ms: millis(DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT),
@@ -119,14 +128,20 @@ impl SiteSettings {
         self.port == 0
     }
 
-    /// The core's draft for these settings, serving `root` on `port` (on every address of
-    /// the machine when `lan`). Every field is spelled out, so a new core setting is a
-    /// compile error here until the app decides what to do with it.
-    fn draft(&self, root: &Path, lan: bool, port: u32) -> ConfigDraft {
+    /// Whether the HTTPS port is left automatic.
+    pub fn https_port_is_automatic(&self) -> bool {
+        self.https_port == 0
+    }
+
+    /// The core's draft for these settings, serving `root` on `ports` (on every address of
+    /// the machine when `lan`), keeping the certificate in `cert_dir`. Every field is
+    /// spelled out, so a new core setting is a compile error here until the app decides what
+    /// to do with it.
+    fn draft(&self, root: &Path, lan: bool, ports: Ports, cert_dir: Option<&Path>) -> ConfigDraft {
         ConfigDraft {
             root: Some(root.to_path_buf()),
             host: Some(host(lan).to_string()),
-            port: Some(port),
+            port: Some(ports.http),
             keep_alive: Some(self.keep_alive),
             header_read_timeout_ms: Some(self.header_read_timeout_ms),
             keep_alive_idle_timeout_ms: Some(self.keep_alive_idle_timeout_ms),
@@ -144,9 +159,27 @@ impl SiteSettings {
             custom_headers: Some(self.custom_headers.clone()),
             live_reload: Some(self.live_reload),
             reload_ignore: Some(self.reload_ignore.clone()),
-            // HTTPS is not a site setting yet (issue 7, "HTTPS"): plain HTTP only.
-            https_port: None,
-            cert_dir: None,
+            https_port: self.https.then_some(ports.https),
+            // Always the same folder, so turning HTTPS on changes `httpsPort` alone.
+            cert_dir: cert_dir.map(Path::to_path_buf),
+        }
+    }
+}
+
+/// The ports asked of the core: a chosen one, a remembered automatic one, or 0 for any free
+/// one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ports {
+    http: u32,
+    https: u32,
+}
+
+impl Ports {
+    /// The ports as chosen in `settings` (0: automatic), e.g. to check them.
+    fn chosen(settings: &SiteSettings) -> Ports {
+        Ports {
+            http: settings.port,
+            https: settings.https_port,
         }
     }
 }
@@ -179,10 +212,14 @@ pub struct SiteStatus {
     pub lan: bool,
     /// `http://<address>:PORT/` per LAN IPv4 address, while running with `lan` on.
     pub lan_urls: Vec<String>,
-    /// The applied settings; `port` is the port in use once started.
+    /// Where HTTPS is served and the certificate's fingerprint, while serving HTTPS.
+    pub https: Option<HttpsStatus>,
+    /// The applied settings; `port` and `httpsPort` are the ports in use once started.
     pub settings: SiteSettings,
     /// Whether the port is left automatic.
     pub port_automatic: bool,
+    /// Whether the HTTPS port is left automatic.
+    pub https_port_automatic: bool,
     /// The config generation new connections get.
     pub generation: u64,
     /// Older generations still finishing transfers: `(generation, connections)`, oldest first.
@@ -193,6 +230,19 @@ pub struct SiteStatus {
     pub error: Option<String>,
     /// The site's access log, once it has started in this app run.
     pub access_log: Option<LogStats>,
+}
+
+/// A site's HTTPS as the window shows it. Mirrors `Site["https"]` in `ui/src/api/types.ts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpsStatus {
+    /// `https://127.0.0.1:PORT/`.
+    pub url: String,
+    /// `https://<address>:PORT/` per LAN IPv4 address, with `lan` on.
+    pub lan_urls: Vec<String>,
+    /// The certificate's SHA-256 fingerprint as browsers show it (`AB:CD:...`), for a phone
+    /// to check by eye.
+    pub fingerprint: String,
 }
 
 /// What [`Site::apply`] did. `sites.rs` adds the site's status for the window.
@@ -223,6 +273,18 @@ impl Stopping {
     }
 }
 
+/// Where a site keeps its files.
+#[derive(Debug, Clone)]
+pub struct SiteFolders {
+    /// The built-in welcome site's files, served by a site without a folder of its own.
+    pub welcome: PathBuf,
+    /// The site's access-log sessions; `None` keeps them in memory only (tests).
+    pub log_dir: Option<PathBuf>,
+    /// The app's certificate folder, shared by every site so that all present one
+    /// certificate; `None` refuses HTTPS (field `certDir`).
+    pub cert_dir: Option<PathBuf>,
+}
+
 /// One site: its config and, while running, its server.
 pub struct Site {
     id: String,
@@ -233,6 +295,8 @@ pub struct Site {
     settings: SiteSettings,
     /// The automatic port last bound, tried first at the next start.
     last_port: Option<u16>,
+    /// The automatic HTTPS port last bound, likewise.
+    last_https_port: Option<u16>,
     lan: bool,
     /// Running as the user asked: saved, so a site running at quit starts again.
     wanted: bool,
@@ -243,6 +307,8 @@ pub struct Site {
     log: Option<AccessLog>,
     /// Where the log's sessions go; `None` keeps them in memory only (tests).
     log_dir: Option<PathBuf>,
+    /// The app's certificate folder, shared by every site; `None` refuses HTTPS.
+    cert_dir: Option<PathBuf>,
     error: Option<String>,
     /// Servers replaced by a LAN toggle, finishing their transfers. Aborted with the site.
     handed_over: JoinSet<StopReport>,
@@ -260,12 +326,7 @@ impl std::fmt::Debug for Site {
 
 impl Site {
     /// A stopped site with default settings, serving `root` (`None`: the welcome site).
-    pub fn new(
-        id: String,
-        root: Option<PathBuf>,
-        welcome_root: PathBuf,
-        log_dir: Option<PathBuf>,
-    ) -> Site {
+    pub fn new(id: String, root: Option<PathBuf>, folders: SiteFolders) -> Site {
         Site::from_record(
             StoredSite {
                 id,
@@ -274,30 +335,28 @@ impl Site {
                 running: false,
                 settings: SiteSettings::default(),
                 last_port: None,
+                last_https_port: None,
             },
-            welcome_root,
-            log_dir,
+            folders,
         )
     }
 
     /// The stopped site a saved record describes.
-    pub fn from_record(
-        record: StoredSite,
-        welcome_root: PathBuf,
-        log_dir: Option<PathBuf>,
-    ) -> Site {
+    pub fn from_record(record: StoredSite, folders: SiteFolders) -> Site {
         Site {
             id: record.id,
             root: record.root,
-            welcome_root,
+            welcome_root: folders.welcome,
             settings: record.settings,
             last_port: record.last_port,
+            last_https_port: record.last_https_port,
             lan: record.lan,
             wanted: record.running,
             generation: 1,
             server: None,
             log: None,
-            log_dir,
+            log_dir: folders.log_dir,
+            cert_dir: folders.cert_dir,
             error: None,
             handed_over: JoinSet::new(),
         }
@@ -312,6 +371,7 @@ impl Site {
             running: self.wanted,
             settings: self.settings.clone(),
             last_port: self.last_port,
+            last_https_port: self.last_https_port,
         }
     }
 
@@ -366,6 +426,11 @@ impl Site {
             _ => Vec::new(),
         };
         let shown_port = port.or(self.last_port.filter(|_| self.settings.port_is_automatic()));
+        let https = self.https_info();
+        let https_port = https.as_ref().map(|https| https.local_addr.port());
+        let shown_https_port = https_port.or(self
+            .last_https_port
+            .filter(|_| self.settings.https_port_is_automatic()));
         SiteStatus {
             id: self.id.clone(),
             name: self.name(),
@@ -375,11 +440,22 @@ impl Site {
             url: port.map(local_url),
             lan: self.lan,
             lan_urls,
+            https: https.map(|https| HttpsStatus {
+                url: format!("https://127.0.0.1:{}/", https.local_addr.port()),
+                lan_urls: lan_addresses
+                    .iter()
+                    .filter(|_| self.lan)
+                    .map(|address| format!("https://{address}:{}/", https.local_addr.port()))
+                    .collect(),
+                fingerprint: https.fingerprint,
+            }),
             settings: SiteSettings {
                 port: shown_port.map_or(self.settings.port, u32::from),
+                https_port: shown_https_port.map_or(self.settings.https_port, u32::from),
                 ..self.settings.clone()
             },
             port_automatic: self.settings.port_is_automatic(),
+            https_port_automatic: self.settings.https_port_is_automatic(),
             generation: self.generation,
             continuing: continuing(&connections, self.generation),
             open_connections: connections.len(),
@@ -403,6 +479,11 @@ impl Site {
         self.server
             .as_ref()
             .map(|server| server.local_addr().port())
+    }
+
+    /// Where HTTPS is served, while running with HTTPS on.
+    fn https_info(&self) -> Option<HttpsInfo> {
+        self.server.as_ref().and_then(ServerHandle::https)
     }
 
     /// The site's local address while running, e.g. `http://127.0.0.1:43127/`.
@@ -448,28 +529,82 @@ impl Site {
     }
 
     async fn bind(&mut self) -> Result<(), SiteError> {
-        let port = match self.settings.port {
-            0 => self.last_port.map_or(0, u32::from),
-            port => port,
-        };
-        let draft = self.settings.draft(self.root(), self.lan, port);
+        let ports = self.remembered_ports(&self.settings, None, None);
+        let draft = self.draft(&self.settings, self.root(), self.lan, ports);
         let mut config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
         config.generation = self.generation;
         let log = self.open_log();
-        let started = match ServerHandle::start_logged(config.clone(), log.clone()).await {
-            Err(StartError::PortInUse { .. })
-                if self.settings.port_is_automatic() && config.port != 0 =>
-            {
-                ServerHandle::start_logged(ServerConfig { port: 0, ..config }, log).await
+        // A remembered automatic port taken meanwhile gives way to another free one.
+        let started = loop {
+            match ServerHandle::start_logged(config.clone(), log.clone()).await {
+                Err(StartError::PortInUse { .. })
+                    if self.settings.port_is_automatic() && config.port != 0 =>
+                {
+                    config.port = 0;
+                }
+                Err(StartError::HttpsBind(err))
+                    if matches!(*err, StartError::PortInUse { .. })
+                        && self.settings.https_port_is_automatic()
+                        && config.https_port.is_some_and(|port| port != 0) =>
+                {
+                    config.https_port = Some(0);
+                }
+                other => break other,
             }
-            other => other,
         };
         let server = started.map_err(SiteError::Start)?;
+        self.server = Some(server);
+        self.remember_ports();
+        Ok(())
+    }
+
+    /// The ports to ask for with `settings`: each chosen one, else the automatic one in use
+    /// (`http_in_use`, `https_in_use`: the ports the running server asked for, so its
+    /// listeners stay), else the one remembered, else 0. A remembered port never collides
+    /// with one chosen by hand: it gives way to a free one.
+    fn remembered_ports(
+        &self,
+        settings: &SiteSettings,
+        http_in_use: Option<u16>,
+        https_in_use: Option<u16>,
+    ) -> Ports {
+        let pick = |chosen: u32, in_use: Option<u16>, remembered: Option<u16>| match chosen {
+            0 => in_use.or(remembered).map_or(0, u32::from),
+            chosen => chosen,
+        };
+        let mut ports = Ports {
+            http: pick(settings.port, http_in_use, self.last_port),
+            https: pick(settings.https_port, https_in_use, self.last_https_port),
+        };
+        if settings.https && ports.http == ports.https && ports.http != 0 {
+            if settings.https_port_is_automatic() {
+                ports.https = 0;
+            } else if settings.port_is_automatic() {
+                ports.http = 0;
+            }
+        }
+        ports
+    }
+
+    /// `settings`' draft for this site's certificate folder.
+    fn draft(&self, settings: &SiteSettings, root: &Path, lan: bool, ports: Ports) -> ConfigDraft {
+        settings.draft(root, lan, ports, self.cert_dir.as_deref())
+    }
+
+    /// Keeps the automatic ports the server listens on, to ask for them again at the next
+    /// start.
+    fn remember_ports(&mut self) {
+        let Some(server) = &self.server else {
+            return;
+        };
         if self.settings.port_is_automatic() {
             self.last_port = Some(server.local_addr().port());
         }
-        self.server = Some(server);
-        Ok(())
+        if self.settings.https_port_is_automatic() {
+            if let Some(https) = server.https() {
+                self.last_https_port = Some(https.local_addr.port());
+            }
+        }
     }
 
     /// The site's access log, created on first use: one session per app run.
@@ -511,11 +646,14 @@ impl Site {
     /// changes, and a running server goes on exactly as before.
     pub async fn apply(&mut self, settings: SiteSettings) -> Result<Applied, SiteError> {
         let Some(server) = &self.server else {
-            let next = ServerConfig::try_from(settings.draft(self.root(), self.lan, settings.port))
-                .map_err(SiteError::Config)?;
-            let current = self
-                .settings
-                .draft(self.root(), self.lan, self.settings.port);
+            let next = self.draft(&settings, self.root(), self.lan, Ports::chosen(&settings));
+            let next = ServerConfig::try_from(next).map_err(SiteError::Config)?;
+            let current = self.draft(
+                &self.settings,
+                self.root(),
+                self.lan,
+                Ports::chosen(&self.settings),
+            );
             let changes = ServerConfig::try_from(current)
                 .map(|current| current.changes(&next))
                 .unwrap_or_default();
@@ -530,21 +668,37 @@ impl Site {
                 applied: false,
             });
         };
-        let bound = server.local_addr().port();
         // Automatic, or pinned to the port already in use: the listener stays. Asking the
         // core for the bound port by number would make it bind that port a second time.
-        let port = if settings.port_is_automatic() || settings.port == u32::from(bound) {
-            u32::from(server.config().port)
-        } else {
-            settings.port
-        };
-        let draft = settings.draft(self.root(), self.lan, port);
-        let report = server.apply(draft).await.map_err(SiteError::Apply)?;
-        if settings.port_is_automatic() {
-            self.last_port = Some(server.local_addr().port());
+        let running = server.config();
+        let mut asked = settings.clone();
+        if asked.port == u32::from(server.local_addr().port()) {
+            asked.port = 0;
         }
+        let https_bound = server.https().map(|https| https.local_addr.port());
+        if https_bound.is_some_and(|bound| asked.https_port == u32::from(bound)) {
+            asked.https_port = 0;
+        }
+        let mut ports = self.remembered_ports(&asked, Some(running.port), running.https_port);
+        let report = loop {
+            let draft = self.draft(&settings, self.root(), self.lan, ports);
+            match server.apply(draft).await {
+                // HTTPS turned on, and its remembered automatic port is taken meanwhile.
+                Err(ApplyError::Bind {
+                    error: StartError::HttpsBind(err),
+                    ..
+                }) if matches!(*err, StartError::PortInUse { .. })
+                    && settings.https_port_is_automatic()
+                    && ports.https != 0 =>
+                {
+                    ports.https = 0;
+                }
+                other => break other.map_err(SiteError::Apply)?,
+            }
+        };
         self.generation = report.generation;
         self.settings = settings;
+        self.remember_ports();
         Ok(Applied {
             generation: report.generation,
             changes: report.changes,
@@ -566,7 +720,12 @@ impl Site {
                 server.config().root.clone()
             }
             None => {
-                let draft = self.settings.draft(root, self.lan, self.settings.port);
+                let draft = self.draft(
+                    &self.settings,
+                    root,
+                    self.lan,
+                    Ports::chosen(&self.settings),
+                );
                 let config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
                 self.generation += 1;
                 config.root
@@ -598,13 +757,20 @@ impl Site {
             return Ok(());
         }
         let bound = server.local_addr().port();
-        let draft = self.settings.draft(self.root(), lan, u32::from(bound));
+        let https_bound = server.https().map(|https| https.local_addr.port());
+        let ports = Ports {
+            http: u32::from(bound),
+            https: https_bound.map_or_else(
+                || self.remembered_ports(&self.settings, None, None).https,
+                u32::from,
+            ),
+        };
+        let draft = self.draft(&self.settings, self.root(), lan, ports);
         match server.apply(draft.clone()).await {
             Ok(report) => self.generation = report.generation,
-            Err(ApplyError::Bind {
-                error: StartError::PortInUse { port },
-                ..
-            }) if port == bound => self.hand_over(draft).await?,
+            Err(ApplyError::Bind { error, .. }) if holds_port(&error, bound, https_bound) => {
+                self.hand_over(draft).await?;
+            }
             Err(err) => return Err(SiteError::Apply(err)),
         }
         self.lan = lan;
@@ -621,7 +787,7 @@ impl Site {
         let started = loop {
             // The old listener closes as soon as its accept loop has seen the stop.
             match ServerHandle::start_logged(config.clone(), self.log.clone()).await {
-                Err(StartError::PortInUse { .. }) if tokio::time::Instant::now() < deadline => {
+                Err(err) if is_port_in_use(&err) && tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
                 other => break other,
@@ -642,6 +808,18 @@ impl Site {
 
     fn reap_handed_over(&mut self) {
         while self.handed_over.try_join_next().is_some() {}
+    }
+}
+
+/// Whether `err` is the server's own port (`bound`, or `https_bound` for HTTPS) refusing a
+/// second listener on another address.
+fn holds_port(err: &StartError, bound: u16, https_bound: Option<u16>) -> bool {
+    match err {
+        StartError::PortInUse { port } => *port == bound,
+        StartError::HttpsBind(err) => {
+            matches!(**err, StartError::PortInUse { port } if Some(port) == https_bound)
+        }
+        _ => false,
     }
 }
 
@@ -730,17 +908,22 @@ pub(crate) mod tests {
     }
 
     fn welcome(dir: &tempfile::TempDir) -> Site {
-        Site::new(
-            "welcome".into(),
-            None,
-            dir.path().canonicalize().unwrap(),
-            None,
-        )
+        Site::new("welcome".into(), None, folders(dir.path(), None))
+    }
+
+    /// The folders of a test site serving from `welcome`, with no log on disk and its
+    /// certificate in `certs`.
+    pub(crate) fn folders(welcome: &Path, certs: Option<&Path>) -> SiteFolders {
+        SiteFolders {
+            welcome: welcome.canonicalize().unwrap(),
+            log_dir: None,
+            cert_dir: certs.map(Path::to_path_buf),
+        }
     }
 
     fn folder(dir: &tempfile::TempDir) -> Site {
         let root = dir.path().canonicalize().unwrap();
-        Site::new("s1".into(), Some(root.clone()), root, None)
+        Site::new("s1".into(), Some(root), folders(dir.path(), None))
     }
 
     /// Waits until `done` holds, polling; for counters that settle asynchronously.
@@ -901,7 +1084,12 @@ pub(crate) mod tests {
     #[test]
     fn default_settings_are_the_cores_defaults() {
         let dir = site_dir("page");
-        let ours = SiteSettings::default().draft(dir.path(), false, 0);
+        let ours = SiteSettings::default().draft(
+            dir.path(),
+            false,
+            Ports::chosen(&SiteSettings::default()),
+            None,
+        );
         let core = ConfigDraft {
             root: Some(dir.path().to_path_buf()),
             port: Some(0),
@@ -1133,8 +1321,11 @@ pub(crate) mod tests {
         let mut site = Site::new(
             "s1".into(),
             Some(root.clone()),
-            root,
-            Some(logs.path().join("s1")),
+            SiteFolders {
+                welcome: root,
+                log_dir: Some(logs.path().join("s1")),
+                cert_dir: None,
+            },
         );
         assert!(
             site.status(&[]).access_log.is_none(),
@@ -1155,5 +1346,190 @@ pub(crate) mod tests {
         let sessions = wharf_core::session_log::sessions(&logs.path().join("s1")).unwrap();
         assert_eq!(sessions.len(), 1);
         assert_eq!(Some(&sessions[0].manifest.id), stats.session.as_ref());
+    }
+
+    /// A TLS client that trusts only the certificate in `certs/cert.pem`, offering `alpn`.
+    fn tls_client(certs: &Path, alpn: &[&[u8]]) -> tokio_rustls::TlsConnector {
+        use rustls::pki_types::pem::PemObject;
+        let der = rustls::pki_types::CertificateDer::from_pem_file(certs.join("cert.pem")).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(der).unwrap();
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
+        tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+    }
+
+    /// A TLS connection to `url` (`https://127.0.0.1:PORT/`) verified against `certs` alone.
+    async fn tls_connect(
+        url: &str,
+        certs: &Path,
+        alpn: &[&[u8]],
+    ) -> tokio_rustls::client::TlsStream<TcpStream> {
+        let authority = url.trim_start_matches("https://").trim_end_matches('/');
+        let tcp = TcpStream::connect(authority).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        tls_client(certs, alpn).connect(name, tcp).await.unwrap()
+    }
+
+    /// `GET path` over HTTPS/1.1, returning the whole response and the SHA-256 of the
+    /// certificate the server presented, as `AB:CD:...`.
+    async fn fetch_tls(url: &str, path: &str, certs: &Path) -> (String, String) {
+        use sha2::Digest;
+        let mut stream = tls_connect(url, certs, &[b"http/1.1"]).await;
+        let presented = stream.get_ref().1.peer_certificates().unwrap()[0].clone();
+        let digest = sha2::Sha256::digest(presented.as_ref());
+        let fingerprint: Vec<String> = digest.iter().map(|byte| format!("{byte:02X}")).collect();
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        // A server may end TLS without close_notify once the response is sent.
+        let _ = stream.read_to_end(&mut response).await;
+        (
+            String::from_utf8_lossy(&response).into_owned(),
+            fingerprint.join(":"),
+        )
+    }
+
+    fn https_site(id: &str, dir: &tempfile::TempDir, certs: &Path) -> Site {
+        let root = dir.path().canonicalize().unwrap();
+        Site::new(id.into(), Some(root), folders(dir.path(), Some(certs)))
+    }
+
+    fn https_on() -> SiteSettings {
+        SiteSettings {
+            https: true,
+            ..SiteSettings::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn https_serves_beside_http_with_one_certificate_for_every_site_and_every_start() {
+        let data = tempfile::tempdir().unwrap();
+        let certs = data.path().join("certs");
+        let (dir_a, dir_b) = (site_dir("page a"), site_dir("page b"));
+        let mut a = https_site("a", &dir_a, &certs);
+        assert!(!a.apply(https_on()).await.unwrap().applied);
+        a.start().await.unwrap();
+        let status = a.status(&[]);
+        let https = status.https.clone().expect("serving HTTPS");
+        assert!(status.settings.https && status.https_port_automatic);
+        let port = status.settings.https_port;
+        assert_eq!(https.url, format!("https://127.0.0.1:{port}/"));
+        assert_ne!(status.settings.port, port, "two ports side by side");
+        assert!(https.lan_urls.is_empty(), "not shared");
+        assert!(fetch(&a.url().unwrap(), "/").await.contains("page a"));
+        let (response, presented) = fetch_tls(&https.url, "/", &certs).await;
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.contains("page a"));
+        assert_eq!(https.fingerprint, presented, "the certificate presented");
+        let h2 = tls_connect(&https.url, &certs, &[b"h2", b"http/1.1"]).await;
+        assert_eq!(
+            h2.get_ref().1.alpn_protocol(),
+            Some(&b"h2"[..]),
+            "HTTP/2 by ALPN"
+        );
+
+        let mut b = https_site("b", &dir_b, &certs);
+        b.apply(https_on()).await.unwrap();
+        b.start().await.unwrap();
+        let b_https = b.status(&[]).https.unwrap();
+        assert_ne!(b_https.url, https.url);
+        assert_eq!(b_https.fingerprint, https.fingerprint, "one certificate");
+        assert!(fetch_tls(&b_https.url, "/", &certs)
+            .await
+            .0
+            .contains("page b"));
+
+        a.stop().finish().await;
+        assert!(a.status(&[]).https.is_none());
+        assert_eq!(a.status(&[]).settings.https_port, port, "remembered");
+        a.start().await.unwrap();
+        let again = a.status(&[]).https.unwrap();
+        assert_eq!(again, https, "same port and certificate after a restart");
+        assert_eq!(a.record().last_https_port, u16::try_from(port).ok());
+        assert_eq!(a.record().settings.https_port, 0, "saved as automatic");
+
+        // Sharing on the network hands both listeners over, on the same ports. The
+        // certificate may be remade to name this machine's addresses: trust the file anew.
+        a.set_lan(true).await.unwrap();
+        let address = Ipv4Addr::new(192, 168, 1, 20);
+        let shared = a.status(&[address]).https.unwrap();
+        assert_eq!(shared.url, https.url);
+        assert_eq!(shared.lan_urls, [format!("https://192.168.1.20:{port}/")]);
+        let (response, presented) = fetch_tls(&shared.url, "/", &certs).await;
+        assert!(response.contains("page a"));
+        assert_eq!(shared.fingerprint, presented);
+
+        let off = SiteSettings {
+            https: false,
+            ..SiteSettings::default()
+        };
+        let applied = a.apply(off).await.unwrap();
+        assert!(applied
+            .changes
+            .iter()
+            .any(|change| change.field == "httpsPort"));
+        assert!(a.status(&[]).https.is_none());
+        assert!(fetch(&a.url().unwrap(), "/").await.contains("page a"));
+    }
+
+    #[tokio::test]
+    async fn an_https_port_in_use_is_named_and_http_keeps_serving() {
+        let data = tempfile::tempdir().unwrap();
+        let certs = data.path().join("certs");
+        let dir = site_dir("page");
+        let mut site = https_site("s1", &dir, &certs);
+        site.start().await.unwrap();
+        let url = site.url().unwrap();
+        let before = site.status(&[]);
+        let squatter = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let taken = u32::from(squatter.local_addr().unwrap().port());
+        let pinned = SiteSettings {
+            https_port: taken,
+            ..https_on()
+        };
+
+        let err = site.apply(pinned.clone()).await.unwrap_err();
+        assert_eq!(err.field(), Some("httpsPort"), "{err}");
+        assert!(
+            matches!(&err, SiteError::Apply(ApplyError::Bind { error, .. }) if is_port_in_use(error))
+        );
+        assert_eq!(site.status(&[]), before, "nothing changed");
+        assert!(fetch(&url, "/").await.contains("page"), "HTTP goes on");
+
+        site.stop().finish().await;
+        site.apply(pinned).await.unwrap();
+        let err = site.start().await.unwrap_err();
+        assert_eq!(err.field(), Some("httpsPort"), "{err}");
+        let status = site.status(&[]);
+        assert!(!status.running);
+        assert_eq!(status.error.as_deref(), Some(err.to_string().as_str()));
+
+        // Automatic: a remembered HTTPS port taken meanwhile gives way to a free one.
+        site.apply(https_on()).await.unwrap();
+        site.start().await.unwrap();
+        let port = site.status(&[]).settings.https_port;
+        site.stop().finish().await;
+        let squatter = std::net::TcpListener::bind(("127.0.0.1", port as u16)).unwrap();
+        site.start().await.unwrap();
+        let moved = site.status(&[]).https.unwrap();
+        assert_ne!(moved.url, format!("https://127.0.0.1:{port}/"));
+        assert!(fetch_tls(&moved.url, "/", &certs).await.0.contains("page"));
+        drop(squatter);
+    }
+
+    #[tokio::test]
+    async fn https_without_a_certificate_folder_is_refused_on_cert_dir() {
+        let dir = site_dir("page");
+        let mut site = folder(&dir);
+        let err = site.apply(https_on()).await.unwrap_err();
+        assert_eq!(err.field(), Some("certDir"), "{err}");
+        assert!(!site.record().settings.https);
     }
 }

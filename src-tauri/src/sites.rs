@@ -17,7 +17,7 @@ use wharf_core::{Admission, Change, ConnectionInfo, ServerConfig};
 
 use crate::error::SiteError;
 use crate::lan::{self, QrCode};
-use crate::site::{Site, SiteSettings, SiteStatus, Stopping};
+use crate::site::{Site, SiteFolders, SiteSettings, SiteStatus, Stopping};
 use crate::store::{self, StoredSite, StoredSites};
 
 /// Recent folders kept.
@@ -61,6 +61,8 @@ pub struct Folders {
     pub store: PathBuf,
     /// Per-site access-log folders go in here (`<id>/`); `None` keeps logs in memory.
     pub logs: Option<PathBuf>,
+    /// The HTTPS certificate of every site (`<data>/certs`); `None` refuses HTTPS.
+    pub certs: Option<PathBuf>,
     /// The built-in welcome site's files.
     pub welcome: PathBuf,
 }
@@ -105,11 +107,8 @@ impl Sites {
                 if !is_valid_id(&record.id) || sites.find(&record.id).is_some() {
                     record.id = sites.new_id();
                 }
-                let log_dir = sites.log_dir(&record.id);
-                let welcome = sites.folders.welcome.clone();
-                sites
-                    .sites
-                    .push(Site::from_record(record, welcome, log_dir));
+                let folders = sites.site_folders(&record.id);
+                sites.sites.push(Site::from_record(record, folders));
             }
         }
         if sites.sites.is_empty() {
@@ -118,7 +117,7 @@ impl Sites {
             } else {
                 sites.new_id()
             };
-            let log_dir = sites.log_dir(&id);
+            let folders = sites.site_folders(&id);
             let welcome = StoredSite {
                 id,
                 root: None,
@@ -126,11 +125,9 @@ impl Sites {
                 running: true,
                 settings: SiteSettings::default(),
                 last_port: None,
+                last_https_port: None,
             };
-            let folder = sites.folders.welcome.clone();
-            sites
-                .sites
-                .push(Site::from_record(welcome, folder, log_dir));
+            sites.sites.push(Site::from_record(welcome, folders));
         }
         for site in sites.sites.iter_mut().filter(|site| site.wanted()) {
             if let Err(err) = site.start().await {
@@ -196,9 +193,8 @@ impl Sites {
             Some(index) => index,
             None => {
                 let id = self.new_id();
-                let log_dir = self.log_dir(&id);
-                let welcome = self.folders.welcome.clone();
-                self.sites.push(Site::new(id, Some(root), welcome, log_dir));
+                let folders = self.site_folders(&id);
+                self.sites.push(Site::new(id, Some(root), folders));
                 self.sites.len() - 1
             }
         };
@@ -409,8 +405,12 @@ impl Sites {
             .ok_or_else(|| SiteError::NoSuchSite { id: id.to_owned() })
     }
 
-    fn log_dir(&self, id: &str) -> Option<PathBuf> {
-        self.folders.logs.as_ref().map(|logs| logs.join(id))
+    fn site_folders(&self, id: &str) -> SiteFolders {
+        SiteFolders {
+            welcome: self.folders.welcome.clone(),
+            log_dir: self.folders.logs.as_ref().map(|logs| logs.join(id)),
+            cert_dir: self.folders.certs.clone(),
+        }
     }
 
     /// A new id: `s` and the time in base 36, unique in the list. Ids name log folders, so
@@ -501,6 +501,7 @@ mod tests {
             Folders {
                 store: self.config.path().join("sites.json"),
                 logs: Some(self.data.path().join("access-log")),
+                certs: Some(self.data.path().join("certs")),
                 welcome: self.welcome.path().canonicalize().unwrap(),
             }
         }

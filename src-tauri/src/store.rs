@@ -49,6 +49,9 @@ pub struct StoredSite {
     /// The automatic port last bound, tried first at the next start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_port: Option<u16>,
+    /// The automatic HTTPS port last bound, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_https_port: Option<u16>,
 }
 
 /// What [`load`] found.
@@ -140,8 +143,12 @@ mod tests {
                     root: None,
                     lan: false,
                     running: true,
-                    settings: SiteSettings::default(),
+                    settings: SiteSettings {
+                        https: true,
+                        ..SiteSettings::default()
+                    },
                     last_port: Some(43_127),
+                    last_https_port: Some(43_128),
                 },
                 StoredSite {
                     id: "s1".into(),
@@ -158,9 +165,11 @@ mod tests {
                             value: "max-age=60".into(),
                         }],
                         reload_ignore: vec!["dist/**".into()],
+                        https_port: 8443,
                         ..SiteSettings::default()
                     },
                     last_port: None,
+                    last_https_port: None,
                 },
             ],
             recents: vec!["/home/me/café site".into()],
@@ -193,6 +202,10 @@ mod tests {
             "/assets/**"
         );
         assert_eq!(json["sites"][1]["settings"]["reloadIgnore"][0], "dist/**");
+        assert_eq!(json["sites"][0]["settings"]["https"], true);
+        assert_eq!(json["sites"][0]["lastHttpsPort"], 43_128);
+        assert_eq!(json["sites"][1]["settings"]["httpsPort"], 8443);
+        assert!(json["sites"][1].get("lastHttpsPort").is_none());
         assert_eq!(json["recents"][0], "/home/me/café site");
     }
 
@@ -225,6 +238,10 @@ mod tests {
         assert!(!site.settings.spa_fallback && !site.settings.clean_urls);
         assert!(!site.settings.drop_html_extension);
         assert!(!site.settings.cors && !site.settings.cross_origin_isolation);
+        // A file saved before HTTPS existed: off, automatic port, nothing remembered.
+        assert!(!site.settings.https);
+        assert_eq!(site.settings.https_port, 0);
+        assert_eq!(site.last_https_port, None);
     }
 
     #[test]

@@ -26,5 +26,5 @@ test("a dark system theme gives a dark window", { timeout: 60_000 }, async () =>
     `return getComputedStyle(document.body).backgroundColor.match(/\\d+/g).slice(0, 3).map(Number);`,
   );
   assert.ok(r + g + b < 3 * 80, `a dark background, got rgb(${r}, ${g}, ${b})`);
-  await app.screenshot("11-dark");
+  await app.screenshot("12-dark");
 });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, get as httpGet, request as httpRequest } from "node:http";
+import { get as httpsGet } from "node:https";
 import { createServer as createTcpServer } from "node:net";
 import { join, resolve } from "node:path";
 import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
@@ -314,6 +315,35 @@ test("sharing on the LAN shows a LAN URL that serves, and a QR code; turning it 
   assert.equal((await request(new URL("hello.txt", site.url))).status, 200, "loopback serves on");
 });
 
+test("HTTPS beside HTTP: the window shows the https URL and the fingerprint the server presents", { timeout: 60_000 }, async () => {
+  await app.click("#tab-settings");
+  await app.click("#settings-form [name='https']");
+  await app.click("#settings-apply");
+  const httpsUrl = await app.waitForText("#site-https-url", (t) => /^https:\/\/127\.0\.0\.1:\d+\/$/.test(t), "an https URL");
+  const shown = await app.waitForText("#tls-fingerprint", (t) => /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(t), "a SHA-256 fingerprint");
+
+  // Pinned: the only certificate trusted is the one in the app's data folder.
+  const ca = readFileSync(join(app.dirs.data, "certs", "cert.pem"));
+  site.requests += 1;
+  const { status, body, fingerprint, protocol } = await new Promise((resolveGet, reject) => {
+    const req = httpsGet(new URL("hello.txt", httpsUrl), { ca, agent: false }, (res) => {
+      const chunks = [];
+      const peer = /** @type {import("node:tls").TLSSocket} */ (res.socket);
+      const fingerprint = peer.getPeerCertificate().fingerprint256;
+      const protocol = peer.alpnProtocol;
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolveGet({ status: res.statusCode, body: Buffer.concat(chunks).toString(), fingerprint, protocol }));
+    });
+    req.on("error", reject);
+  });
+  assert.equal(status, 200);
+  assert.equal(body, "hello from the e2e folder\n");
+  assert.equal(fingerprint, shown, "the window shows the fingerprint of the certificate served");
+  console.log(`# https: ${httpsUrl} over ${protocol || "http/1.1"}, fingerprint ${shown}`);
+  assert.equal((await request(new URL("hello.txt", site.url))).status, 200, "HTTP serves on beside it");
+  await app.screenshot("09-https");
+});
+
 test("export writes every request of the session to CSV", { timeout: 60_000 }, async () => {
   const out = join(tempDir("wharf-e2e-export-"), "log.csv");
   // The Export button opens a native save dialog; the test calls the command it ends in.
@@ -334,7 +364,7 @@ test("export writes every request of the session to CSV", { timeout: 60_000 }, a
   // The whole session in the live log, for the README's picture.
   await app.click("#tab-log");
   await app.waitFor(`return document.querySelectorAll("#log-table [data-record-id]").length >= 12;`, "the session's rows");
-  await app.screenshot("09-log-session");
+  await app.screenshot("10-log-session");
 });
 
 test("Stop and Start from the window's button keep the address", { timeout: 60_000 }, async () => {
@@ -343,7 +373,7 @@ test("Stop and Start from the window's button keep the address", { timeout: 60_0
   await toggle.click();
   await app.waitForText("#site-state", (t) => t === "Stopped", "Stopped");
   await assert.rejects(fetch(site.url), "nothing listens after Stop");
-  await app.screenshot("10-stopped");
+  await app.screenshot("11-stopped");
   await toggle.click();
   await app.waitForText("#site-state", (t) => t === "Running", "Running");
   assert.equal(await app.text("#site-url"), site.url, "Start comes back on the same address");

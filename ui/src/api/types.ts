@@ -11,6 +11,10 @@ export type SiteId = string;
 export interface SiteSettings {
   /** 0 = automatic: a free port is picked at the first start and kept while it stays free. */
   port: number;
+  /** Also serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) beside HTTP, with Wharf's self-signed certificate. Off by default. */
+  https: boolean;
+  /** The HTTPS port, used while `https` is on; 0 = automatic, exactly like `port`. */
+  httpsPort: number;
   keepAlive: boolean;
   headerReadTimeoutMs: number;
   keepAliveIdleTimeoutMs: number;
@@ -69,10 +73,14 @@ export interface Site {
   lan: boolean;
   /** `http://<address>:PORT/` for each LAN IPv4 address, while running with `lan` on. */
   lanUrls: string[];
-  /** The applied settings: the form's baseline. `port` is the port in use once started. */
+  /** While serving HTTPS (running with `settings.https` on); null otherwise. */
+  https: SiteHttps | null;
+  /** The applied settings: the form's baseline. `port` and `httpsPort` are the ports in use once started. */
   settings: SiteSettings;
   /** Whether the port was left automatic (settings.port 0 when first saved). */
   portAutomatic: boolean;
+  /** Whether the HTTPS port was left automatic (settings.httpsPort 0 when saved). */
+  httpsPortAutomatic: boolean;
   /** The config generation new connections get. */
   generation: number;
   /** Older generations still finishing transfers: [generation, connections], oldest first. Live. */
@@ -81,6 +89,16 @@ export interface Site {
   /** Why the site is not running as asked (e.g. its port is in use), in a sentence. */
   error: string | null;
   accessLog: LogStats | null;
+}
+
+/** Where a site serves HTTPS. Every site of the app presents the same certificate. */
+export interface SiteHttps {
+  /** `https://127.0.0.1:PORT/`. */
+  url: string;
+  /** `https://<address>:PORT/` for each LAN IPv4 address, with `lan` on. */
+  lanUrls: string[];
+  /** The certificate's SHA-256 fingerprint as browsers show it: 32 uppercase hex pairs joined by ":". */
+  fingerprint: string;
 }
 
 /** Everything the site list needs; pushed on every change. */
@@ -104,7 +122,11 @@ export interface CommandError {
     | "exportFailed"
     | "openFailed";
   message: string;
-  /** The settings field at fault (camelCase, e.g. `keepAliveIdleTimeoutMs`), for an inline error. */
+  /**
+   * The settings field at fault (camelCase, e.g. `keepAliveIdleTimeoutMs`), for an inline error.
+   * `httpsPort` for the HTTPS port (also with `portInUse`); `certDir` when HTTPS has no
+   * certificate folder (the form shows it beside the HTTPS toggle).
+   */
   field?: string;
   /** For a list setting (`customHeaders`, `reloadIgnore`): the item at fault, from 0, in the list sent. */
   index?: number;

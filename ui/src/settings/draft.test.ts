@@ -4,6 +4,8 @@ import { formValuesOf, ignoreLines, SettingsDraft } from "./draft";
 
 const applied: SiteSettings = {
   port: 8080,
+  https: false,
+  httpsPort: 0,
   keepAlive: true,
   headerReadTimeoutMs: 10_000,
   keepAliveIdleTimeoutMs: 5_000,
@@ -382,5 +384,81 @@ describe("SettingsDraft: routing and header toggles", () => {
     const message = "dropHtmlExtension: needs cleanUrls on; without it /about would not find about.html";
     expect(draft.failed({ kind: "invalidConfig", message, field: "dropHtmlExtension" }).field).toBe("dropHtmlExtension");
     expect(draft.error("dropHtmlExtension")).toBe(message);
+  });
+});
+
+describe("SettingsDraft: HTTPS", () => {
+  const serving: SiteSettings = { ...applied, https: true, httpsPort: 43128 };
+
+  it("turning HTTPS on is one dirty field, sent with an automatic port as 0", () => {
+    const draft = new SettingsDraft(applied, false, true);
+    expect(draft.values).toMatchObject({ https: false, httpsPort: "", httpsPortAutomatic: true });
+    draft.edit("https", true);
+    expect(draft.dirtyFields()).toEqual(["https"]);
+    const prepared = draft.prepare();
+    expect(prepared.ok && prepared.settings).toMatchObject({ https: true, httpsPort: 0, port: 8080 });
+  });
+
+  it("shows the automatic HTTPS port in use and ignores its number until unticked", () => {
+    const draft = new SettingsDraft(serving, false, true);
+    expect(draft.values.httpsPort).toBe("43128");
+    draft.set("httpsPort", "9443");
+    expect(draft.isDirty()).toBe(false);
+    draft.set("httpsPortAutomatic", false);
+    expect(draft.dirtyFields()).toEqual(["httpsPort", "httpsPortAutomatic"]);
+    const prepared = draft.prepare();
+    expect(prepared.ok && prepared.settings).toMatchObject({ https: true, httpsPort: 9443 });
+  });
+
+  it("a chosen HTTPS port that is not a number is refused on its own field", () => {
+    const draft = new SettingsDraft({ ...serving, httpsPort: 8443 }, false, false);
+    expect(draft.values.httpsPort).toBe("8443");
+    draft.set("httpsPort", "https");
+    const prepared = draft.prepare();
+    expect(prepared.ok ? [] : Object.keys(prepared.errors)).toEqual(["httpsPort"]);
+    expect(draft.error("httpsPort")).toMatch(/8443, or tick Automatic/);
+    expect(draft.error("port")).toBeNull();
+  });
+
+  it("an HTTPS port in use lands on the HTTPS port, not the HTTP one", () => {
+    const draft = new SettingsDraft(serving, false, false);
+    draft.set("httpsPort", "8443");
+    const message = "httpsPort: HTTPS: port 8443 is already in use by another program";
+    const result = draft.failed({ kind: "portInUse", message, field: "httpsPort" });
+    expect(result).toEqual({ inline: true, field: "httpsPort", message });
+    expect(draft.error("httpsPort")).toBe(message);
+    expect(draft.error("port")).toBeNull();
+    draft.set("httpsPort", "8444");
+    expect(draft.error("httpsPort")).toBeNull();
+  });
+
+  it("an error about the certificate folder is shown beside the HTTPS toggle", () => {
+    const draft = new SettingsDraft(applied, false);
+    draft.edit("https", true);
+    const message = "certDir: HTTPS needs a folder to keep its certificate in";
+    expect(draft.failed({ kind: "invalidConfig", message, field: "certDir" })).toEqual({
+      inline: true,
+      field: "https",
+      message,
+    });
+    expect(draft.error("https")).toBe(message);
+  });
+
+  it("a clean automatic HTTPS port follows the server; an edited one is kept", () => {
+    const draft = new SettingsDraft({ ...applied, https: true }, false, true);
+    expect(draft.rebase(serving, false, true)).toBe("reset");
+    expect(draft.values.httpsPort).toBe("43128");
+    draft.set("httpsPortAutomatic", false);
+    draft.set("httpsPort", "8443");
+    expect(draft.rebase({ ...serving, httpsPort: 43129, maxConnections: 512 }, false, true)).toBe("merged");
+    expect(draft.values).toMatchObject({ httpsPort: "8443", httpsPortAutomatic: false, maxConnections: "512" });
+  });
+
+  it("after Apply the server's choice is the baseline", () => {
+    const draft = new SettingsDraft(applied, false, true);
+    draft.edit("https", true);
+    draft.applied(serving, false, true);
+    expect(draft.isDirty()).toBe(false);
+    expect(draft.baseline).toMatchObject({ https: true, httpsPort: "43128", httpsPortAutomatic: true });
   });
 });

@@ -7,8 +7,8 @@ import { errorField, errorItem, errorMessage, isCommandError } from "../api/erro
 import type { CustomHeader, SiteSettings } from "../api/types";
 import { msToSecondsText } from "../format";
 
-/** A form control: every `SiteSettings` field plus the "automatic port" checkbox. */
-export type FieldName = keyof SiteSettings | "portAutomatic";
+/** A form control: every `SiteSettings` field plus the two "automatic port" checkboxes. */
+export type FieldName = keyof SiteSettings | "portAutomatic" | "httpsPortAutomatic";
 
 /** A cell of a custom header row, as `CommandError.member` names it. */
 export type HeaderMember = keyof CustomHeader;
@@ -29,6 +29,9 @@ export interface FormValues {
   port: string;
   portAutomatic: boolean;
   keepAlive: boolean;
+  https: boolean;
+  httpsPort: string;
+  httpsPortAutomatic: boolean;
   /** Seconds, as typed (the field is named after the setting it sends, in ms). */
   headerReadTimeoutMs: string;
   /** Seconds, as typed. */
@@ -59,6 +62,9 @@ export const FIELDS: readonly FieldName[] = [
   "headerReadTimeoutMs",
   "keepAliveIdleTimeoutMs",
   "maxConnections",
+  "https",
+  "httpsPort",
+  "httpsPortAutomatic",
   "directoryListing",
   "showDotfiles",
   "followSymlinks",
@@ -77,7 +83,17 @@ export const FIELDS: readonly FieldName[] = [
 export const HEADER_MEMBERS: readonly HeaderMember[] = ["path", "name", "value"];
 
 const SECONDS_FIELDS = new Set<FieldName>(["headerReadTimeoutMs", "keepAliveIdleTimeoutMs"]);
-const INTEGER_FIELDS = new Set<FieldName>(["port", "maxConnections"]);
+const INTEGER_FIELDS = new Set<FieldName>(["port", "httpsPort", "maxConnections"]);
+/** A port field and the checkbox that makes it automatic. */
+const PORT_AUTOMATIC: Partial<Record<FieldName, "portAutomatic" | "httpsPortAutomatic">> = {
+  port: "portAutomatic",
+  httpsPort: "httpsPortAutomatic",
+};
+/**
+ * Errors about a setting the form has no control for, shown beside the control that causes
+ * it: `certDir` (HTTPS without a certificate folder) next to the HTTPS toggle.
+ */
+const SHOWN_AT: Partial<Record<string, FieldName>> = { certDir: "https" };
 
 export function isFieldName(name: string): name is FieldName {
   return (FIELDS as readonly string[]).includes(name);
@@ -94,12 +110,18 @@ function headerRow(header: CustomHeader): HeaderRow {
   return { key: lastRowKey, path: header.path, name: header.name, value: header.value };
 }
 
-/** The form values showing `settings` (the port in use is shown even when automatic). */
-export function formValuesOf(settings: SiteSettings, portAutomatic: boolean): FormValues {
+/**
+ * The form values showing `settings` (the ports in use are shown even when automatic).
+ * `httpsPortAutomatic` defaults to true, the default of a site that never set one.
+ */
+export function formValuesOf(settings: SiteSettings, portAutomatic: boolean, httpsPortAutomatic = true): FormValues {
   return {
     port: settings.port === 0 ? "" : String(settings.port),
     portAutomatic,
     keepAlive: settings.keepAlive,
+    https: settings.https,
+    httpsPort: settings.httpsPort === 0 ? "" : String(settings.httpsPort),
+    httpsPortAutomatic,
     headerReadTimeoutMs: msToSecondsText(settings.headerReadTimeoutMs),
     keepAliveIdleTimeoutMs: msToSecondsText(settings.keepAliveIdleTimeoutMs),
     maxConnections: String(settings.maxConnections),
@@ -145,6 +167,7 @@ function parseNumber(field: FieldName, text: string): number | null {
 
 const NOT_A_NUMBER: Partial<Record<FieldName, string>> = {
   port: "Enter a port number, e.g. 8080, or tick Automatic.",
+  httpsPort: "Enter a port number, e.g. 8443, or tick Automatic.",
   maxConnections: "Enter a whole number of connections.",
   headerReadTimeoutMs: "Enter a number of seconds, e.g. 10 or 0.5.",
   keepAliveIdleTimeoutMs: "Enter a number of seconds, e.g. 5 or 0.5.",
@@ -210,8 +233,8 @@ export class SettingsDraft {
   /** The row key of each custom header in the last settings prepared, by position sent. */
   private sentHeaderKeys: number[] = [];
 
-  constructor(settings: SiteSettings, portAutomatic: boolean) {
-    this.base = formValuesOf(settings, portAutomatic);
+  constructor(settings: SiteSettings, portAutomatic: boolean, httpsPortAutomatic = true) {
+    this.base = formValuesOf(settings, portAutomatic, httpsPortAutomatic);
     this.draft = { ...this.base };
   }
 
@@ -279,7 +302,8 @@ export class SettingsDraft {
     if (field === undefined) {
       return FIELDS.some((f) => this.isDirty(f));
     }
-    if (field === "port" && this.draft.portAutomatic) {
+    const automatic = PORT_AUTOMATIC[field];
+    if (automatic !== undefined && this.draft[automatic]) {
       // An automatic port is whatever port is in use: only the checkbox can differ.
       return false;
     }
@@ -319,8 +343,8 @@ export class SettingsDraft {
    * shows them. A dirty form keeps every field the user edited and takes the new value of
    * every field they did not touch, so Apply never reverts someone else's change.
    */
-  rebase(settings: SiteSettings, portAutomatic: boolean): RebaseResult {
-    const next = formValuesOf(settings, portAutomatic);
+  rebase(settings: SiteSettings, portAutomatic: boolean, httpsPortAutomatic = true): RebaseResult {
+    const next = formValuesOf(settings, portAutomatic, httpsPortAutomatic);
     if (FIELDS.every((f) => identical(next[f], this.base[f]))) {
       return "unchanged";
     }
@@ -332,7 +356,8 @@ export class SettingsDraft {
     }
     const merged: FormValues = { ...this.draft };
     for (const f of FIELDS) {
-      const untouched = f === "port" ? this.draft.port === this.base.port : same(f, this.draft[f], this.base[f]);
+      const untouched =
+        f === "port" || f === "httpsPort" ? this.draft[f] === this.base[f] : same(f, this.draft[f], this.base[f]);
       if (untouched) {
         (merged as unknown as Record<FieldName, FormValue>)[f] = next[f];
       }
@@ -347,7 +372,8 @@ export class SettingsDraft {
 
   /**
    * The settings to send, or the fields that are not even numbers (their errors are set).
-   * An automatic port is sent as 0; blank ignore lines and blank header rows are left out.
+   * An automatic port is sent as 0 (so is the HTTPS port); blank ignore lines and blank header
+   * rows are left out.
    */
   prepare(): PrepareResult {
     const errors: Partial<Record<FieldName, string>> = {};
@@ -362,6 +388,8 @@ export class SettingsDraft {
     const rows = this.draft.customHeaders.filter((row) => !isBlankRow(row));
     const settings: SiteSettings = {
       port: this.draft.portAutomatic ? 0 : number("port"),
+      https: this.draft.https,
+      httpsPort: this.draft.httpsPortAutomatic ? 0 : number("httpsPort"),
       keepAlive: this.draft.keepAlive,
       headerReadTimeoutMs: number("headerReadTimeoutMs"),
       keepAliveIdleTimeoutMs: number("keepAliveIdleTimeoutMs"),
@@ -392,8 +420,8 @@ export class SettingsDraft {
   }
 
   /** Apply succeeded: what was applied is the new baseline and the form is clean. */
-  applied(settings: SiteSettings, portAutomatic: boolean): void {
-    this.base = formValuesOf(settings, portAutomatic);
+  applied(settings: SiteSettings, portAutomatic: boolean, httpsPortAutomatic = true): void {
+    this.base = formValuesOf(settings, portAutomatic, httpsPortAutomatic);
     this.draft = { ...this.base };
     this.clearErrors();
   }
@@ -401,13 +429,17 @@ export class SettingsDraft {
   /**
    * Apply failed: the draft stays as typed. An error about a form field is shown next to it
    * (`inline: true`); any other error is for the banner. An error about a custom header also
-   * marks its row (see `headerError`), found from the index in the list last prepared.
+   * marks its row (see `headerError`), found from the index in the list last prepared. An
+   * error about `certDir`, which has no control, is shown beside the HTTPS toggle.
    */
   failed(error: unknown): { inline: boolean; field: FieldName | null; message: string } {
     const message = errorMessage(error);
     let field = errorField(error);
     if (field === null && isCommandError(error) && error.kind === "portInUse") {
       field = "port";
+    }
+    if (field !== null) {
+      field = SHOWN_AT[field] ?? field;
     }
     if (field !== null && isFieldName(field)) {
       this.errorMap.set(field, message);

@@ -121,7 +121,7 @@ export class SettingsForm {
   /** A state push (or a site a command returned): rebase every draft, show the selected one. */
   update(sites: readonly Site[], selected: Site | null): void {
     for (const site of sites) {
-      this.drafts.get(site.id)?.rebase(site.settings, site.portAutomatic);
+      this.drafts.get(site.id)?.rebase(site.settings, site.portAutomatic, site.httpsPortAutomatic);
     }
     for (const id of [...this.drafts.keys()]) {
       if (!sites.some((s) => s.id === id)) {
@@ -131,7 +131,10 @@ export class SettingsForm {
     }
     this.site = selected;
     if (selected !== null && !this.drafts.has(selected.id)) {
-      this.drafts.set(selected.id, new SettingsDraft(selected.settings, selected.portAutomatic));
+      this.drafts.set(
+        selected.id,
+        new SettingsDraft(selected.settings, selected.portAutomatic, selected.httpsPortAutomatic),
+      );
     }
     this.render();
   }
@@ -165,7 +168,7 @@ export class SettingsForm {
     this.render();
     try {
       const outcome = await this.actions.apply(site, prepared.settings);
-      draft.applied(outcome.site.settings, outcome.site.portAutomatic);
+      draft.applied(outcome.site.settings, outcome.site.portAutomatic, outcome.site.httpsPortAutomatic);
       this.outcomes.set(site.id, outcome);
     } catch (error) {
       const failure = draft.failed(error);
@@ -202,7 +205,11 @@ export class SettingsForm {
       }
       const box = this.form.querySelector<HTMLElement>(`.field[data-field="${field}"]`);
       if (box) {
-        box.dataset.dirty = String(draft.isDirty(field) || (field === "port" && draft.isDirty("portAutomatic")));
+        box.dataset.dirty = String(
+          draft.isDirty(field) ||
+            (field === "port" && draft.isDirty("portAutomatic")) ||
+            (field === "httpsPort" && draft.isDirty("httpsPortAutomatic")),
+        );
       }
       const error = this.form.querySelector<HTMLElement>(`[data-error-for="${field}"]`);
       if (error) {
@@ -215,6 +222,10 @@ export class SettingsForm {
     const port = this.control("port");
     if (port) {
       port.disabled = values.portAutomatic;
+    }
+    const httpsPort = this.control("httpsPort");
+    if (httpsPort) {
+      httpsPort.disabled = values.httpsPortAutomatic;
     }
     const dropHtml = this.control("dropHtmlExtension");
     if (dropHtml) {

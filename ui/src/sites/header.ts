@@ -1,9 +1,11 @@
-//! The selected site's header: name, state, URL (Copy, Open in browser), folder, the site's
-//! error, Start/Stop, Remove, and sharing on the local network with its warning, LAN URL and
-//! QR code. The controls are created once in index.html and only updated here.
+//! The selected site's header: name, state, URL (Copy, Open in browser), with HTTPS on its
+//! https URL (Copy) and the certificate's fingerprint, folder, the site's error, Start/Stop,
+//! Remove, and sharing on the local network with its warning, LAN URLs and QR code (of the
+//! http address: a phone opens it without a certificate warning). The controls are created
+//! once in index.html and only updated here.
 import { errorMessage } from "../api/errors";
 import type { QrCode, Site } from "../api/types";
-import { byId, setText, show } from "../dom";
+import { byId, el, setText, show } from "../dom";
 import { clearQr, drawQr } from "./qr";
 import { siteView } from "./view";
 
@@ -35,6 +37,12 @@ export class SiteHeader {
   private readonly lanDetails = byId("lan-details");
   private readonly lanUrl = byId("lan-url");
   private readonly qrCanvas = byId<HTMLCanvasElement>("lan-qr");
+  private readonly httpsRow = byId("https-row");
+  private readonly httpsUrl = byId("site-https-url");
+  private readonly copyHttpsButton = byId<HTMLButtonElement>("copy-https-url");
+  private readonly tlsRow = byId("tls-row");
+  private readonly fingerprint = byId("tls-fingerprint");
+  private readonly lanHttpsUrl = byId("lan-https-url");
   private site: Site | null = null;
   /** What the QR canvas shows (site id + URL), so it is fetched once per address. */
   private qrKey = "";
@@ -50,7 +58,11 @@ export class SiteHeader {
     this.toggleButton.addEventListener("click", withSite((s) => actions.toggle(s)));
     this.removeButton.addEventListener("click", withSite((s) => actions.remove(s)));
     this.changeRootButton.addEventListener("click", withSite((s) => actions.changeRoot(s)));
-    this.copyButton.addEventListener("click", () => void this.copyUrl());
+    this.copyButton.addEventListener("click", () => void this.copy(this.site?.running ? this.site.url : null, this.url));
+    this.copyHttpsButton.addEventListener(
+      "click",
+      () => void this.copy(this.site?.running ? (this.site.https?.url ?? null) : null, this.httpsUrl),
+    );
     this.lanToggle.addEventListener("change", withSite((s) => {
       const wanted = this.lanToggle.checked;
       this.lanToggle.disabled = true;
@@ -89,9 +101,32 @@ export class SiteHeader {
     if (!this.lanToggle.disabled) {
       this.lanToggle.checked = site.lan;
     }
+    setText(this.httpsUrl, view.httpsUrl ?? "");
+    show(this.httpsRow, view.httpsUrl !== null);
+    this.renderFingerprint(view.fingerprint);
     setText(this.lanUrl, view.lanUrl);
+    setText(this.lanHttpsUrl, view.lanHttpsUrl);
+    show(this.lanHttpsUrl, view.lanHttpsUrl !== "");
     show(this.lanDetails, site.lan);
     this.renderQr(site, view.showQr);
+  }
+
+  /** One span per group, with a line break allowed between groups; rebuilt only on change. */
+  private renderFingerprint(groups: string[]): void {
+    show(this.tlsRow, groups.length > 0);
+    const text = groups.join("");
+    if (this.fingerprint.dataset.value === text) {
+      return;
+    }
+    this.fingerprint.dataset.value = text;
+    const nodes: Node[] = [];
+    groups.forEach((group, i) => {
+      if (i > 0) {
+        nodes.push(el("wbr"));
+      }
+      nodes.push(el("span", "fingerprint-group", group));
+    });
+    this.fingerprint.replaceChildren(...nodes);
   }
 
   private renderQr(site: Site, visible: boolean): void {
@@ -123,9 +158,8 @@ export class SiteHeader {
       });
   }
 
-  /** Copies the URL; where the clipboard is refused, selects it for Ctrl+C instead. */
-  private async copyUrl(): Promise<void> {
-    const url = this.site?.running ? this.site.url : null;
+  /** Copies `url`; where the clipboard is refused, selects `node` for Ctrl+C instead. */
+  private async copy(url: string | null, node: HTMLElement): Promise<void> {
     if (!url) {
       return;
     }
@@ -137,7 +171,7 @@ export class SiteHeader {
       this.note("Copied");
     } catch {
       const range = document.createRange();
-      range.selectNodeContents(this.url);
+      range.selectNodeContents(node);
       const selection = window.getSelection();
       selection?.removeAllRanges();
       selection?.addRange(range);

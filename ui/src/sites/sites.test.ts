@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Site } from "../api/types";
 import { qrMatrix } from "./qr";
 import { baseName } from "./sidebar";
-import { siteView } from "./view";
+import { fingerprintGroups, siteView } from "./view";
 
 const base = {
   id: "s1",
@@ -13,7 +13,10 @@ const base = {
   url: "http://127.0.0.1:43127/",
   lan: false,
   lanUrls: [],
+  https: null,
 } as unknown as Site;
+
+const FINGERPRINT = Array.from({ length: 32 }, (_, i) => i.toString(16).toUpperCase().padStart(2, "0")).join(":");
 
 describe("siteView", () => {
   it("shows a running site with its URL and a Stop button", () => {
@@ -39,6 +42,47 @@ describe("siteView", () => {
     expect(shared.showQr).toBe(true);
     expect(siteView({ ...base, lan: true, running: false, url: null }).showQr).toBe(false);
     expect(siteView({ ...base, lan: true, lanUrls: [] }).showQr).toBe(false);
+  });
+});
+
+describe("siteView: HTTPS", () => {
+  const https = { url: "https://127.0.0.1:43128/", lanUrls: ["https://192.168.1.5:43128/"], fingerprint: FINGERPRINT };
+
+  it("shows nothing of HTTPS while it is off", () => {
+    const v = siteView(base);
+    expect(v.httpsUrl).toBeNull();
+    expect(v.fingerprint).toEqual([]);
+    expect(v.lanHttpsUrl).toBe("");
+  });
+
+  it("shows the https URL and the fingerprint while serving HTTPS", () => {
+    const v = siteView({ ...base, https });
+    expect(v.httpsUrl).toBe("https://127.0.0.1:43128/");
+    expect(v.fingerprint).toHaveLength(8);
+    expect(v.lanHttpsUrl).toBe(""); // not shared
+    expect(siteView({ ...base, https, running: false, url: null }).httpsUrl).toBeNull();
+  });
+
+  it("adds the https LAN address while shared; the QR code stays on the http one", () => {
+    const v = siteView({ ...base, https, lan: true, lanUrls: ["http://192.168.1.5:43127/"] });
+    expect(v.lanHttpsUrl).toBe("https://192.168.1.5:43128/");
+    expect(v.lanUrl).toBe("http://192.168.1.5:43127/");
+    expect(v.showQr).toBe(true);
+  });
+});
+
+describe("fingerprintGroups", () => {
+  it("groups four pairs at a time and copies back as the same text", () => {
+    const groups = fingerprintGroups(FINGERPRINT);
+    expect(groups).toHaveLength(8);
+    expect(groups[0]).toBe("00:01:02:03:");
+    expect(groups[7]).toBe("1C:1D:1E:1F");
+    expect(groups.join("")).toBe(FINGERPRINT);
+  });
+
+  it("copes with a short or empty fingerprint", () => {
+    expect(fingerprintGroups("AB:CD")).toEqual(["AB:CD"]);
+    expect(fingerprintGroups("")).toEqual([]);
   });
 });
 

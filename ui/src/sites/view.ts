@@ -9,6 +9,26 @@ export interface SiteView {
   canCopy: boolean;
   lanUrl: string;
   showQr: boolean;
+  /** `https://127.0.0.1:PORT/` while serving HTTPS, else null. */
+  httpsUrl: string | null;
+  /** The HTTPS addresses on the network, while serving HTTPS shared; "" otherwise. */
+  lanHttpsUrl: string;
+  /** The certificate's fingerprint in groups of four pairs (see `fingerprintGroups`). */
+  fingerprint: string[];
+}
+
+/**
+ * `AB:CD:...` in groups of `pairs` hex pairs, each but the last keeping its trailing ":",
+ * so the groups read apart, wrap between each other, and copy back as the very same text.
+ */
+export function fingerprintGroups(fingerprint: string, pairs = 4): string[] {
+  const all = fingerprint.split(":").filter((pair) => pair !== "");
+  const groups: string[] = [];
+  for (let i = 0; i < all.length; i += pairs) {
+    const last = i + pairs >= all.length;
+    groups.push(all.slice(i, i + pairs).join(":") + (last ? "" : ":"));
+  }
+  return groups;
 }
 
 export function siteView(site: Site): SiteView {
@@ -27,5 +47,8 @@ export function siteView(site: Site): SiteView {
           ? site.lanUrls.join("  ·  ")
           : "No network address found (is this computer on a network?)",
     showQr: site.lan && site.running && site.lanUrls.length > 0,
+    httpsUrl: site.running && site.https !== null ? site.https.url : null,
+    lanHttpsUrl: site.lan && site.running && site.https !== null ? site.https.lanUrls.join("  ·  ") : "",
+    fingerprint: site.running && site.https !== null ? fingerprintGroups(site.https.fingerprint) : [],
   };
 }
