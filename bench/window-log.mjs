@@ -11,6 +11,8 @@ try {
   const added = await app.invoke("add_site", { root: fixture });
   if (!added.ok) throw new Error(JSON.stringify(added.error));
   const url = added.ok.url;
+  await app.waitFor(`return !!document.querySelector('#site-list [data-site-id="' + arguments[0] + '"]');`, "the site listed", 10_000, added.ok.id);
+  await app.click(`#site-list [data-site-id="${added.ok.id}"]`);
   await app.waitForText("#site-url", (t) => t === url, "the fixture site selected");
   await app.click("#tab-log");
 
