@@ -219,6 +219,7 @@ export class Graphs {
     ctx.setLineDash([4 * ratio, 3 * ratio]);
     ctx.font = `${11 * ratio}px system-ui, sans-serif`;
     ctx.textBaseline = "top";
+    const labels: Array<{ x: number; text: string }> = [];
     for (const marker of this.markers) {
       const x = Math.round(u.valToPos(marker.atS, "x", true)) + 0.5;
       if (x < left || x > left + width) {
@@ -228,7 +229,18 @@ export class Graphs {
       ctx.moveTo(x, top);
       ctx.lineTo(x, top + height);
       ctx.stroke();
-      ctx.fillText(`gen ${marker.generation}`, x + 3 * ratio, top + 2 * ratio);
+      // Markers closer than a label's width share one label, the newest generation's, so
+      // applies in quick succession never print on top of each other.
+      const text = `gen ${marker.generation}`;
+      const last = labels[labels.length - 1];
+      if (last && x - last.x < ctx.measureText(last.text).width + 6 * ratio) {
+        labels[labels.length - 1] = { x: last.x, text };
+      } else {
+        labels.push({ x, text });
+      }
+    }
+    for (const { x, text } of labels) {
+      ctx.fillText(text, x + 3 * ratio, top + 2 * ratio);
     }
     ctx.restore();
   }
