@@ -6,12 +6,12 @@
 // WHARF_CHROMIUM, the browser (default `/usr/bin/chromium`).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
+import { tempDir as scratchDir } from "../support/scratch.mjs";
 
 /** How long any single wait may take before the test fails. Generous: the machine is shared. */
 export const WAIT = 10_000;
@@ -30,31 +30,11 @@ export function launchBrowser() {
   });
 }
 
-/** A port that was free a moment ago. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** @type {string[]} */
-const tempDirs = [];
+export { freePort, removeTempDirs } from "../support/scratch.mjs";
 
 /** A fresh folder, removed by `removeTempDirs`. */
 export function tempDir(prefix = "wharf-browser-") {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
-
-export function removeTempDirs() {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  return scratchDir(prefix);
 }
 
 /** Writes in place, as most editors' plain save does. */

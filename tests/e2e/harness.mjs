@@ -6,44 +6,14 @@
 // Env: WHARF_APP_BIN, the debug binary to launch (scripts/test.sh sets it).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Builder, By } from "selenium-webdriver";
+import { freePort, removeTempDirs, tempDir } from "../support/scratch.mjs";
 
 const artifacts = resolve(import.meta.dirname, "../../artifacts/e2e");
 
-/** @type {string[]} */
-const tempDirs = [];
-
-/** A new folder under the system's temp folder, removed by `removeTempDirs`. */
-export function tempDir(prefix) {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
-
-/** Removes every folder `tempDir` made (a test run leaves nothing behind). */
-export function removeTempDirs() {
-  for (const dir of tempDirs.splice(0)) {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** A port that was free a moment ago. */
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+export { removeTempDirs, tempDir };
 
 /**
  * One app run. `prepare(configDir)` may write files into the app's config folder before it
