@@ -229,6 +229,8 @@ pub struct ListingKey {
     pub query: String,
     /// Whether dotfiles are listed.
     pub show_dotfiles: bool,
+    /// Whether the page carries the live-reload script.
+    pub live_reload: bool,
 }
 
 #[derive(Debug)]
@@ -612,6 +614,7 @@ mod tests {
             url_path: "/".into(),
             query: String::new(),
             show_dotfiles: false,
+            live_reload: false,
         };
         let version = FileVersion::of(&std::fs::metadata(&root).unwrap());
         let old = SystemTime::now() - Duration::from_secs(60);

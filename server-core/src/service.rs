@@ -445,7 +445,8 @@ fn redirect<'a>(
     response
 }
 
-/// A folder's listing, from the listing cache when nothing under the root has changed.
+/// A folder's listing, from the listing cache when nothing under the root has changed, with
+/// the live-reload script when live reload is on.
 async fn serve_listing(
     config: &ServerConfig,
     cache: &FileCache,
@@ -459,6 +460,7 @@ async fn serve_listing(
         url_path: url_path.to_owned(),
         query: query.unwrap_or("").to_owned(),
         show_dotfiles: config.show_dotfiles,
+        live_reload: config.live_reload,
     };
     let html = match cache.listings.get(&config.root, &key) {
         Some(html) => html,
@@ -469,11 +471,13 @@ async fn serve_listing(
             let Ok(entries) = listing::read_entries(dir, config.show_dotfiles).await else {
                 return status_page(StatusCode::NOT_FOUND);
             };
-            let html = Bytes::from(listing::render(
-                &site_path.segments,
-                &entries,
-                &ListingQuery::parse(query),
-            ));
+            let page = listing::render(&site_path.segments, &entries, &ListingQuery::parse(query));
+            // The listing reloads too, so a file added or removed shows up in it.
+            let html = if config.live_reload {
+                live_reload::inject(page.as_bytes())
+            } else {
+                Bytes::from(page)
+            };
             if let (Some(epoch), Ok(dir_version)) = (epoch, dir_version) {
                 let newest = entries.iter().filter_map(|e| e.modified).max();
                 cache

@@ -131,6 +131,36 @@ async fn compressed_pages_carry_the_script_and_their_own_length() {
     );
 }
 
+#[tokio::test]
+async fn listings_get_the_script_so_added_files_show_up() {
+    let dir = site();
+    std::fs::create_dir(dir.path().join("assets")).unwrap();
+    write_aged(&dir.path().join("assets/logo.svg"), b"<svg/>");
+    let server = start(draft(dir.path())).await;
+    let listing = request(server.local_addr(), "GET", "/assets/", &[]).await;
+    assert_eq!(listing.status, 200);
+    assert!(listing.text().contains("logo.svg"));
+    assert!(listing.text().contains(SCRIPT_TAG), "{}", listing.text());
+    assert_eq!(
+        listing.header("content-length").unwrap(),
+        listing.body.len().to_string()
+    );
+
+    // The page the script reloads lists a file added since.
+    write_aged(&dir.path().join("assets/new.png"), b"png");
+    let reloaded = request(server.local_addr(), "GET", "/assets/", &[]).await;
+    assert!(reloaded.text().contains("new.png"));
+
+    let off = start(ConfigDraft {
+        live_reload: Some(false),
+        ..draft(dir.path())
+    })
+    .await;
+    let plain = request(off.local_addr(), "GET", "/assets/", &[]).await;
+    assert!(plain.text().contains("logo.svg"));
+    assert!(!plain.text().contains("__wharf"));
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -133,6 +133,21 @@ test("a CSS edit swaps the stylesheet in place, with no reload", async () => {
   assert.equal(events[1].data, '{"paths":["style.css"]}');
 });
 
+test("a folder listing reloads when a file is added to the folder", async () => {
+  const dir = makeSite();
+  mkdirSync(join(dir, "photos"));
+  save(join(dir, "photos", "first.jpg"), "jpg");
+  const wharf = await serve([dir, "--port", "0"]);
+  const page = await openTab(await context(), `${wharf.url}photos/`);
+  assert.equal(await page.locator('a[href="./first.jpg"]').count(), 1);
+
+  await streamReady([page]);
+  await setMarker(page);
+  await saveAndWaitForReload([page], join(dir, "photos", "second.jpg"), "jpg");
+  assert.equal(await marker(page), undefined, "a reload starts a new document");
+  await page.locator('a[href="./second.jpg"]').waitFor({ timeout: WAIT });
+});
+
 test("two tabs follow at once, over one event stream", async () => {
   const dir = makeSite();
   const wharf = await serve([dir, "--port", "0"]);
