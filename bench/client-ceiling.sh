@@ -34,15 +34,16 @@ for row in csv.DictReader(open(sys.argv[1])):
 def median(rows, key):
     return statistics.median(float(row[key]) for row in rows)
 
+def per_cpu(rows):
+    """req/s per second of server CPU; per round, so a round's req/s goes with its CPU."""
+    return statistics.median(float(r["req_per_s"]) / (float(r["server_cpu_pct"]) / 100) for r in rows)
+
 print("\n| scenario | server | req/s | ÷ nginx | server CPU % | req per CPU-second | ÷ nginx | client core % |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 for scenario in sorted({s for s, _ in runs}):
     base = runs.get((scenario, "nginx"))
     if not base:
         continue
-    # Per round, so a round's req/s goes with that round's CPU.
-    per_cpu = lambda rows: statistics.median(
-        float(r["req_per_s"]) / (float(r["server_cpu_pct"]) / 100) for r in rows)
     for server in ("nginx", "wharf", "hyper-mem"):
         rows = runs.get((scenario, server))
         if not rows:

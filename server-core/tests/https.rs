@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{get, parse, send_raw, signal};
+use common::{free_port, get, parse, send_raw, signal};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -474,15 +474,6 @@ async fn transfers_in_flight_over_https_finish_across_an_apply_and_a_stop() {
     let report = stopping.await.unwrap();
     assert_eq!(report.cut, 0);
     assert!(report.finished >= 2, "{report:?}");
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]
