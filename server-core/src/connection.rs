@@ -15,11 +15,12 @@
 //! connection's task, so cutting the connection cuts them and a stop waits for them.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
@@ -101,11 +102,14 @@ struct Scope {
     feed: ReloadFeed,
     activity: Arc<Activity>,
     log: Option<AccessLog>,
-    /// Responses whose every byte hyper has taken but not yet written to the socket. They are
-    /// recorded as completed when the socket is next flushed, or as aborted if the connection
-    /// ends first.
-    unflushed: Mutex<Vec<PendingRecord>>,
-    has_unflushed: AtomicBool,
+    /// How many responses hyper has taken every byte of but not yet written to the socket.
+    /// They stay in flight (see [`Activity::done`]) until the socket is next flushed: until
+    /// then the connection is still sending, so it is never parked, and it closes only
+    /// through hyper's own shutdown, which writes hyper's buffer out first.
+    unflushed: AtomicUsize,
+    /// The access records of those responses, if requests are logged. They are recorded as
+    /// completed when the socket is next flushed, or as aborted if the connection ends first.
+    unflushed_records: Mutex<Vec<PendingRecord>>,
     /// A newer config generation applies: the next response says `Connection: close`.
     retiring: AtomicBool,
 }
@@ -128,12 +132,24 @@ impl Scope {
         activity.state() == ConnectionState::Sending
     }
 
+    /// hyper took every byte of a response; it is sent once hyper flushes the socket.
+    fn taken(&self, record: Option<Box<PendingRecord>>) {
+        if let Some(pending) = record {
+            lock(&self.unflushed_records).push(*pending);
+        }
+        self.unflushed.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// hyper flushed the socket: every response it had taken is now with the kernel.
     fn flushed(&self) {
-        if !self.has_unflushed.swap(false, Ordering::Relaxed) {
+        let sent = self.unflushed.swap(0, Ordering::Relaxed);
+        if sent == 0 {
             return;
         }
-        let done = std::mem::take(&mut *lock(&self.unflushed));
+        for _ in 0..sent {
+            self.activity.done();
+        }
+        let done = std::mem::take(&mut *lock(&self.unflushed_records));
         for pending in done {
             pending.finish(self, true);
         }
@@ -143,7 +159,7 @@ impl Scope {
 impl Drop for Scope {
     fn drop(&mut self) {
         // The connection ended with responses still in hyper's buffer.
-        let cut_short = std::mem::take(&mut *lock(&self.unflushed));
+        let cut_short = std::mem::take(&mut *lock(&self.unflushed_records));
         for pending in cut_short {
             pending.finish(self, false);
         }
@@ -186,8 +202,8 @@ pub(crate) async fn serve(accepted: Accepted) {
         },
         activity,
         log,
-        unflushed: Mutex::new(Vec::new()),
-        has_unflushed: AtomicBool::new(false),
+        unflushed: AtomicUsize::new(0),
+        unflushed_records: Mutex::new(Vec::new()),
         retiring: AtomicBool::new(false),
     });
     // Small responses go out at once instead of waiting for Nagle's timer.
@@ -268,13 +284,13 @@ fn answer(
                 start,
                 ttfb: None,
                 body_bytes: 0,
-                ended: false,
             })
         });
         Ok::<_, Infallible>(response.map(|body| Tracked {
             body,
             context,
             record,
+            ended: false,
         }))
     })
 }
@@ -344,13 +360,29 @@ async fn serve_stretch<S: Transport>(
     // Set once we ask hyper to stop: `Some(t)` to park (decided at t), `None` to close.
     let mut stopping: Option<Option<Instant>> = None;
     loop {
+        // Closing runs hyper to its own shutdown, which first writes out what hyper still
+        // holds. `poll_without_shutdown` would hand back the socket without it: after
+        // `graceful_shutdown`, hyper ends a response that closes the connection (HTTP/1.0, or
+        // `Connection: close`) as soon as its body is taken, written out or not (issue 13).
+        let closing = matches!(stopping, Some(None));
         tokio::select! {
-            result = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => {
+            result = std::future::poll_fn(|cx| {
+                if closing {
+                    Pin::new(&mut connection).poll(cx)
+                } else {
+                    connection.poll_without_shutdown(cx)
+                }
+            }) => {
                 if let Err(err) = result {
                     tracing::debug!(%peer, "connection ended with an error: {err}");
                     record_failed_request(context, &err);
                     return Stretch::Closed;
                 }
+                if closing {
+                    return Stretch::Closed;
+                }
+                // hyper finished on its own, or parks as asked: nothing is left unwritten,
+                // since a response counts as in flight until hyper has flushed it.
                 let parts = connection.into_parts();
                 let (mut socket, read_buf) = (parts.io.into_inner(), parts.read_buf);
                 // Park only if we asked for it and nothing happened since: a request that
@@ -682,8 +714,6 @@ struct PendingRecord {
     ttfb: Option<Duration>,
     /// Body bytes hyper has taken.
     body_bytes: u64,
-    /// The body ran to its end.
-    ended: bool,
 }
 
 impl PendingRecord {
@@ -759,21 +789,21 @@ struct Tracked {
     body: Body,
     context: Arc<Scope>,
     record: Option<Box<PendingRecord>>,
+    /// The body ran to its end.
+    ended: bool,
 }
 
 impl Drop for Tracked {
     fn drop(&mut self) {
-        self.context.activity.done();
-        let Some(mut pending) = self.record.take() else {
-            return;
-        };
-        pending.ended |= http_body::Body::is_end_stream(&self.body);
-        if pending.ended {
+        let ended = self.ended || http_body::Body::is_end_stream(&self.body);
+        if ended {
             // Every byte is with hyper; it is sent once hyper flushes the socket.
-            lock(&self.context.unflushed).push(*pending);
-            self.context.has_unflushed.store(true, Ordering::Relaxed);
-        } else {
-            // hyper gave up on the body: the client left, or the connection was cut.
+            self.context.taken(self.record.take());
+            return;
+        }
+        // hyper gave up on the body: the client left, or the connection was cut.
+        self.context.activity.done();
+        if let Some(pending) = self.record.take() {
             pending.finish(&self.context, false);
         }
     }
@@ -789,18 +819,13 @@ impl http_body::Body for Tracked {
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.body).poll_frame(cx);
-        if let Some(pending) = &mut this.record {
-            match &polled {
-                Poll::Ready(Some(Ok(frame))) => {
-                    pending
-                        .ttfb
-                        .get_or_insert_with(|| pending.start.at.elapsed());
-                    if let Some(data) = frame.data_ref() {
-                        pending.body_bytes += data.len() as u64;
-                    }
-                }
-                Poll::Ready(None) => pending.ended = true,
-                _ => {}
+        this.ended |= matches!(polled, Poll::Ready(None));
+        if let (Some(pending), Poll::Ready(Some(Ok(frame)))) = (&mut this.record, &polled) {
+            pending
+                .ttfb
+                .get_or_insert_with(|| pending.start.at.elapsed());
+            if let Some(data) = frame.data_ref() {
+                pending.body_bytes += data.len() as u64;
             }
         }
         polled

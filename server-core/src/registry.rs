@@ -126,7 +126,7 @@ impl Activity {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Its response was sent, or abandoned.
+    /// Its response was written to the socket in full, or abandoned.
     pub(crate) fn done(&self) {
         self.last_done_ms
             .fetch_max(self.now_ms(), Ordering::Relaxed);

@@ -108,7 +108,9 @@ impl SessionWriter {
         }
         let started_ms = unix_ms(std::time::SystemTime::now());
         let base = session_id(started_ms);
-        let (id, folder) = (0..)
+        // Sessions started in the same millisecond are numbered on from the newest, never
+        // into a gap the pruning above left, so the newest always sorts last.
+        let (id, folder) = (old_sequence(&old, started_ms).map_or(0, |n| n + 1)..)
             .map(|n| {
                 if n == 0 {
                     base.clone()
@@ -224,10 +226,25 @@ pub fn sessions(dir: &Path) -> io::Result<Vec<SessionInfo>> {
             found.push(SessionInfo { manifest, folder });
         }
     }
-    found.sort_by(|a, b| {
-        (a.manifest.started_ms, &a.manifest.id).cmp(&(b.manifest.started_ms, &b.manifest.id))
-    });
+    found.sort_by_key(|session| (session.manifest.started_ms, sequence(&session.manifest.id)));
     Ok(found)
+}
+
+/// A session's number among those started in the same millisecond: 0 for `<time>`, `n` for
+/// `<time>-n`.
+fn sequence(id: &str) -> u64 {
+    id.rsplit_once('-')
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The highest number among `sessions` started at `started_ms`, if any.
+fn old_sequence(sessions: &[SessionInfo], started_ms: u64) -> Option<u64> {
+    sessions
+        .iter()
+        .filter(|session| session.manifest.started_ms == started_ms)
+        .map(|session| sequence(&session.manifest.id))
+        .max()
 }
 
 /// Reads a session's lines in order, segment by segment, in bounded memory.

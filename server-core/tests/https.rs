@@ -11,7 +11,6 @@ mod common;
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -20,14 +19,13 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
 use wharf_core::access_log::{AccessLog, LogSettings};
-use wharf_core::tls::{fingerprint, provider, Certificate};
+use wharf_core::tls::{fingerprint, Certificate};
 use wharf_core::{ApplyError, ConfigDraft, ServerConfig, ServerHandle};
 
 /// 24 MiB: far more than loopback's socket buffers and HTTP/2's flow-control windows hold,
@@ -75,21 +73,6 @@ fn https_addr(server: &ServerHandle) -> SocketAddr {
     server.https().expect("HTTPS is on").local_addr
 }
 
-/// A TLS client that trusts exactly the certificate in the PEM file `pem`.
-fn pinned(pem: &Path, alpn: &[&[u8]]) -> TlsConnector {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_file(pem).unwrap())
-        .unwrap();
-    let mut config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    TlsConnector::from(Arc::new(config))
-}
-
 /// Connects over TLS to `name` (`localhost` or an IP), checking the pinned certificate and
 /// that the certificate presented is the one whose fingerprint the server reports.
 async fn connect(server: &ServerHandle, alpn: &[&[u8]], name: &str) -> TlsStream<TcpStream> {
@@ -114,8 +97,7 @@ async fn connect_to(
     name: &str,
 ) -> TlsStream<TcpStream> {
     let tcp = TcpStream::connect(addr).await.unwrap();
-    let name = ServerName::try_from(name.to_owned()).unwrap();
-    let tls = pinned(pem, alpn).connect(name, tcp).await.unwrap();
+    let tls = common::tls_connect_to(tcp, pem, alpn, name).await;
     let presented = &tls.get_ref().1.peer_certificates().unwrap()[0];
     assert_eq!(
         fingerprint(presented),

@@ -8,8 +8,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
 use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
 
 /// A port that was free a moment ago.
@@ -182,4 +186,35 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
             state as u8
         })
         .collect()
+}
+
+/// A TLS client that trusts exactly the certificate in the PEM file `pem`.
+pub fn pinned(pem: &Path, alpn: &[&[u8]]) -> TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(pem).unwrap())
+        .unwrap();
+    let mut config = rustls::ClientConfig::builder_with_provider(wharf_core::tls::provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    TlsConnector::from(std::sync::Arc::new(config))
+}
+
+/// TLS over `tcp` to the server name `name`, trusting only the certificate in `pem`.
+pub async fn tls_connect_to(
+    tcp: TcpStream,
+    pem: &Path,
+    alpn: &[&[u8]],
+    name: &str,
+) -> TlsStream<TcpStream> {
+    let name = ServerName::try_from(name.to_owned()).unwrap();
+    pinned(pem, alpn).connect(name, tcp).await.unwrap()
+}
+
+/// [`tls_connect_to`] `localhost`.
+pub async fn tls_connect(tcp: TcpStream, pem: &Path, alpn: &[&[u8]]) -> TlsStream<TcpStream> {
+    tls_connect_to(tcp, pem, alpn, "localhost").await
 }
