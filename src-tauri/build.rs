@@ -16,7 +16,7 @@ const COMMANDS: &[&str] = &[
     "watch_site",
     "close_connection",
     "export_csv",
-    "reveal_path",
+    "reveal_export",
 ];
 
 fn main() {

@@ -78,10 +78,17 @@ pub enum CertificateError {
     Generate(rcgen::Error),
     /// rustls refused the certificate or its key.
     Tls(rustls::Error),
-    /// The certificate folder or the key can be read or written by other users, so the key
-    /// may no longer be secret; Wharf does not use it (as OpenSSH refuses such a key).
-    OpenToOthers {
-        /// The folder or the key file.
+    /// Other users can open the certificate folder, so the key in it may not be secret;
+    /// Wharf does not use it (as OpenSSH refuses such a key).
+    FolderOpenToOthers {
+        /// The folder.
+        dir: PathBuf,
+        /// Its Unix mode, e.g. `0o755`.
+        mode: u32,
+    },
+    /// Other users can read or write the private key; Wharf does not use it.
+    KeyOpenToOthers {
+        /// The key file.
         path: PathBuf,
         /// Its Unix mode, e.g. `0o644`.
         mode: u32,
@@ -98,13 +105,13 @@ impl fmt::Display for CertificateError {
             ),
             CertificateError::Generate(err) => write!(f, "cannot make a certificate: {err}"),
             CertificateError::Tls(err) => write!(f, "the certificate cannot be used: {err}"),
-            CertificateError::OpenToOthers { path, mode } if path.is_dir() => write!(
+            CertificateError::FolderOpenToOthers { dir, mode } => write!(
                 f,
-                "other users can open the certificate folder {path} (mode {mode:04o}), so its \
-                 private key may not be secret; run `chmod 700 {path}` if only you use it",
-                path = path.display()
+                "other users can open the certificate folder {dir} (mode {mode:04o}), so its \
+                 private key may not be secret; run `chmod 700 {dir}` if only you use it",
+                dir = dir.display()
             ),
-            CertificateError::OpenToOthers { path, mode } => write!(
+            CertificateError::KeyOpenToOthers { path, mode } => write!(
                 f,
                 "other users can open the private key {path} (mode {mode:04o}), so it may not \
                  be secret; delete it so that Wharf makes a new certificate, or run \
@@ -121,7 +128,8 @@ impl std::error::Error for CertificateError {
             CertificateError::Write { source, .. } => Some(source),
             CertificateError::Generate(err) => Some(err),
             CertificateError::Tls(err) => Some(err),
-            CertificateError::OpenToOthers { .. } => None,
+            CertificateError::FolderOpenToOthers { .. }
+            | CertificateError::KeyOpenToOthers { .. } => None,
         }
     }
 }
@@ -134,18 +142,22 @@ impl Certificate {
     ///
     /// An existing folder or key that other users can read or write is refused, never used
     /// nor repaired: Wharf makes them 0700 and 0600, so a wider mode means someone changed it,
-    /// and the key may already have been read (see [`CertificateError::OpenToOthers`]).
+    /// and the key may already have been read.
     ///
     /// # Errors
-    /// [`CertificateError::OpenToOthers`] as above, or another [`CertificateError`] if a new
-    /// certificate is needed and cannot be made or written.
+    /// [`CertificateError::FolderOpenToOthers`] or [`CertificateError::KeyOpenToOthers`] as
+    /// above, or another [`CertificateError`] if a new certificate is needed and cannot be
+    /// made or written.
     pub fn load_or_create(dir: &Path, hosts: &[IpAddr]) -> Result<Certificate, CertificateError> {
         let _one_at_a_time = FOLDER_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-        for path in [dir.to_path_buf(), dir.join(KEY_FILE)] {
-            // A missing folder or key is made below; an unreadable one fails there.
-            if let Ok(Some(mode)) = private_fs::open_to_others(&path) {
-                return Err(CertificateError::OpenToOthers { path, mode });
-            }
+        // A missing folder or key is made below; an unreadable one fails there.
+        if let Ok(Some(mode)) = private_fs::open_to_others(dir) {
+            let dir = dir.to_path_buf();
+            return Err(CertificateError::FolderOpenToOthers { dir, mode });
+        }
+        let path = dir.join(KEY_FILE);
+        if let Ok(Some(mode)) = private_fs::open_to_others(&path) {
+            return Err(CertificateError::KeyOpenToOthers { path, mode });
         }
         let names = wanted_names(hosts);
         if let Some(found) = Certificate::load(dir).filter(|found| found.is_valid_for(&names)) {
@@ -422,7 +434,7 @@ mod tests {
         let err = Certificate::load_or_create(&certs, &[]).unwrap_err();
         let message = err.to_string();
         assert!(
-            matches!(err, CertificateError::OpenToOthers { mode: 0o644, .. }),
+            matches!(err, CertificateError::KeyOpenToOthers { mode: 0o644, .. }),
             "{message}"
         );
         assert!(
