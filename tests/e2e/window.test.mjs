@@ -137,6 +137,20 @@ test("hostile strings from the network are shown as text and never run", { timeo
   assert.equal(await app.run(`return window.__xss ?? null;`), null, "no payload ran");
   assert.equal(await app.run(`return document.querySelectorAll("#log-table img, #log-detail img").length;`), 0);
   await app.screenshot("03-hostile");
+
+  // A bidi override in a path is shown as <U+202E>, so the name reads in the order of its
+  // characters ("invoice<U+202E>txt.exe", not "invoiceexe.txt").
+  const spoof = "invoice\u202Etxt.exe";
+  assert.equal((await request(new URL(`/${encodeURIComponent(spoof)}`, site.url))).status, 404);
+  const spoofRow = await app.waitFor(
+    `const row = [...document.querySelectorAll("#log-table [data-record-id]")]
+       .find((r) => r.querySelector(".log-target").textContent.includes("invoice"));
+     return row ? row.dataset.recordId : null;`,
+    "a row for the bidi path",
+  );
+  await app.click(`#log-table [data-record-id="${spoofRow}"]`);
+  const decoded = await app.waitForText("#log-detail", (t) => t.includes("invoice<U+202E>txt.exe"), "the override shown");
+  assert.ok(!decoded.includes("\u202E"), "no raw override in the detail pane");
 });
 
 test("keep-alive off applies as a new generation; a bad value is refused inline", { timeout: 60_000 }, async () => {
@@ -373,7 +387,7 @@ test("export writes every request of the session to CSV, only where the save dia
 
   const errorsOnly = await app.invoke("export_csv", { id: site.id, filter: { status: "4xx" } });
   assert.ok(errorsOnly.ok, JSON.stringify(errorsOnly.error));
-  assert.equal(errorsOnly.ok.records, 2, "the 404s: /missing.txt and the hostile path");
+  assert.equal(errorsOnly.ok.records, 3, "the 404s: /missing.txt, the hostile path and the bidi one");
 
   // Reveal shows only what the app wrote, by export id; an id it never gave out is refused.
   const unknown = await app.invoke("reveal_export", { id: errorsOnly.ok.id + 1 });
