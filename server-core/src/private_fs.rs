@@ -1,4 +1,4 @@
-//! Files only the user may read: the HTTPS private key and the access logs.
+//! Files only the user may read: the HTTPS private key, the access logs and CSV exports of them.
 //!
 //! On Unix, folders are made with mode 0700 and files with 0600 as they are created (never
 //! chmod-ed afterwards, so they are never open for a moment), and files are created with
@@ -20,7 +20,10 @@ use std::path::{Path, PathBuf};
 
 /// Makes `dir` and any missing parent; each folder made gets mode 0700 on Unix. An existing
 /// folder is left as it is.
-pub(crate) fn create_dir_all(dir: &Path) -> io::Result<()> {
+///
+/// # Errors
+/// What the file system reports.
+pub fn create_dir_all(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -29,7 +32,10 @@ pub(crate) fn create_dir_all(dir: &Path) -> io::Result<()> {
 }
 
 /// Makes the folder `dir`, which must not exist yet (mode 0700 on Unix).
-pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
+///
+/// # Errors
+/// What the file system reports, `AlreadyExists` included.
+pub fn create_dir(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
@@ -38,7 +44,10 @@ pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
 
 /// Creates the file `path` for writing; it must not exist yet, not even as a symlink (mode
 /// 0600 on Unix).
-pub(crate) fn create_file(path: &Path) -> io::Result<File> {
+///
+/// # Errors
+/// What the file system reports, `AlreadyExists` included.
+pub fn create_file(path: &Path) -> io::Result<File> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -46,14 +55,16 @@ pub(crate) fn create_file(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
-/// Writes `bytes` to a new temporary file beside `path` (see [`create_file`]), syncs it and
-/// renames it over `path`, so a reader sees the old file or the new one, never half of one.
-/// One writer per `path` at a time.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// A new temporary file beside `path` (`<path>.<pid>.tmp`, see [`create_file`]) and its
+/// name, to be renamed over `path` once written. One writer per `path` at a time.
+///
+/// # Errors
+/// What the file system reports.
+pub fn create_temporary(path: &Path) -> io::Result<(PathBuf, File)> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(format!(".{}.tmp", std::process::id()));
     let temporary = PathBuf::from(temporary);
-    let mut file = match create_file(&temporary) {
+    let file = match create_file(&temporary) {
         Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
             // A leftover of a crashed run that had the same process id, or something planted:
             // removed (a symlink itself, never what it points to), never written through.
@@ -62,6 +73,13 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         }
         opened => opened?,
     };
+    Ok((temporary, file))
+}
+
+/// Writes `bytes` to a [`create_temporary`] file, syncs it and renames it over `path`, so a
+/// reader sees the old file or the new one, never half of one.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (temporary, mut file) = create_temporary(path)?;
     let written = file
         .write_all(bytes)
         .and_then(|()| file.sync_all())

@@ -163,17 +163,14 @@ fn write_atomically<T>(
         path: path.to_owned(),
         source,
     };
-    let name = path.file_name().ok_or_else(|| {
-        file_error(std::io::Error::new(
+    if path.file_name().is_none() {
+        return Err(file_error(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "not a file name",
-        ))
-    })?;
-    let mut temporary = std::ffi::OsString::from(".");
-    temporary.push(name);
-    temporary.push(format!(".{}.tmp", std::process::id()));
-    let temporary = path.with_file_name(temporary);
-    let file = File::create(&temporary).map_err(file_error)?;
+        )));
+    }
+    // Private like the log it copies (0600), and never written through a planted symlink.
+    let (temporary, file) = wharf_core::private_fs::create_temporary(path).map_err(file_error)?;
     let result = write(&file).and_then(|value| {
         file.sync_all().map_err(file_error)?;
         Ok(value)

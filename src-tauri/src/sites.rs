@@ -675,6 +675,12 @@ mod tests {
         assert_eq!(whole.summary.records, 3);
         let csv = std::fs::read_to_string(&path).unwrap();
         assert_eq!(csv.lines().count(), 4, "{csv}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "private like the log it copies");
+        }
         let json = serde_json::to_value(&whole).unwrap();
         assert_eq!(json["path"], path.display().to_string());
         assert_eq!(json["records"], 3);
