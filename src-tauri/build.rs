@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "open_in_browser",
     "watch_site",
     "close_connection",
+    "pick_folder",
     "export_csv",
     "reveal_export",
 ];

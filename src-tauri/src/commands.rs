@@ -278,6 +278,31 @@ pub(crate) async fn reveal_export<R: Runtime>(
     Ok(open(&app, folder.display().to_string())?)
 }
 
+/// The folder the user chooses in the native folder picker over `window`, titled `title`;
+/// `None` when cancelled. The app opens it, so the window needs no dialog permission; what
+/// it gets back is a folder to serve, which it could also type or drop.
+#[tauri::command]
+pub(crate) async fn pick_folder<R: Runtime>(
+    window: Window<R>,
+    title: String,
+) -> Result<Option<PathBuf>, CommandError> {
+    use tauri_plugin_dialog::DialogExt;
+    let (chosen, answer) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .set_title(title)
+        .pick_folder(move |path| {
+            let _ = chosen.send(path);
+        });
+    Ok(answer
+        .await
+        .ok()
+        .flatten()
+        .and_then(|path| path.into_path().ok()))
+}
+
 /// The file the user chooses in a save dialog over `window`, suggesting `file_name`; `None`
 /// when cancelled. [`SaveTarget::Fixed`] (tests) answers without a dialog.
 async fn choose_csv_path<R: Runtime>(

@@ -81,6 +81,7 @@ fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::open_in_browser,
             commands::watch_site,
             commands::close_connection,
+            commands::pick_folder,
             commands::export_csv,
             commands::reveal_export,
         ])
@@ -349,6 +350,14 @@ mod tests {
         assert!(by_path.is_err(), "a path is no export id");
         let old = invoke(&webview, "reveal_path", serde_json::json!({ "path": "/" }));
         assert!(old.unwrap_err().to_string().contains("reveal_path"));
+        // The dialogs are the app's: the window may not open one itself.
+        for command in ["plugin:dialog|save", "plugin:dialog|open"] {
+            let denied = invoke(&webview, command, serde_json::json!({ "options": {} }));
+            assert!(
+                denied.unwrap_err().to_string().contains("not allowed"),
+                "{command}"
+            );
+        }
 
         let removed = invoke(&webview, "start_server", serde_json::json!({})).unwrap_err();
         assert!(removed.to_string().contains("start_server"), "{removed}");

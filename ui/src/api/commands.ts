@@ -1,9 +1,9 @@
 //! The only module that calls `invoke`: one typed wrapper per Rust command (same name in
-//! camelCase), plus the native folder picker of plugin-dialog (the save dialog is the app's:
-//! `exportCsv` opens it in Rust, so the window never names a file to write). Components import these and never
-//! talk to Tauri themselves. Errors reject as `CommandError` (see `errors.ts`).
+//! camelCase). The native dialogs are opened by the app (`pickFolder`, and `exportCsv`'s save
+//! dialog), so the window needs no dialog permission and never names a file to write.
+//! Components import these and never talk to Tauri themselves. Errors reject as
+//! `CommandError` (see `errors.ts`).
 import { invoke, type Channel } from "@tauri-apps/api/core";
-import { open } from "@tauri-apps/plugin-dialog";
 import type {
   AppState,
   ApplyOutcome,
@@ -35,8 +35,5 @@ export const exportCsv = (id: SiteId, filter: ExportFilter) =>
   invoke<ExportSummary | null>("export_csv", { id, filter });
 export const revealExport = (exportId: number) => invoke<void>("reveal_export", { id: exportId });
 
-/** Native folder picker; null when the user cancels. */
-export async function pickFolder(title: string): Promise<string | null> {
-  const chosen = await open({ directory: true, multiple: false, title });
-  return typeof chosen === "string" ? chosen : null;
-}
+/** The native folder picker, opened by the app; null when the user cancels. */
+export const pickFolder = (title: string) => invoke<string | null>("pick_folder", { title });
