@@ -3,6 +3,7 @@
 //! The user chooses the path in a save dialog the app opens ([`SaveTarget`]); the window only
 //! says which site and which requests, never where, and reveals an export by its id (see
 //! `Sites::exported`), so no script in the window can make the app write or show another file.
+//!
 //! The CSV itself is `wharf_core::export`'s (the same as `wharf export-csv`). This module
 //! turns the window's filter into the core's, makes sure every request logged so far is on
 //! disk first, and writes atomically (a temporary file renamed over the target), so a failed
