@@ -15,8 +15,9 @@ const COMMANDS: &[&str] = &[
     "open_in_browser",
     "watch_site",
     "close_connection",
+    "pick_folder",
     "export_csv",
-    "reveal_path",
+    "reveal_export",
 ];
 
 fn main() {

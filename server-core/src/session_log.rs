@@ -5,6 +5,9 @@
 //! session keeps at most `max_session_bytes` (its oldest segments go first) and the directory
 //! keeps at most `max_sessions` (the oldest sessions go first). Whatever retention deletes is
 //! counted in the manifest, so an export can say what it no longer holds.
+//!
+//! The log holds what strangers asked for and from where, so it is private: on Unix the
+//! folders it makes are 0700 and its files 0600 from the moment they exist (see `private_fs`).
 
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -13,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{unix_ms, AccessRecord};
+use crate::private_fs;
 
 /// Manifest file name inside a session folder.
 const MANIFEST: &str = "session.json";
@@ -100,7 +104,7 @@ impl SessionWriter {
     /// # Errors
     /// What the file system reports.
     pub fn create(dir: &Path, retention: Retention) -> io::Result<SessionWriter> {
-        fs::create_dir_all(dir)?;
+        private_fs::create_dir_all(dir)?;
         let old = sessions(dir)?;
         let excess = (old.len() + 1).saturating_sub(retention.max_sessions.max(1));
         for session in old.iter().take(excess) {
@@ -121,14 +125,14 @@ impl SessionWriter {
             .map(|id| (id.clone(), dir.join(id)))
             .find(|(_, folder)| !folder.exists())
             .unwrap_or_else(|| (base.clone(), dir.join(&base)));
-        fs::create_dir(&folder)?;
+        private_fs::create_dir(&folder)?;
         let manifest = Manifest {
             id,
             started_ms,
             ..Manifest::default()
         };
         write_manifest(&folder, &manifest)?;
-        let out = BufWriter::new(File::create(segment_path(&folder, 1))?);
+        let out = BufWriter::new(private_fs::create_file(&segment_path(&folder, 1))?);
         Ok(SessionWriter {
             folder,
             manifest,
@@ -183,7 +187,7 @@ impl SessionWriter {
     fn rotate(&mut self) -> io::Result<()> {
         self.out.flush()?;
         let index = self.segments.last().map_or(1, |open| open.index + 1);
-        self.out = BufWriter::new(File::create(segment_path(&self.folder, index))?);
+        self.out = BufWriter::new(private_fs::create_file(&segment_path(&self.folder, index))?);
         self.segments.push(Segment {
             index,
             bytes: 0,
@@ -323,9 +327,10 @@ fn segment_path(folder: &Path, index: u64) -> PathBuf {
 }
 
 fn write_manifest(folder: &Path, manifest: &Manifest) -> io::Result<()> {
-    let temporary = folder.join("session.json.tmp");
-    fs::write(&temporary, serde_json::to_vec_pretty(manifest)?)?;
-    fs::rename(temporary, folder.join(MANIFEST))
+    private_fs::write_atomically(
+        &folder.join(MANIFEST),
+        &serde_json::to_vec_pretty(manifest)?,
+    )
 }
 
 /// `20261121T030203.456Z`: sortable, and safe as a folder name everywhere.
@@ -437,5 +442,38 @@ mod tests {
         let mut reader = SessionReader::open(session).unwrap();
         assert_eq!(reader.by_ref().count(), 1);
         assert_eq!(reader.unreadable, 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn log_folders_are_0700_and_their_files_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("access-log/site");
+        let retention = Retention {
+            segment_bytes: 1_000,
+            ..Retention::default()
+        };
+        let mut writer = SessionWriter::create(&dir, retention).unwrap();
+        for id in 1..=20 {
+            writer.append(&record(id)).unwrap();
+        }
+        writer.flush().unwrap();
+        let folders = [tmp.path().join("access-log"), dir, writer.folder().into()];
+        for folder in &folders {
+            assert_eq!(mode(folder), 0o700, "{}", folder.display());
+        }
+        let files: Vec<PathBuf> = fs::read_dir(writer.folder())
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        assert!(
+            files.len() > 2,
+            "a manifest and rotated segments: {files:?}"
+        );
+        for file in &files {
+            assert_eq!(mode(file), 0o600, "{}", file.display());
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! reused for as long as it is valid for every name wanted: `localhost`, `127.0.0.1`, `::1`
 //! and the addresses the site is shared on. A missing name, an expiry within
 //! [`RENEW_BEFORE`], or files that cannot be read or do not belong together make a new one.
+//! A folder or key that other users can open is refused with the command that fixes it.
 //! Its SHA-256 fingerprint is what a browser shows for the certificate, so a phone on the
 //! network can check by eye that it talks to this computer.
 //!
@@ -12,7 +13,7 @@
 //! [`rustls::ServerConfig`] made here, and `connection` runs the handshake.
 
 use std::fmt;
-use std::io::{self, Write as _};
+use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,6 +26,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::RootCertStore;
 use sha2::{Digest, Sha256};
+
+use crate::private_fs;
 
 /// The certificate's file in the certificate folder.
 pub const CERT_FILE: &str = "cert.pem";
@@ -75,6 +78,21 @@ pub enum CertificateError {
     Generate(rcgen::Error),
     /// rustls refused the certificate or its key.
     Tls(rustls::Error),
+    /// Other users can open the certificate folder, so the key in it may not be secret;
+    /// Wharf does not use it (as OpenSSH refuses such a key).
+    FolderOpenToOthers {
+        /// The folder.
+        dir: PathBuf,
+        /// Its Unix mode, e.g. `0o755`.
+        mode: u32,
+    },
+    /// Other users can read or write the private key; Wharf does not use it.
+    KeyOpenToOthers {
+        /// The key file.
+        path: PathBuf,
+        /// Its Unix mode, e.g. `0o644`.
+        mode: u32,
+    },
 }
 
 impl fmt::Display for CertificateError {
@@ -87,6 +105,19 @@ impl fmt::Display for CertificateError {
             ),
             CertificateError::Generate(err) => write!(f, "cannot make a certificate: {err}"),
             CertificateError::Tls(err) => write!(f, "the certificate cannot be used: {err}"),
+            CertificateError::FolderOpenToOthers { dir, mode } => write!(
+                f,
+                "other users can open the certificate folder {dir} (mode {mode:04o}), so its \
+                 private key may not be secret; run `chmod 700 {dir}` if only you use it",
+                dir = dir.display()
+            ),
+            CertificateError::KeyOpenToOthers { path, mode } => write!(
+                f,
+                "other users can open the private key {path} (mode {mode:04o}), so it may not \
+                 be secret; delete it so that Wharf makes a new certificate, or run \
+                 `chmod 600 {path}` to keep it",
+                path = path.display()
+            ),
         }
     }
 }
@@ -97,6 +128,8 @@ impl std::error::Error for CertificateError {
             CertificateError::Write { source, .. } => Some(source),
             CertificateError::Generate(err) => Some(err),
             CertificateError::Tls(err) => Some(err),
+            CertificateError::FolderOpenToOthers { .. }
+            | CertificateError::KeyOpenToOthers { .. } => None,
         }
     }
 }
@@ -107,10 +140,25 @@ impl Certificate {
     ///
     /// Blocks on file I/O and, when it makes one, on key generation (a few milliseconds).
     ///
+    /// An existing folder or key that other users can read or write is refused, never used
+    /// nor repaired: Wharf makes them 0700 and 0600, so a wider mode means someone changed it,
+    /// and the key may already have been read.
+    ///
     /// # Errors
-    /// [`CertificateError`] if a new certificate is needed and cannot be made or written.
+    /// [`CertificateError::FolderOpenToOthers`] or [`CertificateError::KeyOpenToOthers`] as
+    /// above, or another [`CertificateError`] if a new certificate is needed and cannot be
+    /// made or written.
     pub fn load_or_create(dir: &Path, hosts: &[IpAddr]) -> Result<Certificate, CertificateError> {
         let _one_at_a_time = FOLDER_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        // A missing folder or key is made below; an unreadable one fails there.
+        if let Ok(Some(mode)) = private_fs::open_to_others(dir) {
+            let dir = dir.to_path_buf();
+            return Err(CertificateError::FolderOpenToOthers { dir, mode });
+        }
+        let path = dir.join(KEY_FILE);
+        if let Ok(Some(mode)) = private_fs::open_to_others(&path) {
+            return Err(CertificateError::KeyOpenToOthers { path, mode });
+        }
         let names = wanted_names(hosts);
         if let Some(found) = Certificate::load(dir).filter(|found| found.is_valid_for(&names)) {
             return Ok(found);
@@ -295,45 +343,17 @@ pub fn provider() -> Arc<CryptoProvider> {
 }
 
 fn make_private_dir(dir: &Path) -> Result<(), CertificateError> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|source| CertificateError::Write {
-            path: dir.to_path_buf(),
-            source,
-        })
+    private_fs::create_dir_all(dir).map_err(|source| CertificateError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
-/// Writes `bytes` to a temporary file beside `path` (mode 0600 on Unix), then renames it
-/// over `path`, so a reader sees the old file or the new one, never half of one.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CertificateError> {
-    let failed = |source| CertificateError::Write {
+    private_fs::write_atomically(path, bytes).map_err(|source| CertificateError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(format!(".{}.tmp", std::process::id()));
-    let temporary = PathBuf::from(temporary);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = (|| {
-        let mut file = options.open(&temporary)?;
-        // An older leftover may have been created with wider permissions.
-        #[cfg(unix)]
-        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written.map_err(failed)
+    })
 }
 
 #[cfg(test)]
@@ -389,5 +409,77 @@ mod tests {
         let repaired = Certificate::load_or_create(&certs, &[]).unwrap();
         assert!(repaired.created());
         repaired.server_config().unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_or_key_open_to_others_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let chmod = |path: &Path, mode| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let certs = tmp.path().join("new/certs");
+        let made = Certificate::load_or_create(&certs, &[]).unwrap();
+        let key = certs.join(KEY_FILE);
+        assert_eq!(
+            (mode(&tmp.path().join("new")), mode(&certs)),
+            (0o700, 0o700)
+        );
+        assert_eq!((mode(&key), mode(&certs.join(CERT_FILE))), (0o600, 0o600));
+        let pem = std::fs::read(&key).unwrap();
+
+        chmod(&key, 0o644);
+        let err = Certificate::load_or_create(&certs, &[]).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, CertificateError::KeyOpenToOthers { mode: 0o644, .. }),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("`chmod 600 {}`", key.display())) && message.contains("0644"),
+            "{message}"
+        );
+        assert_eq!(std::fs::read(&key).unwrap(), pem, "refused, not replaced");
+        assert_eq!(mode(&key), 0o644, "nor repaired");
+
+        chmod(&key, 0o600);
+        chmod(&certs, 0o750);
+        let message = Certificate::load_or_create(&certs, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(&format!("`chmod 700 {}`", certs.display())),
+            "{message}"
+        );
+
+        chmod(&certs, 0o700);
+        let again = Certificate::load_or_create(&certs, &[]).unwrap();
+        assert_eq!(again.fingerprint(), made.fingerprint());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_is_never_written_through_a_planted_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let certs = tmp.path().join("certs");
+        std::fs::create_dir(&certs).unwrap();
+        std::fs::set_permissions(&certs, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        let outside = tmp.path().join("stolen.pem");
+        std::fs::write(&outside, "").unwrap();
+        let temporary = format!("{KEY_FILE}.{}.tmp", std::process::id());
+        std::os::unix::fs::symlink(&outside, certs.join(temporary)).unwrap();
+        let made = Certificate::load_or_create(&certs, &[]).unwrap();
+        assert!(made.created());
+        assert_eq!(
+            std::fs::read_to_string(&outside).unwrap(),
+            "",
+            "not written through"
+        );
+        assert!(std::fs::read_to_string(certs.join(KEY_FILE))
+            .unwrap()
+            .contains("PRIVATE KEY"));
     }
 }

@@ -8,15 +8,15 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Runtime, State, Window};
 use wharf_core::{ApplyError, StartError};
 
 use crate::error::{is_port_in_use, SiteError};
-use crate::export::{self, ExportFilter, ExportedCsv};
+use crate::export::{self, ExportFilter, Exported, SaveTarget};
 use crate::feeds::{self, SharedSites, SiteFeed, SiteWatch, StateFeed};
 use crate::lan::QrCode;
 use crate::site::{SiteSettings, SiteStatus};
-use crate::sites::{AppState, ApplyOutcome};
+use crate::sites::{AppState, ApplyOutcome, ExportSource};
 
 /// What the window branches on. Mirrors `CommandError["kind"]` in `ui/src/api/types.ts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -242,29 +242,92 @@ pub(crate) async fn close_connection(
     Ok(sites.lock().await.close_connection(&id, connection)?)
 }
 
-/// Writes a site's current log session, filtered, as CSV at `path`.
+/// Asks where to save (the app's own save dialog; the window never names a path) and
+/// writes a site's current log session there, filtered, as CSV. `None` when cancelled.
 #[tauri::command]
-pub(crate) async fn export_csv(
+pub(crate) async fn export_csv<R: Runtime>(
+    window: Window<R>,
     sites: State<'_, SharedSites>,
+    target: State<'_, SaveTarget>,
     id: String,
-    path: PathBuf,
     filter: ExportFilter,
-) -> Result<ExportedCsv, CommandError> {
-    let (log, dir) = sites.lock().await.export_source(&id)?;
-    let exported = export::export_site(log, dir, path, filter).await?;
-    sites.lock().await.exported(&exported.path);
-    Ok(exported)
+) -> Result<Option<Exported>, CommandError> {
+    let ExportSource {
+        site_name,
+        log,
+        dir,
+    } = sites.lock().await.export_source(&id)?;
+    let now_ms = wharf_core::access::unix_ms(std::time::SystemTime::now());
+    let name = export::csv_file_name(&site_name, now_ms);
+    let Some(path) = choose_csv_path(&window, &target, name).await else {
+        return Ok(None);
+    };
+    let csv = export::export_site(log, dir, path, filter).await?;
+    let id = sites.lock().await.exported(csv.path.clone());
+    Ok(Some(Exported { id, csv }))
 }
 
-/// Opens the folder of a CSV exported in this app run in the file manager.
+/// Opens, in the file manager, the folder of the CSV that export `id` wrote in this app run.
 #[tauri::command]
-pub(crate) async fn reveal_path<R: Runtime>(
+pub(crate) async fn reveal_export<R: Runtime>(
     app: AppHandle<R>,
     sites: State<'_, SharedSites>,
-    path: PathBuf,
+    id: u64,
 ) -> Result<(), CommandError> {
-    let folder = sites.lock().await.folder_of_export(&path)?;
+    let folder = sites.lock().await.folder_of_export(id)?;
     Ok(open(&app, folder.display().to_string())?)
+}
+
+/// The folder the user chooses in the native folder picker over `window`, titled `title`;
+/// `None` when cancelled. The app opens it, so the window needs no dialog permission; what
+/// it gets back is a folder to serve, which it could also type or drop.
+#[tauri::command]
+pub(crate) async fn pick_folder<R: Runtime>(
+    window: Window<R>,
+    title: String,
+) -> Result<Option<PathBuf>, CommandError> {
+    use tauri_plugin_dialog::DialogExt;
+    let (chosen, answer) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .set_title(title)
+        .pick_folder(move |path| {
+            let _ = chosen.send(path);
+        });
+    Ok(answer
+        .await
+        .ok()
+        .flatten()
+        .and_then(|path| path.into_path().ok()))
+}
+
+/// The file the user chooses in a save dialog over `window`, suggesting `file_name`; `None`
+/// when cancelled. [`SaveTarget::Fixed`] (tests) answers without a dialog.
+async fn choose_csv_path<R: Runtime>(
+    window: &Window<R>,
+    target: &SaveTarget,
+    file_name: String,
+) -> Option<PathBuf> {
+    use tauri_plugin_dialog::DialogExt;
+    if let SaveTarget::Fixed(path) = target {
+        return Some(path.clone());
+    }
+    let (chosen, answer) = tokio::sync::oneshot::channel();
+    // The callback form: the dialog runs on the main thread while this task waits without
+    // blocking a runtime thread.
+    window
+        .dialog()
+        .file()
+        .set_parent(window)
+        .set_title("Export the access log as CSV")
+        .set_file_name(file_name)
+        .add_filter("CSV", &["csv"])
+        .save_file(move |path| {
+            let _ = chosen.send(path);
+        });
+    answer.await.ok().flatten()?.into_path().ok()
 }
 
 /// Opens a URL or folder with the system's default program.
@@ -400,6 +463,20 @@ mod tests {
             .as_str()
             .unwrap()
             .ends_with("; the site still serves on http://127.0.0.1:9000/"));
+        let open = json(SiteError::Start(StartError::Certificate {
+            dir: "/data/certs".into(),
+            source: wharf_core::CertificateError::KeyOpenToOthers {
+                path: "/data/certs/key.pem".into(),
+                mode: 0o644,
+            },
+        }));
+        assert_eq!(open["kind"], "startFailed");
+        let message = open["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("HTTPS could not start: other users can open the private key /data/certs/key.pem (mode 0644)")
+                && message.contains("`chmod 600 /data/certs/key.pem`"),
+            "{message}"
+        );
         let no_folder = json(SiteError::Config(ConfigError {
             field: "certDir",
             reason: "HTTPS needs a folder to keep its certificate in".into(),
@@ -413,12 +490,7 @@ mod tests {
         assert_eq!(stopped["kind"], "notRunning");
         assert_eq!(stopped.as_object().unwrap().len(), 2, "no field key at all");
         assert_eq!(json(SiteError::NoLanAddress)["kind"], "lanOff");
-        assert_eq!(
-            json(SiteError::NotExported {
-                path: "/etc/passwd".into()
-            })["kind"],
-            "openFailed"
-        );
+        assert_eq!(json(SiteError::NotExported { id: 7 })["kind"], "openFailed");
         assert_eq!(
             json(SiteError::NoSuchSite { id: "x".into() })["kind"],
             "noSuchSite"

@@ -45,8 +45,8 @@ pub enum SiteError {
     },
     /// Only files this app run exported can be revealed.
     NotExported {
-        /// The path asked for.
-        path: PathBuf,
+        /// The export id asked for.
+        id: u64,
     },
     /// The browser or file manager could not be opened.
     Open {
@@ -121,6 +121,10 @@ fn certificate_trouble(
             path.display(),
             dir.display()
         ),
+        // Names the folder or key and the command that fixes it.
+        CertificateError::FolderOpenToOthers { .. } | CertificateError::KeyOpenToOthers { .. } => {
+            write!(f, "HTTPS could not start: {source}")
+        }
         other => write!(
             f,
             "HTTPS could not start: the certificate in {} cannot be made or used ({other}); \
@@ -159,10 +163,9 @@ impl fmt::Display for SiteError {
             SiteError::ExportFile { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())
             }
-            SiteError::NotExported { path } => write!(
+            SiteError::NotExported { id } => write!(
                 f,
-                "{} was not exported by Wharf in this session, so it is not opened",
-                path.display()
+                "export #{id} was not written by Wharf since it started, so nothing is opened"
             ),
             SiteError::Open { reason } => write!(f, "could not open it: {reason}"),
         }

@@ -1,5 +1,9 @@
 //! The Export button: one site's access-log session as a CSV file at the path the user chose.
 //!
+//! The user chooses the path in a save dialog the app opens ([`SaveTarget`]); the window only
+//! says which site and which requests, never where, and reveals an export by its id (see
+//! `Sites::exported`), so no script in the window can make the app write or show another file.
+//!
 //! The CSV itself is `wharf_core::export`'s (the same as `wharf export-csv`). This module
 //! turns the window's filter into the core's, makes sure every request logged so far is on
 //! disk first, and writes atomically (a temporary file renamed over the target), so a failed
@@ -49,7 +53,66 @@ impl ExportFilter {
     }
 }
 
-/// What an export wrote, and where. Mirrors `ExportSummary` in `ui/src/api/types.ts`.
+/// Where the Export button's CSV goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveTarget {
+    /// The native save dialog; the file the user chooses there is the only one written.
+    Dialog,
+    /// Tests only: this file, as if the user had chosen it in the dialog. End-to-end tests
+    /// drive the window through WebDriver, which cannot click a native dialog.
+    Fixed(PathBuf),
+}
+
+impl SaveTarget {
+    /// The variable that, set in the app's environment at launch (by the test harness, never
+    /// by the window), replaces the dialog with [`SaveTarget::Fixed`]. Tests only.
+    pub const TEST_ENV: &'static str = "WHARF_TEST_EXPORT_PATH";
+
+    /// [`SaveTarget::Fixed`] when [`SaveTarget::TEST_ENV`] names a file, else the dialog.
+    pub fn from_env() -> SaveTarget {
+        match std::env::var_os(SaveTarget::TEST_ENV).filter(|path| !path.is_empty()) {
+            Some(path) => SaveTarget::Fixed(path.into()),
+            None => SaveTarget::Dialog,
+        }
+    }
+}
+
+/// The name the save dialog suggests: `wharf-<site>-<date>.csv`, with the UTC date of
+/// `now_ms` and the site's name reduced to letters, digits, `.`, `_` and `-` (so no
+/// separator, control or bidirectional character reaches the file system).
+pub fn csv_file_name(site_name: &str, now_ms: u64) -> String {
+    let mut slug = String::new();
+    for c in site_name.chars() {
+        if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug
+        .trim_start_matches(['-', '.'])
+        .trim_end_matches('-')
+        .chars()
+        .take(60)
+        .collect();
+    let slug = if slug.is_empty() { "site" } else { &slug };
+    let date = wharf_core::access::rfc3339_ms(now_ms);
+    format!("wharf-{slug}-{}.csv", date.get(..10).unwrap_or("today"))
+}
+
+/// A finished export as the window sees it: the id to reveal it by, and what was written.
+/// Mirrors `ExportSummary` in `ui/src/api/types.ts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exported {
+    /// This app run's number for the export, from `Sites::exported`.
+    pub id: u64,
+    /// The file and the counts.
+    #[serde(flatten)]
+    pub csv: ExportedCsv,
+}
+
+/// What an export wrote, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportedCsv {
@@ -101,17 +164,14 @@ fn write_atomically<T>(
         path: path.to_owned(),
         source,
     };
-    let name = path.file_name().ok_or_else(|| {
-        file_error(std::io::Error::new(
+    if path.file_name().is_none() {
+        return Err(file_error(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "not a file name",
-        ))
-    })?;
-    let mut temporary = std::ffi::OsString::from(".");
-    temporary.push(name);
-    temporary.push(format!(".{}.tmp", std::process::id()));
-    let temporary = path.with_file_name(temporary);
-    let file = File::create(&temporary).map_err(file_error)?;
+        )));
+    }
+    // Private like the log it copies (0600), and never written through a planted symlink.
+    let (temporary, file) = wharf_core::private_fs::create_temporary(path).map_err(file_error)?;
     let result = write(&file).and_then(|value| {
         file.sync_all().map_err(file_error)?;
         Ok(value)
@@ -154,6 +214,23 @@ mod tests {
         let json: ExportFilter =
             serde_json::from_str(r#"{"status":"4xx","pathContains":"café"}"#).unwrap();
         assert_eq!(json.path_contains.as_deref(), Some("café"));
+    }
+
+    #[test]
+    fn the_default_file_name_is_safe_and_dated() {
+        let at = 1_763_683_200_000; // 2025-11-21T00:00:00Z
+        assert_eq!(csv_file_name("my-site", at), "wharf-my-site-2025-11-21.csv");
+        assert_eq!(
+            csv_file_name("My Site / v2", at),
+            "wharf-My-Site-v2-2025-11-21.csv"
+        );
+        assert_eq!(csv_file_name("..", at), "wharf-site-2025-11-21.csv");
+        assert_eq!(csv_file_name("café", at), "wharf-café-2025-11-21.csv");
+        assert_eq!(
+            csv_file_name("evil\u{202E}vsc.exe", at),
+            "wharf-evil-vsc.exe-2025-11-21.csv"
+        );
+        assert_eq!(csv_file_name("../../etc", at), "wharf-etc-2025-11-21.csv");
     }
 
     #[tokio::test]

@@ -8,7 +8,9 @@
 //! `store`, `lan` and `export`.
 //!
 //! `WHARF_CONFIG_DIR` and `WHARF_DATA_DIR` replace the app's config and data folders (tests
-//! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too. The data folder
+//! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too.
+//! `WHARF_TEST_EXPORT_PATH` (tests only) replaces the Export button's save dialog with that
+//! file (see [`export::SaveTarget`]). The data folder
 //! holds the access logs (`access-log/<site>/`) and the one HTTPS certificate every site
 //! presents (`certs/`).
 
@@ -29,6 +31,7 @@ use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, DragDropEvent, Manager, RunEvent, Runtime, WindowEvent};
 use tokio::sync::mpsc;
 
+use crate::export::SaveTarget;
 use crate::feeds::{SharedSites, SiteWatch, StateFeed};
 use crate::sites::{Folders, Sites};
 
@@ -78,8 +81,9 @@ fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::open_in_browser,
             commands::watch_site,
             commands::close_connection,
+            commands::pick_folder,
             commands::export_csv,
-            commands::reveal_path,
+            commands::reveal_export,
         ])
 }
 
@@ -135,6 +139,7 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error
         tauri::async_runtime::spawn(add_dropped(Arc::clone(&sites), Arc::clone(&feed), drops)),
     ];
     app.manage(sites);
+    app.manage(SaveTarget::from_env());
     app.manage(feed);
     app.manage(SiteWatch::default());
     app.manage(Dropped(dropped));
@@ -229,6 +234,8 @@ mod tests {
         let folder = crate::site::tests::site_dir("dropped in");
         std::env::set_var("WHARF_CONFIG_DIR", config.path());
         std::env::set_var("WHARF_DATA_DIR", data.path());
+        let chosen = data.path().join("chosen.csv");
+        std::env::set_var(SaveTarget::TEST_ENV, &chosen);
 
         let mut app = app(mock_builder())
             .build(tauri::generate_context!())
@@ -320,13 +327,37 @@ mod tests {
         .unwrap_err();
         assert_eq!(missing["kind"], "noSuchSite");
 
-        let outside = invoke(
+        // The window says what to export, never where: a path it sends is not a parameter,
+        // and the file is the one the save dialog (here its test stand-in) answered.
+        let planted = data.path().join("planted.csv");
+        let exported = invoke(
             &webview,
-            "reveal_path",
-            serde_json::json!({ "path": "/etc/passwd" }),
+            "export_csv",
+            serde_json::json!({ "id": site["id"], "filter": {}, "path": planted }),
         )
-        .unwrap_err();
-        assert_eq!(outside["kind"], "openFailed");
+        .unwrap();
+        assert_eq!(exported["id"], 1);
+        assert_eq!(exported["path"], chosen.display().to_string());
+        assert!(chosen.is_file() && !planted.exists());
+
+        let unknown = invoke(&webview, "reveal_export", serde_json::json!({ "id": 2 }));
+        assert_eq!(unknown.unwrap_err()["kind"], "openFailed");
+        let by_path = invoke(
+            &webview,
+            "reveal_export",
+            serde_json::json!({ "path": "/etc/passwd" }),
+        );
+        assert!(by_path.is_err(), "a path is no export id");
+        let old = invoke(&webview, "reveal_path", serde_json::json!({ "path": "/" }));
+        assert!(old.unwrap_err().to_string().contains("reveal_path"));
+        // The dialogs are the app's: the window may not open one itself.
+        for command in ["plugin:dialog|save", "plugin:dialog|open"] {
+            let denied = invoke(&webview, command, serde_json::json!({ "options": {} }));
+            assert!(
+                denied.unwrap_err().to_string().contains("not allowed"),
+                "{command}"
+            );
+        }
 
         let removed = invoke(&webview, "start_server", serde_json::json!({})).unwrap_err();
         assert!(removed.to_string().contains("start_server"), "{removed}");

@@ -464,7 +464,7 @@ impl Site {
         }
     }
 
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match &self.root {
             None => "Welcome".to_owned(),
             Some(root) => root.file_name().map_or_else(

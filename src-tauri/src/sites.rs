@@ -6,7 +6,6 @@
 //! one async lock, and long waits (a stopping server's drain, an export) are handed back as
 //! values to await after the lock is released.
 
-use std::collections::HashSet;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -77,6 +76,17 @@ pub struct Live {
     pub log: Option<AccessLog>,
 }
 
+/// What an export of one site reads, from [`Sites::export_source`].
+#[derive(Debug)]
+pub struct ExportSource {
+    /// The site's name, for the file's default name.
+    pub site_name: String,
+    /// Its log in this app run, to flush first.
+    pub log: Option<AccessLog>,
+    /// Its log folder.
+    pub dir: PathBuf,
+}
+
 /// Every site of the app.
 #[derive(Debug)]
 pub struct Sites {
@@ -84,8 +94,9 @@ pub struct Sites {
     recents: Vec<PathBuf>,
     notices: Vec<String>,
     folders: Folders,
-    /// CSV files exported this app run: the only paths `reveal_path` opens.
-    exported: HashSet<PathBuf>,
+    /// CSV files exported this app run, export `n` at index `n - 1`: the only files
+    /// `reveal_export` shows.
+    exported: Vec<PathBuf>,
 }
 
 impl Sites {
@@ -98,7 +109,7 @@ impl Sites {
             recents: Vec::new(),
             notices: loaded.notice.into_iter().collect(),
             folders,
-            exported: HashSet::new(),
+            exported: Vec::new(),
         };
         if let Some(stored) = loaded.sites {
             sites.recents = stored.recents;
@@ -344,35 +355,41 @@ impl Sites {
         })
     }
 
-    /// What an export of site `id` reads: its log (to flush first) and its log folder.
+    /// What an export of site `id` reads: its name (for the file's default name), its log
+    /// (to flush first) and its log folder.
     ///
     /// # Errors
     /// [`SiteError::NoSuchSite`], or [`SiteError::Export`] when the site keeps no log on disk.
-    pub fn export_source(&self, id: &str) -> Result<(Option<AccessLog>, PathBuf), SiteError> {
+    pub fn export_source(&self, id: &str) -> Result<ExportSource, SiteError> {
         let site = self.get(id)?;
         let dir = site.log_dir().ok_or_else(|| {
             SiteError::Export(wharf_core::ExportError::NoSessions {
                 dir: PathBuf::new(),
             })
         })?;
-        Ok((site.log().cloned(), dir.to_owned()))
+        Ok(ExportSource {
+            site_name: site.name(),
+            log: site.log().cloned(),
+            dir: dir.to_owned(),
+        })
     }
 
-    /// Notes a CSV written this app run, so it may be revealed.
-    pub fn exported(&mut self, path: &Path) {
-        self.exported.insert(path.to_owned());
+    /// Notes a CSV written this app run, so it may be revealed; returns its export id.
+    pub fn exported(&mut self, path: PathBuf) -> u64 {
+        self.exported.push(path);
+        self.exported.len() as u64
     }
 
-    /// The folder holding `path`, if `path` was exported this app run.
+    /// The folder holding the CSV of export `id`, written this app run.
     ///
     /// # Errors
-    /// [`SiteError::NotExported`] for any other path.
-    pub fn folder_of_export(&self, path: &Path) -> Result<PathBuf, SiteError> {
-        if !self.exported.contains(path) {
-            return Err(SiteError::NotExported {
-                path: path.to_owned(),
-            });
-        }
+    /// [`SiteError::NotExported`] for any other id.
+    pub fn folder_of_export(&self, id: u64) -> Result<PathBuf, SiteError> {
+        let path = usize::try_from(id)
+            .ok()
+            .and_then(|id| id.checked_sub(1))
+            .and_then(|index| self.exported.get(index))
+            .ok_or(SiteError::NotExported { id })?;
         Ok(path.parent().unwrap_or(path).to_owned())
     }
 
@@ -636,7 +653,12 @@ mod tests {
 
         let out = tempfile::tempdir().unwrap();
         let path = out.path().join("requests.csv");
-        let (log, dir) = sites.export_source(&site.id).unwrap();
+        let ExportSource {
+            site_name,
+            log,
+            dir,
+        } = sites.export_source(&site.id).unwrap();
+        assert_eq!(site_name, site.name);
         assert_eq!(dir, fixture.data.path().join("access-log").join(&site.id));
         let filter = crate::export::ExportFilter {
             status: Some("4xx".into()),
@@ -653,17 +675,24 @@ mod tests {
         assert_eq!(whole.summary.records, 3);
         let csv = std::fs::read_to_string(&path).unwrap();
         assert_eq!(csv.lines().count(), 4, "{csv}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "private like the log it copies");
+        }
         let json = serde_json::to_value(&whole).unwrap();
         assert_eq!(json["path"], path.display().to_string());
         assert_eq!(json["records"], 3);
         assert!(json["sessionId"].is_string());
 
-        assert!(matches!(
-            sites.folder_of_export(&path),
-            Err(SiteError::NotExported { .. })
-        ));
-        sites.exported(&path);
-        assert_eq!(sites.folder_of_export(&path).unwrap(), out.path());
+        for id in [0, 1, u64::MAX] {
+            let err = sites.folder_of_export(id).unwrap_err();
+            assert!(matches!(err, SiteError::NotExported { .. }), "{err}");
+        }
+        assert_eq!(sites.exported(path.clone()), 1);
+        assert_eq!(sites.folder_of_export(1).unwrap(), out.path());
+        assert!(sites.folder_of_export(2).is_err(), "only what was written");
     }
 
     #[tokio::test]

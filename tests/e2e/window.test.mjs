@@ -4,11 +4,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, get as httpGet, request as httpRequest } from "node:http";
 import { get as httpsGet } from "node:https";
 import { createServer as createTcpServer } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
@@ -16,11 +16,15 @@ let app;
 /** The site added by path, shared by the tests below. */
 const site = { dir: "", url: "", id: "", requests: 0, bigSha256: "" };
 const BIG_BYTES = 48 * 1024 * 1024;
+/** The file the app's save dialog answers with: WebDriver cannot click a native dialog, so the
+ * harness (not the window) names it at launch through the app's test-only variable. */
+const exportPath = join(tempDir("wharf-e2e-export-"), "log.csv");
 
 before(async () => {
   app = await launchApp({
     // A settings file from a crashed editor: the app must back it up, say so and start anyway.
     prepare: (configDir) => writeFileSync(join(configDir, "sites.json"), '{"version":1,"sites":[{"id":'),
+    env: { WHARF_TEST_EXPORT_PATH: exportPath },
   });
 }, { timeout: 60_000 });
 
@@ -133,6 +137,20 @@ test("hostile strings from the network are shown as text and never run", { timeo
   assert.equal(await app.run(`return window.__xss ?? null;`), null, "no payload ran");
   assert.equal(await app.run(`return document.querySelectorAll("#log-table img, #log-detail img").length;`), 0);
   await app.screenshot("03-hostile");
+
+  // A bidi override in a path is shown as <U+202E>, so the name reads in the order of its
+  // characters ("invoice<U+202E>txt.exe", not "invoiceexe.txt").
+  const spoof = "invoice\u202Etxt.exe";
+  assert.equal((await request(new URL(`/${encodeURIComponent(spoof)}`, site.url))).status, 404);
+  const spoofRow = await app.waitFor(
+    `const row = [...document.querySelectorAll("#log-table [data-record-id]")]
+       .find((r) => r.querySelector(".log-target").textContent.includes("invoice"));
+     return row ? row.dataset.recordId : null;`,
+    "a row for the bidi path",
+  );
+  await app.click(`#log-table [data-record-id="${spoofRow}"]`);
+  const decoded = await app.waitForText("#log-detail", (t) => t.includes("invoice<U+202E>txt.exe"), "the override shown");
+  assert.ok(!decoded.includes("\u202E"), "no raw override in the detail pane");
 });
 
 test("keep-alive off applies as a new generation; a bad value is refused inline", { timeout: 60_000 }, async () => {
@@ -344,22 +362,39 @@ test("HTTPS beside HTTP: the window shows the https URL and the fingerprint the 
   await app.screenshot("09-https");
 });
 
-test("export writes every request of the session to CSV", { timeout: 60_000 }, async () => {
-  const out = join(tempDir("wharf-e2e-export-"), "log.csv");
-  // The Export button opens a native save dialog; the test calls the command it ends in.
-  const exported = await app.invoke("export_csv", { id: site.id, path: out, filter: {} });
-  assert.ok(exported.ok, `export failed: ${JSON.stringify(exported.error)}`);
-  const lines = readFileSync(out, "utf8").trimEnd().split("\r\n");
-  assert.equal(exported.ok.records, site.requests, "one row per request made");
-  assert.equal(lines.length - 1, exported.ok.rows);
+test("export writes every request of the session to CSV, only where the save dialog said", { timeout: 60_000 }, async () => {
+  // The Export button: the app opens its own save dialog (answered by exportPath) and writes there.
+  await app.click("#tab-log");
+  await app.click("#export-csv");
+  const shown = await app.waitForText("#export-result", (t) => t.startsWith("Exported "), "the export's result");
+  assert.ok(shown.includes(exportPath), `the result names the file: ${shown}`);
+  assert.equal(await app.run(`return document.querySelector("#export-reveal").hidden;`), false, "Reveal offered");
+  const lines = readFileSync(exportPath, "utf8").trimEnd().split("\r\n");
+  assert.ok(shown.startsWith(`Exported ${lines.length - 1} rows`), shown);
   assert.ok(lines.some((l) => l.includes("/hello.txt")));
   const hostile = lines.find((l) => l.includes("window.__xss=2"));
   assert.ok(hostile, "the hostile request is exported");
   assert.ok(!/(^|,)[=+\-@]/.test(hostile), `no cell starts a formula: ${hostile}`);
 
-  const errorsOnly = await app.invoke("export_csv", { id: site.id, path: out, filter: { status: "4xx" } });
+  // The window says what to export, never where: a path it sends is ignored.
+  const planted = join(dirname(exportPath), "planted.csv");
+  const exported = await app.invoke("export_csv", { id: site.id, path: planted, filter: {} });
+  assert.ok(exported.ok, `export failed: ${JSON.stringify(exported.error)}`);
+  assert.equal(exported.ok.path, exportPath);
+  assert.equal(existsSync(planted), false, "nothing written where the window asked");
+  assert.equal(exported.ok.records, site.requests, "one row per request made");
+  assert.equal(readFileSync(exportPath, "utf8").trimEnd().split("\r\n").length - 1, exported.ok.rows);
+
+  const errorsOnly = await app.invoke("export_csv", { id: site.id, filter: { status: "4xx" } });
   assert.ok(errorsOnly.ok, JSON.stringify(errorsOnly.error));
-  assert.equal(errorsOnly.ok.records, 2, "the 404s: /missing.txt and the hostile path");
+  assert.equal(errorsOnly.ok.records, 3, "the 404s: /missing.txt, the hostile path and the bidi one");
+
+  // Reveal shows only what the app wrote, by export id; an id it never gave out is refused.
+  const unknown = await app.invoke("reveal_export", { id: errorsOnly.ok.id + 1 });
+  assert.equal(unknown.error?.kind, "openFailed", JSON.stringify(unknown));
+  assert.match(unknown.error?.message ?? "", /was not written by Wharf/);
+  const byPath = await app.invoke("reveal_export", { path: "/etc" });
+  assert.ok(byPath.error, "a path is not an export id");
 
   // The whole session in the live log, for the README's picture.
   await app.click("#tab-log");

@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
-  csvFileName,
   formatAge,
   formatBytes,
   formatClock,
   formatCount,
-  formatDate,
   formatDurationUs,
   msToSecondsText,
   plural,
+  visibleText,
 } from "./format";
 
 describe("formatCount and plural", () => {
@@ -71,22 +70,11 @@ describe("formatAge", () => {
   });
 });
 
-describe("dates and file names", () => {
+describe("formatClock", () => {
   const at = new Date(2025, 10, 21, 9, 5, 7, 42).getTime(); // local time
 
-  it("formats local clock and date", () => {
+  it("formats the local clock", () => {
     expect(formatClock(at)).toBe("09:05:07.042");
-    expect(formatDate(at)).toBe("2025-11-21");
-  });
-
-  it("names the CSV after the site and the date", () => {
-    expect(csvFileName("my-site", at)).toBe("wharf-my-site-2025-11-21.csv");
-  });
-
-  it("makes any folder name safe for a file name", () => {
-    expect(csvFileName("My Site / v2", at)).toBe("wharf-My-Site-v2-2025-11-21.csv");
-    expect(csvFileName("..", at)).toBe("wharf-site-2025-11-21.csv");
-    expect(csvFileName("café", at)).toBe("wharf-cafe-2025-11-21.csv");
   });
 });
 
@@ -95,5 +83,20 @@ describe("msToSecondsText", () => {
     expect(msToSecondsText(5000)).toBe("5");
     expect(msToSecondsText(1500)).toBe("1.5");
     expect(msToSecondsText(250)).toBe("0.25");
+  });
+});
+
+describe("visibleText", () => {
+  it("shows every bidirectional control as its code point", () => {
+    expect(visibleText("invoice\u202Etxt.exe")).toBe("invoice<U+202E>txt.exe");
+    const all = "\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069\u200E\u200F\u061C";
+    expect(visibleText(`a${all}b`)).toBe(
+      "a<U+202A><U+202B><U+202C><U+202D><U+202E><U+2066><U+2067><U+2068><U+2069><U+200E><U+200F><U+061C>b",
+    );
+  });
+  it("leaves other text alone, right-to-left letters included", () => {
+    for (const text of ["/café/naïve.txt", "שלום.html", "مرحبا", "Mozilla/5.0 (X11)", "", "<U+202E>"]) {
+      expect(visibleText(text)).toBe(text);
+    }
   });
 });

@@ -1,6 +1,7 @@
 //! Formatting of numbers, sizes, durations and times for display. Pure: no DOM, no Tauri.
 //! Counts use grouping commas ("1,234") whatever the system locale, so texts read the same
 //! everywhere (and the end-to-end tests can parse them).
+//! `visibleText` is the one way text from the network or the file system reaches the screen.
 
 const GROUPED = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
@@ -83,24 +84,23 @@ export function formatClock(ms: number): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
-/** Local date: "2025-11-21". */
-export function formatDate(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
-/** The default name for a CSV export: `wharf-<site>-<date>.csv`, safe on every file system. */
-export function csvFileName(siteName: string, nowMs: number): string {
-  const slug =
-    siteName
-      .normalize("NFKD")
-      .replace(/[^A-Za-z0-9._-]+/g, "-")
-      .replace(/^[-.]+|-+$/g, "")
-      .slice(0, 60) || "site";
-  return `wharf-${slug}-${formatDate(nowMs)}.csv`;
-}
-
 /** Milliseconds as the seconds a form shows: 5000 -> "5", 1500 -> "1.5". */
 export function msToSecondsText(ms: number): string {
   return (Math.round(ms) / 1000).toString();
+}
+
+/**
+ * The bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates
+ * (U+2066–U+2069) and marks (U+200E, U+200F, U+061C). They are invisible and reorder the text
+ * around them, so `evil\u202Etxt.exe` reads as "evilexe.txt" (CVE-2021-42574, "Trojan Source").
+ */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
+
+/**
+ * Text from the network or the file system (paths, targets, user agents, referers, folder and
+ * site names) as it is shown: each bidirectional control is replaced by a visible `<U+202E>`,
+ * so the text reads in the order of its characters. Everything else is unchanged.
+ */
+export function visibleText(text: string): string {
+  return text.replace(BIDI_CONTROLS, (c) => `<U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}>`);
 }

@@ -14,6 +14,7 @@ import { Tabs } from "./app/tabs";
 import { Graphs } from "./charts/graphs";
 import { ConnectionsTable } from "./connections/table";
 import { byId } from "./dom";
+import { visibleText } from "./format";
 import { LogBuffer } from "./log/buffer";
 import { CsvExport } from "./log/export";
 import { FilterBar } from "./log/filter-bar";
@@ -87,9 +88,8 @@ const connections = new ConnectionsTable({
 });
 const exporter = new CsvExport(
   {
-    pickPath: (name) => attempt(() => commands.pickCsvPath(name)),
-    exportCsv: (site, path, filter) => attempt(() => commands.exportCsv(site.id, path, filter)),
-    reveal: (path) => attempt(() => commands.revealPath(path)),
+    exportCsv: (site, filter) => attempt(() => commands.exportCsv(site.id, filter)),
+    reveal: (exportId) => attempt(() => commands.revealExport(exportId)),
   },
   () => store.selectedSite,
   () => filters.value,
@@ -111,7 +111,7 @@ const header = new SiteHeader({
       .catch(() => undefined),
   changeRoot: (site) =>
     void run(async () => {
-      const root = await commands.pickFolder(`Choose the folder ${site.name} serves`);
+      const root = await commands.pickFolder(`Choose the folder ${visibleText(site.name)} serves`);
       if (root !== null) {
         store.upsertSite(await commands.setSiteRoot(site.id, root));
       }

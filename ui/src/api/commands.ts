@@ -1,8 +1,9 @@
 //! The only module that calls `invoke`: one typed wrapper per Rust command (same name in
-//! camelCase), plus the native dialogs of plugin-dialog. Components import these and never
-//! talk to Tauri themselves. Errors reject as `CommandError` (see `errors.ts`).
+//! camelCase). The native dialogs are opened by the app (`pickFolder`, and `exportCsv`'s save
+//! dialog), so the window needs no dialog permission and never names a file to write.
+//! Components import these and never talk to Tauri themselves. Errors reject as
+//! `CommandError` (see `errors.ts`).
 import { invoke, type Channel } from "@tauri-apps/api/core";
-import { open, save } from "@tauri-apps/plugin-dialog";
 import type {
   AppState,
   ApplyOutcome,
@@ -29,22 +30,10 @@ export const openInBrowser = (id: SiteId) => invoke<void>("open_in_browser", { i
 export const watchSite = (id: SiteId, channel: Channel<SiteFeed>) => invoke<void>("watch_site", { id, channel });
 export const closeConnection = (id: SiteId, connection: number) =>
   invoke<boolean>("close_connection", { id, connection });
-export const exportCsv = (id: SiteId, path: string, filter: ExportFilter) =>
-  invoke<ExportSummary>("export_csv", { id, path, filter });
-export const revealPath = (path: string) => invoke<void>("reveal_path", { path });
+/** Opens the app's save dialog and writes the CSV where the user chose; null when cancelled. */
+export const exportCsv = (id: SiteId, filter: ExportFilter) =>
+  invoke<ExportSummary | null>("export_csv", { id, filter });
+export const revealExport = (exportId: number) => invoke<void>("reveal_export", { id: exportId });
 
-/** Native folder picker; null when the user cancels. */
-export async function pickFolder(title: string): Promise<string | null> {
-  const chosen = await open({ directory: true, multiple: false, title });
-  return typeof chosen === "string" ? chosen : null;
-}
-
-/** Native save dialog for a CSV file; null when the user cancels. */
-export async function pickCsvPath(defaultName: string): Promise<string | null> {
-  const chosen = await save({
-    title: "Export the access log as CSV",
-    defaultPath: defaultName,
-    filters: [{ name: "CSV", extensions: ["csv"] }],
-  });
-  return typeof chosen === "string" ? chosen : null;
-}
+/** The native folder picker, opened by the app; null when the user cancels. */
+export const pickFolder = (title: string) => invoke<string | null>("pick_folder", { title });

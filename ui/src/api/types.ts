@@ -266,8 +266,10 @@ export interface ExportFilter {
   pathContains?: string;
 }
 
-/** Mirrors `wharf_core::export::ExportSummary`, plus where it was written. */
+/** Mirrors `Exported` in `src-tauri/src/export.rs`: `wharf_core::export::ExportSummary`, plus
+ * where it was written and the id `revealExport` takes. */
 export interface ExportSummary {
+  id: number;
   path: string;
   sessionId: string;
   rows: number;

@@ -2,6 +2,7 @@
 //! settings file), as text. Dismiss hides what is shown; a notice is shown once per run.
 import { errorMessage } from "../api/errors";
 import { byId, el } from "../dom";
+import { visibleText } from "../format";
 
 const KEEP = 4;
 
@@ -43,7 +44,7 @@ export class Banner {
   }
 
   private render(): void {
-    this.text.replaceChildren(...this.messages.map((m) => el("span", "banner-line", m)));
+    this.text.replaceChildren(...this.messages.map((m) => el("span", "banner-line", visibleText(m))));
     this.root.hidden = this.messages.length === 0;
   }
 }

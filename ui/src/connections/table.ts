@@ -3,7 +3,7 @@
 //! admission line. Peers are network text: set with textContent.
 import type { Admission, ConnectionInfo } from "../api/types";
 import { byId, el, setText, show } from "../dom";
-import { formatAge, formatBytes, formatCount } from "../format";
+import { formatAge, formatBytes, formatCount, visibleText } from "../format";
 import { admissionText } from "./view";
 
 export interface ConnectionActions {
@@ -62,7 +62,7 @@ export class ConnectionsTable {
     for (const c of connections) {
       seen.add(c.id);
       const row = this.rows.get(c.id) ?? this.create(c.id);
-      setText(row.peer, c.peer);
+      setText(row.peer, visibleText(c.peer));
       setText(row.generation, String(c.generation));
       setText(row.state, c.state);
       setText(row.requests, formatCount(c.requests));

@@ -2,7 +2,7 @@
 //! textContent: targets, user agents and referers are a stranger's bytes.
 import type { AccessRecord } from "../api/types";
 import { byId, el } from "../dom";
-import { formatBytes, formatClock, formatCount, formatDurationUs } from "../format";
+import { formatBytes, formatClock, formatCount, formatDurationUs, visibleText } from "../format";
 import { percentDecode } from "./filter";
 
 const OUTCOMES: Record<AccessRecord["outcome"], string> = {
@@ -67,7 +67,7 @@ export class LogDetail {
     head.append(el("span", "detail-title", `Request #${record.id}`), close);
     const list = el("dl", "detail-list");
     for (const [label, value] of detailRows(record)) {
-      list.append(el("dt", undefined, label), el("dd", undefined, value));
+      list.append(el("dt", undefined, label), el("dd", undefined, visibleText(value)));
     }
     this.root.replaceChildren(head, list);
   }

@@ -1,21 +1,21 @@
-//! Export CSV: a save dialog with `wharf-<site>-<date>.csv`, then export_csv with the log's
-//! current filters (the whole session when there are none), then "Exported 1,234 rows to …"
-//! with a Reveal button for the file.
+//! Export CSV: export_csv with the log's current filters (the whole session when there are
+//! none), which opens the app's save dialog (suggesting `wharf-<site>-<date>.csv`) and writes
+//! where the user chose; then "Exported 1,234 rows to …" with a Reveal button for the file.
 import type { ExportFilter, ExportSummary, Site } from "../api/types";
 import { byId, setText, show } from "../dom";
-import { csvFileName, formatCount, plural } from "../format";
+import { formatCount, plural, visibleText } from "../format";
 import { toExportFilter, type LogFilter } from "./filter";
 
 export interface ExportActions {
-  /** The save dialog; null when cancelled. */
-  pickPath(defaultName: string): Promise<string | null>;
-  exportCsv(site: Site, path: string, filter: ExportFilter): Promise<ExportSummary>;
-  reveal(path: string): Promise<void>;
+  /** Asks where (the app's save dialog) and writes; null when cancelled. */
+  exportCsv(site: Site, filter: ExportFilter): Promise<ExportSummary | null>;
+  /** Shows the folder of an export of this app run, by its id. */
+  reveal(exportId: number): Promise<void>;
 }
 
 /** "Exported 1,234 rows to /x/y.csv", with what the reader should know about missing rows. */
 export function exportResultText(summary: ExportSummary, unsupported: readonly string[] = []): string {
-  const parts = [`Exported ${plural(summary.rows, "row", "rows")} to ${summary.path}`];
+  const parts = [`Exported ${plural(summary.rows, "row", "rows")} to ${visibleText(summary.path)}`];
   if (summary.retentionDropped > 0) {
     parts.push(`${formatCount(summary.retentionDropped)} older records were removed by log retention`);
   }
@@ -35,7 +35,7 @@ export class CsvExport {
   private readonly button = byId<HTMLButtonElement>("export-csv");
   private readonly result = byId("export-result");
   private readonly revealButton = byId<HTMLButtonElement>("export-reveal");
-  private lastPath: string | null = null;
+  private lastExport: number | null = null;
 
   constructor(
     private readonly actions: ExportActions,
@@ -44,15 +44,15 @@ export class CsvExport {
   ) {
     this.button.addEventListener("click", () => void this.run());
     this.revealButton.addEventListener("click", () => {
-      if (this.lastPath !== null) {
-        void this.actions.reveal(this.lastPath).catch(() => undefined);
+      if (this.lastExport !== null) {
+        void this.actions.reveal(this.lastExport).catch(() => undefined);
       }
     });
   }
 
   /** Another site is selected: its export result is not this one's. */
   clear(): void {
-    this.lastPath = null;
+    this.lastExport = null;
     setText(this.result, "");
     show(this.revealButton, false);
   }
@@ -63,20 +63,17 @@ export class CsvExport {
       return;
     }
     const { filter, unsupported } = toExportFilter(this.filter());
-    const path = await this.actions.pickPath(csvFileName(site.name, Date.now())).catch(() => null);
-    if (path === null) {
-      return;
-    }
     this.button.disabled = true;
-    setText(this.result, "Exporting…");
-    show(this.revealButton, false);
     try {
-      const summary = await this.actions.exportCsv(site, path, filter);
-      this.lastPath = summary.path;
+      const summary = await this.actions.exportCsv(site, filter);
+      if (summary === null) {
+        return;
+      }
+      this.lastExport = summary.id;
       setText(this.result, exportResultText(summary, unsupported));
       show(this.revealButton, true);
     } catch {
-      setText(this.result, "");
+      this.clear();
     } finally {
       this.button.disabled = false;
     }

@@ -5,7 +5,7 @@
 //! evicted), and the Follow box, the Resume button or scrolling to the end resumes.
 import type { AccessRecord } from "../api/types";
 import { byId, el, setText, show } from "../dom";
-import { formatBytes, formatClock, formatCount, formatDurationUs, plural } from "../format";
+import { formatBytes, formatClock, formatCount, formatDurationUs, plural, visibleText } from "../format";
 import type { LogBuffer } from "./buffer";
 import { LogDetail } from "./detail";
 
@@ -265,9 +265,9 @@ export class LogTable {
     row.node.dataset.outcome = r.outcome;
     const [time, method, target, status, bytes, ttfb, total, generation] = row.cells;
     time.textContent = formatClock(r.startMs);
-    method.textContent = r.method;
-    target.textContent = r.target;
-    target.title = r.target;
+    method.textContent = visibleText(r.method);
+    target.textContent = visibleText(r.target);
+    target.title = target.textContent;
     status.textContent = String(r.status);
     status.title = r.status === 0 ? "No response" : "";
     bytes.textContent = formatBytes(r.bodyBytes);

@@ -49,7 +49,7 @@ describe("detailRows", () => {
 });
 
 describe("exportResultText", () => {
-  const summary = { path: "/tmp/w.csv", sessionId: "s", rows: 1234, records: 1234, retentionDropped: 0, lost: 0, unreadableLines: 0 };
+  const summary = { id: 1, path: "/tmp/w.csv", sessionId: "s", rows: 1234, records: 1234, retentionDropped: 0, lost: 0, unreadableLines: 0 };
   it("says how many rows went where", () => {
     expect(exportResultText(summary)).toBe("Exported 1,234 rows to /tmp/w.csv");
     expect(exportResultText({ ...summary, rows: 1 })).toBe("Exported 1 row to /tmp/w.csv");

@@ -6,6 +6,7 @@
 import { errorMessage } from "../api/errors";
 import type { QrCode, Site } from "../api/types";
 import { byId, el, setText, show } from "../dom";
+import { visibleText } from "../format";
 import { clearQr, drawQr } from "./qr";
 import { siteView } from "./view";
 
@@ -84,15 +85,15 @@ export class SiteHeader {
       return;
     }
     const view = siteView(site);
-    setText(this.name, site.name);
+    setText(this.name, visibleText(site.name));
     setText(this.state, view.state);
     this.state.dataset.running = String(site.running);
     show(this.welcome, site.isWelcome);
     setText(this.url, view.url);
     this.url.dataset.serving = String(view.canOpen);
-    setText(this.folder, site.root);
-    this.folder.title = site.root;
-    setText(this.error, site.error ?? "");
+    setText(this.folder, visibleText(site.root));
+    this.folder.title = visibleText(site.root);
+    setText(this.error, visibleText(site.error ?? ""));
     show(this.error, site.error !== null && site.error !== "");
     this.openButton.disabled = !view.canOpen;
     this.copyButton.disabled = !view.canCopy;

@@ -3,6 +3,7 @@
 //! and updated in place, so a state push every 500 ms never steals keyboard focus.
 import type { Site, SiteId } from "../api/types";
 import { byId, el, setText, show } from "../dom";
+import { visibleText } from "../format";
 
 export interface SidebarActions {
   select(id: SiteId): void;
@@ -106,13 +107,13 @@ export class Sidebar {
     item.li.setAttribute("aria-selected", String(selected));
     item.select.setAttribute("aria-current", selected ? "true" : "false");
     item.dot.dataset.running = String(site.running);
-    setText(item.name, site.name);
+    setText(item.name, visibleText(site.name));
     setText(item.url, site.running && site.url ? site.url : site.error ? "Stopped · error" : "Stopped");
     item.url.dataset.error = String(site.error !== null);
-    item.select.title = site.error ? `${site.root}\n${site.error}` : site.root;
+    item.select.title = visibleText(site.error ? `${site.root}\n${site.error}` : site.root);
     // A symbol keeps the URL readable in a narrow sidebar; the label says it in words.
     setText(item.power, site.running ? "■" : "▶");
-    item.power.setAttribute("aria-label", `${site.running ? "Stop" : "Start"} ${site.name}`);
+    item.power.setAttribute("aria-label", `${site.running ? "Stop" : "Start"} ${visibleText(site.name)}`);
     item.power.title = site.running ? "Stop" : "Start";
     item.power.dataset.running = String(site.running);
   }
@@ -131,8 +132,8 @@ export class Sidebar {
         const button = el("button", "recent");
         button.type = "button";
         button.dataset.recent = root;
-        button.title = root;
-        button.append(el("span", "recent-name", baseName(root)), el("span", "recent-path", root));
+        button.title = visibleText(root);
+        button.append(el("span", "recent-name", visibleText(baseName(root))), el("span", "recent-path", button.title));
         if (open.has(root)) {
           button.append(el("span", "recent-open", "open"));
         }

@@ -1,7 +1,7 @@
 //! `wharf export-csv`: one session of the durable access log as a CSV file, through
 //! [`wharf_core::export`] (the same export as the desktop app's button).
 
-use std::fs::{self, File};
+use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -121,14 +121,14 @@ fn export_to_file(
     filter: &ExportFilter,
     output: &Path,
 ) -> io::Result<Result<ExportSummary, ExportError>> {
-    let name = output
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut temporary_name = std::ffi::OsString::from(".");
-    temporary_name.push(name);
-    temporary_name.push(format!(".{}.tmp", std::process::id()));
-    let temporary = output.with_file_name(temporary_name);
-    let file = File::create(&temporary)?;
+    if output.file_name().is_none() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a file name",
+        ));
+    }
+    // Private like the log it copies (0600), and never written through a planted symlink.
+    let (temporary, file) = wharf_core::private_fs::create_temporary(output)?;
     let result = export_csv(log_dir, filter, &file).and_then(|summary| {
         file.sync_all()
             .map_err(|source| ExportError::Write { source })?;
