@@ -6,13 +6,16 @@
 //! draft every `--apply-every-ms`: each draft has its own marker in `Cache-Control`
 //! (`no-cache, soak-draft=17`), every 5th switches the root, every 10th moves to a new free
 //! port, one in 25 asks for a port that is taken (it must be refused and change nothing), and
-//! one in 13 turns keep-alive off. Meanwhile `--clients` tasks open keep-alive connections
-//! and send a few GETs on each; some read `big.bin` slowly through a small socket buffer, so
-//! transfers span applies, and some pause between requests, so connections go idle.
+//! one in 13 turns keep-alive off. Meanwhile `--clients` tasks open connections and send a few
+//! GETs on each: most as HTTP/1.1 keep-alive clients, some with `Connection: close` and some
+//! as HTTP/1.0 clients (a new connection per request, which the server must close after each
+//! response). Some read `big.bin` slowly through a small socket buffer, so transfers span
+//! applies; some stop reading for 100-400 ms partway through a body, so the server holds its
+//! tail; and some pause between requests, so connections go idle.
 //!
 //! At the end it checks, over every response of the run:
-//! - **no failed request**: no reset or close mid-response, no short body, no status but 200,
-//!   no stall. The one tolerated close is the keep-alive race (RFC 9112 §9.3.1): a server may
+//! - **no failed request**: no reset or close mid-response, no short (truncated) body, no
+//!   status but 200, no stall, and no connection left open after a response that closes it. The one tolerated close is the keep-alive race (RFC 9112 §9.3.1): a server may
 //!   close a reused idle connection just as a request is sent on it; the request is then
 //!   retried once on a new connection, as browsers do, and counted as `retried`;
 //! - **no corrupt body**: every body hashes (SHA-256) to the file in the root of the draft
@@ -64,6 +67,8 @@ const ACCEPT_EVENT_PATIENCE: Duration = Duration::from_secs(1);
 const SLOW_RECV_BUFFER: u32 = 32 * 1024;
 /// Slow clients read this much, then sleep a millisecond.
 const SLOW_CHUNK: usize = 16 * 1024;
+/// The shortest and longest time a stalling client stops reading partway through a body.
+const STALL_PAUSE_MS: (u64, u64) = (100, 400);
 const HEAD_MAX: usize = 16 * 1024;
 
 /// Live-config soak test: see the module docs.
@@ -469,6 +474,11 @@ struct Stats {
     /// Responses per root.
     served_by: [AtomicU64; 2],
     slow_transfers: AtomicU64,
+    /// Big transfers during which the client stopped reading for a while.
+    stalled_transfers: AtomicU64,
+    /// Requests sent with `Connection: close`, and as HTTP/1.0.
+    close_requests: AtomicU64,
+    http10_requests: AtomicU64,
     /// Big transfers during which a newer config was applied.
     spanned_apply: AtomicU64,
     /// Keep-alive race retries: the server closed a reused connection cleanly...
@@ -557,9 +567,37 @@ async fn client(soak: Arc<Soak>, id: u64) {
     }
 }
 
-/// The requests a client sends on one keep-alive connection, and how it behaves.
+/// How a client asks: what the server must do with the connection after answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// HTTP/1.1 with nothing said: the connection stays open.
+    KeepAlive,
+    /// HTTP/1.1 with `Connection: close`: the server closes after the response.
+    Close,
+    /// HTTP/1.0 with nothing said: the server closes after the response.
+    Http10,
+}
+
+impl Ask {
+    fn request(self, file: File) -> String {
+        let path = file.path();
+        match self {
+            Ask::KeepAlive => format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+            Ask::Close => {
+                format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            }
+            Ask::Http10 => format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"),
+        }
+    }
+}
+
+/// The requests a client sends on one connection (or, when the server closes, on one after
+/// another), and how it behaves.
 struct Visit {
     files: Vec<File>,
+    ask: Ask,
+    /// Stop reading big bodies for a while, partway through.
+    stalls: bool,
     /// Small receive buffer, and big bodies read a little at a time.
     slow: bool,
     /// Pause 30-80 ms between requests, so the server sees an idle connection.
@@ -578,8 +616,15 @@ impl Visit {
                 }
             })
             .collect();
+        let ask = match rng.below(100) {
+            0..=59 => Ask::KeepAlive,
+            60..=84 => Ask::Close,
+            _ => Ask::Http10,
+        };
         Visit {
             files,
+            ask,
+            stalls: rng.chance(20),
             slow: rng.chance(15),
             pauses: rng.chance(10),
         }
@@ -610,7 +655,25 @@ impl Soak {
                     },
                 };
                 let draft_before = self.current_draft();
-                let result = c.exchange(file, visit.slow).await;
+                let stall = (visit.stalls && file == File::Big).then(|| Stall {
+                    after: rng.below(self.sites.expected(0, File::Big).len),
+                    pause: Duration::from_millis(
+                        STALL_PAUSE_MS.0 + rng.below(STALL_PAUSE_MS.1 - STALL_PAUSE_MS.0),
+                    ),
+                });
+                let stats = &self.stats;
+                let asked = match visit.ask {
+                    Ask::KeepAlive => None,
+                    Ask::Close => Some(&stats.close_requests),
+                    Ask::Http10 => Some(&stats.http10_requests),
+                };
+                if let Some(counter) = asked {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                stats
+                    .stalled_transfers
+                    .fetch_add(u64::from(stall.is_some()), Ordering::Relaxed);
+                let result = c.exchange(file, visit.ask, visit.slow, stall).await;
                 if c.responses == 0 && c.generation.is_none() {
                     c.generation = self.accepted.take(c.local, ACCEPT_EVENT_PATIENCE).await;
                     if result.is_ok() && c.generation.is_none() {
@@ -765,7 +828,7 @@ impl Soak {
     /// (and counts the failure) if anything is wrong.
     fn check(&self, who: &str, conn: &mut Conn, file: File, response: &Response) -> bool {
         conn.responses += 1;
-        conn.closing = response.close;
+        conn.closing = response.close || response.closed;
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         self.stats
             .bytes
@@ -839,6 +902,8 @@ struct Conn {
 struct Response {
     draft: Option<u64>,
     close: bool,
+    /// The server closed the connection after it, as the request asked.
+    closed: bool,
     body_len: u64,
     sha256: [u8; 32],
 }
@@ -852,11 +917,24 @@ enum Exchange {
     Broken(String),
 }
 
+/// A client that stops reading for `pause` once it has `after` body bytes.
+struct Stall {
+    after: u64,
+    pause: Duration,
+}
+
 impl Conn {
-    /// Sends `GET file` and reads the whole response. Bodies of slow visits are read in
-    /// small pieces with a pause after each.
-    async fn exchange(&mut self, file: File, slow: bool) -> Result<Response, Exchange> {
-        let request = format!("GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", file.path());
+    /// Sends `GET file` as `ask` says and reads the whole response. Bodies of slow visits
+    /// are read in small pieces with a pause after each; a `stall` stops reading for a while.
+    /// When `ask` closes the connection, the server must then close it.
+    async fn exchange(
+        &mut self,
+        file: File,
+        ask: Ask,
+        slow: bool,
+        mut stall: Option<Stall>,
+    ) -> Result<Response, Exchange> {
+        let request = ask.request(file);
         match timeout(STALL, self.stream.write_all(request.as_bytes())).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) if is_reset(&err) => return Err(Exchange::NoResponse { reset: true }),
@@ -910,6 +988,9 @@ impl Conn {
             if slow {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
+            if let Some(Stall { pause, .. }) = stall.take_if(|stall| received >= stall.after) {
+                tokio::time::sleep(pause).await;
+            }
             // Never read past the body: any extra byte then spoils the next response's head.
             let want = chunk.min(usize::try_from(length - received).unwrap_or(chunk));
             let cut = |what: String| {
@@ -925,9 +1006,29 @@ impl Conn {
                 Err(_) => return Err(cut("stalled".into())),
             }
         }
+        let closed = ask != Ask::KeepAlive;
+        if closed {
+            match timeout(STALL, self.stream.read(&mut self.buf)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    return Err(Exchange::Broken(format!(
+                        "{n} bytes after the body of a response that closes"
+                    )))
+                }
+                // A reset after the whole body: the client's data is all there.
+                Ok(Err(err)) if is_reset(&err) => {}
+                Ok(Err(err)) => return Err(Exchange::Broken(format!("after the body: {err}"))),
+                Err(_) => {
+                    return Err(Exchange::Broken(
+                        "connection left open after a response that closes it".into(),
+                    ))
+                }
+            }
+        }
         Ok(Response {
             draft: parsed.cache_control.as_deref().and_then(draft_number),
             close: parsed.close,
+            closed,
             body_len: received,
             sha256: hasher.finalize().into(),
         })
@@ -958,7 +1059,7 @@ impl Head {
         let mut lines = text.split("\r\n");
         let status_line = lines.next().unwrap_or_default();
         let status = match status_line.split(' ').collect::<Vec<_>>()[..] {
-            ["HTTP/1.1", code, ..] => code.parse().ok(),
+            ["HTTP/1.1" | "HTTP/1.0", code, ..] => code.parse().ok(),
             _ => None,
         }
         .ok_or_else(|| format!("bad status line {status_line:?}"))?;
@@ -1041,9 +1142,16 @@ fn print_summary(
         n(&stats.served_by[1])
     );
     println!(
-        "transfers:  {} of big.bin read slowly; {} big transfers spanned an apply",
+        "transfers:  {} of big.bin read slowly, {} stopped partway for 100-400 ms; {} big \
+         transfers spanned an apply",
         n(&stats.slow_transfers),
+        n(&stats.stalled_transfers),
         n(&stats.spanned_apply)
+    );
+    println!(
+        "clients:    {} requests with Connection: close, {} as HTTP/1.0",
+        n(&stats.close_requests),
+        n(&stats.http10_requests)
     );
     println!(
         "retried:    {} (keep-alive race on a reused connection, before the first byte: {} \
