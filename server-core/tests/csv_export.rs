@@ -351,30 +351,10 @@ fn export_is_rfc_4180_with_every_hostile_cell_neutralised() {
 fn export_opens_in_libreoffice_as_literal_text_with_no_formula() {
     let fixture = fixture();
     let (_, bytes) = export(fixture.dir.path(), &ExportFilter::default());
-    let work = tempfile::tempdir().unwrap();
-    let csv = work.path().join("export.csv");
-    std::fs::write(&csv, &bytes).unwrap();
     // Proof that these import options do evaluate formulas, so the export's cells stay text
     // because of the neutralising and not because evaluation was off.
-    let control = work.path().join("control.csv");
-    std::fs::write(&control, "a,b\r\n=1+1,=HYPERLINK(\"http://evil\")\r\n").unwrap();
-
-    let sheets = convert_with_libreoffice(work.path(), &[&csv, &control], CSV_IMPORT);
-
-    let control = &sheets[1];
-    assert!(
-        control.contains("table:formula=\"of:=1+1\""),
-        "the control's =1+1 should have become a formula:\n{control}"
-    );
-    let sheet = &sheets[0];
-    let formulas: Vec<&str> = sheet
-        .match_indices("table:formula=")
-        .map(|(at, _)| &sheet[at..sheet[at..].find('>').map_or(sheet.len(), |end| at + end)])
-        .collect();
-    assert!(
-        formulas.is_empty(),
-        "LibreOffice made formulas of exported cells: {formulas:#?}"
-    );
+    let control = "a,b\r\n=1+1,=HYPERLINK(\"http://evil\")\r\n";
+    let sheet = &open_in_libreoffice(&bytes, control, CSV_IMPORT);
     let cells = fods_rows(sheet);
     let mut expected = vec![header()];
     expected.extend(fixture.rows.iter().cloned());
@@ -440,28 +420,8 @@ fn export_split_on_semicolons_or_tabs_still_makes_no_formula() {
     let fixture = fixture();
     let (_, bytes) = export(fixture.dir.path(), &ExportFilter::default());
     for (import, separator) in [(CSV_IMPORT_SEMICOLON, "semicolon"), (CSV_IMPORT_TAB, "tab")] {
-        let work = tempfile::tempdir().unwrap();
-        let csv = work.path().join("export.csv");
-        std::fs::write(&csv, &bytes).unwrap();
-        let control = work.path().join("control.csv");
-        std::fs::write(&control, "1,x;=1+1;y\r\n2,x\t=1+1\ty\r\n").unwrap();
-
-        let sheets = convert_with_libreoffice(work.path(), &[&csv, &control], import);
-
-        assert!(
-            sheets[1].contains("table:formula=\"of:=1+1\""),
-            "split on {separator}, the control's bare =1+1 should have become a formula:\n{}",
-            sheets[1]
-        );
-        let sheet = &sheets[0];
-        let formulas: Vec<&str> = sheet
-            .match_indices("table:formula=")
-            .map(|(at, _)| &sheet[at..sheet[at..].find('>').map_or(sheet.len(), |end| at + end)])
-            .collect();
-        assert!(
-            formulas.is_empty(),
-            "split on {separator}, LibreOffice made formulas of exported cells: {formulas:#?}"
-        );
+        let control = "1,x;=1+1;y\r\n2,x\t=1+1\ty\r\n";
+        let sheet = &open_in_libreoffice(&bytes, control, import);
         let texts: Vec<String> = fods_rows(sheet)
             .into_iter()
             .flatten()
@@ -477,6 +437,33 @@ fn export_split_on_semicolons_or_tabs_still_makes_no_formula() {
             "split on {separator}, no cell shows {payload:?} literally: {texts:#?}"
         );
     }
+}
+
+/// Opens the export `bytes` and a `control` CSV in LibreOffice with the CSV import options
+/// `import`, checks that the control's `=1+1` became a formula (so these options do evaluate)
+/// and that no cell of the export did, and returns the export as Flat ODS.
+fn open_in_libreoffice(bytes: &[u8], control: &str, import: &str) -> String {
+    let work = tempfile::tempdir().unwrap();
+    let csv = work.path().join("export.csv");
+    std::fs::write(&csv, bytes).unwrap();
+    let control_csv = work.path().join("control.csv");
+    std::fs::write(&control_csv, control).unwrap();
+    let mut sheets = convert_with_libreoffice(work.path(), &[&csv, &control_csv], import);
+    assert!(
+        sheets[1].contains("table:formula=\"of:=1+1\""),
+        "with {import}, the control's =1+1 should have become a formula:\n{}",
+        sheets[1]
+    );
+    let sheet = sheets.swap_remove(0);
+    let formulas: Vec<&str> = sheet
+        .match_indices("table:formula=")
+        .map(|(at, _)| &sheet[at..sheet[at..].find('>').map_or(sheet.len(), |end| at + end)])
+        .collect();
+    assert!(
+        formulas.is_empty(),
+        "with {import}, LibreOffice made formulas of exported cells: {formulas:#?}"
+    );
+    sheet
 }
 
 /// Converts each CSV to Flat ODS (one XML file) with LibreOffice, reading it with the CSV
