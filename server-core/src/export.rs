@@ -735,32 +735,40 @@ fn push_cell(buffer: &mut Vec<u8>, value: &str) {
         return;
     }
     buffer.push(b'"');
-    let mut cell_start = true;
-    for c in value.chars() {
-        if cell_start && starts_formula(c) {
+    // Bytes, not chars: every character that matters is ASCII but the full-width starts, and
+    // a run with nothing to add is copied in one piece.
+    let bytes = value.as_bytes();
+    let (mut copied, mut cell_start) = (0, true);
+    for (at, &byte) in bytes.iter().enumerate() {
+        if cell_start && starts_formula(&bytes[at..]) {
+            buffer.extend_from_slice(&bytes[copied..at]);
             buffer.push(b'\'');
+            copied = at;
         }
-        if c == '"' {
+        if byte == b'"' {
+            buffer.extend_from_slice(&bytes[copied..=at]);
             buffer.push(b'"');
+            copied = at + 1;
         }
-        let mut utf8 = [0; 4];
-        buffer.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
-        cell_start = splits_cells(c) || (cell_start && c == ' ');
+        cell_start = splits_cells(byte) || (cell_start && byte == b' ');
     }
+    buffer.extend_from_slice(&bytes[copied..]);
     buffer.push(b'"');
 }
 
-/// A character that makes a cell a formula when it comes first.
-fn starts_formula(c: char) -> bool {
+/// Whether `text` starts with a character that makes a cell a formula when it comes first:
+/// `=` `+` `-` `@` tab CR, or the full-width `＝` `＋` `－` `＠` (U+FF1D, U+FF0B, U+FF0D, U+FF20).
+fn starts_formula(text: &[u8]) -> bool {
     matches!(
-        c,
-        '=' | '+' | '-' | '@' | '\t' | '\r' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}'
+        text,
+        [b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..]
+            | [0xEF, 0xBC, 0x9D | 0x8B | 0x8D | 0xA0, ..]
     )
 }
 
-/// A character after which some spreadsheet may start a new cell or row.
-fn splits_cells(c: char) -> bool {
-    matches!(c, ',' | ';' | '\t' | '|' | '\r' | '\n' | '"')
+/// A byte after which some spreadsheet may start a new cell or row.
+fn splits_cells(byte: u8) -> bool {
+    matches!(byte, b',' | b';' | b'\t' | b'|' | b'\r' | b'\n' | b'"')
 }
 
 #[cfg(test)]

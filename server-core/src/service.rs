@@ -750,7 +750,9 @@ async fn precompressed(
     let Lookup::File(found) = lookup(cache, root, Path::new(&sibling)).await else {
         return None;
     };
-    let usable = found.real_path.starts_with(root) && found.modified >= entry.modified;
+    let usable = found.real_path.starts_with(root)
+        && !found.hidden_below(root)
+        && found.modified >= entry.modified;
     if usable {
         found.body.clone()
     } else {
