@@ -18,6 +18,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use percent_encoding::{percent_decode, utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
 
+use crate::resolve::DotDepth;
+
 /// Bytes that must be encoded in one path segment of a link.
 pub const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -73,24 +75,34 @@ pub struct Entry {
 
 /// Reads the visible entries of `dir`, in no particular order ([`render`] sorts).
 ///
-/// Dotfiles are left out unless `show_dotfiles`; names that are not UTF-8 are left out
-/// because no URL could name them; dangling symlinks, and entries that vanish while being
-/// read, are left out because they could not be served. A symlink is followed, so a link to
-/// a folder lists as a folder with the target's size and date.
+/// Dotfiles are left out unless `show_dotfiles`, and so are symlinks that lead into a dot-named
+/// file or folder below `root` (the served folder, canonical), which `service` would answer as
+/// hidden; names that are not UTF-8 are left out because no URL could name them; dangling
+/// symlinks, and entries that vanish while being read, are left out because they could not be
+/// served. A symlink is followed, so a link to a folder lists as a folder with the target's
+/// size and date.
 ///
 /// The whole folder is read in one blocking task (one thread hop, not one per entry).
 ///
 /// # Errors
 /// When `dir` cannot be opened or read. Dropping the future does not stop the read: it runs
 /// to the end and its result is discarded.
-pub async fn read_entries(dir: &Path, show_dotfiles: bool) -> std::io::Result<Vec<Entry>> {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || read_entries_blocking(&dir, show_dotfiles))
+pub async fn read_entries(
+    dir: &Path,
+    root: &Path,
+    show_dotfiles: bool,
+) -> std::io::Result<Vec<Entry>> {
+    let (dir, root) = (dir.to_path_buf(), root.to_path_buf());
+    tokio::task::spawn_blocking(move || read_entries_blocking(&dir, &root, show_dotfiles))
         .await
         .map_err(std::io::Error::other)?
 }
 
-fn read_entries_blocking(dir: &Path, show_dotfiles: bool) -> std::io::Result<Vec<Entry>> {
+fn read_entries_blocking(
+    dir: &Path,
+    root: &Path,
+    show_dotfiles: bool,
+) -> std::io::Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -107,6 +119,9 @@ fn read_entries_blocking(dir: &Path, show_dotfiles: bool) -> std::io::Result<Vec
             continue;
         };
         let meta = if file_type.is_symlink() {
+            if !show_dotfiles && leads_into_dots(&entry.path(), root) {
+                continue;
+            }
             std::fs::metadata(entry.path())
         } else {
             entry.metadata()
@@ -123,6 +138,12 @@ fn read_entries_blocking(dir: &Path, show_dotfiles: bool) -> std::io::Result<Vec
         });
     }
     Ok(entries)
+}
+
+/// Whether the symlink at `link` resolves inside `root` through a dot-named component.
+fn leads_into_dots(link: &Path, root: &Path) -> bool {
+    std::fs::canonicalize(link)
+        .is_ok_and(|real| real.starts_with(root) && DotDepth::of(&real).below(root))
 }
 
 /// The column a listing is sorted by. Folders always come before files, whatever the key
@@ -1010,6 +1031,9 @@ mod tests {
             std::os::unix::fs::symlink(root.join("sub"), root.join("link-to-sub")).unwrap();
             std::os::unix::fs::symlink(root.join("a.txt"), root.join("link-to-a")).unwrap();
             std::os::unix::fs::symlink(root.join("gone"), root.join("dangling")).unwrap();
+            std::fs::create_dir(root.join(".git")).unwrap();
+            std::os::unix::fs::symlink(root.join(".git"), root.join("link-to-git")).unwrap();
+            std::os::unix::fs::symlink(".env", root.join("link-to-env")).unwrap();
         }
         // Linux file systems take any bytes; APFS refuses names that are not UTF-8.
         #[cfg(target_os = "linux")]
@@ -1019,7 +1043,8 @@ mod tests {
             std::fs::write(root.join(name), "x").unwrap();
         }
 
-        let mut entries = read_entries(root, false).await.unwrap();
+        let root = &root.canonicalize().unwrap();
+        let mut entries = read_entries(root, root, false).await.unwrap();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         #[cfg(unix)]
@@ -1038,9 +1063,15 @@ mod tests {
             assert_eq!(by_name("link-to-a").size, 5);
         }
 
-        let with_dotfiles = read_entries(root, true).await.unwrap();
+        let with_dotfiles = read_entries(root, root, true).await.unwrap();
         assert!(with_dotfiles.iter().any(|e| e.name == ".env"));
-        assert!(read_entries(&root.join("missing"), false).await.is_err());
+        #[cfg(unix)]
+        for name in ["link-to-git", "link-to-env"] {
+            assert!(with_dotfiles.iter().any(|e| e.name == name), "{name}");
+        }
+        assert!(read_entries(&root.join("missing"), root, false)
+            .await
+            .is_err());
     }
 
     proptest! {

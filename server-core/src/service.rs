@@ -479,7 +479,8 @@ async fn serve_listing(
             // Read the epoch before the folder, so a change during rendering makes the page stale.
             let epoch = cache.listings.epoch(&config.root);
             let dir_version = std::fs::metadata(dir).map(|m| FileVersion::of(&m));
-            let Ok(entries) = listing::read_entries(dir, config.show_dotfiles).await else {
+            let Ok(entries) = listing::read_entries(dir, &config.root, config.show_dotfiles).await
+            else {
                 return status_page(StatusCode::NOT_FOUND);
             };
             let page = listing::render(&site_path.segments, &entries, &ListingQuery::parse(query));

@@ -199,6 +199,15 @@ async fn links_into_dot_folders_are_hidden_unless_dotfiles_are_shown() {
     assert_eq!(get(addr, "/docs/a.txt").await.text(), "plain");
     assert_eq!(get(addr, "/manual/a.txt").await.text(), "plain");
     assert_eq!(get(addr, "/alias.txt").await.text(), "plain");
+    // The listing shows what can be served: not the links into dot-folders.
+    let root_listing = get(addr, "/").await.text();
+    for name in [">git/<", ">config.txt<", ">env.txt<"] {
+        assert!(
+            !root_listing.contains(name),
+            "{name} listed: {root_listing}"
+        );
+    }
+    assert!(root_listing.contains(">manual/<") && root_listing.contains(">alias.txt<"));
     let listing = get(addr, "/manual/").await;
     assert_eq!(listing.status, 200);
     assert!(listing.text().contains("a.txt"));
@@ -214,4 +223,6 @@ async fn links_into_dot_folders_are_hidden_unless_dotfiles_are_shown() {
         assert_eq!(get(addr, path).await.text(), SECRET_MARKER, "{path}");
     }
     assert_eq!(get(addr, "/git/").await.status, 200);
+    let root_listing = get(addr, "/").await.text();
+    assert!(root_listing.contains(">git/<") && root_listing.contains(">env.txt<"));
 }
