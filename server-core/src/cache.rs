@@ -24,6 +24,7 @@ use tokio::sync::broadcast;
 
 use crate::live_reload;
 use crate::mime;
+use crate::resolve::DotDepth;
 use crate::watcher::{Changes, SiteWatcher, CHANGE_BUFFER};
 
 /// Files modified more recently than this are read from disk on every request.
@@ -80,6 +81,8 @@ impl FileVersion {
 pub struct CachedFile {
     /// The file's real path, symlinks resolved.
     pub real_path: PathBuf,
+    /// Where `real_path`'s deepest dot-named component lies, found once per entry.
+    pub dots: DotDepth,
     /// The version this entry describes.
     pub version: FileVersion,
     /// Size in bytes.
@@ -123,6 +126,13 @@ impl Rewritten {
 }
 
 impl CachedFile {
+    /// Whether the real path lies inside `root` (canonical) and passes through a dot-named
+    /// file or folder below it: a symlink, or on Windows an 8.3 name such as `GIT~1`, that
+    /// reaches what a lexically dotted path could not.
+    pub fn hidden_below(&self, root: &Path) -> bool {
+        self.dots.below(root) && self.real_path.starts_with(root)
+    }
+
     /// The body with the live-reload script added, computed once per version; `None` for
     /// files too big to keep in memory.
     pub fn injected(&self) -> Option<&Rewritten> {
@@ -181,6 +191,8 @@ pub enum Lookup {
         real_path: PathBuf,
         /// Whether that lies inside the served root.
         inside_root: bool,
+        /// Whether it lies inside the root and a component below the root starts with a dot.
+        hidden_below_root: bool,
     },
     /// Nothing there, or nothing readable.
     Missing,
@@ -371,10 +383,14 @@ impl FileCache {
         };
         if meta.is_dir() {
             return Ok(match path.canonicalize() {
-                Ok(real_path) => Lookup::Dir {
-                    inside_root: real_path.starts_with(root),
-                    real_path,
-                },
+                Ok(real_path) => {
+                    let inside_root = real_path.starts_with(root);
+                    Lookup::Dir {
+                        hidden_below_root: inside_root && DotDepth::of(&real_path).below(root),
+                        inside_root,
+                        real_path,
+                    }
+                }
                 Err(_) => Lookup::Missing,
             });
         }
@@ -453,6 +469,7 @@ impl FileCache {
             last_modified: modified
                 .and_then(|m| HeaderValue::from_str(&httpdate::fmt_http_date(m)).ok()),
             content_type: mime::content_type(&real_path),
+            dots: DotDepth::of(&real_path),
             real_path,
             version,
             len,

@@ -2,7 +2,9 @@
 //! `wharf export-csv` and the desktop app's Export button.
 //!
 //! This module owns the CSV format: the columns ([`COLUMNS`]), RFC 4180 quoting, and the
-//! neutralising of cells a spreadsheet would run as formulas. It streams: one log line is
+//! neutralising of cells a spreadsheet would run as formulas. Numbers, times, peers and names
+//! Wharf chose are written bare; every text cell is quoted and neutralised, also where a
+//! spreadsheet splitting on `;`, tab or `|` would start a cell (see `push_cell`). It streams: one log line is
 //! read, filtered and written at a time into one reused buffer, so memory stays flat whatever
 //! the session's size. It never writes to the log, and it never drops anything silently:
 //! records deleted by retention or lost to a full queue are stated as rows of the file, and
@@ -681,7 +683,7 @@ impl<W: Write> CsvWriter<W> {
         self.buffer.push(b',');
     }
 
-    /// A cell from the network.
+    /// A text cell: from the network, or a note. Quoted and neutralised.
     fn text(&mut self, value: &str) {
         push_cell(&mut self.buffer, value);
         self.buffer.push(b',');
@@ -713,40 +715,60 @@ impl<W: Write> CsvWriter<W> {
     }
 }
 
-/// Appends `value` as one CSV cell, neutralised and quoted.
+/// Appends network text as one CSV cell: quoted, and neutralised wherever a spreadsheet may
+/// start a cell.
 ///
-/// Neutralised: a spreadsheet runs a cell starting with `=`, `+`, `-` or `@` as a formula
-/// (and tab or CR can hide such a start), so a single quote goes first and the cell stays
-/// text (OWASP "CSV Injection"). Quoted per RFC 4180 §2.6–2.7: a cell holding a comma, a
-/// double quote, CR or LF is enclosed in double quotes, its double quotes doubled.
+/// Quoted per RFC 4180 §2.6–2.7, always (empty text stays an empty cell): the text is enclosed
+/// in double quotes, its double quotes doubled, so a comma, quote or line break inside it never
+/// ends the cell for a reader that splits on commas.
+///
+/// Neutralised following OWASP "CSV Injection": a spreadsheet runs a cell starting with `=`,
+/// `+`, `-` or `@` (or their full-width forms, or tab or CR hiding such a start) as a formula,
+/// so a single quote goes before it and the cell stays text. That start is looked for at the
+/// beginning of the text and after every character some spreadsheet may split cells on when it
+/// guesses the separator or the user picks one: `,` `;` tab `|` CR LF, and `"` (a field may open
+/// with a quote after a split). A reader splitting on `;` sees `x;=1+1` as the cells `x` and
+/// `=1+1`, so the export writes `x;'=1+1`. Spaces between the split and the start are skipped,
+/// for readers that trim them.
 fn push_cell(buffer: &mut Vec<u8>, value: &str) {
+    if value.is_empty() {
+        return;
+    }
+    buffer.push(b'"');
+    // Bytes, not chars: every character that matters is ASCII but the full-width starts, and
+    // a run with nothing to add is copied in one piece.
     let bytes = value.as_bytes();
-    let neutralise = matches!(
-        bytes.first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    );
-    let quote = bytes
-        .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
-    if quote {
-        buffer.push(b'"');
-    }
-    if neutralise {
-        buffer.push(b'\'');
-    }
-    if quote {
-        let mut parts = bytes.split(|&b| b == b'"');
-        if let Some(first) = parts.next() {
-            buffer.extend_from_slice(first);
+    let (mut copied, mut cell_start) = (0, true);
+    for (at, &byte) in bytes.iter().enumerate() {
+        if cell_start && starts_formula(&bytes[at..]) {
+            buffer.extend_from_slice(&bytes[copied..at]);
+            buffer.push(b'\'');
+            copied = at;
         }
-        for part in parts {
-            buffer.extend_from_slice(b"\"\"");
-            buffer.extend_from_slice(part);
+        if byte == b'"' {
+            buffer.extend_from_slice(&bytes[copied..=at]);
+            buffer.push(b'"');
+            copied = at + 1;
         }
-        buffer.push(b'"');
-    } else {
-        buffer.extend_from_slice(bytes);
+        cell_start = splits_cells(byte) || (cell_start && byte == b' ');
     }
+    buffer.extend_from_slice(&bytes[copied..]);
+    buffer.push(b'"');
+}
+
+/// Whether `text` starts with a character that makes a cell a formula when it comes first:
+/// `=` `+` `-` `@` tab CR, or the full-width `＝` `＋` `－` `＠` (U+FF1D, U+FF0B, U+FF0D, U+FF20).
+fn starts_formula(text: &[u8]) -> bool {
+    matches!(
+        text,
+        [b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..]
+            | [0xEF, 0xBC, 0x9D | 0x8B | 0x8D | 0xA0, ..]
+    )
+}
+
+/// A byte after which some spreadsheet may start a new cell or row.
+fn splits_cells(byte: u8) -> bool {
+    matches!(byte, b',' | b';' | b'\t' | b'|' | b'\r' | b'\n' | b'"')
 }
 
 #[cfg(test)]
@@ -766,30 +788,75 @@ mod tests {
             cell("=HYPERLINK(\"http://evil\")"),
             "\"'=HYPERLINK(\"\"http://evil\"\")\""
         );
-        assert_eq!(cell("=1+1"), "'=1+1");
-        assert_eq!(cell("+1"), "'+1");
-        assert_eq!(cell("-2"), "'-2");
-        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(cell("\tcmd"), "'\tcmd");
-        assert_eq!(cell("\r=1"), "\"'\r=1\"");
-        // Only the first character counts; these are plain text to a spreadsheet.
-        assert_eq!(cell("/a=b+c-d@e"), "/a=b+c-d@e");
-        assert_eq!(cell(" =1+1"), " =1+1");
+        assert_eq!(cell("=1+1"), "\"'=1+1\"");
+        assert_eq!(cell("+1"), "\"'+1\"");
+        assert_eq!(cell("-2"), "\"'-2\"");
+        assert_eq!(cell("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(cell("\tcmd"), "\"'\tcmd\"");
+        assert_eq!(cell("\r=1"), "\"'\r'=1\"");
+        assert_eq!(cell("\u{FF1D}1+1"), "\"'\u{FF1D}1+1\"");
+        assert_eq!(cell(" =1+1"), "\" '=1+1\"");
+        // Inside a run of text these are plain text to a spreadsheet.
+        assert_eq!(cell("/a=b+c-d@e"), "\"/a=b+c-d@e\"");
+        assert_eq!(cell("'quoted"), "\"'quoted\"");
+        assert_eq!(cell("a =1"), "\"a =1\"");
         assert_eq!(cell(""), "");
-        assert_eq!(cell("'quoted"), "'quoted");
     }
 
     #[test]
-    fn cells_with_commas_quotes_or_line_breaks_are_quoted_per_rfc_4180() {
-        assert_eq!(cell("/plain/path.html?q=1"), "/plain/path.html?q=1");
+    fn formula_starts_after_any_separator_are_neutralised_too() {
+        assert_eq!(cell("x;=1+1;y"), "\"x;'=1+1;y\"");
+        assert_eq!(cell("x\t=1+1\ty"), "\"x\t'=1+1\ty\"");
+        assert_eq!(cell("x,=1+1"), "\"x,'=1+1\"");
+        assert_eq!(cell("x|@SUM(A1)"), "\"x|'@SUM(A1)\"");
+        assert_eq!(cell("x\n-2"), "\"x\n'-2\"");
+        assert_eq!(cell("x\r+2"), "\"x\r'+2\"");
+        assert_eq!(cell("x; =1+1"), "\"x; '=1+1\"");
+        assert_eq!(cell("x;\"=1+1\""), "\"x;\"\"'=1+1\"\"\"");
+        assert_eq!(cell("x;;=1"), "\"x;;'=1\"");
+        assert_eq!(cell("x\t\t=1"), "\"x\t'\t'=1\"");
+        assert_eq!(cell("x;\u{FF0B}1"), "\"x;'\u{FF0B}1\"");
+        assert_eq!(cell("a;b=c;d"), "\"a;b=c;d\"");
+    }
+
+    #[test]
+    fn network_cells_are_always_quoted_per_rfc_4180() {
+        assert_eq!(cell("/plain/path.html?q=1"), "\"/plain/path.html?q=1\"");
         assert_eq!(cell("a,b"), "\"a,b\"");
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("\"\""), "\"\"\"\"\"\"");
         assert_eq!(cell("line\nbreak"), "\"line\nbreak\"");
         assert_eq!(cell("carriage\rreturn"), "\"carriage\rreturn\"");
         assert_eq!(cell("/a,b\"c\nd"), "\"/a,b\"\"c\nd\"");
-        assert_eq!(cell("/café/日本.html"), "/café/日本.html");
-        assert_eq!(cell("tab\tinside"), "tab\tinside");
+        assert_eq!(cell("/café/日本.html"), "\"/café/日本.html\"");
+        assert_eq!(cell("tab\tinside"), "\"tab\tinside\"");
+    }
+
+    proptest::proptest! {
+        /// Whatever the text: one quoted cell whose content is the text with single quotes
+        /// added, and where no cell a spreadsheet may split off starts a formula.
+        #[test]
+        fn any_text_is_one_quoted_inert_cell(value in "[=+@;,|\t\r\n\" a'\u{FF1D}-]{0,16}|\\PC{0,16}") {
+            let written = cell(&value);
+            if value.is_empty() {
+                proptest::prop_assert_eq!(written, "");
+                return Ok(());
+            }
+            proptest::prop_assert!(written.starts_with('"') && written.ends_with('"'));
+            let inner = &written[1..written.len() - 1];
+            proptest::prop_assert!(!inner.replace("\"\"", "").contains('"'));
+            let content = inner.replace("\"\"", "\"");
+            // Split wherever some reader might, then trim spaces as some do.
+            for piece in content.split([',', ';', '\t', '|', '\r', '\n', '"']) {
+                let piece = piece.trim_start_matches(' ');
+                proptest::prop_assert!(
+                    !piece.starts_with(['=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}']),
+                    "{:?} from {:?}", piece, value
+                );
+            }
+            // Only single quotes were added.
+            proptest::prop_assert_eq!(content.replace('\'', ""), value.replace('\'', ""));
+        }
     }
 
     #[test]
@@ -932,11 +999,11 @@ mod tests {
         assert_eq!(lines[0], COLUMNS.join(","));
         assert_eq!(
             lines[1],
-            "1,1970-01-01T00:00:01.000Z,[::1]:50000,GET,/a,HTTP/1.1,200,10,true,5,7,completed,,'-,3,2,file,"
+            "1,1970-01-01T00:00:01.000Z,[::1]:50000,\"GET\",\"/a\",\"HTTP/1.1\",200,10,true,5,7,completed,,\"'-\",3,2,file,"
         );
         assert_eq!(
             lines[3],
-            ",1970-01-01T00:00:02.500Z,,,,,,,,,,lost,,,,,,1 record was lost: the log queue was full"
+            ",1970-01-01T00:00:02.500Z,,,,,,,,,,lost,,,,,,\"1 record was lost: the log queue was full\""
         );
         assert_eq!(lines.len(), 5);
         assert_eq!(
@@ -973,7 +1040,7 @@ mod tests {
             ..ExportFilter::default()
         };
         let (_, lines) = export_lines(dir.path(), &filter);
-        assert!(lines[1].contains(",/old,"));
+        assert!(lines[1].contains(",\"/old\","));
     }
 
     #[test]
@@ -1072,8 +1139,8 @@ mod tests {
         assert_eq!(
             lines[1],
             format!(
-                ",{},,,,,,,,,,retention_dropped,,,,,,{dropped} earlier records were deleted by \
-                 the log's retention limit",
+                ",{},,,,,,,,,,retention_dropped,,,,,,\"{dropped} earlier records were deleted by \
+                 the log's retention limit\"",
                 rfc3339_ms(session.manifest.started_ms)
             )
         );

@@ -5,15 +5,20 @@
 //! size or date, optionally filtered by name, with no JavaScript at all (sorting is plain
 //! links, filtering a plain GET form). File names are chosen by whoever wrote into the folder
 //! and the query string by whoever sent the request, so every name and echoed value is
-//! HTML-escaped and every link is percent-encoded and relative (`./name`, `?sort=…`).
+//! HTML-escaped and every link is percent-encoded and relative (`./name`, `?sort=…`). Bidi
+//! and control characters in shown names are written out (`<U+202E>`), so a name cannot
+//! disguise itself; its link still names the file exactly.
 //! It does not decide what may be served: that is `resolve`'s job, and a listed name may
 //! still be refused there.
 
 use std::cmp::Ordering;
+use std::fmt::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use percent_encoding::{percent_decode, utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+
+use crate::resolve::DotDepth;
 
 /// Bytes that must be encoded in one path segment of a link.
 pub const SEGMENT: &AsciiSet = &CONTROLS
@@ -51,7 +56,9 @@ th{border-bottom:1px solid rgba(128,128,128,.4)}th a{color:inherit}\
 td:first-child{overflow-wrap:anywhere}\
 .n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}\
 a{text-decoration:none}a:hover{text-decoration:underline}\
-tbody tr:hover{background:rgba(128,128,128,.12)}";
+tbody tr:hover{background:rgba(128,128,128,.12)}\
+.ctl{font:.8em ui-monospace,monospace;padding:0 .2em;border:1px solid currentColor;\
+border-radius:.25em;opacity:.75}";
 
 /// One row of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,24 +75,34 @@ pub struct Entry {
 
 /// Reads the visible entries of `dir`, in no particular order ([`render`] sorts).
 ///
-/// Dotfiles are left out unless `show_dotfiles`; names that are not UTF-8 are left out
-/// because no URL could name them; dangling symlinks, and entries that vanish while being
-/// read, are left out because they could not be served. A symlink is followed, so a link to
-/// a folder lists as a folder with the target's size and date.
+/// Dotfiles are left out unless `show_dotfiles`, and so are symlinks that lead into a dot-named
+/// file or folder below `root` (the served folder, canonical), which `service` would answer as
+/// hidden; names that are not UTF-8 are left out because no URL could name them; dangling
+/// symlinks, and entries that vanish while being read, are left out because they could not be
+/// served. A symlink is followed, so a link to a folder lists as a folder with the target's
+/// size and date.
 ///
 /// The whole folder is read in one blocking task (one thread hop, not one per entry).
 ///
 /// # Errors
 /// When `dir` cannot be opened or read. Dropping the future does not stop the read: it runs
 /// to the end and its result is discarded.
-pub async fn read_entries(dir: &Path, show_dotfiles: bool) -> std::io::Result<Vec<Entry>> {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || read_entries_blocking(&dir, show_dotfiles))
+pub async fn read_entries(
+    dir: &Path,
+    root: &Path,
+    show_dotfiles: bool,
+) -> std::io::Result<Vec<Entry>> {
+    let (dir, root) = (dir.to_path_buf(), root.to_path_buf());
+    tokio::task::spawn_blocking(move || read_entries_blocking(&dir, &root, show_dotfiles))
         .await
         .map_err(std::io::Error::other)?
 }
 
-fn read_entries_blocking(dir: &Path, show_dotfiles: bool) -> std::io::Result<Vec<Entry>> {
+fn read_entries_blocking(
+    dir: &Path,
+    root: &Path,
+    show_dotfiles: bool,
+) -> std::io::Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -102,6 +119,9 @@ fn read_entries_blocking(dir: &Path, show_dotfiles: bool) -> std::io::Result<Vec
             continue;
         };
         let meta = if file_type.is_symlink() {
+            if !show_dotfiles && leads_into_dots(&entry.path(), root) {
+                continue;
+            }
             std::fs::metadata(entry.path())
         } else {
             entry.metadata()
@@ -118,6 +138,12 @@ fn read_entries_blocking(dir: &Path, show_dotfiles: bool) -> std::io::Result<Vec
         });
     }
     Ok(entries)
+}
+
+/// Whether the symlink at `link` resolves inside `root` through a dot-named component.
+fn leads_into_dots(link: &Path, root: &Path) -> bool {
+    std::fs::canonicalize(link)
+        .is_ok_and(|real| real.starts_with(root) && DotDepth::of(&real).below(root))
 }
 
 /// The column a listing is sorted by. Folders always come before files, whatever the key
@@ -231,11 +257,11 @@ pub fn render(segments: &[String], entries: &[Entry], query: &ListingQuery) -> S
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Index of ",
     );
-    push_title(&mut html, segments);
+    push_title(&mut html, segments, false);
     html.push_str("</title><style>");
     html.push_str(STYLE);
     html.push_str("</style></head>\n<body><h1>Index of ");
-    push_title(&mut html, segments);
+    push_title(&mut html, segments, true);
     html.push_str("</h1>\n<p class=\"meta\">");
     push_count(&mut html, folders, "folder", "folders");
     html.push_str(", ");
@@ -244,7 +270,7 @@ pub fn render(segments: &[String], entries: &[Entry], query: &ListingQuery) -> S
         html.push_str(" — showing ");
         push_number(&mut html, rows.len() as u64);
         html.push_str(" matching &quot;");
-        escape_into(&mut html, filter);
+        push_visible(&mut html, filter, true);
         html.push_str("&quot;");
     }
     html.push_str("</p>\n");
@@ -275,10 +301,10 @@ pub fn render(segments: &[String], entries: &[Entry], query: &ListingQuery) -> S
     html
 }
 
-fn push_title(html: &mut String, segments: &[String]) {
+fn push_title(html: &mut String, segments: &[String], markup: bool) {
     html.push('/');
     for segment in segments {
-        escape_into(html, segment);
+        push_visible(html, segment, markup);
         html.push('/');
     }
 }
@@ -376,7 +402,7 @@ fn push_row(html: &mut String, entry: &Entry) {
         html.push('/');
     }
     html.push_str("\">");
-    escape_into(html, &entry.name);
+    push_visible(html, &entry.name, true);
     if entry.is_dir {
         html.push('/');
     }
@@ -450,6 +476,40 @@ fn contains_folded(name: &str, needle: &str) -> bool {
         let mut folded = name[start..].chars().flat_map(char::to_lowercase);
         needle.chars().all(|c| folded.next() == Some(c))
     })
+}
+
+/// Whether `c` reorders or hides the text around it when shown raw: Unicode's explicit
+/// bidirectional formatting characters (embeddings and overrides U+202A–U+202E, isolates
+/// U+2066–U+2069, the marks U+200E, U+200F and U+061C), and control characters. A file named
+/// `evil\u{202E}txt.exe` reads as `evilexe.txt` if the U+202E is shown raw.
+fn is_deceptive(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    ) || c.is_control()
+}
+
+/// Appends a name for people to read: HTML-escaped, with every [`is_deceptive`] character
+/// written out as `<U+202E>`, in a framed span when `markup` (element content) and as plain
+/// text otherwise (`<title>`, where tags are not read).
+fn push_visible(out: &mut String, text: &str, markup: bool) {
+    // Every such character is a C0 control, DEL or not ASCII: most names skip the scan.
+    if text.bytes().all(|byte| (b' '..0x7f).contains(&byte)) {
+        return escape_into(out, text);
+    }
+    let mut rest = text;
+    while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_deceptive(c)) {
+        escape_into(out, &rest[..at]);
+        if markup {
+            out.push_str("<span class=\"ctl\">");
+        }
+        let _ = write!(out, "&lt;U+{:04X}&gt;", u32::from(c));
+        if markup {
+            out.push_str("</span>");
+        }
+        rest = &rest[at + c.len_utf8()..];
+    }
+    escape_into(out, rest);
 }
 
 /// Escapes text for HTML element content and double- or single-quoted attributes.
@@ -653,6 +713,44 @@ mod tests {
         assert!(html.contains("href=\"./line%0Abreak\""));
         assert!(html.contains("href=\"./%3Cb%3Edir/\">&lt;b&gt;dir/</a>"));
         assert!(html.contains("<h1>Index of /a&amp;b/&lt;i&gt;/</h1>"));
+    }
+
+    #[test]
+    fn bidi_and_control_characters_are_shown_written_out() {
+        let controls = [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}', '\n', '\u{7F}', '\u{85}',
+        ];
+        let names: Vec<String> = controls.iter().map(|c| format!("a{c}b.txt")).collect();
+        let entries: Vec<Entry> = names.iter().map(|name| file(name, 1, 0)).collect();
+        let html = render(
+            &["dir\u{202E}gpj.exe".into()],
+            &entries,
+            &query("q=%E2%80%AE"),
+        );
+        for c in controls {
+            let shown = format!(
+                "a<span class=\"ctl\">&lt;U+{:04X}&gt;</span>b.txt",
+                u32::from(c)
+            );
+            let unfiltered = render(&[], &entries, &query(""));
+            assert!(unfiltered.contains(&shown), "{c:?} not shown as {shown}");
+            let href = format!(
+                "href=\"./a{}b.txt\"",
+                utf8_percent_encode(&c.to_string(), SEGMENT)
+            );
+            assert!(
+                unfiltered.contains(&href),
+                "{href}: the link keeps the name"
+            );
+            assert!(!unfiltered.contains(c) || c == '\n', "{c:?} appears raw");
+        }
+        assert!(html.contains("<title>Index of /dir&lt;U+202E&gt;gpj.exe/</title>"));
+        assert!(html
+            .contains("<h1>Index of /dir<span class=\"ctl\">&lt;U+202E&gt;</span>gpj.exe/</h1>"));
+        assert!(html.contains("matching &quot;<span class=\"ctl\">&lt;U+202E&gt;</span>&quot;"));
+        // The filter form sends the filter back as it was typed.
+        assert!(html.contains("value=\"\u{202E}\""));
     }
 
     #[test]
@@ -933,6 +1031,9 @@ mod tests {
             std::os::unix::fs::symlink(root.join("sub"), root.join("link-to-sub")).unwrap();
             std::os::unix::fs::symlink(root.join("a.txt"), root.join("link-to-a")).unwrap();
             std::os::unix::fs::symlink(root.join("gone"), root.join("dangling")).unwrap();
+            std::fs::create_dir(root.join(".git")).unwrap();
+            std::os::unix::fs::symlink(root.join(".git"), root.join("link-to-git")).unwrap();
+            std::os::unix::fs::symlink(".env", root.join("link-to-env")).unwrap();
         }
         // Linux file systems take any bytes; APFS refuses names that are not UTF-8.
         #[cfg(target_os = "linux")]
@@ -942,7 +1043,8 @@ mod tests {
             std::fs::write(root.join(name), "x").unwrap();
         }
 
-        let mut entries = read_entries(root, false).await.unwrap();
+        let root = &root.canonicalize().unwrap();
+        let mut entries = read_entries(root, root, false).await.unwrap();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         #[cfg(unix)]
@@ -961,9 +1063,15 @@ mod tests {
             assert_eq!(by_name("link-to-a").size, 5);
         }
 
-        let with_dotfiles = read_entries(root, true).await.unwrap();
+        let with_dotfiles = read_entries(root, root, true).await.unwrap();
         assert!(with_dotfiles.iter().any(|e| e.name == ".env"));
-        assert!(read_entries(&root.join("missing"), false).await.is_err());
+        #[cfg(unix)]
+        for name in ["link-to-git", "link-to-env"] {
+            assert!(with_dotfiles.iter().any(|e| e.name == name), "{name}");
+        }
+        assert!(read_entries(&root.join("missing"), root, false)
+            .await
+            .is_err());
     }
 
     proptest! {
@@ -985,6 +1093,8 @@ mod tests {
                 render(&[name.into()], &[entry], &ListingQuery::default())
             };
             let (hostile, plain) = (page(&name), page("x"));
+            // The frames around written-out controls are the template's too.
+            let hostile = hostile.replace("<span class=\"ctl\">", "").replace("</span>", "");
             for markup in ['<', '>', '"', '\''] {
                 prop_assert_eq!(hostile.matches(markup).count(), plain.matches(markup).count());
             }

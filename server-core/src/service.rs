@@ -182,9 +182,10 @@ async fn route<B>(
         }
     }
     let path = site_path.under(&config.root);
+    let hidden = |entry: &CachedFile| !config.show_dotfiles && entry.hidden_below(&config.root);
     let inside = |entry: &CachedFile| {
         // Checked against this snapshot's root on every request: the cache outlives root changes.
-        entry.real_path.starts_with(&config.root) || config.follow_symlinks
+        (entry.real_path.starts_with(&config.root) || config.follow_symlinks) && !hidden(entry)
     };
     match lookup(cache, &config.root, &path).await {
         Lookup::Missing => {
@@ -202,6 +203,15 @@ async fn route<B>(
             }
             not_found(config, cache, request, Some(&site_path), noted).await
         }
+        // A symlink or an 8.3 name (`/GIT~1/`) that reaches a dot-folder is hidden, as the
+        // dotted path would be (issue 13).
+        Lookup::File(entry) if hidden(&entry) => {
+            not_found(config, cache, request, None, noted).await
+        }
+        Lookup::Dir {
+            hidden_below_root: true,
+            ..
+        } if !config.show_dotfiles => not_found(config, cache, request, None, noted).await,
         Lookup::Dir { inside_root, .. } if !inside_root && !config.follow_symlinks => {
             not_found(config, cache, request, Some(&site_path), noted).await
         }
@@ -279,7 +289,8 @@ async fn site_file(
 ) -> Option<Arc<CachedFile>> {
     match lookup(cache, &config.root, path).await {
         Lookup::File(entry)
-            if entry.real_path.starts_with(&config.root) || config.follow_symlinks =>
+            if (entry.real_path.starts_with(&config.root) || config.follow_symlinks)
+                && (config.show_dotfiles || !entry.hidden_below(&config.root)) =>
         {
             Some(entry)
         }
@@ -468,7 +479,8 @@ async fn serve_listing(
             // Read the epoch before the folder, so a change during rendering makes the page stale.
             let epoch = cache.listings.epoch(&config.root);
             let dir_version = std::fs::metadata(dir).map(|m| FileVersion::of(&m));
-            let Ok(entries) = listing::read_entries(dir, config.show_dotfiles).await else {
+            let Ok(entries) = listing::read_entries(dir, &config.root, config.show_dotfiles).await
+            else {
                 return status_page(StatusCode::NOT_FOUND);
             };
             let page = listing::render(&site_path.segments, &entries, &ListingQuery::parse(query));
@@ -739,7 +751,9 @@ async fn precompressed(
     let Lookup::File(found) = lookup(cache, root, Path::new(&sibling)).await else {
         return None;
     };
-    let usable = found.real_path.starts_with(root) && found.modified >= entry.modified;
+    let usable = found.real_path.starts_with(root)
+        && !found.hidden_below(root)
+        && found.modified >= entry.modified;
     if usable {
         found.body.clone()
     } else {

@@ -251,7 +251,9 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
     let csv = String::from_utf8(exported.stdout).unwrap();
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(
-        csv.contains(&format!(",GET,/?q=%22x%22,HTTP/1.1,200,{bytes},true,")),
+        csv.contains(&format!(
+            ",\"GET\",\"/?q=%22x%22\",\"HTTP/1.1\",200,{bytes},true,"
+        )),
         "{csv}"
     );
 }

@@ -1,6 +1,8 @@
 //! CSV export end to end: a session holding hostile values is exported, checked against RFC
 //! 4180 byte by byte, opened by LibreOffice Calc with formula evaluation on (every cell must
-//! come back as the literal text, no formula), and exported again through `wharf export-csv`.
+//! come back as the literal text, no formula), opened again split on `;` and on tabs as a
+//! spreadsheet in another locale would (still no formula), and exported again through
+//! `wharf export-csv`.
 //!
 //! LibreOffice is required: without it the LibreOffice test fails and says how to install it
 //! (`scripts/test.sh` does).
@@ -30,6 +32,12 @@ const LOST: u64 = 7;
 /// case (and what Excel always does).
 const CSV_IMPORT: &str =
     "Text - txt - csv (StarCalc):44,34,76,1,,0,false,false,false,false,false,-1,true";
+/// The same options with `;` as the separator: Excel's list separator in most of Europe.
+const CSV_IMPORT_SEMICOLON: &str =
+    "Text - txt - csv (StarCalc):59,34,76,1,,0,false,false,false,false,false,-1,true";
+/// The same options with tab as the separator.
+const CSV_IMPORT_TAB: &str =
+    "Text - txt - csv (StarCalc):9,34,76,1,,0,false,false,false,false,false,-1,true";
 /// How long LibreOffice may take (its first start in a fresh profile is the slow part).
 const LIBREOFFICE_PATIENCE: Duration = Duration::from_secs(180);
 
@@ -116,6 +124,17 @@ fn hostile_records() -> Vec<AccessRecord> {
             r.completed = false;
             r.referer = Some("http://example.com/?a=1,b=\"2\"".into());
         }),
+        // Formula starts after a character that some spreadsheet splits cells on.
+        next(&|r| {
+            r.user_agent = Some("x;=1+1;y".into());
+            r.referer = Some("x\t=1+1\ty".into());
+            r.target = "/a;=1+1;b?c|@SUM(A1)".into();
+        }),
+        next(&|r| {
+            r.user_agent = Some("x;\"=1+1\";y".into());
+            r.referer = Some("x; -1+1\t+1+1".into());
+            r.target = "/p,=1+1".into();
+        }),
     ]
 }
 
@@ -184,13 +203,21 @@ fn fixture() -> Fixture {
     }
 }
 
-/// What a spreadsheet must show for text from the network: the text itself, after a single
-/// quote if it starts like a formula.
+/// What a spreadsheet must show for text from the network: the text itself, with a single
+/// quote before each formula start (`=` `+` `-` `@` tab CR) that begins the text or follows a
+/// character some spreadsheet splits cells on (`,` `;` tab `|` CR LF `"`, then any spaces).
 fn neutralised(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_owned(),
+    let mut shown = String::new();
+    let mut cell_start = true;
+    for c in text.chars() {
+        if cell_start && matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r') {
+            shown.push('\'');
+        }
+        shown.push(c);
+        cell_start =
+            matches!(c, ',' | ';' | '\t' | '|' | '\r' | '\n' | '"') || (cell_start && c == ' ');
     }
+    shown
 }
 
 fn shown(record: &AccessRecord) -> Vec<String> {
@@ -302,14 +329,19 @@ fn export_is_rfc_4180_with_every_hostile_cell_neutralised() {
     );
     // The exact bytes for the worst cells: quoted, quotes doubled, neutralised inside quotes.
     let text = String::from_utf8(bytes).unwrap();
+    // Every text cell is quoted; numbers, times, peers and names Wharf chose are bare.
     for expected in [
         ",\"/a,b\"\"c\nd\",",
         ",\"'=HYPERLINK(\"\"http://evil\"\")\",,",
-        ",'+1,'-2,",
-        ",'-X,",
-        ",'@SUM(A1),'=1+1,",
-        ",'\tcmd /c calc,",
-        ",/café/日本.html,",
+        ",\"'+1\",\"'-2\",",
+        ",\"'-X\",",
+        ",\"'@SUM(A1)\",\"'=1+1\",",
+        ",\"'\tcmd /c calc\",",
+        ",\"/café/日本.html\",",
+        ",\"/a;'=1+1;b?c|'@SUM(A1)\",",
+        ",\"x;'=1+1;y\",\"x\t'=1+1\ty\",",
+        ",\"x;\"\"'=1+1\"\";y\",\"x; '-1+1\t'+1+1\",",
+        ",\"GET\",\"/p,'=1+1\",\"HTTP/1.1\",200,1234,true,120,150,completed,",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
@@ -319,30 +351,10 @@ fn export_is_rfc_4180_with_every_hostile_cell_neutralised() {
 fn export_opens_in_libreoffice_as_literal_text_with_no_formula() {
     let fixture = fixture();
     let (_, bytes) = export(fixture.dir.path(), &ExportFilter::default());
-    let work = tempfile::tempdir().unwrap();
-    let csv = work.path().join("export.csv");
-    std::fs::write(&csv, &bytes).unwrap();
     // Proof that these import options do evaluate formulas, so the export's cells stay text
     // because of the neutralising and not because evaluation was off.
-    let control = work.path().join("control.csv");
-    std::fs::write(&control, "a,b\r\n=1+1,=HYPERLINK(\"http://evil\")\r\n").unwrap();
-
-    let sheets = convert_with_libreoffice(work.path(), &[&csv, &control]);
-
-    let control = &sheets[1];
-    assert!(
-        control.contains("table:formula=\"of:=1+1\""),
-        "the control's =1+1 should have become a formula:\n{control}"
-    );
-    let sheet = &sheets[0];
-    let formulas: Vec<&str> = sheet
-        .match_indices("table:formula=")
-        .map(|(at, _)| &sheet[at..sheet[at..].find('>').map_or(sheet.len(), |end| at + end)])
-        .collect();
-    assert!(
-        formulas.is_empty(),
-        "LibreOffice made formulas of exported cells: {formulas:#?}"
-    );
+    let control = "a,b\r\n=1+1,=HYPERLINK(\"http://evil\")\r\n";
+    let sheet = &open_in_libreoffice(&bytes, control, CSV_IMPORT);
     let cells = fods_rows(sheet);
     let mut expected = vec![header()];
     expected.extend(fixture.rows.iter().cloned());
@@ -398,9 +410,66 @@ fn export_opens_in_libreoffice_as_literal_text_with_no_formula() {
     }
 }
 
-/// Converts each CSV to Flat ODS (one XML file) with LibreOffice, in a private profile so
-/// tests can run side by side, and returns the XML texts in order.
-fn convert_with_libreoffice(work: &Path, inputs: &[&Path]) -> Vec<String> {
+/// A spreadsheet told (or guessing, from its locale) that the file is separated by `;` or by
+/// tabs splits the export's rows inside text cells, where quotes no longer protect them: every
+/// piece that starts a cell must still be text. The control file holds the same payloads
+/// written bare, as the export wrote them before issue 13, to prove these options evaluate
+/// them.
+#[test]
+fn export_split_on_semicolons_or_tabs_still_makes_no_formula() {
+    let fixture = fixture();
+    let (_, bytes) = export(fixture.dir.path(), &ExportFilter::default());
+    for (import, separator) in [(CSV_IMPORT_SEMICOLON, "semicolon"), (CSV_IMPORT_TAB, "tab")] {
+        let control = "1,x;=1+1;y\r\n2,x\t=1+1\ty\r\n";
+        let sheet = &open_in_libreoffice(&bytes, control, import);
+        let texts: Vec<String> = fods_rows(sheet)
+            .into_iter()
+            .flatten()
+            .map(|cell| cell.text)
+            .collect();
+        assert!(
+            !texts.iter().any(|text| text == "2"),
+            "split on {separator}, a cell shows 2: {texts:#?}"
+        );
+        let payload = "'=1+1";
+        assert!(
+            texts.iter().any(|text| text.starts_with(payload)),
+            "split on {separator}, no cell shows {payload:?} literally: {texts:#?}"
+        );
+    }
+}
+
+/// Opens the export `bytes` and a `control` CSV in LibreOffice with the CSV import options
+/// `import`, checks that the control's `=1+1` became a formula (so these options do evaluate)
+/// and that no cell of the export did, and returns the export as Flat ODS.
+fn open_in_libreoffice(bytes: &[u8], control: &str, import: &str) -> String {
+    let work = tempfile::tempdir().unwrap();
+    let csv = work.path().join("export.csv");
+    std::fs::write(&csv, bytes).unwrap();
+    let control_csv = work.path().join("control.csv");
+    std::fs::write(&control_csv, control).unwrap();
+    let mut sheets = convert_with_libreoffice(work.path(), &[&csv, &control_csv], import);
+    assert!(
+        sheets[1].contains("table:formula=\"of:=1+1\""),
+        "with {import}, the control's =1+1 should have become a formula:\n{}",
+        sheets[1]
+    );
+    let sheet = sheets.swap_remove(0);
+    let formulas: Vec<&str> = sheet
+        .match_indices("table:formula=")
+        .map(|(at, _)| &sheet[at..sheet[at..].find('>').map_or(sheet.len(), |end| at + end)])
+        .collect();
+    assert!(
+        formulas.is_empty(),
+        "with {import}, LibreOffice made formulas of exported cells: {formulas:#?}"
+    );
+    sheet
+}
+
+/// Converts each CSV to Flat ODS (one XML file) with LibreOffice, reading it with the CSV
+/// import options `import`, in a private profile so tests can run side by side, and returns
+/// the XML texts in order.
+fn convert_with_libreoffice(work: &Path, inputs: &[&Path], import: &str) -> Vec<String> {
     let program = ["libreoffice", "soffice"]
         .into_iter()
         .find(|name| on_path(name))
@@ -420,7 +489,7 @@ fn convert_with_libreoffice(work: &Path, inputs: &[&Path]) -> Vec<String> {
             profile.display()
         ))
         .args(["--headless", "--norestore", "--nologo"])
-        .arg(format!("--infilter={CSV_IMPORT}"))
+        .arg(format!("--infilter={import}"))
         .args(["--convert-to", "fods", "--outdir"])
         .arg(&out)
         .args(inputs)

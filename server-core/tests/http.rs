@@ -246,6 +246,10 @@ async fn folder_redirects_never_leave_the_host_or_inject_headers() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("evil.example")).unwrap();
     std::fs::create_dir(dir.path().join("a\r\nX-Injected")).unwrap();
+    // Plain names on Unix (clippy reads a leading `\` as Windows's separator).
+    for name in ["\\evil.example", "\\\\evil.example"] {
+        std::fs::create_dir(dir.path().join(name)).unwrap();
+    }
     let server = start(dir.path()).await;
     let addr = server.local_addr();
     for path in [
@@ -262,10 +266,16 @@ async fn folder_redirects_never_leave_the_host_or_inject_headers() {
             "{path}"
         );
     }
-    for path in ["/%5cevil.example", "/\\evil.example", "/%5c%5cevil.example"] {
+    // `\` is an ordinary name on Unix, so these folders exist and redirect; a browser reads
+    // `/\evil.example` as `//evil.example`, so the Location must carry it encoded.
+    for (path, location) in [
+        ("/%5cevil.example", "/%5Cevil.example/"),
+        ("/\\evil.example", "/%5Cevil.example/"),
+        ("/%5c%5cevil.example", "/%5C%5Cevil.example/"),
+    ] {
         let response = get(addr, path).await;
-        assert_eq!(response.status, 400, "{path}");
-        assert_eq!(response.header("location"), None, "{path}");
+        assert_eq!(response.status, 301, "{path}");
+        assert_eq!(response.header("location"), Some(location), "{path}");
     }
     let response = get(addr, "/a%0d%0aX-Injected").await;
     assert_eq!(response.status, 301);

@@ -97,3 +97,154 @@ async fn cached_listings_follow_every_change() {
         "a deleted file is gone at once"
     );
 }
+
+/// Names a user may give files on this OS, chosen to trip URL encoding, HTML escaping and
+/// the resolver: every one must be listed with a link that leads to it.
+fn odd_names() -> Vec<&'static str> {
+    let mut names = vec![
+        "plain.txt",
+        "with space.txt",
+        "hash#tag.txt",
+        "100%.txt",
+        "%41",
+        "%2e%2e",
+        "a+b=c.txt",
+        "rock&roll.txt",
+        "it's.txt",
+        "semi;colon,comma.txt",
+        "[brackets]{braces}~tilde!$^.txt",
+        "back`tick.txt",
+        "café-日本語.txt",
+        "emoji-🦀🚢.txt",
+        "evil\u{202E}txt.exe",
+        "-rf.txt",
+        "=1+1.txt",
+        "@SUM(A1).txt",
+        "empty.txt",
+        "a..b",
+    ];
+    if cfg!(unix) {
+        // Legal on Unix, refused by Windows itself.
+        names.extend([
+            "notes 10:30.txt",
+            "CON.txt",
+            "a:b",
+            "what?.txt",
+            "say \"hi\".txt",
+            "<script src=data:,alert(1)>.txt",
+            "a\\b.txt",
+            "\\\\server\\share",
+            "pipe|star*.txt",
+            "trailing space ",
+            "trailing dot.",
+            "tab\tand\nnewline",
+        ]);
+    }
+    names
+}
+
+/// Follows every link of a listing (and of the listings it links to) on a real socket, as a
+/// browser would resolve it, and checks each reaches its file's bytes or its folder's listing.
+/// Bidi controls in names are shown written out (issue 13, point 7).
+#[tokio::test]
+async fn every_listed_link_leads_to_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = if cfg!(unix) {
+        "sub: #?% dir "
+    } else {
+        "sub #% dir"
+    };
+    let deeper = format!("{sub}/deeper [1] é");
+    std::fs::create_dir_all(dir.path().join(&deeper)).unwrap();
+    let mut expected = std::collections::BTreeMap::new();
+    for (index, name) in odd_names().into_iter().enumerate() {
+        for folder in ["", sub, deeper.as_str()] {
+            let path = if folder.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{folder}/{name}")
+            };
+            let bytes = if name == "empty.txt" {
+                Vec::new()
+            } else {
+                format!("file {index} at {path:?}").into_bytes()
+            };
+            write_aged(&dir.path().join(&path), &bytes);
+            expected.insert(path, bytes);
+        }
+    }
+    let server = start(dir.path()).await;
+    let addr = server.local_addr();
+
+    let mut reached = std::collections::BTreeMap::new();
+    let mut folders = vec![String::from("/")];
+    let mut listed = Vec::new();
+    while let Some(base) = folders.pop() {
+        let listing = get(addr, &base).await;
+        assert_eq!(listing.status, 200, "listing {base}");
+        listed.push(base.clone());
+        let html = listing.text();
+        // The U+202E name is shown written out, never raw; its link (followed below) still
+        // reaches the file.
+        assert!(!html.contains('\u{202E}'), "a raw U+202E in {base}");
+        assert!(
+            html.contains("evil<span class=\"ctl\">&lt;U+202E&gt;</span>txt.exe</a>"),
+            "{base}: {html}"
+        );
+        for href in hrefs(&html) {
+            if href.starts_with('?') {
+                continue;
+            }
+            let target = if href == "../" {
+                let trimmed = base.trim_end_matches('/');
+                trimmed[..=trimmed.rfind('/').unwrap()].to_owned()
+            } else {
+                let relative = href
+                    .strip_prefix("./")
+                    .unwrap_or_else(|| panic!("{href} is not relative"));
+                format!("{base}{relative}")
+            };
+            let response = get(addr, &target).await;
+            assert_eq!(response.status, 200, "{target} (href {href:?} in {base})");
+            if href == "../" {
+                assert!(listing.text().contains("Index of"), "{target}");
+            } else if target.ends_with('/') {
+                folders.push(target);
+            } else {
+                let name = percent_encoding::percent_decode_str(&target[1..])
+                    .decode_utf8()
+                    .unwrap()
+                    .into_owned();
+                reached.insert(name, response.body);
+            }
+        }
+    }
+    assert_eq!(
+        listed.len(),
+        3,
+        "the root, {sub:?} and {deeper:?}: {listed:?}"
+    );
+    let missing: Vec<&String> = expected
+        .keys()
+        .filter(|k| !reached.contains_key(*k))
+        .collect();
+    assert!(missing.is_empty(), "never reached: {missing:?}");
+    for (path, bytes) in &expected {
+        assert_eq!(&reached[path], bytes, "{path:?}");
+    }
+}
+
+/// The `href` values of a page, HTML-unescaped.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .map(|rest| {
+            rest[..rest.find('"').unwrap()]
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}

@@ -166,3 +166,63 @@ async fn symlinks_out_of_the_root_are_refused() {
     }
     assert_eq!(get(addr, "/alias.txt").await.text(), "inside");
 }
+
+/// A symlink inside the root that leads into a dot-folder is hidden like the dotted path it
+/// reaches (the mechanism that also stops `/GIT~1/config` on Windows): the real path is
+/// checked, not only the requested one.
+#[cfg(unix)]
+#[tokio::test]
+async fn links_into_dot_folders_are_hidden_unless_dotfiles_are_shown() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    // The root itself lies under a dot-folder: only components below the root count.
+    let root = dir.path().join(".config").join("site");
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    std::fs::create_dir(root.join("docs")).unwrap();
+    std::fs::write(root.join(".git/config"), SECRET_MARKER).unwrap();
+    std::fs::write(root.join(".env"), SECRET_MARKER).unwrap();
+    std::fs::write(root.join("docs/a.txt"), "plain").unwrap();
+    symlink(root.join(".git"), root.join("git")).unwrap();
+    symlink(root.join(".git/config"), root.join("config.txt")).unwrap();
+    symlink(".env", root.join("env.txt")).unwrap();
+    symlink(root.join("docs"), root.join("manual")).unwrap();
+    symlink("docs/a.txt", root.join("alias.txt")).unwrap();
+    let hidden = ["/git/config", "/git/", "/git", "/config.txt", "/env.txt"];
+
+    let server = common::start_draft(common::draft(&root)).await;
+    let addr = server.local_addr();
+    for path in hidden {
+        let response = get(addr, path).await;
+        assert_eq!(response.status, 404, "{path}");
+        assert!(!response.text().contains(SECRET_MARKER), "{path} leaked");
+    }
+    assert_eq!(get(addr, "/docs/a.txt").await.text(), "plain");
+    assert_eq!(get(addr, "/manual/a.txt").await.text(), "plain");
+    assert_eq!(get(addr, "/alias.txt").await.text(), "plain");
+    // The listing shows what can be served: not the links into dot-folders.
+    let root_listing = get(addr, "/").await.text();
+    for name in [">git/<", ">config.txt<", ">env.txt<"] {
+        assert!(
+            !root_listing.contains(name),
+            "{name} listed: {root_listing}"
+        );
+    }
+    assert!(root_listing.contains(">manual/<") && root_listing.contains(">alias.txt<"));
+    let listing = get(addr, "/manual/").await;
+    assert_eq!(listing.status, 200);
+    assert!(listing.text().contains("a.txt"));
+    server.stop(std::time::Duration::from_secs(1)).await;
+
+    let server = common::start_draft(wharf_core::ConfigDraft {
+        show_dotfiles: Some(true),
+        ..common::draft(&root)
+    })
+    .await;
+    let addr = server.local_addr();
+    for path in ["/git/config", "/config.txt", "/env.txt"] {
+        assert_eq!(get(addr, path).await.text(), SECRET_MARKER, "{path}");
+    }
+    assert_eq!(get(addr, "/git/").await.status, 200);
+    let root_listing = get(addr, "/").await.text();
+    assert!(root_listing.contains(">git/<") && root_listing.contains(">env.txt<"));
+}
