@@ -58,11 +58,14 @@ pub enum Served {
     LiveReload,
     /// A status page or an empty answer (404, 405, OPTIONS, ...), or nothing at all.
     Status,
+    /// Refused with 403 before anything was looked up: a `Host` the server does not answer to
+    /// (DNS rebinding) or a cross-site `no-cors` load (see [`crate::guard`]).
+    Blocked,
 }
 
 impl Served {
     /// The name used in logs and exports: `file`, `br`, `gzip`, `range`, `304`, `listing`,
-    /// `redirect`, `fallback`, `live_reload`, `status`.
+    /// `redirect`, `fallback`, `live_reload`, `status`, `blocked`.
     pub fn as_str(self) -> &'static str {
         match self {
             Served::File => "file",
@@ -75,6 +78,7 @@ impl Served {
             Served::Fallback => "fallback",
             Served::LiveReload => "live_reload",
             Served::Status => "status",
+            Served::Blocked => "blocked",
         }
     }
 }

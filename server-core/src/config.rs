@@ -14,6 +14,8 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use http::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
+use crate::guard::{AllowedHosts, CorsOrigins};
+
 /// Address the server binds when none is given: loopback only. Default: `127.0.0.1`.
 pub const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// Port the CLI uses when none is given. Default: `8080`.
@@ -98,7 +100,8 @@ pub struct ConfigDraft {
     /// `/docs/`. Default: off.
     #[serde(alias = "drop_html_extension")]
     pub drop_html_extension: Option<bool>,
-    /// Send `Access-Control-Allow-Origin: *` and answer CORS preflights. Default: off.
+    /// Let allowed origins (`corsOrigins` and the loopback ones) read the site with CORS, and
+    /// answer their preflights. Default: off.
     pub cors: Option<bool>,
     /// Send COOP `same-origin` and COEP `require-corp`, which `SharedArrayBuffer` needs.
     /// Default: off.
@@ -115,6 +118,15 @@ pub struct ConfigDraft {
     /// [`DEFAULT_RELOAD_IGNORE`].
     #[serde(alias = "reload_ignore")]
     pub reload_ignore: Option<Vec<String>>,
+    /// Host names served beside `localhost`, `*.localhost`, IP literals and (while the server
+    /// binds a non-loopback address) this computer's name and `NAME.local`: `name`, or `.name`
+    /// / `*.name` for it and every name under it. Default: none.
+    #[serde(alias = "allowed_hosts")]
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Origins CORS lets read the site beside the loopback ones, e.g.
+    /// `https://app.example.test`. Default: none.
+    #[serde(alias = "cors_origins")]
+    pub cors_origins: Option<Vec<String>>,
 }
 
 /// One custom header rule as written: `{ path = "/assets/**", name = "Cache-Control",
@@ -171,7 +183,8 @@ pub struct ServerConfig {
     pub clean_urls: bool,
     /// Redirect `/about.html` to `/about`; only with `clean_urls`. Default: off.
     pub drop_html_extension: bool,
-    /// `Access-Control-Allow-Origin: *` and preflight answers. Default: off.
+    /// Echo an allowed `Origin` in `Access-Control-Allow-Origin` and answer its preflights
+    /// (see [`crate::guard`]). Default: off.
     pub cors: bool,
     /// COOP `same-origin` and COEP `require-corp` on every response. Default: off.
     pub cross_origin_isolation: bool,
@@ -181,6 +194,10 @@ pub struct ServerConfig {
     pub live_reload: bool,
     /// Changes live reload ignores. Default: [`DEFAULT_RELOAD_IGNORE`].
     pub reload_ignore: IgnoreGlobs,
+    /// Host names served beside the built-in ones (see [`crate::guard`]). Default: none.
+    pub allowed_hosts: AllowedHosts,
+    /// Origins CORS allows beside the loopback ones. Default: none.
+    pub cors_origins: CorsOrigins,
     /// Counts applied configurations, starting at 1; connections report which one they run on.
     pub generation: u64,
 }
@@ -453,6 +470,8 @@ impl TryFrom<ConfigDraft> for ServerConfig {
             custom_headers,
             live_reload: draft.live_reload.unwrap_or(true),
             reload_ignore,
+            allowed_hosts: AllowedHosts::new(draft.allowed_hosts.unwrap_or_default())?,
+            cors_origins: CorsOrigins::new(draft.cors_origins.unwrap_or_default())?,
             generation: 1,
         })
     }
@@ -521,6 +540,8 @@ impl From<&ServerConfig> for ConfigDraft {
             ),
             live_reload: Some(config.live_reload),
             reload_ignore: Some(config.reload_ignore.patterns().to_vec()),
+            allowed_hosts: Some(config.allowed_hosts.entries().to_vec()),
+            cors_origins: Some(config.cors_origins.entries().to_vec()),
         }
     }
 }
@@ -649,6 +670,16 @@ impl ServerConfig {
             self.reload_ignore.patterns().join(" "),
             next.reload_ignore.patterns().join(" "),
         );
+        note(
+            "allowedHosts",
+            list_text(self.allowed_hosts.entries()),
+            list_text(next.allowed_hosts.entries()),
+        );
+        note(
+            "corsOrigins",
+            list_text(self.cors_origins.entries()),
+            list_text(next.cors_origins.entries()),
+        );
         changes
     }
 
@@ -678,6 +709,14 @@ pub fn snake_case(field: &str) -> String {
         }
     }
     out
+}
+
+/// `a b c`, or `none`.
+fn list_text(entries: &[String]) -> String {
+    if entries.is_empty() {
+        return "none".into();
+    }
+    entries.join(" ")
 }
 
 /// `/assets/** Cache-Control: max-age=60; ...`, or `none`.

@@ -28,6 +28,7 @@ pub mod encoding;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod guard;
 pub mod listener;
 pub mod listing;
 pub mod live_reload;

@@ -7,7 +7,8 @@
 //! the site's `404.html`, then a plain 404. Every candidate passes the same path, dotfile and
 //! symlink checks as a requested file, and is served with the same validators, preconditions,
 //! ranges and codings. HTML gets the live-reload script (see `live_reload`), and the site's
-//! header settings (CORS, cross-origin isolation, custom headers) are added last.
+//! header settings (CORS, cross-origin isolation, custom headers) are added last. Before
+//! all of it, [`guard`] refuses a foreign `Host` and cross-site loads with 403.
 //!
 //! It reads the config snapshot it is given and never the live config, so a request is always
 //! answered by the generation its connection was accepted under. Its only state is the
@@ -27,6 +28,7 @@ use crate::cache::{CachedFile, FileCache, FileVersion, ListingKey, Lookup};
 use crate::conditional::{self, Precondition, Validators};
 use crate::config::ServerConfig;
 use crate::encoding::{self, Encoding};
+use crate::guard;
 use crate::listing::{self, ListingQuery, SEGMENT};
 use crate::live_reload::{self, ReloadFeed, RESERVED_SEGMENT};
 use crate::range::{self, RangeDecision};
@@ -44,10 +46,6 @@ const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 const CLOSE: HeaderValue = HeaderValue::from_static("close");
 const VARY_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding");
-const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
-const PREFLIGHT_MAX_AGE: HeaderValue = HeaderValue::from_static("86400");
-const VARY_REQUEST_HEADERS: HeaderValue =
-    HeaderValue::from_static("access-control-request-headers");
 const SAME_ORIGIN: HeaderValue = HeaderValue::from_static("same-origin");
 const REQUIRE_CORP: HeaderValue = HeaderValue::from_static("require-corp");
 
@@ -69,10 +67,17 @@ pub async fn respond_noting<B>(
     request: Request<B>,
 ) -> (Response<Body>, Served) {
     let head = request.method() == Method::HEAD;
-    let mut noted = Served::Status;
-    let mut response = route(config, cache, feed, &request, &mut noted).await;
-    let served = served(&response, noted);
-    add_site_headers(config, &request, response.headers_mut(), noted);
+    // Before anything else, `/__wharf/` included: a foreign Host or a cross-site load.
+    let (mut response, served) = match guard::refusal(config, &request) {
+        Some(refused) => (refused, Served::Blocked),
+        None => {
+            let mut noted = Served::Status;
+            let mut response = route(config, cache, feed, &request, &mut noted).await;
+            add_site_headers(config, &request, response.headers_mut());
+            let served = served(&response, noted);
+            (response, served)
+        }
+    };
     if head {
         // HEAD carries GET's headers, Content-Length included, and no body.
         let len = http_body::Body::size_hint(response.body()).exact();
@@ -89,22 +94,18 @@ pub async fn respond_noting<B>(
 }
 
 /// `nosniff`, then the site's header settings. Each costs nothing when it is off.
-fn add_site_headers<B>(
-    config: &ServerConfig,
-    request: &Request<B>,
-    headers: &mut HeaderMap,
-    noted: Served,
-) {
+fn add_site_headers<B>(config: &ServerConfig, request: &Request<B>, headers: &mut HeaderMap) {
     headers.insert("x-content-type-options", NOSNIFF);
-    if config.cors {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, ANY_ORIGIN);
+    // Wharf's own endpoints are not the site's: its CORS and rules never apply to them.
+    let site = || !guard::is_wharf_path(request.uri().path());
+    if config.cors && site() {
+        guard::add_cors(config, request.headers(), request.method(), headers);
     }
     if config.cross_origin_isolation {
         headers.insert("cross-origin-opener-policy", SAME_ORIGIN);
         headers.insert("cross-origin-embedder-policy", REQUIRE_CORP);
     }
-    // Wharf's own endpoints are not the site's: its rules never apply to them.
-    if !config.custom_headers.is_empty() && noted != Served::LiveReload {
+    if !config.custom_headers.is_empty() && site() {
         let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
         // A rule replaces Wharf's header of that name; several rules for one name add up.
         let mut replaced: Vec<&http::HeaderName> = Vec::new();
@@ -140,9 +141,6 @@ async fn route<B>(
             let mut response = Response::new(Body::Empty);
             *response.status_mut() = StatusCode::NO_CONTENT;
             response.headers_mut().insert(header::ALLOW, ALLOW);
-            if config.cors {
-                answer_preflight(request.headers(), response.headers_mut());
-            }
             return response;
         }
         _ => {
@@ -341,20 +339,6 @@ async fn drop_html<B>(
     }
     let segments = parents.iter().map(String::as_str).chain([stem]);
     Some(redirect(segments, false, query))
-}
-
-/// A CORS preflight (`Access-Control-Request-Method` present): the methods Wharf answers,
-/// the request headers it asked for, and how long the answer may be cached.
-fn answer_preflight(request: &HeaderMap, response: &mut HeaderMap) {
-    if !request.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
-        return;
-    }
-    response.insert(header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW);
-    if let Some(asked) = request.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
-        response.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.clone());
-        response.insert(header::VARY, VARY_REQUEST_HEADERS);
-    }
-    response.insert(header::ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE);
 }
 
 /// What answered `response`, for the access log: its status first, then what [`route`]

@@ -68,7 +68,7 @@ async fn exchange(addr: SocketAddr, request: String) -> Vec<u8> {
 }
 
 fn get(path: &str, extra: &str) -> String {
-    format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nUser-Agent: wharf-test\r\nReferer: http://t/from\r\n{extra}\r\n")
+    format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: wharf-test\r\nReferer: http://t/from\r\n{extra}\r\n")
 }
 
 /// What a test request should leave in the log.

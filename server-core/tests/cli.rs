@@ -32,10 +32,15 @@ fn spawn_serve(args: &[&str]) -> (Child, String) {
 }
 
 fn http_get(addr: SocketAddr, path: &str) -> common::RawResponse {
+    http_get_as(addr, path, &addr.to_string())
+}
+
+/// `GET path` with `Host: host`.
+fn http_get_as(addr: SocketAddr, path: &str, host: &str) -> common::RawResponse {
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut bytes = Vec::new();
@@ -183,4 +188,45 @@ fn help_documents_every_flag_with_its_default() {
     }
     let top = wharf().arg("--help").output().unwrap();
     assert!(String::from_utf8(top.stdout).unwrap().contains("serve"));
+}
+
+/// `--allowed-host` (issue 13, point 3): the name is served, others get the 403 that says
+/// how to allow them, and a bad name is refused at startup naming the flag's entry.
+#[test]
+fn allowed_host_flags_add_names_to_the_allow_list() {
+    let site = fixture_site();
+    let (mut child, line) = spawn_serve(&[
+        site.to_str().unwrap(),
+        "--port",
+        "0",
+        "--allowed-host",
+        "dev.test",
+        "--allowed-host",
+        ".team.test",
+    ]);
+    let addr = addr_from_first_line(&line);
+    let get_as = |host: &str| http_get_as(addr, "/", host);
+    assert_eq!(get_as("dev.test").status, 200);
+    assert_eq!(get_as("a.team.test:8080").status, 200);
+    let refused = get_as("evil.example");
+    assert_eq!(refused.status, 403);
+    assert!(refused.text().contains("--allowed-host evil.example"));
+    assert!(terminate(&mut child, "TERM").success());
+
+    let output = wharf()
+        .args(["serve", site.to_str().unwrap(), "--port", "0"])
+        .args([
+            "--allowed-host",
+            "ok.test",
+            "--allowed-host",
+            "http://x.test",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("allowedHosts[1]: \"http://x.test\""),
+        "{stderr}"
+    );
 }

@@ -506,3 +506,58 @@ async fn the_cli_prints_the_https_address_and_fingerprint_on_the_second_line() {
     signal(&child, "TERM");
     assert!(child.wait().unwrap().success());
 }
+
+/// DNS rebinding over HTTPS (issue 13, point 3): HTTP/2's `:authority` and HTTP/1.1's `Host`
+/// must name a host the server answers to, on every path.
+#[tokio::test]
+async fn a_foreign_authority_gets_403_over_http2_and_http1() {
+    let site = site();
+    let server = start(draft(&site)).await;
+    let port = https_addr(&server).port();
+    let sender = h2(&server, "localhost").await;
+    for (authority, path, status) in [
+        ("evil.example", "/", 403),
+        ("evil.example", "/__wharf/reload.js", 403),
+        ("evil.example", "/__wharf/reload", 403),
+        ("localhost", "/", 200),
+        ("127.0.0.1", "/", 200),
+        ("[::1]", "/", 200),
+    ] {
+        let url = format!("https://{authority}:{port}{path}");
+        let request = http::Request::get(url).body(Empty::new()).unwrap();
+        let response = sender.clone().send_request(request).await.unwrap();
+        assert_eq!(response.version(), http::Version::HTTP_2);
+        assert_eq!(response.status(), status, "{authority}{path}");
+        if status == 403 {
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            let text = String::from_utf8_lossy(&body);
+            assert!(text.contains("--allowed-host evil.example"), "{text}");
+        }
+    }
+    // `:authority` wins over a Host header that names an allowed host, and vice versa.
+    for (authority, host) in [("evil.example", "localhost"), ("localhost", "evil.example")] {
+        let url = format!("https://{authority}:{port}/");
+        let request = http::Request::get(url)
+            .header("host", host)
+            .body(Empty::new())
+            .unwrap();
+        let response = h2(&server, "localhost")
+            .await
+            .send_request(request)
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            403,
+            ":authority {authority}, Host {host}"
+        );
+    }
+
+    let mut tls = connect(&server, &[b"http/1.1"], "localhost").await;
+    tls.write_all(b"GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut bytes = Vec::new();
+    tls.read_to_end(&mut bytes).await.unwrap();
+    assert_eq!(parse(&bytes).status, 403);
+}

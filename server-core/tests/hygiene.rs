@@ -29,12 +29,12 @@ async fn framing_attacks_are_400_and_close() {
     let server = start(&fixture_site()).await;
     let addr = server.local_addr();
     let cases: [&[u8]; 6] = [
-        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-        b"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
-        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
-        b"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
-        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello",
-        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: +5\r\n\r\nhello",
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n",
     ];
     for request in cases {
         let (status, closed) = status_and_close(addr, request).await;
@@ -50,13 +50,16 @@ async fn oversized_headers_are_431_and_uris_414() {
     let server = start(&fixture_site()).await;
     let addr = server.local_addr();
     let big_header = format!(
-        "GET / HTTP/1.1\r\nHost: a\r\nX-Big: {}\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n",
         "a".repeat(100_000)
     );
     let (status, _) = status_and_close(addr, big_header.as_bytes()).await;
     assert_eq!(status, 431);
     for len in [10_000, 60_000] {
-        let long_uri = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(len));
+        let long_uri = format!(
+            "GET /{} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "a".repeat(len)
+        );
         let (status, _) = status_and_close(addr, long_uri.as_bytes()).await;
         assert_eq!(status, 414, "URI of {len} bytes");
     }
@@ -71,7 +74,7 @@ async fn garbage_is_400_never_a_crash() {
         b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
         b"HELLO\r\n\r\n",
         b"GET\r\n\r\n",
-        b"GET / HTTP/9.9\r\nHost: a\r\n\r\n",
+        b"GET / HTTP/9.9\r\nHost: localhost\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost a\r\n\r\n",
         b"\0\0\0\0\r\n\r\n",
     ];
@@ -90,9 +93,9 @@ async fn garbage_is_400_never_a_crash() {
 async fn pipelined_requests_are_answered_in_order() {
     let server = start(&fixture_site()).await;
     let addr = server.local_addr();
-    let request = b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n\
-                    GET /app.js HTTP/1.1\r\nHost: a\r\n\r\n\
-                    GET /data.json HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    let request = b"GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n\
+                    GET /app.js HTTP/1.1\r\nHost: localhost\r\n\r\n\
+                    GET /data.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     let response = send_raw(addr, request).await;
     let text = String::from_utf8_lossy(&response.body).into_owned();
     let whole = format!("{:?}", response.headers) + &text;
@@ -150,7 +153,7 @@ async fn a_silent_client_is_cut_off_by_the_header_timeout() {
     let mut slow = TcpStream::connect(addr).await.unwrap();
     let mut cut = false;
     for byte in
-        b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     {
         if slow.write_all(&[*byte]).await.is_err() {
             cut = true;

@@ -98,7 +98,7 @@ async fn keep_alive_off_closes_after_each_response() {
     let addr = server.local_addr();
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
     let mut bytes = Vec::new();
@@ -121,7 +121,7 @@ async fn idle_keep_alive_connections_close_after_the_idle_timeout() {
     let addr = server.local_addr();
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
     let mut buf = vec![0u8; 8192];
@@ -154,7 +154,7 @@ async fn an_active_keep_alive_connection_is_not_idled_out() {
     // Requests every 200 ms for 1.2 s: never idle for 400 ms.
     for _ in 0..6 {
         stream
-            .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+            .write_all(b"GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
             .await
             .unwrap();
         let n = stream.read(&mut buf).await.unwrap();
@@ -176,7 +176,7 @@ async fn a_parked_connection_answers_its_next_requests_on_the_same_socket() {
     for round in 0..3 {
         // Quiet for longer than the park delay (25 ms) between requests.
         stream
-            .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+            .write_all(b"GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
             .await
             .unwrap();
         let n = stream.read(&mut buf).await.unwrap();
@@ -190,7 +190,7 @@ async fn a_parked_connection_answers_its_next_requests_on_the_same_socket() {
     }
     // Two pipelined requests after parking: both answered, in order, on this socket.
     stream
-        .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\nGET /app.js HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\nGET /app.js HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
     let mut all = Vec::new();
@@ -214,7 +214,7 @@ async fn a_parked_connection_closes_at_the_idle_timeout_and_on_stop() {
     let addr = server.local_addr();
     let mut parked = TcpStream::connect(addr).await.unwrap();
     parked
-        .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
     let mut buf = vec![0u8; 8192];
@@ -234,7 +234,7 @@ async fn a_parked_connection_closes_at_the_idle_timeout_and_on_stop() {
 
     let mut parked = TcpStream::connect(addr).await.unwrap();
     parked
-        .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
     let n = parked.read(&mut buf).await.unwrap();
@@ -260,7 +260,7 @@ async fn without_keep_alive_a_preconnected_socket_still_gets_its_answer() {
     // A browser opens sockets ahead of time and may use them a while later.
     tokio::time::sleep(Duration::from_millis(600)).await;
     stream
-        .write_all(b"GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n")
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
     let mut bytes = Vec::new();

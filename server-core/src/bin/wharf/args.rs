@@ -82,9 +82,19 @@ pub(crate) struct ServeArgs {
     /// With --clean-urls: redirect /about.html to /about (301).
     #[arg(long)]
     drop_html_extension: bool,
-    /// Send Access-Control-Allow-Origin: * and answer CORS preflights.
+    /// Let pages on other origins read files with CORS: pages on localhost, 127.0.0.1 and [::1]
+    /// (any port), and those given with --cors-origin. Answers their preflights.
     #[arg(long)]
     cors: bool,
+    /// An origin CORS lets read files, e.g. https://app.example.test. Repeatable; replaces the
+    /// file's cors_origins.
+    #[arg(long, value_name = "ORIGIN")]
+    cors_origin: Vec<String>,
+    /// A host name to answer to beside localhost, *.localhost and IP addresses (and this
+    /// computer's name when --host is not loopback); .NAME allows NAME and every name under
+    /// it. Repeatable; replaces the file's allowed_hosts. Other names get 403 (DNS rebinding).
+    #[arg(long, value_name = "NAME")]
+    allowed_host: Vec<String>,
     /// Send COOP same-origin and COEP require-corp (what SharedArrayBuffer needs).
     #[arg(long)]
     cross_origin_isolation: bool,
@@ -146,6 +156,12 @@ impl ServeArgs {
         draft.live_reload = given(self.no_live_reload, false).or(draft.live_reload);
         if !self.reload_ignore.is_empty() {
             draft.reload_ignore = Some(self.reload_ignore.clone());
+        }
+        if !self.allowed_host.is_empty() {
+            draft.allowed_hosts = Some(self.allowed_host.clone());
+        }
+        if !self.cors_origin.is_empty() {
+            draft.cors_origins = Some(self.cors_origin.clone());
         }
         draft
     }
