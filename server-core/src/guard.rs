@@ -156,9 +156,9 @@ impl CorsOrigins {
 /// `no-cors` load. `None` lets the service answer it.
 pub fn refusal<B>(config: &ServerConfig, request: &Request<B>) -> Option<Response<Body>> {
     if let Some(host) = foreign_host(config, request) {
-        let shown = shown(&host);
-        let name = normalise(host_name(&host).unwrap_or(&host));
-        let name = shown_name(&name);
+        let sent = host_name(&host).unwrap_or(&host);
+        let shown = shown(sent);
+        let name = shown_name(&normalise(sent));
         return Some(forbidden(format!(
             "403 Forbidden: this server does not answer to the name \"{shown}\".\n\n\
              Wharf serves only names it was told about, so that a web page elsewhere cannot read \

@@ -76,7 +76,8 @@ pub struct SiteSettings {
     pub clean_urls: bool,
     /// Redirect `/about.html` to `/about`; refused without `clean_urls`. Default: off.
     pub drop_html_extension: bool,
-    /// Send `Access-Control-Allow-Origin: *` and answer CORS preflights. Default: off.
+    /// Let pages on allowed origins (the loopback ones and `cors_origins`) read the site with
+    /// CORS, and answer their preflights. Default: off.
     pub cors: bool,
     /// Send COOP `same-origin` and COEP `require-corp`, which `SharedArrayBuffer` needs.
     /// Default: off.
@@ -89,6 +90,11 @@ pub struct SiteSettings {
     /// Changes that never trigger a reload, as globs relative to the folder. Default:
     /// `wharf_core::config::DEFAULT_RELOAD_IGNORE`.
     pub reload_ignore: Vec<String>,
+    /// Host names served beside `localhost`, IP addresses and (with LAN sharing) this
+    /// computer's name; `.name` allows a name and every name under it. Default: none.
+    pub allowed_hosts: Vec<String>,
+    /// Origins CORS lets read the site beside the loopback ones. Default: none.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for SiteSettings {
@@ -114,6 +120,8 @@ impl Default for SiteSettings {
             custom_headers: Vec::new(),
             live_reload: true,
             reload_ignore: DEFAULT_RELOAD_IGNORE.map(str::to_owned).to_vec(),
+            allowed_hosts: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -159,6 +167,8 @@ impl SiteSettings {
             custom_headers: Some(self.custom_headers.clone()),
             live_reload: Some(self.live_reload),
             reload_ignore: Some(self.reload_ignore.clone()),
+            allowed_hosts: Some(self.allowed_hosts.clone()),
+            cors_origins: Some(self.cors_origins.clone()),
             https_port: self.https.then_some(ports.https),
             // Always the same folder, so turning HTTPS on changes `httpsPort` alone.
             cert_dir: cert_dir.map(Path::to_path_buf),
@@ -1104,9 +1114,15 @@ pub(crate) mod tests {
     /// `GET path` with `Accept: text/html`, as a browser navigates.
     async fn navigate(url: &str, path: &str) -> String {
         let authority = url.trim_start_matches("http://").trim_end_matches('/');
+        navigate_as(url, path, authority).await
+    }
+
+    /// [`navigate`] with `Host: host`.
+    async fn navigate_as(url: &str, path: &str, host: &str) -> String {
+        let authority = url.trim_start_matches("http://").trim_end_matches('/');
         let mut stream = TcpStream::connect(authority).await.unwrap();
         let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nAccept: text/html\r\n\
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/html\r\n\
              Accept-Encoding: identity\r\nConnection: close\r\n\r\n"
         );
         stream.write_all(request.as_bytes()).await.unwrap();
@@ -1143,8 +1159,13 @@ pub(crate) mod tests {
             }],
             live_reload: false,
             reload_ignore: vec!["*.tmp".into()],
+            allowed_hosts: vec!["dev.test".into()],
+            cors_origins: vec!["https://app.example.test".into()],
             ..SiteSettings::default()
         };
+        assert!(navigate_as(&url, "/", "dev.test")
+            .await
+            .starts_with("http/1.1 403"));
         let applied = site.apply(settings.clone()).await.unwrap();
         let changed: Vec<_> = applied.changes.iter().map(|change| change.field).collect();
         assert_eq!(
@@ -1157,7 +1178,9 @@ pub(crate) mod tests {
                 "crossOriginIsolation",
                 "customHeaders",
                 "liveReload",
-                "reloadIgnore"
+                "reloadIgnore",
+                "allowedHosts",
+                "corsOrigins"
             ]
         );
         let shown = site.status(&[]).settings;
@@ -1166,7 +1189,10 @@ pub(crate) mod tests {
 
         let home = navigate(&url, "/").await;
         assert!(!home.contains("/__wharf/reload.js"), "{home}");
-        assert!(home.contains("access-control-allow-origin: *"), "{home}");
+        assert!(home.contains("vary: origin"), "{home}");
+        assert!(navigate_as(&url, "/", "dev.test")
+            .await
+            .starts_with("http/1.1 200"));
         assert!(home.contains("cross-origin-opener-policy: same-origin"));
         assert!(home.contains("x-wharf-test: yes"));
         assert!(navigate(&url, "/about").await.contains("about page"));
@@ -1210,6 +1236,20 @@ pub(crate) mod tests {
         };
         let err = site.apply(globs).await.unwrap_err();
         assert_eq!(err.field(), Some("reloadIgnore"));
+        assert_eq!(
+            err.list_item(),
+            Some(ListItem {
+                index: 1,
+                member: None
+            })
+        );
+
+        let hosts = SiteSettings {
+            allowed_hosts: vec!["ok.test".into(), "http://x.test".into()],
+            ..SiteSettings::default()
+        };
+        let err = site.apply(hosts).await.unwrap_err();
+        assert_eq!(err.field(), Some("allowedHosts"));
         assert_eq!(
             err.list_item(),
             Some(ListItem {

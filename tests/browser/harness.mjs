@@ -23,10 +23,11 @@ export function wharfBin() {
   return bin;
 }
 
-export function launchBrowser() {
+/** Launches the browser; `args` are extra command-line switches (e.g. `--host-resolver-rules=...`). */
+export function launchBrowser(/** @type {string[]} */ args = []) {
   return chromium.launch({
     executablePath: process.env.WHARF_CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox"],
+    args: ["--no-sandbox", ...args],
   });
 }
 

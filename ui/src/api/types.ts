@@ -30,7 +30,7 @@ export interface SiteSettings {
   cleanUrls: boolean;
   /** Redirect `/about.html` to `/about`; refused (field `dropHtmlExtension`) without `cleanUrls`. */
   dropHtmlExtension: boolean;
-  /** `Access-Control-Allow-Origin: *` and preflight answers. */
+  /** Let allowed origins (the loopback ones and `corsOrigins`) read the site with CORS; answer their preflights. */
   cors: boolean;
   /** COOP `same-origin` + COEP `require-corp`, which `SharedArrayBuffer` needs. */
   crossOriginIsolation: boolean;
@@ -40,6 +40,10 @@ export interface SiteSettings {
   liveReload: boolean;
   /** Changes that never reload, as globs relative to the folder. Default: server-core's list. */
   reloadIgnore: string[];
+  /** Host names served beside localhost, IP addresses and (with LAN sharing) this computer's name; `.name` allows a name and every name under it. Others get 403. */
+  allowedHosts: string[];
+  /** Origins CORS lets read the site beside the loopback ones, e.g. `https://app.example.test`. */
+  corsOrigins: string[];
 }
 
 /** Mirrors `wharf_core::config::CustomHeaderDraft`: one custom header rule. */
@@ -128,7 +132,7 @@ export interface CommandError {
    * certificate folder (the form shows it beside the HTTPS toggle).
    */
   field?: string;
-  /** For a list setting (`customHeaders`, `reloadIgnore`): the item at fault, from 0, in the list sent. */
+  /** For a list setting (`customHeaders`, `reloadIgnore`, `allowedHosts`, `corsOrigins`): the item at fault, from 0, in the list sent. */
   index?: number;
   /** With `index`: the item's member at fault (`path`, `name` or `value` of a custom header). */
   member?: string;
@@ -182,7 +186,9 @@ export interface AccessRecord {
     | "redirect"
     | "fallback"
     | "live_reload"
-    | "status";
+    | "status"
+    /** Refused with 403: a Host the site does not answer to, or a cross-site load. */
+    | "blocked";
 }
 
 /** Mirrors `wharf_core::metrics::Percentiles` (microseconds). */

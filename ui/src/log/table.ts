@@ -20,6 +20,17 @@ interface Row {
   record: AccessRecord | null;
 }
 
+/**
+ * The status cell of a record: the code, marked when Wharf refused the request before looking
+ * anything up (a Host the site does not answer to, or a cross-site load).
+ */
+export function statusCell(r: AccessRecord): { text: string; title: string } {
+  if (r.served === "blocked") {
+    return { text: `${r.status} blocked`, title: "Blocked: a host name this site does not answer to, or a page of another site loading it" };
+  }
+  return { text: String(r.status), title: r.status === 0 ? "No response" : "" };
+}
+
 /** What #log-count says. */
 export function countText(buffer: LogBuffer): string {
   const parts = [plural(buffer.requests, "request", "requests")];
@@ -263,13 +274,15 @@ export class LogTable {
     row.node.dataset.recordId = String(r.id);
     row.node.dataset.statusClass = r.status === 0 ? "none" : `${Math.floor(r.status / 100)}xx`;
     row.node.dataset.outcome = r.outcome;
+    row.node.dataset.served = r.served;
     const [time, method, target, status, bytes, ttfb, total, generation] = row.cells;
     time.textContent = formatClock(r.startMs);
     method.textContent = visibleText(r.method);
     target.textContent = visibleText(r.target);
     target.title = target.textContent;
-    status.textContent = String(r.status);
-    status.title = r.status === 0 ? "No response" : "";
+    const shown = statusCell(r);
+    status.textContent = shown.text;
+    status.title = shown.title;
     bytes.textContent = formatBytes(r.bodyBytes);
     ttfb.textContent = formatDurationUs(r.ttfbUs);
     total.textContent = formatDurationUs(r.totalUs);

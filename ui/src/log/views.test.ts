@@ -3,6 +3,7 @@ import { admissionText } from "../connections/view";
 import { detailRows } from "./detail";
 import { exportResultText } from "./export";
 import { record } from "./fixtures";
+import { statusCell } from "./table";
 
 describe("detailRows", () => {
   it("lists every field of the record", () => {
@@ -73,5 +74,14 @@ describe("admissionText", () => {
   });
   it("says when the site is not running", () => {
     expect(admissionText(null, false)).toMatch(/Not running/);
+  });
+});
+
+describe("statusCell", () => {
+  it("marks a request Wharf blocked", () => {
+    expect(statusCell(record({ status: 403, served: "blocked" })).text).toBe("403 blocked");
+    expect(statusCell(record({ status: 403, served: "blocked" })).title).toContain("Blocked");
+    expect(statusCell(record({ status: 403, served: "status" })).text).toBe("403");
+    expect(statusCell(record({ status: 0, served: "status" })).title).toBe("No response");
   });
 });

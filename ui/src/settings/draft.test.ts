@@ -23,6 +23,8 @@ const applied: SiteSettings = {
   customHeaders: [{ path: "/assets/**", name: "Cache-Control", value: "max-age=60" }],
   liveReload: true,
   reloadIgnore: [".git/**", "node_modules/**"],
+  allowedHosts: [],
+  corsOrigins: [],
 };
 
 describe("SettingsDraft: dirty and discard", () => {
@@ -349,6 +351,22 @@ describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
     expect(draft.failed({ kind: "invalidConfig", message, field: "reloadIgnore", index: 0 }).inline).toBe(true);
     expect(draft.error("reloadIgnore")).toBe(message);
     expect(draft.headerError()).toBeNull();
+  });
+
+  it("allowed hosts and CORS origins are one per line, and a refused entry lands under its field", () => {
+    const draft = new SettingsDraft({ ...applied, allowedHosts: ["dev.test"] }, false);
+    expect(draft.values.allowedHosts).toBe("dev.test");
+    draft.edit("allowedHosts", " dev.test \n\n");
+    expect(draft.isDirty()).toBe(false);
+    draft.edit("allowedHosts", "dev.test\nhttp://x.test");
+    draft.edit("corsOrigins", "\nhttps://app.example.test\n");
+    expect(draft.dirtyFields()).toEqual(["allowedHosts", "corsOrigins"]);
+    const prepared = draft.prepare();
+    expect(prepared.ok && prepared.settings.allowedHosts).toEqual(["dev.test", "http://x.test"]);
+    expect(prepared.ok && prepared.settings.corsOrigins).toEqual(["https://app.example.test"]);
+    const message = 'allowedHosts[1]: "http://x.test" is not a host name';
+    expect(draft.failed({ kind: "invalidConfig", message, field: "allowedHosts", index: 1 }).inline).toBe(true);
+    expect(draft.error("allowedHosts")).toBe(message);
   });
 });
 

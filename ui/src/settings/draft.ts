@@ -48,7 +48,11 @@ export interface FormValues {
   spaFallback: boolean;
   cleanUrls: boolean;
   dropHtmlExtension: boolean;
+  /** One host name per line, as typed; blank lines are not sent. */
+  allowedHosts: string;
   cors: boolean;
+  /** One origin per line, as typed; blank lines are not sent. */
+  corsOrigins: string;
   crossOriginIsolation: boolean;
   /** Never mutated: every edit makes a new array. */
   customHeaders: readonly HeaderRow[];
@@ -75,7 +79,9 @@ export const FIELDS: readonly FieldName[] = [
   "spaFallback",
   "cleanUrls",
   "dropHtmlExtension",
+  "allowedHosts",
   "cors",
+  "corsOrigins",
   "crossOriginIsolation",
   "customHeaders",
 ];
@@ -84,6 +90,8 @@ export const HEADER_MEMBERS: readonly HeaderMember[] = ["path", "name", "value"]
 
 const SECONDS_FIELDS = new Set<FieldName>(["headerReadTimeoutMs", "keepAliveIdleTimeoutMs"]);
 const INTEGER_FIELDS = new Set<FieldName>(["port", "httpsPort", "maxConnections"]);
+/** Lists typed one entry per line. */
+const LINE_FIELDS = new Set<FieldName>(["reloadIgnore", "allowedHosts", "corsOrigins"]);
 /** A port field and the checkbox that makes it automatic. */
 const PORT_AUTOMATIC: Partial<Record<FieldName, "portAutomatic" | "httpsPortAutomatic">> = {
   port: "portAutomatic",
@@ -135,13 +143,15 @@ export function formValuesOf(settings: SiteSettings, portAutomatic: boolean, htt
     spaFallback: settings.spaFallback,
     cleanUrls: settings.cleanUrls,
     dropHtmlExtension: settings.dropHtmlExtension,
+    allowedHosts: settings.allowedHosts.join("\n"),
     cors: settings.cors,
+    corsOrigins: settings.corsOrigins.join("\n"),
     crossOriginIsolation: settings.crossOriginIsolation,
     customHeaders: settings.customHeaders.map(headerRow),
   };
 }
 
-/** The globs of the ignore list's text: one per line, trimmed, blank lines left out. */
+/** The entries of a one-per-line list's text (globs, hosts, origins): trimmed, blank lines left out. */
 export function ignoreLines(text: string): string[] {
   return text
     .split(/\r?\n/)
@@ -189,7 +199,7 @@ function same(field: FieldName, a: FormValue, b: FormValue): boolean {
     return Array.isArray(a) && Array.isArray(b) && sameRows(a, b, (x, y) => x.trim() === y.trim());
   }
   if (typeof a === "string" && typeof b === "string") {
-    if (field === "reloadIgnore") {
+    if (LINE_FIELDS.has(field)) {
       return ignoreLines(a).join("\n") === ignoreLines(b).join("\n");
     }
     if (INTEGER_FIELDS.has(field) || SECONDS_FIELDS.has(field)) {
@@ -407,6 +417,8 @@ export class SettingsDraft {
       customHeaders: rows.map((row) => ({ path: row.path.trim(), name: row.name.trim(), value: row.value.trim() })),
       liveReload: this.draft.liveReload,
       reloadIgnore: ignoreLines(this.draft.reloadIgnore),
+      allowedHosts: ignoreLines(this.draft.allowedHosts),
+      corsOrigins: ignoreLines(this.draft.corsOrigins),
     };
     const failed = Object.keys(errors) as FieldName[];
     for (const f of failed) {
