@@ -750,6 +750,12 @@ const FRAMING_HEADERS: [&str; 10] = [
     "upgrade",
 ];
 
+/// Headers that grant other origins access, which only the CORS settings may send.
+const CORS_HEADERS: [&str; 2] = [
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+];
+
 fn header_rules(drafts: Vec<CustomHeaderDraft>) -> Result<HeaderRules, ConfigError> {
     let mut globs = GlobSetBuilder::new();
     let mut rules = Vec::with_capacity(drafts.len());
@@ -786,6 +792,14 @@ fn header_rules(drafts: Vec<CustomHeaderDraft>) -> Result<HeaderRules, ConfigErr
             return Err(refuse(
                 "name",
                 format!("{name} is set by Wharf itself so that responses arrive intact"),
+            ));
+        }
+        // A rule must not undo the CORS allow-list (issue 13, point 4): `*` or any fixed
+        // origin would let every site, or one the user never listed, read the folder.
+        if CORS_HEADERS.contains(&name.as_str()) {
+            return Err(refuse(
+                "name",
+                format!("{name} is set by Wharf from cors and corsOrigins; list the origins there"),
             ));
         }
         let value = HeaderValue::from_str(draft.value.trim()).map_err(|_| {

@@ -264,6 +264,20 @@ async fn allowed_hosts_apply_live_and_bad_entries_name_their_index() {
         .unwrap_err();
         assert!(err.to_string().starts_with(expected), "{err}");
     }
+    // A custom header cannot undo the allow-list with `*`.
+    let star = ServerConfig::try_from(ConfigDraft {
+        custom_headers: Some(vec![wharf_core::config::CustomHeaderDraft {
+            path: "/**".into(),
+            name: "Access-Control-Allow-Origin".into(),
+            value: "*".into(),
+        }]),
+        ..draft(dir.path())
+    })
+    .unwrap_err();
+    assert!(
+        star.to_string().starts_with("customHeaders[0].name: "),
+        "{star}"
+    );
     // The TOML spelling.
     let file: ConfigDraft =
         toml::from_str("allowed_hosts = [\"a.test\"]\ncors_origins = [\"https://a.test\"]")
