@@ -21,12 +21,17 @@
 //!   CVE-2025-30359). `/__wharf/` is never loaded cross-site.
 //! - **CORS.** With CORS on, `Access-Control-Allow-Origin` echoes an allowed origin (never
 //!   `*`), with `Vary: Origin`, and never on `/__wharf/`. Allowed: `http(s)://` `localhost`,
-//!   `*.localhost`, `127.0.0.1` and `[::1]` on any port, and [`CorsOrigins`].
+//!   `*.localhost`, `127.0.0.0/8` and `[::1]` on any port, and [`CorsOrigins`].
+//!
+//! Browsers send `Sec-Fetch-*` only to potentially trustworthy URLs (HTTPS, localhost,
+//! loopback), so over plain HTTP on a LAN address the cross-site check has nothing to read;
+//! the `Host` check holds there too. The machine's name is read at the first request that
+//! needs it, so a renamed computer is picked up at the next start.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::OnceLock;
 
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::Authority;
 use http::{Method, Request, Response, StatusCode};
 
@@ -39,6 +44,8 @@ const PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8")
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const CLOSE: HeaderValue = HeaderValue::from_static("close");
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+const SEC_FETCH_MODE: HeaderName = HeaderName::from_static("sec-fetch-mode");
 const VARY_ORIGIN: HeaderValue = HeaderValue::from_static("origin");
 const METHODS: HeaderValue = HeaderValue::from_static("GET, HEAD, OPTIONS");
 const PREFLIGHT_MAX_AGE: HeaderValue = HeaderValue::from_static("86400");
@@ -255,37 +262,55 @@ fn is_allowed_host(config: &ServerConfig, value: &str) -> bool {
         // `host_name` only returns a bracketed name that is an IPv6 literal.
         return true;
     }
-    let name = normalise(name);
-    if name.parse::<IpAddr>().is_ok() || is_localhost(&name) {
+    // The common cases first, without allocating: this runs on every request.
+    let bare = name.strip_suffix('.').unwrap_or(name);
+    if is_localhost(bare) || bare.parse::<IpAddr>().is_ok() {
         return true;
     }
+    let name = normalise(name);
     if !config.host.is_loopback() && machine_names().contains(&name) {
         return true;
     }
     config.allowed_hosts.allows(&name)
 }
 
-/// The host of a `Host` value (`name`, `name:port`, `[v6]:port`), or `None` if it is not one.
+/// The host of a `Host` value (`name`, `name:port`, `[v6]:port`), or `None` if it is not one
+/// (RFC 9110 §7.2: no user info, a bracketed host is an IPv6 literal, a port is digits).
 fn host_name(value: &str) -> Option<&str> {
-    let authority: Authority = value.parse().ok()?;
-    if value.contains('@') {
-        return None;
-    }
-    let host = &value[..authority.host().len()];
-    if let Some(inner) = host.strip_prefix('[') {
-        inner.strip_suffix(']')?.parse::<Ipv6Addr>().ok()?;
-    }
-    Some(host)
+    let (host, port) = match value.strip_prefix('[') {
+        Some(inner) => {
+            let end = inner.find(']')?;
+            inner[..end].parse::<Ipv6Addr>().ok()?;
+            let (host, rest) = value.split_at(end + 2);
+            match rest {
+                "" => (host, None),
+                _ => (host, Some(rest.strip_prefix(':')?)),
+            }
+        }
+        None => match value.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (value, None),
+        },
+    };
+    let host_ok = host.starts_with('[')
+        || (!host.is_empty()
+            && host.bytes().all(|b| {
+                b.is_ascii_graphic()
+                    && !matches!(b, b'@' | b'/' | b'\\' | b'?' | b'#' | b'[' | b']')
+            }));
+    let port_ok =
+        port.is_none_or(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+    (host_ok && port_ok).then_some(host)
 }
 
 fn is_cross_site_load<B>(config: &ServerConfig, request: &Request<B>) -> bool {
     let headers = request.headers();
-    let is = |name: &str, value: &str| {
+    let is = |name: &HeaderName, value: &str| {
         headers
             .get(name)
             .is_some_and(|got| got.as_bytes().eq_ignore_ascii_case(value.as_bytes()))
     };
-    if !(is("sec-fetch-site", "cross-site") && is("sec-fetch-mode", "no-cors")) {
+    if !(is(&SEC_FETCH_SITE, "cross-site") && is(&SEC_FETCH_MODE, "no-cors")) {
         return false;
     }
     if !config.cors || is_wharf_path(request.uri().path()) {
@@ -352,9 +377,12 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// `localhost` and every name under it, which resolve to loopback (RFC 6761 §6.3).
+/// `localhost` and every name under it, which resolve to loopback (RFC 6761 §6.3); any case.
 fn is_localhost(name: &str) -> bool {
-    name == "localhost" || is_under(name, "localhost")
+    let name = name.as_bytes();
+    name.eq_ignore_ascii_case(b"localhost")
+        || (name.len() > b".localhost".len()
+            && name[name.len() - b".localhost".len()..].eq_ignore_ascii_case(b".localhost"))
 }
 
 fn is_under(name: &str, parent: &str) -> bool {
@@ -437,6 +465,12 @@ mod tests {
         assert_eq!(host_name("user@localhost"), None);
         assert_eq!(host_name("a b"), None);
         assert_eq!(host_name(""), None);
+        assert_eq!(host_name("localhost:"), None);
+        assert_eq!(host_name("localhost:80x"), None);
+        assert_eq!(host_name("[::1]x"), None);
+        assert_eq!(host_name("[::1"), None);
+        assert_eq!(host_name("a/b"), None);
+        assert!(is_localhost("App.LocalHost") && !is_localhost("evillocalhost"));
     }
 
     #[test]

@@ -97,15 +97,16 @@ pub async fn respond_noting<B>(
 fn add_site_headers<B>(config: &ServerConfig, request: &Request<B>, headers: &mut HeaderMap) {
     headers.insert("x-content-type-options", NOSNIFF);
     // Wharf's own endpoints are not the site's: its CORS and rules never apply to them.
-    let site = || !guard::is_wharf_path(request.uri().path());
-    if config.cors && site() {
+    let site = (config.cors || !config.custom_headers.is_empty())
+        && !guard::is_wharf_path(request.uri().path());
+    if config.cors && site {
         guard::add_cors(config, request.headers(), request.method(), headers);
     }
     if config.cross_origin_isolation {
         headers.insert("cross-origin-opener-policy", SAME_ORIGIN);
         headers.insert("cross-origin-embedder-policy", REQUIRE_CORP);
     }
-    if !config.custom_headers.is_empty() && site() {
+    if !config.custom_headers.is_empty() && site {
         let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
         // A rule replaces Wharf's header of that name; several rules for one name add up.
         let mut replaced: Vec<&http::HeaderName> = Vec::new();
