@@ -766,6 +766,41 @@ mod tests {
     }
 
     #[test]
+    fn the_listing_cache_is_bounded_by_bytes() {
+        let listings = ListingCache::default();
+        let old = SystemTime::now() - Duration::from_secs(60);
+        let version = FileVersion::of(&std::fs::metadata(".").unwrap());
+        let page = Bytes::from(vec![b'x'; 1 << 20]);
+        for n in 0..100 {
+            let key = ListingKey {
+                dir: PathBuf::from("/site"),
+                segments: Vec::new(),
+                query: ListingQuery::parse(Some(&format!("q={n}"))),
+                show_dotfiles: false,
+                live_reload: false,
+            };
+            listings.put(key, 1, version, Some(old), page.clone());
+            assert!(listings.bytes() <= MAX_LISTING_TOTAL, "after {n}");
+        }
+        assert!(listings.bytes() > 0);
+        let huge = Bytes::from(vec![b'x'; MAX_LISTING_TOTAL as usize / 2]);
+        let before = listings.bytes();
+        let key = ListingKey {
+            dir: PathBuf::from("/site"),
+            segments: vec!["huge".into()],
+            query: ListingQuery::default(),
+            show_dotfiles: false,
+            live_reload: false,
+        };
+        listings.put(key, 1, version, Some(old), huge);
+        assert_eq!(
+            listings.bytes(),
+            before,
+            "a page that would crowd out the rest is not kept"
+        );
+    }
+
+    #[test]
     fn compression_shrinks_text_and_skips_tiny_bodies() {
         let text = Bytes::from("hello world, ".repeat(200));
         let gz = compress_gzip(&text).unwrap();

@@ -12,7 +12,8 @@
 //! Streams are bounded (issue 13): at most [`MAX_STREAMS`] per server and
 //! [`MAX_STREAMS_PER_PEER`] per client address, and never more than half the connection
 //! limit, so ordinary requests always keep the other half. Each counts against the
-//! connection limit (see `registry`). Beyond a cap a stream is refused — 429 for the address's
+//! connection limit (see `registry`), and one on HTTP/2 opens only while a quarter of that
+//! limit is free. Beyond a cap a stream is refused — 429 for the address's
 //! share, 503 for the server's — with `Retry-After`; the client script tries again later. The
 //! comment every [`KEEP_ALIVE`] is also the heartbeat that finds a client gone without a
 //! word: its write fails and ends the stream, giving its place back.
@@ -94,14 +95,16 @@ pub struct ReloadFeed {
 
 /// The caps on live-reload event streams for a server with `max_connections`: per server
 /// [`MAX_STREAMS`] and per address [`MAX_STREAMS_PER_PEER`], each at most half the connection
-/// limit, so streams never take the slots ordinary requests need.
+/// limit, so streams never take the slots ordinary requests need. A stream on HTTP/2 takes a
+/// slot of its own, and opens only while three quarters of the limit or fewer are in use, so
+/// connections that carry streams never fill the limit either.
 pub(crate) fn stream_limits(max_connections: u32) -> StreamLimits {
     let max_connections = max_connections as usize;
     let per_server = MAX_STREAMS.min(max_connections / 2);
     StreamLimits {
         per_server,
         per_peer: MAX_STREAMS_PER_PEER.min(per_server),
-        max_connections,
+        http2_slots: max_connections - max_connections / 4,
     }
 }
 

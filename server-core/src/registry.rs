@@ -206,8 +206,9 @@ struct Streams {
 pub(crate) struct StreamLimits {
     pub(crate) per_server: usize,
     pub(crate) per_peer: usize,
-    /// The connection limit HTTP/2 streams are counted against.
-    pub(crate) max_connections: usize,
+    /// A stream on HTTP/2 opens only while the slots of the connection limit in use, its own
+    /// included, stay within this.
+    pub(crate) http2_slots: usize,
 }
 
 /// Why a live-reload event stream was refused.
@@ -215,7 +216,7 @@ pub(crate) struct StreamLimits {
 pub(crate) enum StreamRefusal {
     /// The peer's address already holds its share.
     PerPeer,
-    /// The server holds its share, or (on HTTP/2) the connection limit is reached.
+    /// The server holds its share, or (on HTTP/2) the connection slots streams may take.
     PerServer,
 }
 
@@ -294,7 +295,7 @@ impl Registry {
             return Err(StreamRefusal::PerPeer);
         }
         if streams.total >= limits.per_server
-            || (http2 && connections + streams.http2 >= limits.max_connections)
+            || (http2 && connections + streams.http2 >= limits.http2_slots)
         {
             return Err(StreamRefusal::PerServer);
         }

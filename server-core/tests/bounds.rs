@@ -207,6 +207,41 @@ async fn http2_streams_take_slots_of_the_connection_limit() {
 }
 
 #[tokio::test]
+async fn http2_connections_with_streams_leave_a_quarter_of_the_limit_free() {
+    let dir = site();
+    let certs = tempfile::tempdir().unwrap();
+    let server = start_draft(ConfigDraft {
+        max_connections: Some(16),
+        https_port: Some(0),
+        cert_dir: Some(certs.path().join("certs")),
+        ..draft(dir.path())
+    })
+    .await;
+    let mut senders = Vec::new();
+    for _ in 0..8 {
+        senders.push(h2(&server, "localhost").await);
+    }
+    // 8 connections and 4 streams take 12 of the 16 slots: the last quarter is left free.
+    let mut streams = Vec::new();
+    let mut refused = 0;
+    for sender in &senders {
+        let response = sender
+            .clone()
+            .send_request(h2_request(&server, "/__wharf/reload"))
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            200 => streams.push(response.into_body()),
+            503 => refused += 1,
+            other => panic!("status {other}"),
+        }
+    }
+    assert_eq!((streams.len(), refused), (4, 4));
+    assert_eq!(server.admission().open, 12);
+    assert_eq!(get(server.local_addr(), "/").await.status, 200);
+}
+
+#[tokio::test]
 async fn junk_query_parameters_never_grow_the_listing_cache() {
     let dir = tempfile::tempdir().unwrap();
     for n in 0..300 {
