@@ -112,13 +112,12 @@ def probe(port, stop, results):
                 data = b""
                 while chunk := conn.recv(65536):
                     data += chunk
-            ok = data.startswith(b"HTTP/1.1 200")
+            failure = None if data.startswith(b"HTTP/1.1 200") else data[:40]
         except OSError as err:
-            ok = False
-            data = repr(err).encode()
-        results.append(time.monotonic() - started if ok else None)
-        if not ok and os.environ.get("HOSTILE_DEBUG"):
-            print(f"  probe failed at {time.strftime('%H:%M:%S')}: {locals().get('data', b'')[:40]!r}")
+            failure = repr(err)
+        results.append(time.monotonic() - started if failure is None else None)
+        if failure is not None:
+            print(f"  a normal GET / failed at {time.strftime('%H:%M:%S')}: {failure!r}")
         stop.wait(0.25)
 
 
