@@ -1,6 +1,10 @@
 //! One access record per request: what was asked, what was answered, how long it took, and
 //! how it ended. Records are built on the request path from data already at hand (a few
 //! clocks and clones); formatting and I/O happen later, in the log's writer.
+//!
+//! The text a client chooses (method, target, user agent, referer) is capped
+//! ([`MAX_TARGET_BYTES`] and its siblings), so one record, and the window's buffer of
+//! records, has a bounded size however large the headers that arrive (issue 13).
 
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -83,6 +87,63 @@ impl Served {
     }
 }
 
+/// Longest method kept in a record, in bytes. Every method Wharf answers is far shorter;
+/// hyper accepts any token as an extension method.
+pub const MAX_METHOD_BYTES: usize = 32;
+/// Longest request target (path and query) kept in a record, in bytes: 2 KiB, the limit the
+/// sitemaps protocol and many tools apply to URLs. Longer targets are still answered (up to
+/// the 414 limit, `service::MAX_URI_LEN`), only their record is cut.
+pub const MAX_TARGET_BYTES: usize = 2048;
+/// Longest `User-Agent` kept in a record, in bytes. Real browsers' are 100 to 400 bytes.
+pub const MAX_USER_AGENT_BYTES: usize = 512;
+/// Longest `Referer` kept in a record, in bytes. Browsers send only the origin across sites
+/// (the default policy, `strict-origin-when-cross-origin`); longer ones are the site's own
+/// pages, whose target is recorded in full by their own request.
+pub const MAX_REFERER_BYTES: usize = 512;
+/// Ends a field that was cut to its cap.
+pub const TRUNCATION_MARK: char = '…';
+
+/// `text` as kept in a record with a cap of `cap` bytes: whole when shorter than `cap`;
+/// otherwise cut at the last char boundary at or before `cap`, then
+/// [`TRUNCATION_MARK`]. A cut field is therefore at least `cap` bytes long and ends with the
+/// mark, which no whole field is (see [`is_truncated`]).
+///
+/// ```
+/// use wharf_core::access::{capped, is_truncated};
+///
+/// assert_eq!(capped("Mozilla/5.0", 512), "Mozilla/5.0");
+/// let cut = capped(&"é".repeat(100), 9); // two bytes each: 9 falls inside one
+/// assert_eq!(cut, "éééé…");
+/// assert!(is_truncated(&cut, 9));
+/// ```
+pub fn capped(text: &str, cap: usize) -> String {
+    if text.len() < cap {
+        return text.to_owned();
+    }
+    let mut end = cap;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + TRUNCATION_MARK.len_utf8());
+    out.push_str(&text[..end]);
+    out.push(TRUNCATION_MARK);
+    out
+}
+
+/// [`capped`] for a header value: invalid UTF-8 becomes U+FFFD, and a huge value is never
+/// copied whole first.
+pub fn capped_bytes(bytes: &[u8], cap: usize) -> String {
+    // A char is at most 4 bytes, and an invalid byte becomes one 3-byte U+FFFD: this prefix
+    // decodes to more than `cap` bytes whenever the whole value would.
+    let prefix = &bytes[..bytes.len().min(cap + 4)];
+    capped(&String::from_utf8_lossy(prefix), cap)
+}
+
+/// Whether `field` was cut by [`capped`] with a cap of `cap` bytes.
+pub fn is_truncated(field: &str, cap: usize) -> bool {
+    field.len() >= cap && field.ends_with(TRUNCATION_MARK)
+}
+
 /// Everything recorded about one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -93,9 +154,11 @@ pub struct AccessRecord {
     pub start_ms: u64,
     /// The client's address.
     pub peer: SocketAddr,
-    /// The method as received (`GET`); empty when the request could not be parsed.
+    /// The method as received (`GET`); empty when the request could not be parsed. Capped
+    /// at [`MAX_METHOD_BYTES`] (see [`capped`]).
     pub method: String,
     /// The path and query exactly as received; empty when the request could not be parsed.
+    /// Capped at [`MAX_TARGET_BYTES`] (see [`capped`]).
     pub target: String,
     /// `HTTP/1.1`, `HTTP/1.0`; empty when unknown.
     pub version: String,
@@ -112,9 +175,11 @@ pub struct AccessRecord {
     pub total_us: u64,
     /// How it ended.
     pub outcome: Outcome,
-    /// The `User-Agent` header, if any. Untrusted text.
+    /// The `User-Agent` header, if any. Untrusted text, capped at [`MAX_USER_AGENT_BYTES`]
+    /// (see [`capped`]).
     pub user_agent: Option<String>,
-    /// The `Referer` header, if any. Untrusted text.
+    /// The `Referer` header, if any. Untrusted text, capped at [`MAX_REFERER_BYTES`] (see
+    /// [`capped`]).
     pub referer: Option<String>,
     /// The connection it arrived on, as in [`crate::ConnectionInfo::id`].
     pub connection: u64,
@@ -122,6 +187,23 @@ pub struct AccessRecord {
     pub generation: u64,
     /// What answered it.
     pub served: Served,
+}
+
+impl AccessRecord {
+    /// Whether any field was cut to its cap, as marked by [`TRUNCATION_MARK`]. Derived from
+    /// the fields themselves, so session logs written before the caps read the same.
+    pub fn truncated(&self) -> bool {
+        is_truncated(&self.method, MAX_METHOD_BYTES)
+            || is_truncated(&self.target, MAX_TARGET_BYTES)
+            || self
+                .user_agent
+                .as_deref()
+                .is_some_and(|ua| is_truncated(ua, MAX_USER_AGENT_BYTES))
+            || self
+                .referer
+                .as_deref()
+                .is_some_and(|referer| is_truncated(referer, MAX_REFERER_BYTES))
+    }
 }
 
 #[cfg(test)]
@@ -189,6 +271,31 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capped_fields_are_cut_at_a_char_boundary_and_marked() {
+        assert_eq!(capped("", 4), "");
+        assert_eq!(capped("abc", 4), "abc");
+        assert!(!is_truncated("abc", 4));
+        assert_eq!(
+            capped("abcd", 4),
+            "abcd…",
+            "a field of exactly the cap is marked"
+        );
+        assert_eq!(capped("a😀b", 3), "a…", "never inside a 4-byte char");
+        let huge = "x".repeat(50_000);
+        let cut = capped(&huge, MAX_USER_AGENT_BYTES);
+        assert_eq!(cut.len(), MAX_USER_AGENT_BYTES + '…'.len_utf8());
+        assert!(is_truncated(&cut, MAX_USER_AGENT_BYTES));
+        let bad = capped_bytes(&[0xff; 50_000], 10);
+        assert_eq!(bad, "\u{fffd}\u{fffd}\u{fffd}…");
+        assert!(is_truncated(&bad, 10));
+        assert_eq!(capped_bytes("é".as_bytes(), 10), "é");
+        let mut record = AccessRecord::example("/");
+        assert!(!record.truncated());
+        record.user_agent = Some(cut);
+        assert!(record.truncated());
+    }
 
     #[test]
     fn formats_rfc3339_with_milliseconds() {

@@ -16,7 +16,8 @@ use crate::listener;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Admission {
-    /// Connections being served.
+    /// Slots of `limit` in use: connections being served, plus one per live-reload event
+    /// stream on HTTP/2 (see [`crate::live_reload`]).
     pub open: usize,
     /// `max_connections` of the current config.
     pub limit: u32,

@@ -9,19 +9,27 @@
 //! at all: file systems stamp times with a coarse clock, so two writes of the same size within
 //! one tick could otherwise look identical (git's "racily clean" problem).
 //!
+//! Both caches are bounded by bytes (issue 13): the file cache counts every representation it
+//! holds — the body, the page with the live-reload script, and the gzip and Brotli variants of
+//! each, as they are made — against [`MAX_CACHED_TOTAL`]; the listing cache counts its pages
+//! against [`MAX_LISTING_TOTAL`], and keys them on what a page shows (the parsed sort, order
+//! and filter), so junk query parameters never add pages. Over its budget a cache starts over.
+//!
 //! This module reads files; it does not decide HTTP semantics.
 
 use std::collections::HashMap;
 use std::fs::Metadata;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::HeaderValue;
 use tokio::sync::broadcast;
 
+use crate::listing::ListingQuery;
 use crate::live_reload;
 use crate::mime;
 use crate::resolve::DotDepth;
@@ -31,8 +39,12 @@ use crate::watcher::{Changes, SiteWatcher, CHANGE_BUFFER};
 pub const RACY_WINDOW: Duration = Duration::from_secs(2);
 /// Largest file whose body is kept in memory.
 pub const MAX_CACHED_FILE: u64 = 16 * 1024 * 1024;
-/// Total body bytes kept in memory per server before the cache starts over.
+/// Total bytes of file representations (bodies, pages with the live-reload script, and their
+/// gzip and Brotli variants) kept in memory per server before the cache starts over.
 pub const MAX_CACHED_TOTAL: u64 = 256 * 1024 * 1024;
+/// Total bytes of rendered listing pages kept per server before the listing cache starts
+/// over. A page of a 5,000-file folder is about 1 MiB.
+pub const MAX_LISTING_TOTAL: u64 = 32 * 1024 * 1024;
 
 /// What identifies one version of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +112,34 @@ pub struct CachedFile {
     gzip: OnceLock<Option<Bytes>>,
     brotli: OnceLock<Option<Bytes>>,
     injected: OnceLock<Option<Rewritten>>,
+    holding: Arc<Holding>,
+}
+
+/// What one entry holds in memory, and the cache it is charged to while it is in one.
+#[derive(Debug, Default)]
+struct Holding {
+    /// Bytes of the body and of every variant made so far.
+    bytes: AtomicU64,
+    /// The cache's store while the entry is in it; variants made later are charged there.
+    owner: Mutex<Option<Weak<Store>>>,
+}
+
+impl Holding {
+    fn owner(&self) -> MutexGuard<'_, Option<Weak<Store>>> {
+        self.owner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A representation of `len` bytes was just made and is kept.
+    fn charge(&self, made: Option<&Bytes>) {
+        let Some(len) = made.map(|b| b.len() as u64) else {
+            return;
+        };
+        self.bytes.fetch_add(len, Ordering::Relaxed);
+        let owner = self.owner().as_ref().and_then(Weak::upgrade);
+        if let Some(store) = owner {
+            store.charge(len);
+        }
+    }
 }
 
 /// A body rewritten for live reload (the script added), with its own compressed variants.
@@ -109,20 +149,34 @@ pub struct Rewritten {
     pub body: Bytes,
     gzip: OnceLock<Option<Bytes>>,
     brotli: OnceLock<Option<Bytes>>,
+    /// The file's: its variants are charged with the file's.
+    holding: Arc<Holding>,
 }
 
 impl Rewritten {
     /// The rewritten body compressed with gzip, once; `None` if it does not shrink.
     pub fn gzip(&self) -> Option<&Bytes> {
-        self.gzip.get_or_init(|| compress_gzip(&self.body)).as_ref()
+        made_once(&self.gzip, &self.holding, || compress_gzip(&self.body))
     }
 
     /// The rewritten body compressed with Brotli, once; `None` if it does not shrink.
     pub fn brotli(&self) -> Option<&Bytes> {
-        self.brotli
-            .get_or_init(|| compress_brotli(&self.body))
-            .as_ref()
+        made_once(&self.brotli, &self.holding, || compress_brotli(&self.body))
     }
+}
+
+/// The representation in `slot`, made by `make` the first time and charged to `holding`.
+fn made_once<'a>(
+    slot: &'a OnceLock<Option<Bytes>>,
+    holding: &Holding,
+    make: impl FnOnce() -> Option<Bytes>,
+) -> Option<&'a Bytes> {
+    slot.get_or_init(|| {
+        let made = make();
+        holding.charge(made.as_ref());
+        made
+    })
+    .as_ref()
 }
 
 impl CachedFile {
@@ -139,10 +193,13 @@ impl CachedFile {
         let body = self.body.as_ref()?;
         self.injected
             .get_or_init(|| {
+                let body = live_reload::inject(body);
+                self.holding.charge(Some(&body));
                 Some(Rewritten {
-                    body: live_reload::inject(body),
+                    body,
                     gzip: OnceLock::new(),
                     brotli: OnceLock::new(),
+                    holding: Arc::clone(&self.holding),
                 })
             })
             .as_ref()
@@ -151,13 +208,18 @@ impl CachedFile {
     /// The body compressed with gzip, computed once per version; `None` if it does not shrink.
     pub fn gzip(&self) -> Option<&Bytes> {
         let body = self.body.as_ref()?;
-        self.gzip.get_or_init(|| compress_gzip(body)).as_ref()
+        made_once(&self.gzip, &self.holding, || compress_gzip(body))
     }
 
     /// The body compressed with Brotli, computed once per version; `None` if it does not shrink.
     pub fn brotli(&self) -> Option<&Bytes> {
         let body = self.body.as_ref()?;
-        self.brotli.get_or_init(|| compress_brotli(body)).as_ref()
+        made_once(&self.brotli, &self.holding, || compress_brotli(body))
+    }
+
+    /// Bytes this entry holds in memory: its body and every variant made so far.
+    pub fn held_bytes(&self) -> u64 {
+        self.holding.bytes.load(Ordering::Relaxed)
     }
 }
 
@@ -201,10 +263,47 @@ pub enum Lookup {
 /// The cache. One per running server; cheap to share behind an `Arc`.
 #[derive(Debug, Default)]
 pub struct FileCache {
-    entries: RwLock<HashMap<PathBuf, Arc<CachedFile>>>,
-    total: std::sync::atomic::AtomicU64,
+    store: Arc<Store>,
     /// Rendered folder listings.
     pub listings: ListingCache,
+}
+
+/// The file entries, and the bytes they hold.
+#[derive(Debug, Default)]
+struct Store {
+    entries: RwLock<HashMap<PathBuf, Arc<CachedFile>>>,
+    /// Bytes held by the entries in `entries`, every representation counted. A variant made
+    /// while the cache starts over may be counted once too often, never too few times.
+    total: AtomicU64,
+}
+
+impl Store {
+    /// An entry in the store made a representation of `len` bytes.
+    fn charge(&self, len: u64) {
+        let total = self.total.fetch_add(len, Ordering::Relaxed) + len;
+        if total > MAX_CACHED_TOTAL {
+            let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+            self.start_over(&mut entries);
+        }
+    }
+
+    /// Empties the store: simple and bounded. A development site's working set refills quickly.
+    fn start_over(&self, entries: &mut HashMap<PathBuf, Arc<CachedFile>>) {
+        for (_, entry) in entries.drain() {
+            *entry.holding.owner() = None;
+        }
+        self.total.store(0, Ordering::Relaxed);
+    }
+}
+
+/// How many bytes a server's caches hold (see [`FileCache::usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheUsage {
+    /// Bytes of file representations, at most [`MAX_CACHED_TOTAL`].
+    pub file_bytes: u64,
+    /// Bytes of rendered listing pages, at most [`MAX_LISTING_TOTAL`].
+    pub listing_bytes: u64,
 }
 
 /// Rendered listings, valid while the site watcher has seen no change and the folder's own
@@ -216,8 +315,15 @@ pub struct FileCache {
 #[derive(Debug)]
 pub struct ListingCache {
     watch: Arc<Mutex<WatchState>>,
-    pages: RwLock<HashMap<ListingKey, CachedListing>>,
+    pages: RwLock<Pages>,
     changes: broadcast::Sender<Arc<Changes>>,
+}
+
+/// The listing pages kept, and their size in bytes.
+#[derive(Debug, Default)]
+struct Pages {
+    map: HashMap<ListingKey, CachedListing>,
+    bytes: u64,
 }
 
 impl Default for ListingCache {
@@ -230,15 +336,16 @@ impl Default for ListingCache {
     }
 }
 
-/// Everything a rendered page depends on.
+/// Everything a rendered page depends on, and nothing else: two requests that would render
+/// the same page share one entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListingKey {
     /// The folder's real path.
     pub dir: PathBuf,
-    /// The URL path it was asked for (shown in the page).
-    pub url_path: String,
-    /// The query string (sort and filter).
-    pub query: String,
+    /// The decoded path segments it was asked for (shown in the page).
+    pub segments: Vec<String>,
+    /// The sort, order and filter, as parsed: unknown parameters are not part of it.
+    pub query: ListingQuery,
     /// Whether dotfiles are listed.
     pub show_dotfiles: bool,
     /// Whether the page carries the live-reload script.
@@ -263,9 +370,6 @@ enum WatchState {
     Failed(PathBuf),
 }
 
-/// Pages kept at most before the listing cache starts over.
-const MAX_LISTINGS: usize = 512;
-
 impl ListingCache {
     /// The watcher's change count for `root`, starting a watcher on first use or after a root
     /// change. `None` when the folder cannot be watched.
@@ -281,10 +385,7 @@ impl ListingCache {
             _ => {}
         }
         // A new root: earlier pages belong to another watch.
-        self.pages
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        *self.pages.write().unwrap_or_else(|p| p.into_inner()) = Pages::default();
         *watch = WatchState::Starting(root.to_path_buf());
         // Watching a large tree adds one watch per folder and can take seconds, so it never runs
         // on a request's thread; listings are rendered fresh until it is ready. The thread ends
@@ -328,7 +429,7 @@ impl ListingCache {
         let epoch = self.epoch(root)?;
         let dir_version = FileVersion::of(&std::fs::metadata(&key.dir).ok()?);
         let pages = self.pages.read().unwrap_or_else(|p| p.into_inner());
-        let page = pages.get(key)?;
+        let page = pages.map.get(key)?;
         (page.epoch == epoch && page.dir_version == dir_version).then(|| page.html.clone())
     }
 
@@ -348,22 +449,41 @@ impl ListingCache {
         if racy && newest.is_some() {
             return;
         }
-        let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
-        if pages.len() >= MAX_LISTINGS {
-            pages.clear();
+        let len = html.len() as u64;
+        if len > MAX_LISTING_TOTAL / 4 {
+            // One page would crowd out the rest: render it each time instead.
+            return;
         }
-        pages.insert(
-            key,
-            CachedListing {
-                epoch,
-                dir_version,
-                html,
-            },
-        );
+        let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
+        if pages.bytes + len > MAX_LISTING_TOTAL {
+            *pages = Pages::default();
+        }
+        let page = CachedListing {
+            epoch,
+            dir_version,
+            html,
+        };
+        if let Some(old) = pages.map.insert(key, page) {
+            pages.bytes -= old.html.len() as u64;
+        }
+        pages.bytes += len;
+    }
+
+    /// Bytes of the pages kept, at most [`MAX_LISTING_TOTAL`].
+    pub fn bytes(&self) -> u64 {
+        self.pages.read().unwrap_or_else(|p| p.into_inner()).bytes
     }
 }
 
 impl FileCache {
+    /// How many bytes the file and listing caches hold now.
+    pub fn usage(&self) -> CacheUsage {
+        CacheUsage {
+            file_bytes: self.store.total.load(Ordering::Relaxed),
+            listing_bytes: self.listings.bytes(),
+        }
+    }
+
     /// Looks up `path` (lexically inside `root`, which must be canonical), from memory when the
     /// file is unchanged, from disk otherwise. Blocking: it stats, and on a miss reads, the file.
     pub fn lookup(&self, root: &Path, path: &Path) -> Lookup {
@@ -417,7 +537,7 @@ impl FileCache {
     }
 
     fn get(&self, path: &Path) -> Option<Arc<CachedFile>> {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let entries = self.store.entries.read().unwrap_or_else(|p| p.into_inner());
         entries.get(path).cloned()
     }
 
@@ -451,7 +571,7 @@ impl FileCache {
         };
         let entry = Arc::new(self.entry(real_path, version, modified, body));
         if cacheable && inside_root {
-            self.insert(path.to_path_buf(), Arc::clone(&entry), len);
+            self.insert(path.to_path_buf(), Arc::clone(&entry));
         }
         Ok(entry)
     }
@@ -464,6 +584,8 @@ impl FileCache {
         body: Option<Bytes>,
     ) -> CachedFile {
         let len = body.as_ref().map_or(version.len, |b| b.len() as u64);
+        let holding = Arc::new(Holding::default());
+        holding.charge(body.as_ref());
         CachedFile {
             etag: etag(len, version),
             last_modified: modified
@@ -478,24 +600,29 @@ impl FileCache {
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
             injected: OnceLock::new(),
+            holding,
         }
     }
 
-    fn insert(&self, path: PathBuf, entry: Arc<CachedFile>, len: u64) {
-        use std::sync::atomic::Ordering;
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        if self.total.load(Ordering::Relaxed) + len > MAX_CACHED_TOTAL {
-            // Simple and bounded: start over. A development site's working set refills quickly.
-            entries.clear();
-            self.total.store(0, Ordering::Relaxed);
+    fn insert(&self, path: PathBuf, entry: Arc<CachedFile>) {
+        let store = &self.store;
+        let mut entries = store.entries.write().unwrap_or_else(|p| p.into_inner());
+        // From here on, variants the entry makes are charged to the store.
+        *entry.holding.owner() = Some(Arc::downgrade(store));
+        let len = entry.held_bytes();
+        if store.total.load(Ordering::Relaxed) + len > MAX_CACHED_TOTAL {
+            store.start_over(&mut entries);
         }
         if let Some(old) = entries.insert(path, entry) {
-            self.total.fetch_sub(
-                old.len.min(self.total.load(Ordering::Relaxed)),
-                Ordering::Relaxed,
-            );
+            *old.holding.owner() = None;
+            let old_len = old.held_bytes();
+            let _ = store
+                .total
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |total| {
+                    Some(total.saturating_sub(old_len))
+                });
         }
-        self.total.fetch_add(len, Ordering::Relaxed);
+        store.total.fetch_add(len, Ordering::Relaxed);
     }
 }
 
@@ -628,8 +755,8 @@ mod tests {
         };
         let key = ListingKey {
             dir: root.clone(),
-            url_path: "/".into(),
-            query: String::new(),
+            segments: Vec::new(),
+            query: ListingQuery::default(),
             show_dotfiles: false,
             live_reload: false,
         };
@@ -653,6 +780,41 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    #[test]
+    fn the_listing_cache_is_bounded_by_bytes() {
+        let listings = ListingCache::default();
+        let old = SystemTime::now() - Duration::from_secs(60);
+        let version = FileVersion::of(&std::fs::metadata(".").unwrap());
+        let page = Bytes::from(vec![b'x'; 1 << 20]);
+        for n in 0..100 {
+            let key = ListingKey {
+                dir: PathBuf::from("/site"),
+                segments: Vec::new(),
+                query: ListingQuery::parse(Some(&format!("q={n}"))),
+                show_dotfiles: false,
+                live_reload: false,
+            };
+            listings.put(key, 1, version, Some(old), page.clone());
+            assert!(listings.bytes() <= MAX_LISTING_TOTAL, "after {n}");
+        }
+        assert!(listings.bytes() > 0);
+        let huge = Bytes::from(vec![b'x'; MAX_LISTING_TOTAL as usize / 2]);
+        let before = listings.bytes();
+        let key = ListingKey {
+            dir: PathBuf::from("/site"),
+            segments: vec!["huge".into()],
+            query: ListingQuery::default(),
+            show_dotfiles: false,
+            live_reload: false,
+        };
+        listings.put(key, 1, version, Some(old), huge);
+        assert_eq!(
+            listings.bytes(),
+            before,
+            "a page that would crowd out the rest is not kept"
+        );
     }
 
     #[test]

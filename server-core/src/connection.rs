@@ -199,6 +199,8 @@ pub(crate) async fn serve(accepted: Accepted) {
             updates: updates.clone(),
             https: tls.is_some(),
             ports,
+            peer: peer.ip(),
+            registry: Arc::clone(registration.registry()),
         },
         activity,
         log,
@@ -515,7 +517,10 @@ async fn serve_h2(
     let mut builder = http2::Builder::new(tasks.clone());
     builder
         .timer(TokioTimer::new())
-        .max_header_list_size(READ_BUFFER_MAX as u32);
+        .max_header_list_size(READ_BUFFER_MAX as u32)
+        // Set, not left to hyper's default (200): RFC 9113 §6.5.2 advises no fewer than 100.
+        // Live-reload streams among them are capped and counted separately (`live_reload`).
+        .max_concurrent_streams(100);
     let service_context = Arc::clone(context);
     let service = service_fn(move |request| answer(Arc::clone(&service_context), request));
     let connection = builder.serve_connection(TokioIo::new(io), service);
@@ -680,24 +685,29 @@ struct RequestStart {
 }
 
 impl RequestStart {
+    /// Client-chosen text is capped as it is copied (see [`crate::access::capped`]), so a record's
+    /// size is bounded whatever the request carried.
     fn of<B>(request: &Request<B>) -> RequestStart {
-        let text = |name| {
+        use crate::access::{capped, capped_bytes, MAX_METHOD_BYTES, MAX_REFERER_BYTES};
+        use crate::access::{MAX_TARGET_BYTES, MAX_USER_AGENT_BYTES};
+        let text = |name, cap| {
             request
                 .headers()
                 .get(name)
-                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+                .map(|value| capped_bytes(value.as_bytes(), cap))
+        };
+        let target = match request.uri().path_and_query() {
+            Some(pq) => capped(pq.as_str(), MAX_TARGET_BYTES),
+            None => capped(&request.uri().to_string(), MAX_TARGET_BYTES),
         };
         RequestStart {
             at: Instant::now(),
             start_ms: unix_ms(SystemTime::now()),
-            method: request.method().as_str().to_owned(),
-            target: request
-                .uri()
-                .path_and_query()
-                .map_or_else(|| request.uri().to_string(), |pq| pq.as_str().to_owned()),
+            method: capped(request.method().as_str(), MAX_METHOD_BYTES),
+            target,
             version: version_name(request.version()),
-            user_agent: text(header::USER_AGENT),
-            referer: text(header::REFERER),
+            user_agent: text(header::USER_AGENT, MAX_USER_AGENT_BYTES),
+            referer: text(header::REFERER, MAX_REFERER_BYTES),
         }
     }
 }

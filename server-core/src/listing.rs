@@ -148,7 +148,7 @@ fn leads_into_dots(link: &Path, root: &Path) -> bool {
 
 /// The column a listing is sorted by. Folders always come before files, whatever the key
 /// and order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortKey {
     /// `sort=name`: case-insensitive, ties broken by the exact name. The default.
     #[default]
@@ -171,7 +171,7 @@ impl SortKey {
 
 /// How to present a listing, taken from the request's query string.
 /// Default: by name, ascending, unfiltered.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ListingQuery {
     /// The sort column (`sort=name|size|date`). Default: [`SortKey::Name`].
     pub sort: SortKey,

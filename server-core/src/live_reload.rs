@@ -9,12 +9,22 @@
 //! new port when that changed), and the browser reconnects to the new generation.
 //! `/__wharf/reload.js` is the client. No file of the site can shadow the prefix.
 //!
+//! Streams are bounded (issue 13): at most [`MAX_STREAMS`] per server and
+//! [`MAX_STREAMS_PER_PEER`] per client address, and never more than half the connection
+//! limit, so ordinary requests always keep the other half. Each counts against the
+//! connection limit (see `registry`), and one on HTTP/2 opens only while a quarter of that
+//! limit is free. Beyond a cap a stream is refused — 429 for the address's
+//! share, 503 for the server's — with `Retry-After`; the client script tries again later. The
+//! comment every [`KEEP_ALIVE`] is also the heartbeat that finds a client gone without a
+//! word: its write fails and ends the stream, giving its place back.
+//!
 //! This module decides what a change means for a page (ignored, CSS, reload), per
 //! connection and from that connection's config; it does not watch files (`watcher`) or
 //! choose representations (`service`).
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
@@ -31,6 +41,7 @@ use tokio_util::sync::CancellationToken;
 use crate::body::Body;
 use crate::cache::FileCache;
 use crate::config::ServerConfig;
+use crate::registry::{Registry, StreamLimits, StreamRefusal, StreamSlot};
 use crate::watcher::Changes;
 
 /// The first path segment reserved for Wharf: `/__wharf/...` never reaches the site's files.
@@ -41,6 +52,17 @@ pub const SCRIPT_TAG: &str = "<script src=\"/__wharf/reload.js\" defer></script>
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How long the browser waits before reconnecting a stream that ended, in milliseconds.
 const RETRY_MS: u32 = 300;
+/// Event streams open at once per server, at most; fewer when the connection limit is under
+/// twice this (see [`stream_limits`]). The client script holds one stream per browser and
+/// site (one tab holds it for all), so this is hundreds of browsers.
+pub const MAX_STREAMS: usize = 256;
+/// Event streams open at once from one client address, at most: a few browsers and
+/// devices behind one address (the developer's own machine is one address for all its
+/// browsers).
+pub const MAX_STREAMS_PER_PEER: usize = 16;
+/// What a refused stream is told to wait, in seconds.
+const REFUSED_RETRY_AFTER: HeaderValue = HeaderValue::from_static("5");
+const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 const EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
 const JAVASCRIPT: HeaderValue = HeaderValue::from_static("text/javascript; charset=utf-8");
@@ -65,6 +87,25 @@ pub struct ReloadFeed {
     pub https: bool,
     /// The ports the server listens on now.
     pub ports: Arc<BoundPorts>,
+    /// The client's address, whose streams are counted.
+    pub(crate) peer: IpAddr,
+    /// Where streams are counted against the caps and the connection limit.
+    pub(crate) registry: Arc<Registry>,
+}
+
+/// The caps on live-reload event streams for a server with `max_connections`: per server
+/// [`MAX_STREAMS`] and per address [`MAX_STREAMS_PER_PEER`], each at most half the connection
+/// limit, so streams never take the slots ordinary requests need. A stream on HTTP/2 takes a
+/// slot of its own, and opens only while three quarters of the limit or fewer are in use, so
+/// connections that carry streams never fill the limit either.
+pub(crate) fn stream_limits(max_connections: u32) -> StreamLimits {
+    let max_connections = max_connections as usize;
+    let per_server = MAX_STREAMS.min(max_connections / 2);
+    StreamLimits {
+        per_server,
+        per_peer: MAX_STREAMS_PER_PEER.min(per_server),
+        http2_slots: max_connections - max_connections / 4,
+    }
 }
 
 /// The ports the server listens on right now, updated by the accept loop before a new
@@ -122,21 +163,28 @@ pub fn inject(html: &[u8]) -> Bytes {
     out.freeze()
 }
 
-/// Answers a request under `/__wharf/`; `rest` is the path after the reserved segment.
-/// 404 for anything else, and for everything when live reload is off.
+/// Answers a request under `/__wharf/`; `rest` is the path after the reserved segment, and
+/// `http2` says whether it came on an HTTP/2 connection. 404 for anything else, and for
+/// everything when live reload is off; 429 or 503 for an event stream beyond its caps.
 pub fn respond(
     config: &Arc<ServerConfig>,
     cache: &Arc<FileCache>,
     feed: &ReloadFeed,
     rest: &[String],
+    http2: bool,
 ) -> Option<Response<Body>> {
     if !config.live_reload {
         return None;
     }
     let mut response = match rest {
         [name] if name == "reload" => {
+            let limits = stream_limits(config.max_connections);
+            let slot = match feed.registry.open_stream(feed.peer, http2, limits) {
+                Ok(slot) => slot,
+                Err(refusal) => return Some(refused(refusal)),
+            };
             cache.listings.watch(&config.root);
-            let stream = EventStream::new(config, cache, feed);
+            let stream = EventStream::new(config, cache, feed, slot);
             let mut response = Response::new(Body::Events(stream));
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, EVENT_STREAM);
@@ -156,6 +204,27 @@ pub fn respond(
     };
     *response.status_mut() = StatusCode::OK;
     Some(response)
+}
+
+/// The answer to a stream beyond its caps: plain text a person can read, and when to try again.
+fn refused(refusal: StreamRefusal) -> Response<Body> {
+    let (status, text) = match refusal {
+        StreamRefusal::PerPeer => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many live-reload streams from this address (at most {MAX_STREAMS_PER_PEER}); try again later.\n"),
+        ),
+        StreamRefusal::PerServer => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Too many live-reload streams on this server; try again later.\n".to_owned(),
+        ),
+    };
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, TEXT);
+    headers.insert(header::RETRY_AFTER, REFUSED_RETRY_AFTER);
+    headers.insert(header::CACHE_CONTROL, NO_STORE);
+    response
 }
 
 /// The event a batch of changes means for a page served by `config`, if any: nothing when
@@ -225,10 +294,17 @@ struct StreamState {
     port: Option<u16>,
     hello: Option<Bytes>,
     ended: bool,
+    /// The stream's place in the count, given back when the stream is dropped.
+    _slot: StreamSlot,
 }
 
 impl EventStream {
-    fn new(config: &Arc<ServerConfig>, cache: &Arc<FileCache>, feed: &ReloadFeed) -> EventStream {
+    fn new(
+        config: &Arc<ServerConfig>,
+        cache: &Arc<FileCache>,
+        feed: &ReloadFeed,
+        slot: StreamSlot,
+    ) -> EventStream {
         let hello = format!(
             "retry: {RETRY_MS}\nevent: hello\ndata: {}\n\n",
             serde_json::json!({ "server": feed.server_id(config) })
@@ -244,6 +320,7 @@ impl EventStream {
             port: feed.ports.get(feed.https),
             hello: Some(Bytes::from(hello)),
             ended: false,
+            _slot: slot,
         };
         EventStream {
             inner: Box::pin(futures_util::stream::unfold(state, next_event)),

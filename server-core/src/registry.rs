@@ -4,15 +4,20 @@
 //! reads and writes); the table only holds a pointer to them, so the request path never takes
 //! the table's lock. The lock is taken once when a connection opens, once when it closes, and
 //! when someone asks for [`ConnectionInfo`]s.
+//!
+//! It also counts live-reload event streams ([`Registry::open_stream`]), per server and per
+//! peer address, against the connection limit: a stream on HTTP/1.1 holds its connection's
+//! slot, and one on HTTP/2 takes a slot of its own, since its connection can carry other
+//! requests beside it. The caps themselves are `live_reload`'s.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Notify};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -182,6 +187,81 @@ pub(crate) struct Registry {
     next_id: AtomicU64,
     live: Mutex<HashMap<u64, Entry>>,
     events: broadcast::Sender<ServerEvent>,
+    streams: Mutex<Streams>,
+    /// Signalled when an HTTP/2 stream gives its slot back, so a full accept loop looks again.
+    slot_freed: Notify,
+}
+
+/// Live-reload event streams open now.
+#[derive(Debug, Default)]
+struct Streams {
+    total: usize,
+    /// Those on HTTP/2, each holding a slot of the connection limit of its own.
+    http2: usize,
+    per_peer: HashMap<IpAddr, usize>,
+}
+
+/// How many live-reload event streams may be open (see `live_reload::stream_limits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StreamLimits {
+    pub(crate) per_server: usize,
+    pub(crate) per_peer: usize,
+    /// A stream on HTTP/2 opens only while the slots of the connection limit in use, its own
+    /// included, stay within this.
+    pub(crate) http2_slots: usize,
+}
+
+/// Why a live-reload event stream was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamRefusal {
+    /// The peer's address already holds its share.
+    PerPeer,
+    /// The server holds its share, or (on HTTP/2) the connection slots streams may take.
+    PerServer,
+}
+
+/// A live-reload event stream's place in the count; dropping it (the stream ended, however)
+/// gives the place back.
+pub(crate) struct StreamSlot {
+    registry: Arc<Registry>,
+    peer: IpAddr,
+    http2: bool,
+}
+
+impl std::fmt::Debug for StreamSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamSlot")
+            .field("peer", &self.peer)
+            .field("http2", &self.http2)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self.registry.streams();
+        streams.total -= 1;
+        if let Some(count) = streams.per_peer.get_mut(&self.peer) {
+            *count -= 1;
+            if *count == 0 {
+                streams.per_peer.remove(&self.peer);
+            }
+        }
+        if self.http2 {
+            streams.http2 -= 1;
+            drop(streams);
+            self.registry.slot_freed.notify_one();
+        }
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("connections", &self.len())
+            .field("streams", &*self.streams())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Registry {
@@ -190,7 +270,55 @@ impl Registry {
             next_id: AtomicU64::new(1),
             live: Mutex::new(HashMap::new()),
             events,
+            streams: Mutex::default(),
+            slot_freed: Notify::new(),
         }
+    }
+
+    fn streams(&self) -> MutexGuard<'_, Streams> {
+        // Every update leaves the counts consistent (see `live`).
+        self.streams.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a live-reload event stream from `peer` (on an HTTP/2 connection when `http2`),
+    /// or says why it may not open.
+    pub(crate) fn open_stream(
+        self: &Arc<Self>,
+        peer: IpAddr,
+        http2: bool,
+        limits: StreamLimits,
+    ) -> Result<StreamSlot, StreamRefusal> {
+        // Taken before the streams' lock, never inside it (see `occupied`).
+        let connections = if http2 { self.len() } else { 0 };
+        let mut streams = self.streams();
+        if streams.per_peer.get(&peer).copied().unwrap_or(0) >= limits.per_peer {
+            return Err(StreamRefusal::PerPeer);
+        }
+        if streams.total >= limits.per_server
+            || (http2 && connections + streams.http2 >= limits.http2_slots)
+        {
+            return Err(StreamRefusal::PerServer);
+        }
+        streams.total += 1;
+        streams.http2 += usize::from(http2);
+        *streams.per_peer.entry(peer).or_insert(0) += 1;
+        Ok(StreamSlot {
+            registry: Arc::clone(self),
+            peer,
+            http2,
+        })
+    }
+
+    /// Slots of the connection limit in use: one per connection, and one more per HTTP/2
+    /// event stream.
+    pub(crate) fn occupied(&self) -> usize {
+        let connections = self.len();
+        connections + self.streams().http2
+    }
+
+    /// Resolves when an HTTP/2 event stream has given its slot back since the last call.
+    pub(crate) async fn slot_freed(&self) {
+        self.slot_freed.notified().await;
     }
 
     fn live(&self) -> MutexGuard<'_, HashMap<u64, Entry>> {
@@ -304,6 +432,11 @@ pub(crate) struct Registration {
 impl Registration {
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The table it belongs to.
+    pub(crate) fn registry(&self) -> &Arc<Registry> {
+        &self.registry
     }
 }
 

@@ -494,12 +494,18 @@ impl ServerHandle {
             .zip(self.overflows_at_start)
             .map(|(now, start)| now.saturating_sub(start));
         Admission {
-            open: self.registry.len(),
+            open: self.registry.occupied(),
             limit: self.config().max_connections,
             waiting: queue,
             queue_capacity: backlog::queue_capacity(),
             turned_away,
         }
+    }
+
+    /// How many bytes the server's file and listing caches hold now; each stays within its
+    /// cap ([`crate::cache::MAX_CACHED_TOTAL`], [`crate::cache::MAX_LISTING_TOTAL`]).
+    pub fn cache_usage(&self) -> crate::cache::CacheUsage {
+        self.cache.usage()
     }
 
     /// The access log this server records into, if any.
@@ -596,7 +602,8 @@ impl AcceptLoop {
             // At the limit, stop accepting: new clients wait in the kernel's accept queue
             // until a connection ends (the reaping branch below wakes the loop). The table
             // counts live connections; the JoinSet also holds ended ones not yet reaped.
-            let room = self.registry.len() < self.config.borrow().max_connections as usize;
+            // Live-reload streams on HTTP/2 take slots too (see `Registry::occupied`).
+            let room = self.registry.occupied() < self.config.borrow().max_connections as usize;
             tokio::select! {
                 // New clients before reaping: when an apply closes a thousand idle
                 // connections at once, the next browser request must not wait for all of
@@ -648,6 +655,7 @@ impl AcceptLoop {
                         }
                     }
                 }
+                () = self.registry.slot_freed(), if !room => {}
                 Some(done) = connections.join_next(), if !connections.is_empty() => {
                     reaped(done);
                     while let Some(done) = connections.try_join_next() {

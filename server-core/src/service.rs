@@ -173,7 +173,8 @@ async fn route<B>(
     // Checked on the decoded path, so `/%5F%5Fwharf/` cannot reach a site folder either.
     if let Some((first, rest)) = site_path.segments.split_first() {
         if first == RESERVED_SEGMENT {
-            let Some(response) = live_reload::respond(config, cache, feed, rest) else {
+            let http2 = request.version() == http::Version::HTTP_2;
+            let Some(response) = live_reload::respond(config, cache, feed, rest, http2) else {
                 return status_page(StatusCode::NOT_FOUND);
             };
             *noted = Served::LiveReload;
@@ -230,15 +231,7 @@ async fn route<B>(
                 return not_found(config, cache, request, Some(&site_path), noted).await;
             }
             *noted = Served::Listing;
-            serve_listing(
-                config,
-                cache,
-                &real_path,
-                request.uri().path(),
-                &site_path,
-                request.uri().query(),
-            )
-            .await
+            serve_listing(config, cache, &real_path, &site_path, request.uri().query()).await
         }
         Lookup::File(entry) if !inside(&entry) || site_path.trailing_slash => {
             not_found(config, cache, request, Some(&site_path), noted).await
@@ -447,14 +440,13 @@ async fn serve_listing(
     config: &ServerConfig,
     cache: &FileCache,
     dir: &Path,
-    url_path: &str,
     site_path: &SitePath,
     query: Option<&str>,
 ) -> Response<Body> {
     let key = ListingKey {
         dir: dir.to_path_buf(),
-        url_path: url_path.to_owned(),
-        query: query.unwrap_or("").to_owned(),
+        segments: site_path.segments.clone(),
+        query: ListingQuery::parse(query),
         show_dotfiles: config.show_dotfiles,
         live_reload: config.live_reload,
     };
@@ -468,7 +460,7 @@ async fn serve_listing(
             else {
                 return status_page(StatusCode::NOT_FOUND);
             };
-            let page = listing::render(&site_path.segments, &entries, &ListingQuery::parse(query));
+            let page = listing::render(&site_path.segments, &entries, &key.query);
             // The listing reloads too, so a file added or removed shows up in it.
             let html = if config.live_reload {
                 live_reload::inject(page.as_bytes())

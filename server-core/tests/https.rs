@@ -10,20 +10,16 @@ mod common;
 
 use std::io::BufRead;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use common::tls::{connect, connect_to, h2, h2_request, https_addr};
 use common::{free_port, get, parse, send_raw, signal};
-use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http2;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use http_body_util::BodyExt;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 use wharf_core::access_log::{AccessLog, LogSettings};
 use wharf_core::tls::{fingerprint, Certificate};
 use wharf_core::{ApplyError, ConfigDraft, ServerConfig, ServerHandle};
@@ -69,44 +65,6 @@ async fn start(draft: ConfigDraft) -> ServerHandle {
         .unwrap()
 }
 
-fn https_addr(server: &ServerHandle) -> SocketAddr {
-    server.https().expect("HTTPS is on").local_addr
-}
-
-/// Connects over TLS to `name` (`localhost` or an IP), checking the pinned certificate and
-/// that the certificate presented is the one whose fingerprint the server reports.
-async fn connect(server: &ServerHandle, alpn: &[&[u8]], name: &str) -> TlsStream<TcpStream> {
-    let https = server.https().unwrap();
-    connect_to(
-        https.local_addr,
-        &https.cert_path,
-        &https.fingerprint,
-        alpn,
-        name,
-    )
-    .await
-}
-
-/// Connects to `addr` trusting only the certificate in `pem`, and checks that the
-/// certificate presented has the SHA-256 `expected`.
-async fn connect_to(
-    addr: SocketAddr,
-    pem: &Path,
-    expected: &str,
-    alpn: &[&[u8]],
-    name: &str,
-) -> TlsStream<TcpStream> {
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    let tls = common::tls_connect_to(tcp, pem, alpn, name).await;
-    let presented = &tls.get_ref().1.peer_certificates().unwrap()[0];
-    assert_eq!(
-        fingerprint(presented),
-        expected,
-        "the certificate presented is the one reported"
-    );
-    tls
-}
-
 /// `GET path` over HTTP/1.1 with `Connection: close`, read to the end.
 async fn get_http1(server: &ServerHandle, path: &str) -> common::RawResponse {
     let mut tls = connect(server, &[b"http/1.1"], "localhost").await;
@@ -116,22 +74,6 @@ async fn get_http1(server: &ServerHandle, path: &str) -> common::RawResponse {
     let mut bytes = Vec::new();
     tls.read_to_end(&mut bytes).await.unwrap();
     parse(&bytes)
-}
-
-/// An HTTP/2 connection (ALPN `h2`), its driver spawned.
-async fn h2(server: &ServerHandle, name: &str) -> http2::SendRequest<Empty<Bytes>> {
-    let tls = connect(server, &[b"h2", b"http/1.1"], name).await;
-    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-    let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    sender
-}
-
-fn h2_request(server: &ServerHandle, path: &str) -> http::Request<Empty<Bytes>> {
-    let url = format!("https://localhost:{}{path}", https_addr(server).port());
-    http::Request::get(url).body(Empty::new()).unwrap()
 }
 
 fn sha(bytes: &[u8]) -> Vec<u8> {

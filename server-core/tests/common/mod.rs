@@ -16,6 +16,8 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
 
+pub mod tls;
+
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
