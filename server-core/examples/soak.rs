@@ -507,8 +507,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// What the server's events say it accepted: client address -> generation, or `None` when
-/// two live connections share the client address. (They can, to two different server
-/// ports, around a port change; the event names only the client's end.)
+/// two connections' events named one client address before either was taken. (Clients bind
+/// before connecting, so two live connections never share an address.)
 #[derive(Default)]
 struct Accepted {
     by_peer: Mutex<HashMap<SocketAddr, Option<u64>>>,
@@ -772,6 +772,11 @@ impl Soak {
             let draft_at_connect = self.current_draft().unwrap_or(0);
             let addr = self.server.local_addr();
             let socket = TcpSocket::new_v4()?;
+            // Bound before connecting, so no two live connections share a client address:
+            // on `connect` alone, Linux gives one local port to two connections to different
+            // server ports (around a port change), and accept events, which name only the
+            // client's end, could then be matched to the wrong connection.
+            socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
             if slow {
                 socket.set_recv_buffer_size(SLOW_RECV_BUFFER)?;
             }
