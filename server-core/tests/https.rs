@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::tls::{connect, connect_to, h2, h2_request, https_addr};
 use common::{free_port, get, parse, send_raw, signal};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Empty};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
