@@ -151,6 +151,20 @@ test("hostile strings from the network are shown as text and never run", { timeo
   await app.click(`#log-table [data-record-id="${spoofRow}"]`);
   const decoded = await app.waitForText("#log-detail", (t) => t.includes("invoice<U+202E>txt.exe"), "the override shown");
   assert.ok(!decoded.includes("\u202E"), "no raw override in the detail pane");
+
+  // A page whose name was rebound to this computer (DNS rebinding) is refused, and its request
+  // is marked as blocked in the live log.
+  const rebound = await request(new URL("/rebound.txt", site.url), { headers: { Host: "evil.example" } });
+  assert.equal(rebound.status, 403);
+  assert.ok(rebound.body.toString().includes("evil.example"), "the 403 page names the host");
+  const status = await app.waitFor(
+    `const row = [...document.querySelectorAll("#log-table [data-record-id]")]
+       .find((r) => r.querySelector(".log-target").textContent.includes("rebound.txt"));
+     return row ? row.querySelector(".log-status").textContent : null;`,
+    "a row for the rebound request",
+  );
+  assert.equal(status, "403 blocked");
+  await app.screenshot("03-blocked");
 });
 
 test("keep-alive off applies as a new generation; a bad value is refused inline", { timeout: 60_000 }, async () => {
@@ -387,7 +401,7 @@ test("export writes every request of the session to CSV, only where the save dia
 
   const errorsOnly = await app.invoke("export_csv", { id: site.id, filter: { status: "4xx" } });
   assert.ok(errorsOnly.ok, JSON.stringify(errorsOnly.error));
-  assert.equal(errorsOnly.ok.records, 3, "the 404s: /missing.txt, the hostile path and the bidi one");
+  assert.equal(errorsOnly.ok.records, 4, "the 404s (/missing.txt, the hostile path, the bidi one) and the blocked 403");
 
   // Reveal shows only what the app wrote, by export id; an id it never gave out is refused.
   const unknown = await app.invoke("reveal_export", { id: errorsOnly.ok.id + 1 });
