@@ -134,6 +134,13 @@ async fn route<B>(
     if request.headers().contains_key("x-wharf-fault") {
         panic!("fault injected by the request");
     }
+    // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400. hyper does not check.
+    // Whatever the method: the head is malformed before its method means anything.
+    if request.version() == Version::HTTP_11
+        && request.headers().get_all(header::HOST).iter().count() != 1
+    {
+        return status_page(StatusCode::BAD_REQUEST);
+    }
     match *request.method() {
         Method::GET | Method::HEAD => {}
         Method::OPTIONS => {
@@ -150,12 +157,6 @@ async fn route<B>(
             response.headers_mut().insert(header::ALLOW, ALLOW);
             return response;
         }
-    }
-    // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400. hyper does not check.
-    if request.version() == Version::HTTP_11
-        && request.headers().get_all(header::HOST).iter().count() != 1
-    {
-        return status_page(StatusCode::BAD_REQUEST);
     }
     if request
         .uri()

@@ -86,6 +86,23 @@ async fn garbage_is_400_never_a_crash() {
     assert_eq!(get(addr, "/").await.status, 200, "still serving");
 }
 
+/// RFC 9112 §3.2: whatever the method. Found by the `hygiene` fuzz target: a `POST`
+/// without `Host` got 405 and an `OPTIONS` 204, because the method was judged first.
+#[tokio::test]
+async fn http11_without_exactly_one_host_is_400_whatever_the_method() {
+    let server = start(&fixture_site()).await;
+    let addr = server.local_addr();
+    for method in ["GET", "HEAD", "OPTIONS", "POST", "DELETE", "BREW"] {
+        for hosts in ["", "Host: a\r\nHost: b\r\n"] {
+            let request = format!("{method} / HTTP/1.1\r\n{hosts}Content-Length: 0\r\n\r\n");
+            let (status, _) = status_and_close(addr, request.as_bytes()).await;
+            assert_eq!(status, 400, "{request:?}");
+        }
+    }
+    let (status, _) = status_and_close(addr, b"OPTIONS * HTTP/1.0\r\n\r\n").await;
+    assert_eq!(status, 204, "HTTP/1.0 needs no Host");
+}
+
 #[tokio::test]
 async fn pipelined_requests_are_answered_in_order() {
     let server = start(&fixture_site()).await;
