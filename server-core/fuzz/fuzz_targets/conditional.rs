@@ -122,7 +122,9 @@ fuzz_target!(|data: &[u8]| {
                     let at = if offset >= 0 {
                         lm + Duration::from_secs(offset.unsigned_abs())
                     } else {
+                        // HTTP-dates start in 1970.
                         lm.checked_sub(Duration::from_secs(offset.unsigned_abs()))
+                            .filter(|at| *at >= UNIX_EPOCH)
                             .unwrap_or(UNIX_EPOCH)
                     };
                     httpdate::fmt_http_date(at).into_bytes()

@@ -77,8 +77,8 @@ fuzz_target!(|data: &[u8]| {
         "{uri}: {}",
         response.status()
     );
-    for (name, value) in response.headers() {
-        site.assert_no_leak(value.as_bytes(), shown, &(&uri, name));
+    for value in response.headers().values() {
+        site.assert_no_leak(value.as_bytes(), shown, target);
     }
-    site.assert_no_leak(response.body(), shown, &uri);
+    site.assert_no_leak(response.body(), shown, target);
 });
