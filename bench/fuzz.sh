@@ -62,6 +62,7 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   before=$(find "$artifacts" -type f | wc -l)
   started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  t0=$(date +%s)
   echo "fuzzing $target for ${seconds}s from $started (log: $log)"
   status=0
   # New inputs go to the first folder; the committed seeds are only read.
@@ -69,6 +70,7 @@ for target in "${targets[@]}"; do
     "$corpus" "corpus/$target" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" >"$log" 2>&1 || status=$?
+  took=$(($(date +%s) - t0))
   after=$(find "$artifacts" -type f | wc -l)
   crashes=$((after - before))
   ((status == 0 || crashes > 0)) || crashes=1 # failed without an artifact: count it
@@ -78,7 +80,7 @@ for target in "${targets[@]}"; do
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
   corp=$(sed -nE 's/.* corp: ([0-9]+\/[0-9]+[a-zA-Z]*).*/\1/p' <<<"$last")
-  summary+=("$(printf '%-12s %-21s %7ss %12s %6s %7s %12s %7s' "$target" "$started" "$seconds" "${runs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes")")
+  summary+=("$(printf '%-12s %-21s %7ss %12s %6s %7s %12s %7s' "$target" "$started" "$took" "${runs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes")")
   if ((crashes)); then
     echo "  $target: $crashes crash(es); artifacts in $artifacts; see $log" >&2
     grep -E -m3 "panicked at|SUMMARY|ERROR" "$log" >&2 || true
