@@ -5,9 +5,11 @@
 # Not part of `npm test`. Needs the nightly toolchain and cargo-fuzz
 # (`rustup toolchain install nightly`, `cargo install cargo-fuzz --locked`).
 #
-# Usage: bench/fuzz.sh [TARGET...] [--seconds N]
+# Usage: bench/fuzz.sh [TARGET...] [--seconds N | --replay]
 #   TARGET     resolve, range, conditional, hygiene, csv_cell (default: all)
 #   --seconds  time per target (default 1200)
+#   --replay   only run each target once over its committed seeds and its reproducers in
+#              server-core/fuzz/regressions/ (seconds; a quick check that nothing regressed)
 # Environment:
 #   WHARF_FUZZ_SKIP   known findings to skip while their fix is pending, comma-separated:
 #                     dot-symlink (issue 13 point 2), csv-separator (point 6)
@@ -21,15 +23,19 @@ ensure_rust
 all=(resolve range conditional hygiene csv_cell)
 targets=()
 seconds=1200
+replay=0
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+    --replay) replay=1; shift ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 ((${#targets[@]})) || targets=("${all[@]}")
+# libFuzzer reads -max_total_time=0 as "no limit".
+[[ $seconds =~ ^[0-9]+$ ]] && ((seconds > 0)) || { echo "fuzz.sh: --seconds takes a positive number" >&2; exit 2; }
 
 if ! cargo +nightly fuzz --help >/dev/null 2>&1; then
   echo "fuzz.sh: needs the nightly toolchain and cargo-fuzz:" >&2
@@ -52,6 +58,23 @@ done
 echo "building the fuzz targets..."
 nice -n 19 cargo +nightly fuzz build --target-dir "$target_dir" >/dev/null 2>"$work/build.log" \
   || { cat "$work/build.log" >&2; exit 1; }
+
+if ((replay)); then
+  failed=0
+  for target in "${targets[@]}"; do
+    inputs=("corpus/$target"/seed-*)
+    for reproducer in regressions/"$target"-*; do [[ -e $reproducer ]] && inputs+=("$reproducer"); done
+    if TMPDIR="$scratch" nice -n 19 cargo +nightly fuzz run --target-dir "$target_dir" "$target" \
+      "${inputs[@]}" -- -runs=1 >"$work/$target.replay.log" 2>&1; then
+      echo "$target: ${#inputs[@]} inputs pass"
+    else
+      failed=1
+      echo "$target: FAILS; see $work/$target.replay.log" >&2
+      grep -E -m2 -A1 "panicked at" "$work/$target.replay.log" >&2 || true
+    fi
+  done
+  exit "$failed"
+fi
 
 summary=()
 crashed=0
