@@ -134,12 +134,20 @@ async fn route<B>(
     if request.headers().contains_key("x-wharf-fault") {
         panic!("fault injected by the request");
     }
+    // Whatever the method: the head is refused before its method means anything.
     // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400. hyper does not check.
-    // Whatever the method: the head is malformed before its method means anything.
     if request.version() == Version::HTTP_11
         && request.headers().get_all(header::HOST).iter().count() != 1
     {
         return status_page(StatusCode::BAD_REQUEST);
+    }
+    if request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len())
+        > MAX_URI_LEN
+    {
+        return status_page(StatusCode::URI_TOO_LONG);
     }
     match *request.method() {
         Method::GET | Method::HEAD => {}
@@ -157,14 +165,6 @@ async fn route<B>(
             response.headers_mut().insert(header::ALLOW, ALLOW);
             return response;
         }
-    }
-    if request
-        .uri()
-        .path_and_query()
-        .map_or(0, |pq| pq.as_str().len())
-        > MAX_URI_LEN
-    {
-        return status_page(StatusCode::URI_TOO_LONG);
     }
     let site_path = match SitePath::parse(request.uri().path(), config.show_dotfiles) {
         Ok(path) => path,
