@@ -66,12 +66,16 @@ async fn answer(
         .uri()
         .path_and_query()
         .map_or(0, |pq| pq.as_str().len());
-    let shown = format!(
+    let mut shown = format!(
         "{method} {} {:?} {:?}",
         request.uri(),
         request.version(),
         request.headers()
     );
+    if let Some((cut, _)) = shown.char_indices().nth(400) {
+        shown.truncate(cut);
+        shown.push_str("...");
+    }
     let http11 = request.version() == Version::HTTP_11;
 
     let response = site.serve(&config, request).await;
@@ -125,6 +129,9 @@ fuzz_target!(|data: &[u8]| {
         let (client, server) = tokio::io::duplex(64 * 1024);
         let connection = http1::Builder::new()
             .max_buf_size(READ_BUFFER_MAX)
+            // The input ends with the client shutting its write side; without half-close,
+            // hyper would take that EOF as the end of the connection and answer nothing.
+            .half_close(true)
             .serve_connection(TokioIo::new(server), service_fn(answer));
         let (mut from_server, mut to_server) = tokio::io::split(client);
         let send = async {
