@@ -588,8 +588,7 @@ impl FileCache {
         holding.charge(body.as_ref());
         CachedFile {
             etag: etag(len, version),
-            last_modified: modified
-                .and_then(|m| HeaderValue::from_str(&httpdate::fmt_http_date(m)).ok()),
+            last_modified: modified.and_then(http_date),
             content_type: mime::content_type(&real_path),
             dots: DotDepth::of(&real_path),
             real_path,
@@ -624,6 +623,17 @@ impl FileCache {
         }
         store.total.fetch_add(len, Ordering::Relaxed);
     }
+}
+
+/// `time` as an HTTP-date, or `None` outside the years 1970 to 9999 that one can say (and
+/// that `httpdate` panics on): a file dated before 1970 is served without `Last-Modified`.
+fn http_date(time: SystemTime) -> Option<HeaderValue> {
+    // 9999-12-31T23:59:59Z.
+    const LAST: Duration = Duration::from_secs(253_402_300_799);
+    let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
+    (since <= LAST)
+        .then(|| HeaderValue::from_str(&httpdate::fmt_http_date(time)).ok())
+        .flatten()
 }
 
 /// A strong validator from the file's version: any edit changes it.

@@ -67,12 +67,22 @@ pub async fn respond_noting<B>(
     request: Request<B>,
 ) -> (Response<Body>, Served) {
     let head = request.method() == Method::HEAD;
-    // Before anything else, `/__wharf/` included: a foreign Host or a cross-site load.
-    let (mut response, served) = match guard::refusal(config, &request) {
+    // The head's own faults first (framing, Host count, target length): each is a 4xx
+    // whatever else the request says, and a framing fault closes the connection. Then, before
+    // anything is looked up, `/__wharf/` included: a foreign Host or a cross-site load.
+    let malformed = refuse_head(&request);
+    let blocked = match malformed {
+        None => guard::refusal(config, &request),
+        Some(_) => None,
+    };
+    let (mut response, served) = match blocked {
         Some(refused) => (refused, Served::Blocked),
         None => {
             let mut noted = Served::Status;
-            let mut response = route(config, cache, feed, &request, &mut noted).await;
+            let mut response = match malformed {
+                Some(refused) => refused,
+                None => route(config, cache, feed, &request, &mut noted).await,
+            };
             add_site_headers(config, &request, response.headers_mut());
             let served = served(&response, noted);
             (response, served)
@@ -120,7 +130,30 @@ fn add_site_headers<B>(config: &ServerConfig, request: &Request<B>, headers: &mu
     }
 }
 
-/// Answers `request`, noting in `noted` when a file or a listing answered.
+/// The faults of a request head that make it a 4xx whatever its method (the `hygiene` fuzz
+/// target found a POST without Host answered 405 while the method was judged first).
+fn refuse_head<B>(request: &Request<B>) -> Option<Response<Body>> {
+    if let Some(refusal) = refuse_framing(request) {
+        return Some(refusal);
+    }
+    // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400. hyper does not check.
+    if request.version() == Version::HTTP_11
+        && request.headers().get_all(header::HOST).iter().count() != 1
+    {
+        return Some(status_page(StatusCode::BAD_REQUEST));
+    }
+    if request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len())
+        > MAX_URI_LEN
+    {
+        return Some(status_page(StatusCode::URI_TOO_LONG));
+    }
+    None
+}
+
+/// Answers a well-formed `request`, noting in `noted` when a file or a listing answered.
 async fn route<B>(
     config: &Arc<ServerConfig>,
     cache: &Arc<FileCache>,
@@ -128,9 +161,6 @@ async fn route<B>(
     request: &Request<B>,
     noted: &mut Served,
 ) -> Response<Body> {
-    if let Some(refusal) = refuse_framing(request) {
-        return refusal;
-    }
     // Tests prove that a panic costs one request, not the server.
     #[cfg(feature = "fault-injection")]
     if request.headers().contains_key("x-wharf-fault") {
@@ -149,20 +179,6 @@ async fn route<B>(
             response.headers_mut().insert(header::ALLOW, ALLOW);
             return response;
         }
-    }
-    // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400. hyper does not check.
-    if request.version() == Version::HTTP_11
-        && request.headers().get_all(header::HOST).iter().count() != 1
-    {
-        return status_page(StatusCode::BAD_REQUEST);
-    }
-    if request
-        .uri()
-        .path_and_query()
-        .map_or(0, |pq| pq.as_str().len())
-        > MAX_URI_LEN
-    {
-        return status_page(StatusCode::URI_TOO_LONG);
     }
     let site_path = match SitePath::parse(request.uri().path(), config.show_dotfiles) {
         Ok(path) => path,

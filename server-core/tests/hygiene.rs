@@ -28,8 +28,11 @@ async fn status_and_close(addr: std::net::SocketAddr, request: &[u8]) -> (u16, b
 async fn framing_attacks_are_400_and_close() {
     let server = start(&fixture_site()).await;
     let addr = server.local_addr();
-    let cases: [&[u8]; 6] = [
+    let cases: [&[u8]; 7] = [
         b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        // A foreign Host too: the framing fault is answered first, and closes (a 403 that kept
+        // the connection would leave the smuggled bytes to be read as the next request).
+        b"GET / HTTP/1.1\r\nHost: evil.example\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
         b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
@@ -55,13 +58,19 @@ async fn oversized_headers_are_431_and_uris_414() {
     );
     let (status, _) = status_and_close(addr, big_header.as_bytes()).await;
     assert_eq!(status, 431);
-    for len in [10_000, 60_000] {
+    // Whatever the method (found by the `hygiene` fuzz target: OPTIONS got 204, POST 405).
+    for (len, method) in [
+        (10_000, "GET"),
+        (60_000, "GET"),
+        (10_000, "OPTIONS"),
+        (10_000, "POST"),
+    ] {
         let long_uri = format!(
-            "GET /{} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "{method} /{} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
             "a".repeat(len)
         );
         let (status, _) = status_and_close(addr, long_uri.as_bytes()).await;
-        assert_eq!(status, 414, "URI of {len} bytes");
+        assert_eq!(status, 414, "{method} URI of {len} bytes");
     }
     assert_eq!(get(addr, "/").await.status, 200, "still serving");
 }
@@ -87,6 +96,25 @@ async fn garbage_is_400_never_a_crash() {
         );
     }
     assert_eq!(get(addr, "/").await.status, 200, "still serving");
+}
+
+/// RFC 9112 §3.2: whatever the method. Found by the `hygiene` fuzz target: a `POST`
+/// without `Host` got 405 and an `OPTIONS` 204, because the method was judged first.
+#[tokio::test]
+async fn http11_without_exactly_one_host_is_400_whatever_the_method() {
+    let server = start(&fixture_site()).await;
+    let addr = server.local_addr();
+    for method in ["GET", "HEAD", "OPTIONS", "POST", "DELETE", "BREW"] {
+        for hosts in ["", "Host: a\r\nHost: b\r\n"] {
+            let request = format!(
+                "{method} / HTTP/1.1\r\n{hosts}Content-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let (status, _) = status_and_close(addr, request.as_bytes()).await;
+            assert_eq!(status, 400, "{request:?}");
+        }
+    }
+    let (status, _) = status_and_close(addr, b"OPTIONS * HTTP/1.0\r\n\r\n").await;
+    assert_eq!(status, 204, "HTTP/1.0 needs no Host");
 }
 
 #[tokio::test]

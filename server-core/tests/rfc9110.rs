@@ -321,3 +321,37 @@ async fn a_precompressed_sibling_is_never_followed_out_of_the_root() {
         "served a sibling from outside the root"
     );
 }
+
+/// A file dated before 1970 (a restored archive, a bad clock) is served without
+/// `Last-Modified`, which no HTTP-date can express, and its ETag still validates. Found by the
+/// `resolve` fuzz target: formatting the date panicked, and the request got a 500.
+#[tokio::test]
+async fn files_dated_before_1970_are_served_without_last_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.txt");
+    std::fs::write(&path, b"from the past").unwrap();
+    let before_1970 = std::time::UNIX_EPOCH - std::time::Duration::from_secs(86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(before_1970)
+        .unwrap();
+    let server = start(dir.path()).await;
+    let addr = server.local_addr();
+    let first = get(addr, "/old.txt").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.body, b"from the past");
+    assert_eq!(first.header("last-modified"), None);
+    let etag = first.header("etag").unwrap().to_owned();
+    let again = request(addr, "GET", "/old.txt", &[("If-None-Match", &etag)]).await;
+    assert_eq!(again.status, 304);
+    let since = request(
+        addr,
+        "GET",
+        "/old.txt",
+        &[("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")],
+    )
+    .await;
+    assert_eq!(since.status, 304, "older than any date a client can send");
+}
