@@ -138,6 +138,27 @@ pub fn new_instance() -> u64 {
 }
 
 impl ReloadFeed {
+    /// A feed for answering requests outside a running server, with
+    /// [`crate::service::respond`] (the fuzz targets do): its streams count against caps of
+    /// its own, as if every request came from `127.0.0.1`.
+    pub fn detached(
+        instance: u64,
+        shutdown: CancellationToken,
+        updates: watch::Receiver<Arc<ServerConfig>>,
+        https: bool,
+        ports: Arc<BoundPorts>,
+    ) -> ReloadFeed {
+        ReloadFeed {
+            instance,
+            shutdown,
+            updates,
+            https,
+            ports,
+            peer: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            registry: Arc::new(Registry::new(broadcast::channel(1).0)),
+        }
+    }
+
     /// `<instance>-<generation>`: changes when the server restarts or its config changes.
     fn server_id(&self, config: &ServerConfig) -> String {
         format!("{:x}-{}", self.instance, config.generation)

@@ -171,13 +171,13 @@ impl Site {
         // Cancelled up front: a live-reload stream then sends its hello and ends, so a
         // response body never waits for a file change.
         shutdown.cancel();
-        let feed = ReloadFeed {
-            instance: live_reload::new_instance(),
+        let feed = ReloadFeed::detached(
+            live_reload::new_instance(),
             shutdown,
-            updates: updates_rx,
-            https: false,
-            ports: Arc::new(BoundPorts::default()),
-        };
+            updates_rx,
+            false,
+            Arc::new(BoundPorts::default()),
+        );
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
