@@ -43,8 +43,8 @@ ensure_rust() {
 }
 
 # Installs the npm packages pinned in package-lock.json when node_modules is missing or older
-# than the lock. (`npm install`, not `npm ci`: npm 11's `ci` rejects this lock for lacking other
-# platforms' optional packages, which `install` rightly skips.)
+# than the lock. (`npm install` rather than `npm ci`, so an existing node_modules is updated in
+# place instead of deleted; the lock holds every platform's optional packages, so `npm ci` works too.)
 ensure_node_modules() {
   local stamp="$WHARF_ROOT/node_modules/.package-lock.json"
   if [[ ! -f $stamp || $WHARF_ROOT/package-lock.json -nt $stamp ]]; then
