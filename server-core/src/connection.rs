@@ -48,6 +48,7 @@ use crate::access_log::AccessLog;
 use crate::body::Body;
 use crate::cache::FileCache;
 use crate::config::ServerConfig;
+use crate::dead_client;
 use crate::live_reload::{BoundPorts, ReloadFeed};
 use crate::registry::{Activity, ConnectionState, Registration};
 use crate::service;
@@ -112,6 +113,9 @@ struct Scope {
     unflushed_records: Mutex<Vec<PendingRecord>>,
     /// A newer config generation applies: the next response says `Connection: close`.
     retiring: AtomicBool,
+    /// Live-reload event streams open on the connection. While there is one, the socket
+    /// bounds how long sent bytes may stay unacknowledged (see `dead_client`).
+    event_streams: AtomicUsize,
 }
 
 impl Scope {
@@ -207,6 +211,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         unflushed: AtomicUsize::new(0),
         unflushed_records: Mutex::new(Vec::new()),
         retiring: AtomicBool::new(false),
+        event_streams: AtomicUsize::new(0),
     });
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);
@@ -214,6 +219,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         inner: stream,
         scope: Arc::clone(&context),
         unread: Bytes::new(),
+        bounded: false,
     };
     if let Some(acceptor) = tls {
         // Boxed: TLS and HTTP/2 state is large, and unboxed it would make every plain
@@ -274,8 +280,10 @@ fn answer(
         if context.retiring.load(Ordering::Relaxed) {
             response.headers_mut().insert(header::CONNECTION, CLOSE);
         }
-        if served == Served::LiveReload && matches!(response.body(), Body::Events(_)) {
+        if matches!(response.body(), Body::Events(_)) {
             context.activity.streaming.store(true, Ordering::Relaxed);
+            // Given back when its `Tracked` body is dropped.
+            context.event_streams.fetch_add(1, Ordering::Relaxed);
         }
         let record = start.map(|start| {
             Box::new(PendingRecord {
@@ -805,6 +813,9 @@ struct Tracked {
 
 impl Drop for Tracked {
     fn drop(&mut self) {
+        if matches!(self.body, Body::Events(_)) {
+            self.context.event_streams.fetch_sub(1, Ordering::Relaxed);
+        }
         let ended = self.ended || http_body::Body::is_end_stream(&self.body);
         if ended {
             // Every byte is with hyper; it is sent once hyper flushes the socket.
@@ -911,6 +922,24 @@ struct Metered {
     /// Its counters, and told when hyper flushes, so responses it had buffered count as sent.
     scope: Arc<Scope>,
     unread: Bytes,
+    /// The socket bounds how long sent bytes may stay unacknowledged (see `dead_client`).
+    bounded: bool,
+}
+
+impl Metered {
+    /// Bounds the socket while the connection carries an event stream, and lifts the bound
+    /// once it carries none. Called before every write, so the bound holds from a stream's
+    /// first byte.
+    fn follow_event_streams(&mut self) {
+        let streaming = self.scope.event_streams.load(Ordering::Relaxed) > 0;
+        if streaming == self.bounded {
+            return;
+        }
+        self.bounded = streaming;
+        if let Err(err) = dead_client::bound(&self.inner, streaming) {
+            tracing::debug!(peer = %self.scope.peer, "cannot bound unacknowledged bytes: {err}");
+        }
+    }
 }
 
 impl AsyncRead for Metered {
@@ -941,6 +970,7 @@ impl AsyncWrite for Metered {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        this.follow_event_streams();
         let result = Pin::new(&mut this.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = result {
             this.scope.activity.wrote(n);
@@ -954,6 +984,7 @@ impl AsyncWrite for Metered {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        this.follow_event_streams();
         let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = result {
             this.scope.activity.wrote(n);

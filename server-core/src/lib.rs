@@ -24,6 +24,7 @@ pub mod conditional;
 pub mod config;
 pub mod config_file;
 mod connection;
+mod dead_client;
 pub mod encoding;
 pub mod error;
 pub mod events;

@@ -15,8 +15,10 @@
 //! connection limit (see `registry`), and one on HTTP/2 opens only while a quarter of that
 //! limit is free. Beyond a cap a stream is refused — 429 for the address's
 //! share, 503 for the server's — with `Retry-After`; the client script tries again later. The
-//! comment every [`KEEP_ALIVE`] is also the heartbeat that finds a client gone without a
-//! word: its write fails and ends the stream, giving its place back.
+//! comment every [`KEEP_ALIVE`] is also the heartbeat that finds a client gone: one that
+//! closed fails it at once, and one gone without a word never acknowledges it, so its
+//! connection is dropped [`DEAD_CLIENT_AFTER`] later (see `dead_client`). Either way the
+//! stream ends and gives its place back.
 //!
 //! This module decides what a change means for a page (ignored, CSS, reload), per
 //! connection and from that connection's config; it does not watch files (`watcher`) or
@@ -50,6 +52,11 @@ pub const RESERVED_SEGMENT: &str = "__wharf";
 pub const SCRIPT_TAG: &str = "<script src=\"/__wharf/reload.js\" defer></script>";
 /// How often an idle event stream sends a comment, so nothing in between closes it.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How long bytes sent on a connection carrying an event stream may stay unacknowledged
+/// before the connection is dropped as dead: two heartbeats. On Linux, a client gone without
+/// a word (asleep, off the network) is let go within a [`KEEP_ALIVE`] and this, instead of
+/// when TCP gives up retransmitting (about 15 minutes); other OSes still wait for TCP.
+pub const DEAD_CLIENT_AFTER: Duration = Duration::from_secs(2 * KEEP_ALIVE.as_secs());
 /// How long the browser waits before reconnecting a stream that ended, in milliseconds.
 const RETRY_MS: u32 = 300;
 /// Event streams open at once per server, at most; fewer when the connection limit is under
