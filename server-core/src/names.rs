@@ -18,7 +18,7 @@
 
 use std::borrow::Cow;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use globset::{Glob, GlobBuilder};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
@@ -114,11 +114,29 @@ fn ignores_case_of(path: &Path) -> Option<bool> {
     if swapped == name {
         return None;
     }
-    let other: PathBuf = path.with_file_name(swapped);
-    match same_file::is_same_file(path, &other) {
+    std::fs::symlink_metadata(path).ok()?;
+    match same_entry(path, &path.with_file_name(swapped)) {
         Ok(same) => Some(same),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Some(false),
         Err(_) => None,
+    }
+}
+
+/// Whether two paths name one directory entry. Never opens a file: opening a FIFO for reading
+/// would wait for a writer (which is why this is not the `same-file` crate).
+fn same_entry(a: &Path, b: &Path) -> io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (a, b) = (std::fs::symlink_metadata(a)?, std::fs::symlink_metadata(b)?);
+        Ok((a.dev(), a.ino()) == (b.dev(), b.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        // std has no stable file index on Windows; the final path the OS reports is spelled as
+        // stored, so both spellings of one file give the same one.
+        std::fs::symlink_metadata(b)?;
+        Ok(a.canonicalize()? == b.canonicalize()?)
     }
 }
 
@@ -175,5 +193,22 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         std::fs::write(empty.path().join("1"), "").unwrap();
         assert_eq!(NameMatching::probe(empty.path()).case_insensitive, folds);
+    }
+
+    /// The probe stats, never opens: a FIFO in the root would block an open for reading.
+    #[cfg(unix)]
+    #[test]
+    fn probe_never_opens_what_it_looks_at() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("Pipe"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let root = dir.path().to_path_buf();
+        std::thread::spawn(move || tx.send(NameMatching::probe(&root)));
+        let probed = rx.recv_timeout(std::time::Duration::from_secs(5));
+        assert!(!probed.expect("the probe returned").case_insensitive);
     }
 }
