@@ -9,8 +9,9 @@
 //! case sensitivity, or a Linux folder with casefold on. **Unicode normalisation**: macOS
 //! stores `é` decomposed (`e` + U+0301, NFD) on HFS+ and keeps either form on APFS, while
 //! browsers send the composed form (NFC); so globs and the paths they are matched against are
-//! both brought to NFC first (see [`NameMatching::key`]), on every OS (a file system that keeps the forms apart never has
-//! a rule meant for one form and not the other).
+//! both brought to NFC first (see [`NameMatching::key`]), on every OS: a user who writes
+//! `café/*.html` means the folder whichever form its name was stored in. Case folding, where
+//! the file system folds, covers non-ASCII letters too (`É`), which globset alone does not.
 //!
 //! The dotfile rule needs neither: a leading `.` has no case and no decomposition, and the
 //! real-path check in `service` sees the name as stored. This module owns only the comparison;
