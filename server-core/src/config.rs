@@ -10,11 +10,12 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 use http::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use crate::guard::{AllowedHosts, CorsOrigins};
+use crate::names::NameMatching;
 
 /// Address the server binds when none is given: loopback only. Default: `127.0.0.1`.
 pub const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -207,6 +208,7 @@ pub struct ServerConfig {
 pub struct HeaderRules {
     rules: Vec<HeaderRule>,
     globs: GlobSet,
+    names: NameMatching,
 }
 
 /// One validated custom header rule.
@@ -239,9 +241,10 @@ impl HeaderRules {
         &self.rules
     }
 
-    /// The rules whose glob matches `url_path` (decoded, starting with `/`), in order.
+    /// The rules whose glob matches `url_path` (decoded, starting with `/`), in order. Case
+    /// counts as the root's file system counts it, and NFC and NFD spellings match alike.
     pub fn matching(&self, url_path: &str) -> impl Iterator<Item = &HeaderRule> {
-        let hits = self.globs.matches(url_path);
+        let hits = self.globs.matches(&*self.names.key(url_path));
         hits.into_iter().map(|index| &self.rules[index])
     }
 }
@@ -254,6 +257,7 @@ pub struct IgnoreGlobs {
     patterns: Vec<String>,
     anywhere: GlobSet,
     anchored: GlobSet,
+    names: NameMatching,
 }
 
 impl PartialEq for IgnoreGlobs {
@@ -265,19 +269,25 @@ impl PartialEq for IgnoreGlobs {
 impl Eq for IgnoreGlobs {}
 
 impl Default for IgnoreGlobs {
+    /// [`DEFAULT_RELOAD_IGNORE`], matched as the OS's default file system compares names.
     fn default() -> IgnoreGlobs {
-        let defaults = DEFAULT_RELOAD_IGNORE.map(str::to_owned).to_vec();
-        // The defaults are constant globs that compile; the tests check it.
-        IgnoreGlobs::new(defaults).unwrap_or(IgnoreGlobs {
-            patterns: Vec::new(),
-            anywhere: GlobSet::empty(),
-            anchored: GlobSet::empty(),
-        })
+        IgnoreGlobs::defaults(NameMatching::default())
     }
 }
 
 impl IgnoreGlobs {
-    fn new(patterns: Vec<String>) -> Result<IgnoreGlobs, ConfigError> {
+    fn defaults(names: NameMatching) -> IgnoreGlobs {
+        let defaults = DEFAULT_RELOAD_IGNORE.map(str::to_owned).to_vec();
+        // The defaults are constant globs that compile; the tests check it.
+        IgnoreGlobs::new(defaults, names).unwrap_or(IgnoreGlobs {
+            patterns: Vec::new(),
+            anywhere: GlobSet::empty(),
+            anchored: GlobSet::empty(),
+            names,
+        })
+    }
+
+    fn new(patterns: Vec<String>, names: NameMatching) -> Result<IgnoreGlobs, ConfigError> {
         let mut anywhere = GlobSetBuilder::new();
         let mut anchored = GlobSetBuilder::new();
         for (index, pattern) in patterns.iter().enumerate() {
@@ -285,7 +295,7 @@ impl IgnoreGlobs {
                 Some(rest) => (&mut anchored, rest),
                 None => (&mut anywhere, pattern.as_str()),
             };
-            set.add(glob(text).map_err(|err| ConfigError {
+            set.add(names.glob(text).map_err(|err| ConfigError {
                 field: "reloadIgnore",
                 reason: format!("[{index}]: {pattern:?} is not a valid glob: {}", err.kind()),
             })?);
@@ -300,6 +310,7 @@ impl IgnoreGlobs {
             patterns,
             anywhere: build(anywhere)?,
             anchored: build(anchored)?,
+            names,
         })
     }
 
@@ -308,8 +319,10 @@ impl IgnoreGlobs {
         &self.patterns
     }
 
-    /// Whether a change of `relative` (`/`-separated, no leading `/`) is ignored.
+    /// Whether a change of `relative` (`/`-separated, no leading `/`) is ignored. Case counts
+    /// as the root's file system counts it, and NFC and NFD spellings match alike.
     pub fn is_ignored(&self, relative: &str) -> bool {
+        let relative = &*self.names.key(relative);
         if self.anchored.is_match(relative) {
             return true;
         }
@@ -323,11 +336,6 @@ impl IgnoreGlobs {
             )
             .any(|suffix| self.anywhere.is_match(suffix))
     }
-}
-
-/// A glob where `*` and `?` stay within one path segment and `**` crosses them.
-fn glob(text: &str) -> Result<Glob, globset::Error> {
-    GlobBuilder::new(text).literal_separator(true).build()
 }
 
 /// Why a draft was refused. Names the field and says what would be accepted.
@@ -442,10 +450,12 @@ impl TryFrom<ConfigDraft> for ServerConfig {
                 reason: "needs cleanUrls on; without it /about would not find about.html".into(),
             });
         }
-        let custom_headers = header_rules(draft.custom_headers.unwrap_or_default())?;
+        // The globs compare names as the root's file system does (issue 14, point 2).
+        let names = NameMatching::probe(&root);
+        let custom_headers = header_rules(draft.custom_headers.unwrap_or_default(), names)?;
         let reload_ignore = match draft.reload_ignore {
-            None => IgnoreGlobs::default(),
-            Some(patterns) => IgnoreGlobs::new(patterns)?,
+            None => IgnoreGlobs::defaults(names),
+            Some(patterns) => IgnoreGlobs::new(patterns, names)?,
         };
         Ok(ServerConfig {
             root,
@@ -495,10 +505,14 @@ impl ServerConfig {
     /// # Errors
     /// [`ConfigError`] on field `root` if the folder does not exist or is not a directory.
     pub fn with_root(&self, root: &Path) -> Result<Self, ConfigError> {
+        // Validated afresh: the globs follow the new root's file system.
+        let config = ServerConfig::try_from(ConfigDraft {
+            root: Some(root.to_path_buf()),
+            ..ConfigDraft::from(self)
+        })?;
         Ok(ServerConfig {
-            root: canonical_root(root)?,
             generation: self.generation + 1,
-            ..self.clone()
+            ..config
         })
     }
 }
@@ -756,7 +770,10 @@ const CORS_HEADERS: [&str; 2] = [
     "access-control-allow-credentials",
 ];
 
-fn header_rules(drafts: Vec<CustomHeaderDraft>) -> Result<HeaderRules, ConfigError> {
+fn header_rules(
+    drafts: Vec<CustomHeaderDraft>,
+    names: NameMatching,
+) -> Result<HeaderRules, ConfigError> {
     let mut globs = GlobSetBuilder::new();
     let mut rules = Vec::with_capacity(drafts.len());
     for (index, draft) in drafts.into_iter().enumerate() {
@@ -773,7 +790,7 @@ fn header_rules(drafts: Vec<CustomHeaderDraft>) -> Result<HeaderRules, ConfigErr
                 ),
             ));
         }
-        globs.add(glob(path).map_err(|err| {
+        globs.add(names.glob(path).map_err(|err| {
             refuse(
                 "path",
                 format!("{path:?} is not a valid glob: {}", err.kind()),
@@ -821,7 +838,11 @@ fn header_rules(drafts: Vec<CustomHeaderDraft>) -> Result<HeaderRules, ConfigErr
         field: "customHeaders",
         reason: format!("the globs cannot be combined: {err}"),
     })?;
-    Ok(HeaderRules { rules, globs })
+    Ok(HeaderRules {
+        rules,
+        globs,
+        names,
+    })
 }
 
 fn on_off(on: bool) -> String {

@@ -35,6 +35,7 @@ pub mod listing;
 pub mod live_reload;
 pub mod metrics;
 pub mod mime;
+pub mod names;
 pub mod private_fs;
 pub mod range;
 mod registry;
