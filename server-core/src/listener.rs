@@ -35,3 +35,36 @@ pub fn bind(host: IpAddr, port: u16) -> Result<TcpListener, StartError> {
     socket.bind(addr).map_err(classify)?;
     socket.listen(BACKLOG).map_err(classify)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    /// The desktop app's LAN toggle (`Site::set_lan`) first binds 0.0.0.0 on the port
+    /// 127.0.0.1 holds (and back) while the old listener still runs, and stops the old one
+    /// first only where the OS refuses two listeners on one port. Linux refuses whenever one is
+    /// listening; BSD and macOS allow a specific and the wildcard address side by side when the
+    /// new socket has SO_REUSEADDR (see `in_pcbbind`), so there the toggle never stops the server.
+    /// Windows is left unasserted: it allows the wildcard then a specific address by default,
+    /// and Wine answers with Linux's rules.
+    #[tokio::test]
+    async fn loopback_and_wildcard_share_a_port_where_the_os_allows() {
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let wildcard = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        for (first, second) in [(loopback, wildcard), (wildcard, loopback)] {
+            let held = bind(first, 0).unwrap();
+            let port = held.local_addr().unwrap().port();
+            let both = bind(second, port);
+            if cfg!(target_os = "linux") {
+                assert!(
+                    matches!(both, Err(StartError::PortInUse { port: p }) if p == port),
+                    "{first} then {second}: {both:?}"
+                );
+            } else if cfg!(any(target_os = "macos", target_os = "freebsd")) {
+                assert!(both.is_ok(), "{first} then {second}: {both:?}");
+            }
+        }
+    }
+}
