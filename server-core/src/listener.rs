@@ -29,7 +29,9 @@ pub fn bind(host: IpAddr, port: u16) -> Result<TcpListener, StartError> {
     }
     .map_err(classify)?;
     // Lets a restarted server take its port back while old connections sit in TIME_WAIT.
-    // On Unix this does not let two live listeners share a port.
+    // On Linux this never lets two live listeners share a port; on macOS and BSD it lets a
+    // specific address and the wildcard share one (see the test below). On Windows it would
+    // let another program bind the very same address and port, so it is not set there.
     #[cfg(unix)]
     socket.set_reuseaddr(true).map_err(classify)?;
     socket.bind(addr).map_err(classify)?;
