@@ -57,3 +57,24 @@ ensure_tauri_driver() {
   echo "wharf: installing tauri-driver (cargo install, about 2 minutes)" >&2
   cargo install tauri-driver --locked
 }
+
+# ensure_rust_target TARGET...: adds the rustup targets that are missing.
+ensure_rust_target() {
+  local installed missing=() target
+  installed=$(rustup target list --installed)
+  for target in "$@"; do
+    grep -qx "$target" <<<"$installed" || missing+=("$target")
+  done
+  [[ ${#missing[@]} -eq 0 ]] || rustup target add "${missing[@]}"
+}
+
+# cargo-zigbuild and Zig (both from PyPI): Zig is the C compiler and linker for the macOS
+# compile checks in scripts/cross.sh (ring's build script compiles C).
+ensure_zigbuild() {
+  command -v cargo-zigbuild >/dev/null 2>&1 && python3 -c 'import ziglang' 2>/dev/null && return 0
+  echo "wharf: installing cargo-zigbuild and ziglang (pip)" >&2
+  python3 -m pip install --quiet cargo-zigbuild ziglang 2>/dev/null ||
+    python3 -m pip install --quiet --user --break-system-packages cargo-zigbuild ziglang
+  export PATH="$HOME/.local/bin:$PATH"
+  hash -r
+}

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # `npm test`: every test. Rust unit and integration tests, live reload in headless Chromium,
 # UI unit tests, then the end-to-end tests of the real window under Xvfb through tauri-driver
-# and WebKitWebDriver.
+# and WebKitWebDriver. The OS picks the steps (WHARF_OS, see env.sh): macOS and Windows run the
+# Rust, browser and UI tests natively; the window's end-to-end tests and the cross builds run on
+# Linux only.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$WHARF_ROOT/scripts/deps.sh"
 cd "$WHARF_ROOT"
 
 ensure_rust
-ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" libreoffice-calc-nogui
+if [[ $WHARF_OS == linux ]]; then
+  ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" libreoffice-calc-nogui
+  ensure_tauri_driver
+fi
 ensure_node_modules
-ensure_tauri_driver
+exe=""
+[[ $WHARF_OS == windows ]] && exe=".exe"
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -21,10 +27,24 @@ step "Rust: unit, integration and doc tests"
 cargo test --workspace
 
 step "Browser: live reload in headless Chromium"
-WHARF_BIN="$CARGO_TARGET_DIR/debug/wharf" node --test --test-reporter=spec tests/browser/
+case $WHARF_OS in
+  linux) chromium=/usr/bin/chromium ;;
+  macos) chromium="/Applications/Google Chrome.app/Contents/MacOS/Google Chrome" ;;
+  windows) chromium="C:/Program Files/Google/Chrome/Application/chrome.exe" ;;
+esac
+export WHARF_CHROMIUM="${WHARF_CHROMIUM:-$chromium}"
+# Linux always runs it (deps.sh installs Chromium); elsewhere it needs a Chrome.
+if [[ $WHARF_OS == linux || -f $WHARF_CHROMIUM ]]; then
+  WHARF_BIN="$CARGO_TARGET_DIR/debug/wharf$exe" node --test --test-reporter=spec tests/browser/
+else
+  echo "skipped: no browser at $WHARF_CHROMIUM (set WHARF_CHROMIUM to a Chromium or Chrome)"
+fi
 
 step "UI unit tests (Vitest)"
 npm run --silent test:ui
+
+[[ $WHARF_OS == linux ]] || exit 0
+# Linux only from here: WebKitWebDriver drives the window; Linux builds for the other OSes.
 
 step "End-to-end: the real window under Xvfb"
 cargo build -p wharf-desktop
@@ -32,3 +52,6 @@ export WHARF_APP_BIN="$CARGO_TARGET_DIR/debug/wharf-desktop"
 rm -rf artifacts/e2e
 xvfb-run -a -s "-screen 0 1280x900x24" node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
 echo "screenshots: $WHARF_ROOT/artifacts/e2e/"
+
+step "Cross builds: macOS compile checks, the Windows app"
+bash scripts/cross.sh

@@ -36,6 +36,7 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
 /// # Errors
 /// What the file system reports, `AlreadyExists` included.
 pub fn create_dir(dir: &Path) -> io::Result<()> {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

@@ -408,8 +408,10 @@ async fn the_cli_prints_the_https_address_and_fingerprint_on_the_second_line() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wharf"))
         .args(["serve", dir.path().to_str().unwrap(), "--port", "0"])
         .args(["--https-port", "0", "--no-live-reload"])
-        // The default certificate folder is under the user's data folder.
+        // The default certificate folder is under the user's local data folder: on Linux
+        // $XDG_DATA_HOME, on macOS ~/Library/Application Support.
         .env("XDG_DATA_HOME", data.path())
+        .env("HOME", data.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -434,7 +436,12 @@ async fn the_cli_prints_the_https_address_and_fingerprint_on_the_second_line() {
     let shown = rest.strip_suffix(")\n").unwrap();
     assert_ne!(addr.port(), http.port());
 
-    let pem = data.path().join("wharf/certs/cert.pem");
+    let data_dir = if cfg!(target_os = "macos") {
+        data.path().join("Library/Application Support")
+    } else {
+        data.path().to_path_buf()
+    };
+    let pem = data_dir.join("wharf/certs/cert.pem");
     let der = CertificateDer::from_pem_file(&pem).unwrap();
     assert_eq!(fingerprint(&der), shown);
     let mut tls = connect_to(addr, &pem, shown, &[b"http/1.1"], "localhost").await;

@@ -10,9 +10,10 @@
 //! `WHARF_CONFIG_DIR` and `WHARF_DATA_DIR` replace the app's config and data folders (tests
 //! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too.
 //! `WHARF_TEST_EXPORT_PATH` (tests only) replaces the Export button's save dialog with that
-//! file (see [`export::SaveTarget`]). The data folder
-//! holds the access logs (`access-log/<site>/`) and the one HTTPS certificate every site
-//! presents (`certs/`).
+//! file (see [`export::SaveTarget`]). The data folder (Tauri's local one: on Windows
+//! `%LOCALAPPDATA%`, not the roaming profile, as the logs grow and the certificate names this
+//! machine's addresses) holds the access logs (`access-log/<site>/`) and the one HTTPS
+//! certificate every site presents (`certs/`).
 
 mod commands;
 pub mod error;
@@ -114,7 +115,7 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error
     };
     let data_dir = match &data_override {
         Some(dir) => dir.clone(),
-        None => app.path().app_data_dir()?,
+        None => app.path().app_local_data_dir()?,
     };
     let welcome_parent = match &data_override {
         Some(dir) => dir.clone(),

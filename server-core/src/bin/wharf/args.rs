@@ -41,7 +41,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "PORT")]
     https_port: Option<u16>,
     /// Folder for the HTTPS certificate, made on first use and reused after
-    /// [default: $XDG_DATA_HOME/wharf/certs or ~/.local/share/wharf/certs]
+    /// [default: wharf/certs in the user's local data folder: $XDG_DATA_HOME or ~/.local/share
+    /// on Linux, ~/Library/Application Support on macOS, %LOCALAPPDATA% on Windows]
     #[arg(long, value_name = "DIR")]
     cert_dir: Option<PathBuf>,
     /// Seconds a client may take to send its request headers before it is cut off [default: 10]
@@ -167,17 +168,12 @@ impl ServeArgs {
     }
 }
 
-/// `$XDG_DATA_HOME/wharf/certs`, or `~/.local/share/wharf/certs`; `None` without either
-/// variable (validation then asks for `--cert-dir`).
+/// `wharf/certs` in the OS's local data folder (`dirs::data_local_dir`): `$XDG_DATA_HOME` or
+/// `~/.local/share` on Linux, `~/Library/Application Support` on macOS, `%LOCALAPPDATA%` on
+/// Windows (local, not roaming: the certificate names this machine's addresses). `None` when
+/// the OS names no such folder (validation then asks for `--cert-dir`).
 fn default_cert_dir() -> Option<PathBuf> {
-    let absolute = |var: &str| {
-        std::env::var_os(var)
-            .map(PathBuf::from)
-            .filter(|path| path.is_absolute())
-    };
-    absolute("XDG_DATA_HOME")
-        .or_else(|| absolute("HOME").map(|home| home.join(".local/share")))
-        .map(|data| data.join("wharf/certs"))
+    dirs::data_local_dir().map(|data| data.join("wharf").join("certs"))
 }
 
 /// Seconds from the command line to the config's milliseconds; out-of-range values are left
