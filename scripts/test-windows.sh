@@ -46,7 +46,7 @@ if ! cargo test --no-run --target "$TARGET" -p wharf-core --message-format=json 
   cat "$log" >&2
   exit 1
 fi
-mapfile -t tests < <(grep '"test":true' "$work/build.json" | grep -o '"executable":"[^"]*"' | cut -d'"' -f4)
+mapfile -t tests < <(grep -E '"profile":\{[^}]*"test":true\}' "$work/build.json" | grep -o '"executable":"[^"]*"' | cut -d'"' -f4)
 if [[ ${#tests[@]} -eq 0 ]]; then
   echo "wharf: no test executables for $TARGET" >&2
   exit 1
@@ -61,15 +61,28 @@ if [[ ! -f $WINEPREFIX/system.reg ]]; then
   timeout 300 "$WINE" wineboot -i >"$work/wineboot.log" 2>&1
   "$WINESERVER" -w
 fi
-"$WINESERVER" -p
+"$WINESERVER" -p </dev/null >/dev/null 2>&1
 trap '"$WINESERVER" -k 2>/dev/null || true' EXIT
+
+# Tests Wine cannot pass because Wine lacks what they test, each with the reason; they run on
+# Linux, and on Windows itself.
+WINE_GAPS=(
+  # Wine's ReadDirectoryChangesW watches the subfolders made after the watch began, not those
+  # that were there before it.
+  watcher::tests::changes_anywhere_below_the_root_move_the_epoch
+  # Wine keeps a deleted folder visible while a handle (the watch) holds it open, where
+  # Windows refuses to open it, so the watcher never learns that the root was deleted.
+  watcher::tests::a_replaced_root_is_watched_again
+)
+skips=()
+for gap in "${WINE_GAPS[@]}"; do skips+=(--skip "$gap"); done
 
 failed=0
 for exe in "${tests[@]}"; do
   name=$(basename "$exe" .exe)
   out="$work/$name.log"
   start=$SECONDS
-  if timeout "$LIMIT" "$WINE" "$exe" >"$out" 2>&1; then
+  if timeout "$LIMIT" "$WINE" "$exe" --exact "${skips[@]}" >"$out" 2>&1; then
     echo "wine: ${name%-*}: $(grep -h '^test result:' "$out" | tail -1) ($((SECONDS - start)) s)"
   else
     echo "wine: ${name%-*}: FAILED (exit $?, $((SECONDS - start)) s); its output:" >&2
