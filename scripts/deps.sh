@@ -7,6 +7,8 @@ APP_PACKAGES=(libwebkit2gtk-4.1-dev build-essential pkg-config)
 E2E_PACKAGES=(xvfb xauth webkit2gtk-driver)
 # Needed to run the browser tests of live reload (headless, driven by playwright-core).
 BROWSER_PACKAGES=(chromium)
+# Needed to cross-build for Windows and run the server's tests under Wine (scripts/test-windows.sh).
+WINDOWS_PACKAGES=(mingw-w64 wine64)
 
 # ensure_debian_packages PKG...: installs the missing ones with apt-get, as root directly or
 # through sudo; without either, prints the command to run and fails.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `npm test`: every test. Rust unit and integration tests, live reload in headless Chromium,
-# UI unit tests, then the end-to-end tests of the real window under Xvfb through tauri-driver
-# and WebKitWebDriver. The OS picks the steps (WHARF_OS, see env.sh): macOS and Windows run the
-# Rust, browser and UI tests natively; the window's end-to-end tests and the cross builds run on
-# Linux only.
+# `npm test`: every test. Rust unit and integration tests, the same server tests built for
+# Windows and run under Wine, live reload in headless Chromium, UI unit tests, the end-to-end
+# tests of the real window under Xvfb through tauri-driver and WebKitWebDriver, then the cross
+# builds for macOS and Windows. The OS picks the steps (WHARF_OS, see env.sh): macOS and Windows
+# run the Rust, browser and UI tests natively; Wine, the window's end-to-end tests and the cross
+# builds run on Linux only.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$WHARF_ROOT/scripts/deps.sh"
@@ -11,7 +12,8 @@ cd "$WHARF_ROOT"
 
 ensure_rust
 if [[ $WHARF_OS == linux ]]; then
-  ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" libreoffice-calc-nogui
+  ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" "${WINDOWS_PACKAGES[@]}" libreoffice-calc-nogui
+  ensure_rust_target x86_64-pc-windows-gnu
   ensure_tauri_driver
 fi
 ensure_node_modules
@@ -25,6 +27,11 @@ npm run --silent build:ui
 
 step "Rust: unit, integration and doc tests"
 cargo test --workspace
+
+if [[ $WHARF_OS == linux ]]; then
+  step "Windows: server-core's unit and integration tests under Wine"
+  bash scripts/test-windows.sh
+fi
 
 step "Browser: live reload in headless Chromium"
 case $WHARF_OS in

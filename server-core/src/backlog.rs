@@ -4,7 +4,8 @@
 //! When `max_connections` is reached the server stops calling `accept`, so new clients wait
 //! in the kernel's queue (up to the listen backlog) and are served as soon as a slot frees,
 //! instead of being accepted and starved. Linux reports the queue in `/proc/net/tcp{,6}` and
-//! the refusals in `/proc/net/netstat`; elsewhere both are unknown.
+//! the refusals in `/proc/net/netstat`; elsewhere both are unknown, and nothing is read (on
+//! Windows `/proc/net/tcp` would name a file on the current drive, which anyone may make).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -32,6 +33,9 @@ pub struct Admission {
 
 /// Connections waiting in the accept queue of the listener bound to `addr`.
 pub(crate) fn accept_queue(addr: SocketAddr) -> Option<u32> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
     let (table, local) = match addr.ip() {
         IpAddr::V4(ip) => (
             "/proc/net/tcp",
@@ -78,12 +82,18 @@ fn parse_accept_queue(table: &str, local: &str) -> Option<u32> {
 
 /// The accept queue's capacity: the backlog we ask for, capped by the kernel's `somaxconn`.
 pub(crate) fn queue_capacity() -> Option<u32> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
     let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn").ok()?;
     Some(listener::BACKLOG.min(somaxconn.trim().parse().ok()?))
 }
 
 /// The machine's count of connections refused because an accept queue was full.
 pub(crate) fn listen_overflows() -> Option<u64> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
     parse_listen_overflows(&std::fs::read_to_string("/proc/net/netstat").ok()?)
 }
 
@@ -126,5 +136,17 @@ mod tests {
             .collect();
         assert_eq!(accept_queue(addr), Some(3));
         assert!(queue_capacity().is_some_and(|capacity| capacity > 0));
+    }
+
+    /// Elsewhere the OS does not say: the numbers are unknown, never a guess, and never read
+    /// from whatever file is at `/proc/...` (under Wine that is Linux's own, which said 1).
+    #[cfg(not(target_os = "linux"))]
+    #[tokio::test]
+    async fn the_queue_is_unknown_off_linux() {
+        let listener = crate::listener::bind(IpAddr::from([127, 0, 0, 1]), 0).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _waiting = std::net::TcpStream::connect(addr).unwrap();
+        assert_eq!(accept_queue(addr), None);
+        assert_eq!((queue_capacity(), listen_overflows()), (None, None));
     }
 }

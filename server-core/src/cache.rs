@@ -502,7 +502,7 @@ impl FileCache {
             return Ok(Lookup::Missing);
         };
         if meta.is_dir() {
-            return Ok(match path.canonicalize() {
+            return Ok(match dunce::canonicalize(path) {
                 Ok(real_path) => {
                     let inside_root = real_path.starts_with(root);
                     Lookup::Dir {
@@ -543,7 +543,8 @@ impl FileCache {
 
     fn read(&self, root: &Path, path: &Path, miss: Miss) -> io::Result<Arc<CachedFile>> {
         let Miss { version, modified } = miss;
-        let real_path = path.canonicalize()?;
+        // Spelled as the root is (see config's canonical_root).
+        let real_path = dunce::canonicalize(path)?;
         let inside_root = real_path.starts_with(root);
         let len = version.len;
         let settled = modified
@@ -689,7 +690,7 @@ mod tests {
     #[test]
     fn unchanged_files_come_from_memory_and_edits_are_seen_at_once() {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        let root = dunce::canonicalize(dir.path()).unwrap();
         let file = root.join("a.txt");
         std::fs::write(&file, "one").unwrap();
         settle(&file);
@@ -713,7 +714,7 @@ mod tests {
     #[test]
     fn racy_files_are_not_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        let root = dunce::canonicalize(dir.path()).unwrap();
         let file = root.join("fresh.txt");
         std::fs::write(&file, "just written").unwrap();
         let cache = FileCache::default();
@@ -732,7 +733,7 @@ mod tests {
     #[test]
     fn deleted_files_are_missing_at_once() {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        let root = dunce::canonicalize(dir.path()).unwrap();
         let file = root.join("gone.txt");
         std::fs::write(&file, "x").unwrap();
         settle(&file);
@@ -745,7 +746,7 @@ mod tests {
     #[test]
     fn listings_are_cached_only_once_the_watcher_runs_and_until_a_change() {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        let root = dunce::canonicalize(dir.path()).unwrap();
         let listings = ListingCache::default();
         assert_eq!(
             listings.epoch(&root),

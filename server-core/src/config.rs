@@ -897,7 +897,10 @@ fn cert_folder(dir: &Path) -> Result<PathBuf, ConfigError> {
 
 fn canonical_root(root: &Path) -> Result<PathBuf, ConfigError> {
     let shown = root.display();
-    let canonical = root.canonicalize().map_err(|err| ConfigError {
+    // dunce: without the `\\?\` prefix Windows's canonical form has, which users would see
+    // in every message naming the root (issue 14). The cache and the listing spell the real
+    // paths they compare with it the same way.
+    let canonical = dunce::canonicalize(root).map_err(|err| ConfigError {
         field: "root",
         reason: format!("{shown} cannot be opened: {err}"),
     })?;
@@ -1047,6 +1050,6 @@ mod tests {
         let second = first.with_root(b.path()).unwrap();
         assert_eq!(second.generation, 2);
         assert_eq!(second.port, first.port);
-        assert_eq!(second.root, b.path().canonicalize().unwrap());
+        assert_eq!(second.root, dunce::canonicalize(b.path()).unwrap());
     }
 }

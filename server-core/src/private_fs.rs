@@ -114,6 +114,26 @@ pub(crate) fn open_to_others(path: &Path) -> io::Result<Option<u32>> {
 mod tests {
     use super::*;
 
+    /// On every OS: a hard link planted at the temporary's name (which Windows lets any user
+    /// make, where a symlink needs a privilege) is removed, never written through.
+    #[test]
+    fn a_planted_hard_link_is_never_written_through() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        let outside = tmp.path().join("outside");
+        fs::write(&outside, "untouched").unwrap();
+        let planted = tmp.path().join(format!("f.{}.tmp", std::process::id()));
+        fs::hard_link(&outside, &planted).unwrap();
+        assert_eq!(
+            create_file(&planted).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        write_atomically(&file, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&outside).unwrap(), "untouched");
+        assert_eq!(fs::read_to_string(&file).unwrap(), "new");
+        assert!(!planted.exists());
+    }
+
     #[cfg(unix)]
     fn mode(path: &Path) -> u32 {
         use std::os::unix::fs::PermissionsExt as _;

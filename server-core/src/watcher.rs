@@ -240,23 +240,33 @@ impl Debouncer {
     }
 }
 
-/// The folder's device and inode, or `None` when it is not a folder (any more).
+/// The folder's device and inode (on Windows its volume serial number and file index), or
+/// `None` when it is not a folder (any more).
 fn identity(root: &Path) -> Option<(u64, u64)> {
-    let meta = std::fs::metadata(root).ok().filter(|meta| meta.is_dir())?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(root).ok().filter(|meta| meta.is_dir())?;
         Some((meta.dev(), meta.ino()))
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
-        // Without inodes, a replaced root is noticed only when it goes missing.
-        let created = meta
-            .created()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as u64);
-        Some((0, created))
+        // Not the creation time: NTFS gives a folder made again under a name just deleted the
+        // old one's creation time ("tunneling"), and Wine reports the status-change time,
+        // which moves with every file added. The file index is what an inode is on Unix;
+        // std keeps it unstable, winapi-util reads it without unsafe code.
+        use std::os::windows::fs::OpenOptionsExt as _;
+        // Opening a folder needs FILE_FLAG_BACKUP_SEMANTICS.
+        const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+        const FILE_ATTRIBUTE_DIRECTORY: u64 = 0x10;
+        let folder = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+            .open(root)
+            .ok()?;
+        let info = winapi_util::file::information(&folder).ok()?;
+        (info.file_attributes() & FILE_ATTRIBUTE_DIRECTORY != 0)
+            .then(|| (info.volume_serial_number(), info.file_index()))
     }
 }
 
@@ -301,7 +311,7 @@ mod tests {
     #[test]
     fn a_burst_is_one_batch_of_relative_paths() {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        let root = dunce::canonicalize(dir.path()).unwrap();
         let (tx, mut rx) = broadcast::channel(CHANGE_BUFFER);
         let _watcher = SiteWatcher::start(&root, tx).unwrap();
         std::fs::create_dir(root.join("css")).unwrap();
@@ -321,12 +331,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("dist");
         std::fs::create_dir(&root).unwrap();
-        let root = root.canonicalize().unwrap();
+        let root = dunce::canonicalize(root).unwrap();
         let (tx, mut rx) = broadcast::channel(CHANGE_BUFFER);
         let _watcher = SiteWatcher::start(&root, tx).unwrap();
         std::fs::remove_dir(&root).unwrap();
-        std::fs::create_dir(&root).unwrap();
+        // Windows keeps a deleted folder's name while a watch holds the folder open: the
+        // watcher must let go of it, so that it can be made again.
         let deadline = Instant::now() + Duration::from_secs(5);
+        while let Err(err) = std::fs::create_dir(&root) {
+            assert!(
+                cfg!(windows) && Instant::now() < deadline,
+                "cannot make the root again: {err}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         loop {
             if next(&mut rx).root_replaced {
                 break;

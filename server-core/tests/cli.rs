@@ -7,13 +7,9 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
-use common::{addr_from_first_line, fixture_site, parse, signal};
-
-fn wharf() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_wharf"))
-}
+use common::{addr_from_first_line, fixture_site, interrupt, parse, stop, wharf};
 
 /// Spawns `wharf serve` and returns it with its first stdout line.
 fn spawn_serve(args: &[&str]) -> (Child, String) {
@@ -48,27 +44,31 @@ fn http_get_as(addr: SocketAddr, path: &str, host: &str) -> common::RawResponse 
     parse(&bytes)
 }
 
-fn terminate(child: &mut Child, name: &str) -> std::process::ExitStatus {
-    signal(child, name);
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    stop(child);
     child.wait().unwrap()
 }
 
+/// SIGTERM on Unix; Ctrl-C on Windows. On Windows the folder is named as users write it,
+/// without the `\\?\` prefix of its canonical form (issue 14).
 #[test]
 fn first_line_names_the_absolute_folder_and_url_then_sigterm_exits_0() {
     let site = fixture_site();
     let (mut child, line) = spawn_serve(&[site.to_str().unwrap(), "--port", "0"]);
-    let abs = site.canonicalize().unwrap();
+    let abs = dunce::canonicalize(&site).unwrap();
     let prefix = format!("Serving {} at http://127.0.0.1:", abs.display());
     assert!(line.starts_with(&prefix), "{line:?}");
     assert!(line.ends_with("/\n"), "{line:?}");
+    assert!(!line.contains(r"\\?\"), "{line:?}");
     let addr = addr_from_first_line(&line);
     assert_ne!(addr.port(), 0);
     let response = http_get(addr, "/");
     assert_eq!(response.status, 200);
     assert!(response.text().contains("Fixture home"));
-    assert!(terminate(&mut child, "TERM").success());
+    assert!(terminate(&mut child).success());
 }
 
+/// SIGINT on Unix; on Windows, Ctrl-C in wharf's console.
 #[test]
 fn sigint_exits_0_after_the_transfer_in_flight() {
     let dir = tempfile::tempdir().unwrap();
@@ -84,10 +84,7 @@ fn sigint_exits_0_after_the_transfer_in_flight() {
         stream.read_exact(&mut byte).unwrap();
         head.push(byte[0]);
     }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    interrupt(&child);
     let mut body = vec![0u8; data.len()];
     stream.read_exact(&mut body).unwrap();
     assert!(body == data, "download finished byte-exact after SIGINT");
@@ -126,11 +123,11 @@ fn dir_defaults_to_the_current_folder() {
     assert!(
         line.starts_with(&format!(
             "Serving {} at",
-            site.canonicalize().unwrap().display()
+            dunce::canonicalize(&site).unwrap().display()
         )),
         "{line}"
     );
-    assert!(terminate(&mut child, "TERM").success());
+    assert!(terminate(&mut child).success());
 }
 
 #[test]
@@ -143,7 +140,7 @@ fn binding_all_interfaces_warns() {
         "0",
     ]);
     assert!(line.contains(" at http://0.0.0.0:"), "{line}");
-    assert!(terminate(&mut child, "TERM").success());
+    assert!(terminate(&mut child).success());
     let mut stderr = String::new();
     child
         .stderr
@@ -211,7 +208,7 @@ fn allowed_host_flags_add_names_to_the_allow_list() {
     let refused = get_as("evil.example");
     assert_eq!(refused.status, 403);
     assert!(refused.text().contains("--allowed-host evil.example"));
-    assert!(terminate(&mut child, "TERM").success());
+    assert!(terminate(&mut child).success());
 
     let output = wharf()
         .args(["serve", site.to_str().unwrap(), "--port", "0"])

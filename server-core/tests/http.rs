@@ -48,11 +48,14 @@ async fn head_sends_the_same_headers_and_no_body() {
 #[tokio::test]
 async fn missing_files_are_404_with_a_short_page() {
     let server = start(&fixture_site()).await;
-    let response = get(
-        server.local_addr(),
-        "/no/such/%3Cscript%3E.html?q=%3Cscript%3E",
-    )
-    .await;
+    // Windows forbids `<` and `>` in names (a 400 there, see resolve): its missing file has a
+    // name it allows.
+    let path = if cfg!(windows) {
+        "/no/such/script.html?q=%3Cscript%3E"
+    } else {
+        "/no/such/%3Cscript%3E.html?q=%3Cscript%3E"
+    };
+    let response = get(server.local_addr(), path).await;
     assert_eq!(response.status, 404);
     assert!(response.text().contains("404 Not Found"));
     assert!(

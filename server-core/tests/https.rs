@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::tls::{connect, connect_to, h2, h2_request, https_addr};
-use common::{free_port, get, parse, send_raw, signal};
+use common::{free_port, get, parse, send_raw};
 use http_body_util::{BodyExt, Empty};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -405,7 +405,7 @@ async fn the_cli_prints_the_https_address_and_fingerprint_on_the_second_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), "<p>cli</p>").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wharf"))
+    let mut child = common::wharf()
         .args(["serve", dir.path().to_str().unwrap(), "--port", "0"])
         .args(["--https-port", "0", "--no-live-reload"])
         // The default certificate folder is under the user's local data folder: on Linux
@@ -420,7 +420,7 @@ async fn the_cli_prints_the_https_address_and_fingerprint_on_the_second_line() {
     let (mut first, mut second) = (String::new(), String::new());
     stdout.read_line(&mut first).unwrap();
     stdout.read_line(&mut second).unwrap();
-    let root = dir.path().canonicalize().unwrap();
+    let root = dunce::canonicalize(dir.path()).unwrap();
     let http = common::addr_from_first_line(&first);
     assert_eq!(
         first,
@@ -452,7 +452,7 @@ async fn the_cli_prints_the_https_address_and_fingerprint_on_the_second_line() {
     tls.read_to_end(&mut bytes).await.unwrap();
     assert_eq!(parse(&bytes).text(), "<p>cli</p>");
 
-    signal(&child, "TERM");
+    common::stop(&child);
     assert!(child.wait().unwrap().success());
 }
 

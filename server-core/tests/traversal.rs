@@ -15,7 +15,7 @@ async fn traversal_variants_never_leak_the_secret() {
         .contains(SECRET_MARKER));
     let server = start(&fixture_site()).await;
     let addr = server.local_addr();
-    let secret_abs = fixture_secret().canonicalize().unwrap();
+    let secret_abs = dunce::canonicalize(fixture_secret()).unwrap();
     let secret_abs = secret_abs.to_str().unwrap();
     let mut paths: Vec<String> = [
         "/../secret.txt",

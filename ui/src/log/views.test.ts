@@ -69,7 +69,7 @@ describe("admissionText", () => {
       "3 open / limit 256 · 2 waiting in queue (of 1,024)",
     );
     expect(admissionText({ open: 1, limit: 8, waiting: null, queueCapacity: null, turnedAway: 5 }, true)).toBe(
-      "1 open / limit 8 · 5 turned away",
+      "1 open / limit 8 · waiting in queue: not available on this OS · 5 turned away",
     );
   });
   it("says when the site is not running", () => {

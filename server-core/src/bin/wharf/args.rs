@@ -12,7 +12,7 @@ pub(crate) struct ServeArgs {
     /// Folder to serve; overrides `root` from --config [default: .]
     pub(crate) dir: Option<PathBuf>,
     /// TOML config file (same fields as the flags, e.g. `port = 8080`, `keep_alive = false`).
-    /// Flags override it. Re-read when it changes and on SIGHUP.
+    /// Flags override it. Re-read when it changes and on SIGHUP (Unix).
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
     /// Keep a durable access log of every request in this folder (one session per run; the

@@ -31,10 +31,11 @@ struct Cli {
 enum Command {
     /// Serve a folder over HTTP until interrupted.
     #[command(
-        after_help = "On SIGINT or SIGTERM, wharf stops accepting connections, lets \
-        transfers in flight finish for up to 10 seconds, and exits with status 0.\n\
+        after_help = "On SIGINT or SIGTERM (on Windows: Ctrl-C, Ctrl-Break or the console \
+        closing), wharf stops accepting connections, lets transfers in flight finish for up \
+        to 10 seconds, and exits with status 0.\n\
         With --config FILE, settings come from the TOML file and flags override them. The \
-        file is re-read when it changes and on SIGHUP; each change applies to new \
+        file is re-read when it changes and on SIGHUP (Unix); each change applies to new \
         connections while transfers in flight finish on the config they started with.\n\
         Exit status 2: the port is in use, or an argument is invalid.\n\
         Set WHARF_LOG=debug for diagnostics on stderr."

@@ -20,6 +20,11 @@ use crate::tail;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Editors write a file in several steps; changes this close together are read once.
 const SETTLE: Duration = Duration::from_millis(50);
+/// What to do when the config file cannot be watched.
+#[cfg(unix)]
+const UNWATCHED: &str = "send SIGHUP to re-read it";
+#[cfg(not(unix))]
+const UNWATCHED: &str = "restart wharf to apply its changes";
 
 pub(crate) async fn run(args: ServeArgs) -> ExitCode {
     let file = match args.config.as_deref().map(ConfigFile::read).transpose() {
@@ -51,7 +56,7 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
     // Kept alive for as long as we serve.
     let _file_watch = match args.config.as_deref().map(|file| watch(file, changed_tx)) {
         Some(Err(err)) => {
-            eprintln!("warning: cannot watch the config file ({err}); send SIGHUP to re-read it");
+            eprintln!("warning: cannot watch the config file ({err}); {UNWATCHED}");
             None
         }
         Some(Ok(watcher)) => Some(watcher),
@@ -89,7 +94,9 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
         tokio::select! {
             signal = signals.recv() => match signal {
                 Signal::Stop => break,
+                #[cfg(unix)]
                 Signal::Reload if args.config.is_some() => reload(&args, &server).await,
+                #[cfg(unix)]
                 Signal::Reload => eprintln!("SIGHUP ignored: there is no --config file to re-read"),
             },
             Some(()) = changed.recv() => {
