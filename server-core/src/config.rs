@@ -406,7 +406,7 @@ impl TryFrom<ConfigDraft> for ServerConfig {
             return Err(ConfigError {
                 field: "certDir",
                 reason: "HTTPS needs a folder to keep its certificate in; choose one, \
-                    e.g. ~/.local/share/wharf/certs"
+                    e.g. a `wharf/certs` folder in your user's local data folder"
                     .into(),
             });
         }

@@ -405,9 +405,19 @@ async fn the_cli_prints_the_https_address_and_fingerprint_on_the_second_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), "<p>cli</p>").unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut child = common::wharf()
+    let mut command = common::wharf();
+    command
         .args(["serve", dir.path().to_str().unwrap(), "--port", "0"])
-        .args(["--https-port", "0", "--no-live-reload"])
+        .args(["--https-port", "0", "--no-live-reload"]);
+    if cfg!(windows) {
+        // Windows asks the shell for %LOCALAPPDATA% (no variable redirects it), and a test
+        // must not write to the user's own folders: the folder is given instead.
+        command.args([
+            "--cert-dir".as_ref(),
+            data.path().join("wharf/certs").as_os_str(),
+        ]);
+    }
+    let mut child = command
         // The default certificate folder is under the user's local data folder: on Linux
         // $XDG_DATA_HOME, on macOS ~/Library/Application Support.
         .env("XDG_DATA_HOME", data.path())
