@@ -14,5 +14,5 @@ cd "$WHARF_ROOT"
 ensure_rust
 ensure_debian_packages "${BROWSER_PACKAGES[@]}"
 ensure_node_modules
-cargo build --release -p wharf-core --bin wharf
+cargo build --release -p wharf-cli --bin wharf
 WHARF_BIN="$CARGO_TARGET_DIR/release/wharf" exec node bench/browser-reload.mjs "$@"

@@ -15,7 +15,7 @@ source "$WHARF_ROOT/scripts/deps.sh"
 cd "$WHARF_ROOT"
 
 ensure_rust
-cargo build --release -p wharf-core --bin wharf
+cargo build --release -p wharf-cli --bin wharf
 # Thousands of sockets on both sides; the server inherits the limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 exec python3 bench/hostile.py --wharf "$CARGO_TARGET_DIR/release/wharf" "$@"

@@ -9,7 +9,7 @@ cd "$WHARF_ROOT"
 
 ensure_rust
 ensure_debian_packages wrk nginx-light curl
-cargo build --release -p wharf-core --bin wharf
+cargo build --release -p wharf-cli --bin wharf
 wharf="$CARGO_TARGET_DIR/release/wharf"
 
 fixture=${WHARF_BENCH_FIXTURE:-/tmp/wharf-bench-fixture}

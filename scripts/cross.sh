@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Cross builds from Linux, so that macOS and Windows never silently break (issue 14):
-# - macOS, aarch64 and x86_64: server-core (lib, the `wharf` CLI, tests) and the desktop crate
-#   pass clippy with warnings denied. Compile checks only: linking needs Apple's SDK. Zig, through
-#   cargo-zigbuild, is the C compiler (ring's build script compiles C).
+# - macOS, aarch64 and x86_64: server-core (lib, tests), the `wharf` CLI (cli/) and the desktop
+#   crate pass clippy with warnings denied. Compile checks only: linking needs Apple's SDK. Zig,
+#   through cargo-zigbuild, is the C compiler (ring's build script compiles C).
 # - Windows: the desktop app builds with mingw (x86_64-pc-windows-gnu), and WebView2Loader.dll,
 #   the one DLL it imports that Windows does not ship, lies beside the exe (tauri-build copies it
 #   there from webview2-com-sys on the gnu target). Build only: WebView2 does not run under Wine.
@@ -37,8 +37,8 @@ quietly() {
 }
 
 for target in "${MAC_TARGETS[@]}"; do
-  quietly "$target: clippy of wharf-core and wharf-desktop" \
-    cargo-zigbuild clippy --quiet --target "$target" -p wharf-core -p wharf-desktop --all-targets \
+  quietly "$target: clippy of wharf-core, wharf-cli and wharf-desktop" \
+    cargo-zigbuild clippy --quiet --target "$target" -p wharf-core -p wharf-cli -p wharf-desktop --all-targets \
     -- -D warnings
 done
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# server-core's unit and integration tests, built for Windows (x86_64-pc-windows-gnu) and run
+# server-core's and the CLI's unit and integration tests, built for Windows (x86_64-pc-windows-gnu) and run
 # under Wine: real sockets on 127.0.0.1, real files, the real `wharf.exe`.
 #
 # Each test executable runs under /usr/lib/wine/wine64 in a private Wine prefix under the cargo
@@ -42,7 +42,7 @@ helper ctrl-c.exe tests/windows/ctrl-c.c
 
 # Build, and list the test executables from cargo's JSON messages.
 log="$work/build.log"
-if ! cargo test --no-run --target "$TARGET" -p wharf-core --message-format=json >"$work/build.json" 2>"$log"; then
+if ! cargo test --no-run --target "$TARGET" -p wharf-core -p wharf-cli --message-format=json >"$work/build.json" 2>"$log"; then
   cat "$log" >&2
   exit 1
 fi

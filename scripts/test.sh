@@ -29,7 +29,7 @@ step "Rust: unit, integration and doc tests"
 cargo test --workspace
 
 if [[ $WHARF_OS == linux ]]; then
-  step "Windows: server-core's unit and integration tests under Wine"
+  step "Windows: server-core's and the CLI's unit and integration tests under Wine"
   bash scripts/test-windows.sh
 fi
 

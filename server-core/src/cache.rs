@@ -484,15 +484,6 @@ impl FileCache {
         }
     }
 
-    /// Looks up `path` (lexically inside `root`, which must be canonical), from memory when the
-    /// file is unchanged, from disk otherwise. Blocking: it stats, and on a miss reads, the file.
-    pub fn lookup(&self, root: &Path, path: &Path) -> Lookup {
-        match self.probe(root, path) {
-            Ok(found) => found,
-            Err(miss) => self.load(root, path, miss),
-        }
-    }
-
     /// The cheap half of a lookup: one `stat`. Answers from memory, or says what must be read.
     ///
     /// # Errors
@@ -677,6 +668,14 @@ fn compress_brotli(body: &Bytes) -> Option<Bytes> {
 mod tests {
     use super::*;
 
+    /// A whole lookup, as the service makes one: `probe`, then `load` on a miss.
+    fn lookup(cache: &FileCache, root: &Path, path: &Path) -> Lookup {
+        match cache.probe(root, path) {
+            Ok(found) => found,
+            Err(miss) => cache.load(root, path, miss),
+        }
+    }
+
     fn settle(path: &Path) {
         let old = SystemTime::now() - Duration::from_secs(60);
         std::fs::File::options()
@@ -695,16 +694,16 @@ mod tests {
         std::fs::write(&file, "one").unwrap();
         settle(&file);
         let cache = FileCache::default();
-        let Lookup::File(first) = cache.lookup(&root, &file) else {
+        let Lookup::File(first) = lookup(&cache, &root, &file) else {
             panic!("file")
         };
-        let Lookup::File(again) = cache.lookup(&root, &file) else {
+        let Lookup::File(again) = lookup(&cache, &root, &file) else {
             panic!("file")
         };
         assert!(Arc::ptr_eq(&first, &again), "second lookup is a cache hit");
 
         std::fs::write(&file, "two").unwrap(); // same size, new mtime
-        let Lookup::File(edited) = cache.lookup(&root, &file) else {
+        let Lookup::File(edited) = lookup(&cache, &root, &file) else {
             panic!("file")
         };
         assert_eq!(edited.body.as_deref(), Some(&b"two"[..]));
@@ -718,10 +717,10 @@ mod tests {
         let file = root.join("fresh.txt");
         std::fs::write(&file, "just written").unwrap();
         let cache = FileCache::default();
-        let Lookup::File(a) = cache.lookup(&root, &file) else {
+        let Lookup::File(a) = lookup(&cache, &root, &file) else {
             panic!("file")
         };
-        let Lookup::File(b) = cache.lookup(&root, &file) else {
+        let Lookup::File(b) = lookup(&cache, &root, &file) else {
             panic!("file")
         };
         assert!(
@@ -738,9 +737,9 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         settle(&file);
         let cache = FileCache::default();
-        assert!(matches!(cache.lookup(&root, &file), Lookup::File(_)));
+        assert!(matches!(lookup(&cache, &root, &file), Lookup::File(_)));
         std::fs::remove_file(&file).unwrap();
-        assert!(matches!(cache.lookup(&root, &file), Lookup::Missing));
+        assert!(matches!(lookup(&cache, &root, &file), Lookup::Missing));
     }
 
     #[test]

@@ -499,22 +499,6 @@ impl ServerConfig {
             ..ConfigDraft::default()
         })
     }
-
-    /// The same config serving another folder, one generation later.
-    ///
-    /// # Errors
-    /// [`ConfigError`] on field `root` if the folder does not exist or is not a directory.
-    pub fn with_root(&self, root: &Path) -> Result<Self, ConfigError> {
-        // Validated afresh: the globs follow the new root's file system.
-        let config = ServerConfig::try_from(ConfigDraft {
-            root: Some(root.to_path_buf()),
-            ..ConfigDraft::from(self)
-        })?;
-        Ok(ServerConfig {
-            generation: self.generation + 1,
-            ..config
-        })
-    }
 }
 
 impl From<&ServerConfig> for ConfigDraft {
@@ -1040,16 +1024,5 @@ mod tests {
         let changes = off.changes(&on);
         assert_eq!(changes[0].to_string(), "https_port off -> 8443");
         assert_eq!(changes[1].field, "certDir");
-    }
-
-    #[test]
-    fn with_root_bumps_the_generation() {
-        let a = tempfile::tempdir().unwrap();
-        let b = tempfile::tempdir().unwrap();
-        let first = ServerConfig::for_root(a.path()).unwrap();
-        let second = first.with_root(b.path()).unwrap();
-        assert_eq!(second.generation, 2);
-        assert_eq!(second.port, first.port);
-        assert_eq!(second.root, dunce::canonicalize(b.path()).unwrap());
     }
 }

@@ -146,8 +146,8 @@ pub fn new_instance() -> u64 {
 
 impl ReloadFeed {
     /// A feed for answering requests outside a running server, with
-    /// [`crate::service::respond`] (the fuzz targets do): its streams count against caps of
-    /// its own, as if every request came from `127.0.0.1`.
+    /// [`crate::service::respond_noting`] (the fuzz targets do): its streams count against
+    /// caps of its own, as if every request came from `127.0.0.1`.
     pub fn detached(
         instance: u64,
         shutdown: CancellationToken,

@@ -1,4 +1,4 @@
-//! Request metrics: one sample per second, totals since start, and a 16-minute timeline.
+//! Request metrics: one sample per second and a 16-minute timeline.
 //!
 //! [`Metrics`] is owned by the access log's writer thread, which feeds it every
 //! [`AccessRecord`] ([`Metrics::observe`]) and closes a sample once a second
@@ -7,9 +7,8 @@
 //!
 //! Latencies go into HDR histograms (microseconds, 3 significant digits), so every percentile
 //! is computed from the values themselves, never averaged from other percentiles. Each
-//! sample stores only its computed [`Percentiles`], so memory stays bounded: four histograms
-//! (this second and the whole session, for time to first byte and for total duration) plus
-//! [`TIMELINE_CAPACITY`] samples.
+//! sample stores only its computed [`Percentiles`], so memory stays bounded: two histograms
+//! (this second's time to first byte and total duration) plus [`TIMELINE_CAPACITY`] samples.
 //!
 //! # What the numbers mean
 //!
@@ -55,9 +54,6 @@
 //!   time since the previous tick (or since start): about 1000, more if the writer was late, so
 //!   a rate is `requests * 1000 / interval_ms`.
 //!
-//! [`Totals`] holds the same counts and percentiles over the whole session: every record
-//! observed since [`Metrics::new`], including the current second that no tick has closed yet.
-//!
 //! ```
 //! use wharf_core::metrics::Metrics;
 //!
@@ -88,15 +84,13 @@ pub const TIMELINE_CAPACITY: usize = 960;
 /// 0.1% of the true one.
 const SIGNIFICANT_DIGITS: u8 = 3;
 
-/// Per-second samples and session totals, fed from access records.
+/// Per-second samples, fed from access records.
 ///
 /// Owned by one thread (the access log's writer); not shared.
 #[derive(Debug)]
 pub struct Metrics {
-    started_ms: u64,
     last_tick_ms: u64,
     second: Tally,
-    session: Tally,
     timeline: VecDeque<MetricsSample>,
     /// The last generation seen by `tick` or `mark_generation`; `None` before either.
     generation: Option<u64>,
@@ -108,26 +102,23 @@ impl Metrics {
     /// Starts counting at `started_ms` (milliseconds since the Unix epoch), with an empty
     /// timeline.
     ///
-    /// Allocates the four histograms (about 190 KB each) and the timeline up front, so that
+    /// Allocates the two histograms (about 190 KB each) and the timeline up front, so that
     /// neither `observe` nor `tick` allocates.
     pub fn new(started_ms: u64) -> Metrics {
         Metrics {
-            started_ms,
             last_tick_ms: started_ms,
             second: Tally::new(),
-            session: Tally::new(),
             timeline: VecDeque::with_capacity(TIMELINE_CAPACITY),
             generation: None,
             applied_at_ms: None,
         }
     }
 
-    /// Counts one request in the current second and in the session totals.
+    /// Counts one request in the current second.
     ///
     /// O(1) and does not allocate. See the module docs for how each field is counted.
     pub fn observe(&mut self, record: &AccessRecord) {
         self.second.observe(record);
-        self.session.observe(record);
     }
 
     /// Notes that config `generation` was applied at `at_ms`, so the next sample is marked
@@ -188,22 +179,6 @@ impl Metrics {
     ) -> impl DoubleEndedIterator<Item = &MetricsSample> + ExactSizeIterator + '_ {
         self.timeline.iter()
     }
-
-    /// Counts and percentiles over every record observed since start, including the current
-    /// second.
-    pub fn totals(&self) -> Totals {
-        let session = &self.session;
-        Totals {
-            since_ms: self.started_ms,
-            requests: session.requests,
-            bytes: session.bytes,
-            status: session.status,
-            errors: session.errors,
-            aborted: session.aborted,
-            ttfb: session.ttfb.percentiles(),
-            total: session.total.percentiles(),
-        }
-    }
 }
 
 /// One second of traffic, closed by [`Metrics::tick`]. The module docs say what each number
@@ -239,29 +214,6 @@ pub struct MetricsSample {
     /// When the change was applied, if the writer marked it with
     /// [`Metrics::mark_generation`].
     pub generation_applied_at_ms: Option<u64>,
-}
-
-/// The whole session so far, from [`Metrics::totals`]. Fields mean what they mean in
-/// [`MetricsSample`], over every record observed since start.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Totals {
-    /// When counting started, in milliseconds since the Unix epoch.
-    pub since_ms: u64,
-    /// Requests observed.
-    pub requests: u64,
-    /// Body bytes of those requests.
-    pub bytes: u64,
-    /// Those requests by status class; adds up to `requests`.
-    pub status: StatusCounts,
-    /// Requests that failed: outcome error or timed out, or a 5xx status.
-    pub errors: u64,
-    /// Requests the client abandoned before the response was complete.
-    pub aborted: u64,
-    /// Time to first byte over the whole session.
-    pub ttfb: Percentiles,
-    /// Total duration over the whole session.
-    pub total: Percentiles,
 }
 
 /// Requests by the class of the status sent. The fields add up to the request count.
@@ -317,7 +269,7 @@ pub struct Percentiles {
     pub count: u64,
 }
 
-/// The counts and histograms of one span: the current second or the whole session.
+/// The counts and histograms of the current second.
 #[derive(Debug)]
 struct Tally {
     requests: u64,
@@ -557,7 +509,7 @@ mod tests {
                 count: 3,
             }
         );
-        assert_eq!(metrics.totals().ttfb.max_us, MAX_TRACKED_US);
+        assert_eq!(sample.ttfb.max_us, MAX_TRACKED_US);
     }
 
     #[test]
@@ -673,7 +625,6 @@ mod tests {
             other: 3,
         };
         assert_eq!(sample.status, expected);
-        assert_eq!(metrics.totals().status, expected);
         assert_eq!(sample.requests, statuses.len() as u64);
     }
 
@@ -726,46 +677,6 @@ mod tests {
         assert_eq!(newest.at_ms, START_MS + ticks * 1_000);
         let oldest = metrics.timeline().next().unwrap();
         assert!(newest.at_ms - oldest.at_ms >= 15 * 60 * 1_000);
-    }
-
-    #[test]
-    fn totals_add_up_across_samples_and_percentiles_span_the_session() {
-        let mut metrics = Metrics::new(START_MS);
-        let mut samples = Vec::new();
-        // Fast seconds, then slow ones, with some failures and aborts.
-        for second in 1..=20_u64 {
-            let latency_us = if second <= 10 { 100 } else { 10_000 };
-            observe_all(&mut metrics, std::iter::repeat_n(latency_us, 50));
-            metrics.observe(&ended(503, Outcome::Completed));
-            metrics.observe(&ended(
-                if second % 2 == 0 { 0 } else { 200 },
-                Outcome::ClientAborted,
-            ));
-            samples.push(metrics.tick(START_MS + second * 1_000, 0, 1));
-        }
-        let totals = metrics.totals();
-        let sum = |field: fn(&MetricsSample) -> u64| samples.iter().map(field).sum::<u64>();
-        assert_eq!(totals.since_ms, START_MS);
-        assert_eq!(totals.requests, sum(|s| s.requests));
-        assert_eq!(totals.requests, 20 * 52);
-        assert_eq!(totals.bytes, sum(|s| s.bytes));
-        assert_eq!(totals.errors, sum(|s| s.errors));
-        assert_eq!(totals.aborted, sum(|s| s.aborted));
-        assert_eq!((totals.errors, totals.aborted), (20, 20));
-        assert_eq!(totals.status.success, sum(|s| s.status.success));
-        assert_eq!(totals.status.server_error, sum(|s| s.status.server_error));
-        assert_eq!(totals.status.no_response, sum(|s| s.status.no_response));
-        assert_eq!(totals.ttfb.count, sum(|s| s.ttfb.count));
-        assert_eq!(totals.total.count, sum(|s| s.total.count));
-        assert_eq!(totals.total.max_us, 10_000);
-        // Over the session, half the values are 100 µs or less and p90 is in the slow half:
-        // computed from all values, not from per-second percentiles.
-        assert_within_precision(totals.total.p50_us, 100);
-        assert_within_precision(totals.total.p90_us, 10_000);
-
-        // Totals include the second that no tick has closed yet.
-        observe_all(&mut metrics, [7]);
-        assert_eq!(metrics.totals().requests, 20 * 52 + 1);
     }
 
     #[test]
@@ -838,8 +749,5 @@ mod tests {
         assert_eq!(json["generationAppliedAtMs"], serde_json::Value::Null);
         let back: MetricsSample = serde_json::from_value(json).unwrap();
         assert_eq!(back, sample);
-        let totals = serde_json::to_value(metrics.totals()).unwrap();
-        assert_eq!(totals["sinceMs"], START_MS);
-        assert_eq!(totals["total"]["count"], 1);
     }
 }

@@ -49,17 +49,8 @@ const VARY_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding");
 const SAME_ORIGIN: HeaderValue = HeaderValue::from_static("same-origin");
 const REQUIRE_CORP: HeaderValue = HeaderValue::from_static("require-corp");
 
-/// Answers `request` from `config.root`. Never fails: every problem becomes a status page.
-pub async fn respond<B>(
-    config: &Arc<ServerConfig>,
-    cache: &Arc<FileCache>,
-    feed: &ReloadFeed,
-    request: Request<B>,
-) -> Response<Body> {
-    respond_noting(config, cache, feed, request).await.0
-}
-
-/// [`respond`], also saying what answered, for the access log.
+/// Answers `request` from `config.root`, and says what answered, for the access log. Never
+/// fails: every problem becomes a status page.
 pub async fn respond_noting<B>(
     config: &Arc<ServerConfig>,
     cache: &Arc<FileCache>,

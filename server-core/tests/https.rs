@@ -8,20 +8,16 @@
 
 mod common;
 
-use std::io::BufRead;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::tls::{connect, connect_to, h2, h2_request, https_addr};
+use common::tls::{connect, h2, h2_request, https_addr};
 use common::{free_port, get, parse, send_raw};
 use http_body_util::{BodyExt, Empty};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wharf_core::access_log::{AccessLog, LogSettings};
-use wharf_core::tls::{fingerprint, Certificate};
+use wharf_core::tls::Certificate;
 use wharf_core::{ApplyError, ConfigDraft, ServerConfig, ServerHandle};
 
 /// 24 MiB: far more than loopback's socket buffers and HTTP/2's flow-control windows hold,
@@ -398,72 +394,6 @@ async fn transfers_in_flight_over_https_finish_across_an_apply_and_a_stop() {
     let report = stopping.await.unwrap();
     assert_eq!(report.cut, 0);
     assert!(report.finished >= 2, "{report:?}");
-}
-
-#[tokio::test]
-async fn the_cli_prints_the_https_address_and_fingerprint_on_the_second_line() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("index.html"), "<p>cli</p>").unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let mut command = common::wharf();
-    command
-        .args(["serve", dir.path().to_str().unwrap(), "--port", "0"])
-        .args(["--https-port", "0", "--no-live-reload"]);
-    if cfg!(windows) {
-        // Windows asks the shell for %LOCALAPPDATA% (no variable redirects it), and a test
-        // must not write to the user's own folders: the folder is given instead.
-        command.args([
-            "--cert-dir".as_ref(),
-            data.path().join("wharf/certs").as_os_str(),
-        ]);
-    }
-    let mut child = command
-        // The default certificate folder is under the user's local data folder: on Linux
-        // $XDG_DATA_HOME, on macOS ~/Library/Application Support.
-        .env("XDG_DATA_HOME", data.path())
-        .env("HOME", data.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let (mut first, mut second) = (String::new(), String::new());
-    stdout.read_line(&mut first).unwrap();
-    stdout.read_line(&mut second).unwrap();
-    let root = dunce::canonicalize(dir.path()).unwrap();
-    let http = common::addr_from_first_line(&first);
-    assert_eq!(
-        first,
-        format!("Serving {} at http://{http}/\n", root.display())
-    );
-
-    let prefix = format!("Serving {} at https://", root.display());
-    let rest = second
-        .strip_prefix(&prefix)
-        .unwrap_or_else(|| panic!("{second:?}"));
-    let (addr, rest) = rest.split_once("/ (certificate SHA-256 ").unwrap();
-    let addr: SocketAddr = addr.parse().unwrap();
-    let shown = rest.strip_suffix(")\n").unwrap();
-    assert_ne!(addr.port(), http.port());
-
-    let data_dir = if cfg!(target_os = "macos") {
-        data.path().join("Library/Application Support")
-    } else {
-        data.path().to_path_buf()
-    };
-    let pem = data_dir.join("wharf/certs/cert.pem");
-    let der = CertificateDer::from_pem_file(&pem).unwrap();
-    assert_eq!(fingerprint(&der), shown);
-    let mut tls = connect_to(addr, &pem, shown, &[b"http/1.1"], "localhost").await;
-    tls.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut bytes = Vec::new();
-    tls.read_to_end(&mut bytes).await.unwrap();
-    assert_eq!(parse(&bytes).text(), "<p>cli</p>");
-
-    common::stop(&child);
-    assert!(child.wait().unwrap().success());
 }
 
 /// DNS rebinding over HTTPS (issue 13, point 3): HTTP/2's `:authority` and HTTP/1.1's `Host`

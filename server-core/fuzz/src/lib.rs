@@ -4,7 +4,7 @@
 //! dotfile, a dot-folder, and symlinks that lead out of the root or to hidden files. Files
 //! that must never be served hold random markers, so a response that carries one has leaked
 //! it, whatever the request said (the fuzzer cannot guess a marker and echo it back).
-//! Requests are answered by the real service (`wharf_core::service::respond`) on one
+//! Requests are answered by the real service (`wharf_core::service::respond_noting`) on one
 //! current-thread runtime, with the real file cache.
 //!
 //! Known findings that another change fixes can be skipped while that change is pending:
@@ -211,7 +211,10 @@ impl Site {
         config: &Arc<ServerConfig>,
         request: Request<B>,
     ) -> Response<Bytes> {
-        let response = wharf_core::service::respond(config, &self.cache, &self.feed, request).await;
+        let response =
+            wharf_core::service::respond_noting(config, &self.cache, &self.feed, request)
+                .await
+                .0;
         let (parts, body) = response.into_parts();
         Response::from_parts(parts, read_body(body).await)
     }
@@ -222,7 +225,9 @@ impl Site {
         config: &Arc<ServerConfig>,
         request: Request<B>,
     ) -> Response<Body> {
-        wharf_core::service::respond(config, &self.cache, &self.feed, request).await
+        wharf_core::service::respond_noting(config, &self.cache, &self.feed, request)
+            .await
+            .0
     }
 
     /// Panics if `bytes` (a response's head or body) holds a secret it must never show:

@@ -1,0 +1,489 @@
+//! The `wharf` binary's fixed interface: first line, exit codes, signals, help, the HTTPS
+//! second line, and `wharf export-csv` (its file, filters and refusals).
+
+// Helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Output, Stdio};
+
+use common::hostile_log::{export, fixture, header, parse_csv, LOST};
+use common::tls::connect_to;
+use common::{addr_from_first_line, fixture_site, interrupt, parse, stop, wharf};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wharf_core::export::ExportFilter;
+use wharf_core::tls::fingerprint;
+
+/// Spawns `wharf serve` and returns it with its first stdout line.
+fn spawn_serve(args: &[&str]) -> (Child, String) {
+    let mut child = wharf()
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn wharf");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .expect("first line");
+    (child, line)
+}
+
+fn http_get(addr: SocketAddr, path: &str) -> common::RawResponse {
+    http_get_as(addr, path, &addr.to_string())
+}
+
+/// `GET path` with `Host: host`.
+fn http_get_as(addr: SocketAddr, path: &str, host: &str) -> common::RawResponse {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).unwrap();
+    parse(&bytes)
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    stop(child);
+    child.wait().unwrap()
+}
+
+/// SIGTERM on Unix; Ctrl-C on Windows. On Windows the folder is named as users write it,
+/// without the `\\?\` prefix of its canonical form (issue 14).
+#[test]
+fn first_line_names_the_absolute_folder_and_url_then_sigterm_exits_0() {
+    let site = fixture_site();
+    let (mut child, line) = spawn_serve(&[site.to_str().unwrap(), "--port", "0"]);
+    let abs = dunce::canonicalize(&site).unwrap();
+    let prefix = format!("Serving {} at http://127.0.0.1:", abs.display());
+    assert!(line.starts_with(&prefix), "{line:?}");
+    assert!(line.ends_with("/\n"), "{line:?}");
+    assert!(!line.contains(r"\\?\"), "{line:?}");
+    let addr = addr_from_first_line(&line);
+    assert_ne!(addr.port(), 0);
+    let response = http_get(addr, "/");
+    assert_eq!(response.status, 200);
+    assert!(response.text().contains("Fixture home"));
+    assert!(terminate(&mut child).success());
+}
+
+/// SIGINT on Unix; on Windows, Ctrl-C in wharf's console.
+#[test]
+fn sigint_exits_0_after_the_transfer_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..6_000_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(dir.path().join("big.bin"), &data).unwrap();
+    let (mut child, line) = spawn_serve(&[dir.path().to_str().unwrap(), "--port", "0"]);
+    let addr = addr_from_first_line(&line);
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "GET /big.bin HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    interrupt(&child);
+    let mut body = vec![0u8; data.len()];
+    stream.read_exact(&mut body).unwrap();
+    assert!(body == data, "download finished byte-exact after SIGINT");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn port_in_use_is_one_line_and_exit_2() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = wharf()
+        .args(["serve", fixture_site().to_str().unwrap(), "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&format!("port {port}")), "{stderr}");
+    assert!(stderr.contains("--port 0"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn dir_defaults_to_the_current_folder() {
+    let site = fixture_site();
+    let mut child = wharf()
+        .args(["serve", "--port", "0"])
+        .current_dir(&site)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with(&format!(
+            "Serving {} at",
+            dunce::canonicalize(&site).unwrap().display()
+        )),
+        "{line}"
+    );
+    assert!(terminate(&mut child).success());
+}
+
+#[test]
+fn binding_all_interfaces_warns() {
+    let (mut child, line) = spawn_serve(&[
+        fixture_site().to_str().unwrap(),
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "0",
+    ]);
+    assert!(line.contains(" at http://0.0.0.0:"), "{line}");
+    assert!(terminate(&mut child).success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("warning:") && stderr.contains("network"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_folder_is_a_clear_error() {
+    let output = wharf()
+        .args(["serve", "/definitely/not/here", "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: root: /definitely/not/here"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_documents_every_flag_with_its_default() {
+    let output = wharf().args(["serve", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "[DIR]",
+        "[default: .]",
+        "--host",
+        "[default: 127.0.0.1]",
+        "--port",
+        "[default: 8080]",
+    ] {
+        assert!(help.contains(needle), "missing {needle} in\n{help}");
+    }
+    let top = wharf().arg("--help").output().unwrap();
+    assert!(String::from_utf8(top.stdout).unwrap().contains("serve"));
+}
+
+/// `--allowed-host` (issue 13, point 3): the name is served, others get the 403 that says
+/// how to allow them, and a bad name is refused at startup naming the flag's entry.
+#[test]
+fn allowed_host_flags_add_names_to_the_allow_list() {
+    let site = fixture_site();
+    let (mut child, line) = spawn_serve(&[
+        site.to_str().unwrap(),
+        "--port",
+        "0",
+        "--allowed-host",
+        "dev.test",
+        "--allowed-host",
+        ".team.test",
+    ]);
+    let addr = addr_from_first_line(&line);
+    let get_as = |host: &str| http_get_as(addr, "/", host);
+    assert_eq!(get_as("dev.test").status, 200);
+    assert_eq!(get_as("a.team.test:8080").status, 200);
+    let refused = get_as("evil.example");
+    assert_eq!(refused.status, 403);
+    assert!(refused.text().contains("--allowed-host evil.example"));
+    assert!(terminate(&mut child).success());
+
+    let output = wharf()
+        .args(["serve", site.to_str().unwrap(), "--port", "0"])
+        .args([
+            "--allowed-host",
+            "ok.test",
+            "--allowed-host",
+            "http://x.test",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("allowedHosts[1]: \"http://x.test\""),
+        "{stderr}"
+    );
+}
+
+// --- HTTPS ---
+
+#[tokio::test]
+async fn the_cli_prints_the_https_address_and_fingerprint_on_the_second_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<p>cli</p>").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut command = wharf();
+    command
+        .args(["serve", dir.path().to_str().unwrap(), "--port", "0"])
+        .args(["--https-port", "0", "--no-live-reload"]);
+    if cfg!(windows) {
+        // Windows asks the shell for %LOCALAPPDATA% (no variable redirects it), and a test
+        // must not write to the user's own folders: the folder is given instead.
+        command.args([
+            "--cert-dir".as_ref(),
+            data.path().join("wharf/certs").as_os_str(),
+        ]);
+    }
+    let mut child = command
+        // The default certificate folder is under the user's local data folder: on Linux
+        // $XDG_DATA_HOME, on macOS ~/Library/Application Support.
+        .env("XDG_DATA_HOME", data.path())
+        .env("HOME", data.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    stdout.read_line(&mut first).unwrap();
+    stdout.read_line(&mut second).unwrap();
+    let root = dunce::canonicalize(dir.path()).unwrap();
+    let http = addr_from_first_line(&first);
+    assert_eq!(
+        first,
+        format!("Serving {} at http://{http}/\n", root.display())
+    );
+
+    let prefix = format!("Serving {} at https://", root.display());
+    let rest = second
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("{second:?}"));
+    let (addr, rest) = rest.split_once("/ (certificate SHA-256 ").unwrap();
+    let addr: SocketAddr = addr.parse().unwrap();
+    let shown = rest.strip_suffix(")\n").unwrap();
+    assert_ne!(addr.port(), http.port());
+
+    let data_dir = if cfg!(target_os = "macos") {
+        data.path().join("Library/Application Support")
+    } else {
+        data.path().to_path_buf()
+    };
+    let pem = data_dir.join("wharf/certs/cert.pem");
+    let der = CertificateDer::from_pem_file(&pem).unwrap();
+    assert_eq!(fingerprint(&der), shown);
+    let mut tls = connect_to(addr, &pem, shown, &[b"http/1.1"], "localhost").await;
+    tls.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut bytes = Vec::new();
+    tls.read_to_end(&mut bytes).await.unwrap();
+    assert_eq!(parse(&bytes).text(), "<p>cli</p>");
+
+    stop(&child);
+    assert!(child.wait().unwrap().success());
+}
+
+// --- export-csv ---
+
+/// `wharf export-csv ARGS`, run to its end.
+fn export_csv(args: &[&str]) -> Output {
+    wharf()
+        .arg("export-csv")
+        .args(args)
+        .output()
+        .expect("run wharf")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+#[test]
+fn export_csv_cli_writes_a_file_or_stdout_and_says_what_is_missing() {
+    let fixture = fixture();
+    let (summary, expected) = export(fixture.dir.path(), &ExportFilter::default());
+    let log_dir = fixture.dir.path().to_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out.csv");
+
+    let output = export_csv(&["--log-dir", log_dir, "-o", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read(&out).unwrap(), expected);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "exported {} rows from session {} to {} ({} earlier records were deleted by \
+             retention; {LOST} records were lost: the log queue was full)\n",
+            summary.rows,
+            fixture.session_id,
+            out.display(),
+            fixture.dropped
+        )
+    );
+    assert_eq!(
+        std::fs::read_dir(work.path()).unwrap().count(),
+        1,
+        "no temporary file is left behind"
+    );
+
+    let output = export_csv(&[
+        "--log-dir",
+        log_dir,
+        "--session",
+        &fixture.session_id,
+        "-o",
+        "-",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.stdout, expected);
+    assert!(
+        stderr(&output).contains(" to stdout ("),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn export_csv_cli_filters_by_time_status_and_path() {
+    let fixture = fixture();
+    let log_dir = fixture.dir.path().to_str().unwrap();
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--log-dir", log_dir, "-o", "-"];
+        all.extend_from_slice(args);
+        let output = export_csv(&all);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let rows = parse_csv(&output.stdout);
+        assert_eq!(rows[0], header());
+        rows[1..]
+            .iter()
+            .map(|row| format!("{}{}", row[0], row[11]))
+            .collect()
+    };
+    let retention = "retention_dropped".to_owned();
+    assert_eq!(
+        ids(&["--status", "4xx"]),
+        [
+            retention.clone(),
+            "41completed".into(),
+            "lost".into(),
+            "45completed".into()
+        ]
+    );
+    assert_eq!(
+        ids(&["--status", "0,5XX"]),
+        [
+            retention.clone(),
+            "lost".into(),
+            "46timed_out".into(),
+            "48client_aborted".into()
+        ]
+    );
+    // As received, or with %XX decoded.
+    assert_eq!(
+        ids(&["--path-prefix", "/café/"]),
+        [
+            retention.clone(),
+            "lost".into(),
+            "44completed".into(),
+            "45completed".into()
+        ]
+    );
+    // --from inclusive, --to exclusive; lost records are kept within the range.
+    assert_eq!(
+        ids(&[
+            "--from",
+            "2026-11-21T03:00:43Z",
+            "--to",
+            "2026-11-21T04:00:45.000+01:00",
+        ]),
+        [
+            retention,
+            "43completed".into(),
+            "lost".into(),
+            "44completed".into()
+        ]
+    );
+}
+
+#[test]
+fn export_csv_cli_refuses_bad_arguments_with_exit_2_and_one_line() {
+    let fixture = fixture();
+    let log_dir = fixture.dir.path().to_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out.csv");
+    let out = out.to_str().unwrap();
+    let refused = |args: &[&str]| -> String {
+        let mut all = vec!["--log-dir", log_dir, "-o", out];
+        all.extend_from_slice(args);
+        let output = export_csv(&all);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty());
+        assert_eq!(
+            std::fs::read_dir(work.path()).unwrap().count(),
+            0,
+            "{args:?} left a file behind"
+        );
+        let text = stderr(&output);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        text
+    };
+    assert_eq!(
+        refused(&["--status", "abc"]),
+        "error: --status: 'abc' is not a status or class; use e.g. 404 or 4xx\n"
+    );
+    assert_eq!(
+        refused(&["--from", "yesterday"]),
+        "error: --from: 'yesterday' is not an RFC 3339 time; use e.g. 2026-11-21T03:00:00Z \
+         or 2026-11-21T04:00:00+01:00\n"
+    );
+    assert!(refused(&["--to", "2026-11-21T03:00:00"]).starts_with("error: --to: "));
+    assert!(refused(&[
+        "--from",
+        "2026-11-21T04:00:00Z",
+        "--to",
+        "2026-11-21T03:00:00Z"
+    ])
+    .starts_with("error: the time range is empty"));
+    assert_eq!(
+        refused(&["--session", "nope"]),
+        format!(
+            "error: no session 'nope' in {log_dir}; the newest is {}\n",
+            fixture.session_id
+        )
+    );
+    let missing = PathBuf::from(log_dir).join("missing");
+    let output = export_csv(&["--log-dir", missing.to_str().unwrap(), "-o", out]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("error: cannot read the log directory"),
+        "{}",
+        stderr(&output)
+    );
+}
