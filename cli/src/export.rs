@@ -1,12 +1,12 @@
 //! `wharf export-csv`: one session of the durable access log as a CSV file, through
-//! [`wharf_core::export`] (the same export as the desktop app's button).
+//! [`wharf_core::export_csv`] (the same export as the desktop app's button).
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use wharf_core::export::{export_csv, parse_rfc3339_ms, ExportError, ExportFilter, ExportSummary};
+use wharf_core::{export_csv, parse_rfc3339_ms, ExportError, ExportFilter, ExportSummary};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExportArgs {
@@ -128,7 +128,7 @@ fn export_to_file(
         ));
     }
     // Private like the log it copies (0600), and never written through a planted symlink.
-    let (temporary, file) = wharf_core::private_fs::create_temporary(output)?;
+    let (temporary, file) = wharf_core::create_temporary(output)?;
     let result = export_csv(log_dir, filter, &file).and_then(|summary| {
         file.sync_all()
             .map_err(|source| ExportError::Write { source })?;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
-use wharf_core::access_log::{AccessLog, LogSettings};
-use wharf_core::session_log::Retention;
+use wharf_core::Retention;
+use wharf_core::{AccessLog, LogSettings};
 use wharf_core::{ApplyError, ConfigDraft, ConfigFile, ServerConfig, ServerHandle, StartError};
 
 use crate::args::ServeArgs;

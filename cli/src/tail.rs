@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use tokio::sync::mpsc::Receiver;
-use wharf_core::access::{rfc3339_ms, AccessRecord};
-use wharf_core::access_log::LogBatch;
+use wharf_core::LogBatch;
+use wharf_core::{rfc3339_ms, AccessRecord};
 
 /// How each record is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -111,7 +111,7 @@ fn escaped(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wharf_core::access::{Outcome, Served};
+    use wharf_core::{Outcome, Served};
 
     #[test]
     fn combined_lines_escape_what_strangers_send() {

@@ -17,8 +17,8 @@ use common::{addr_from_first_line, fixture_site, interrupt, parse, stop, wharf};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wharf_core::export::ExportFilter;
-use wharf_core::tls::fingerprint;
+use wharf_core::fingerprint;
+use wharf_core::ExportFilter;
 
 /// Spawns `wharf serve` and returns it with its first stdout line.
 fn spawn_serve(args: &[&str]) -> (Child, String) {

@@ -232,7 +232,7 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
     let line = next(&out, "access log");
     assert!(line.starts_with("127.0.0.1 - - ["), "{line}");
     // The page's 5 bytes and the live-reload script tag (live reload is on by default).
-    let bytes = 5 + wharf_core::live_reload::SCRIPT_TAG.len();
+    let bytes = 5 + wharf_core::SCRIPT_TAG.len();
     assert!(
         line.ends_with(&format!(
             "] \"GET /?q=%22x%22 HTTP/1.1\" 200 {bytes} \"-\" \"say \\\"hi\\\"\""

@@ -17,9 +17,9 @@ use std::fs::File;
 use std::time::Instant;
 
 use clap::Parser;
-use wharf_core::access::{AccessRecord, Outcome, Served};
-use wharf_core::export::{export_csv, ExportFilter};
-use wharf_core::session_log::{sessions, LogLine, Retention, SessionReader, SessionWriter};
+use wharf_core::{export_csv, ExportFilter};
+use wharf_core::{sessions, LogLine, Retention, SessionReader, SessionWriter};
+use wharf_core::{AccessRecord, Outcome, Served};
 
 /// 2026-11-21T03:00:00Z.
 const T0: u64 = 1_795_230_000_000;

@@ -14,8 +14,8 @@ use globset::{GlobSet, GlobSetBuilder};
 use http::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use crate::guard::{AllowedHosts, CorsOrigins};
-use crate::names::NameMatching;
+use crate::http::guard::{AllowedHosts, CorsOrigins};
+use crate::serve::names::NameMatching;
 
 /// Address the server binds when none is given: loopback only. Default: `127.0.0.1`.
 pub const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -155,7 +155,7 @@ pub struct ServerConfig {
     /// Port of a second listener that speaks HTTPS (HTTP/2 or HTTP/1.1 by ALPN) on the same
     /// host; `Some(0)` means "any free port". Default: `None` (HTTPS off).
     pub https_port: Option<u16>,
-    /// Folder of the HTTPS certificate (see [`crate::tls::Certificate::load_or_create`]),
+    /// Folder of the HTTPS certificate (see [`crate::lifecycle::tls::Certificate::load_or_create`]),
     /// absolute. Always set when `https_port` is. Default: `None`.
     pub cert_dir: Option<PathBuf>,
     /// Keep connections open between requests. Default: on.
@@ -185,7 +185,7 @@ pub struct ServerConfig {
     /// Redirect `/about.html` to `/about`; only with `clean_urls`. Default: off.
     pub drop_html_extension: bool,
     /// Echo an allowed `Origin` in `Access-Control-Allow-Origin` and answer its preflights
-    /// (see [`crate::guard`]). Default: off.
+    /// (see [`crate::http::guard`]). Default: off.
     pub cors: bool,
     /// COOP `same-origin` and COEP `require-corp` on every response. Default: off.
     pub cross_origin_isolation: bool,
@@ -195,7 +195,7 @@ pub struct ServerConfig {
     pub live_reload: bool,
     /// Changes live reload ignores. Default: [`DEFAULT_RELOAD_IGNORE`].
     pub reload_ignore: IgnoreGlobs,
-    /// Host names served beside the built-in ones (see [`crate::guard`]). Default: none.
+    /// Host names served beside the built-in ones (see [`crate::http::guard`]). Default: none.
     pub allowed_hosts: AllowedHosts,
     /// Origins CORS allows beside the loopback ones. Default: none.
     pub cors_origins: CorsOrigins,

@@ -1,5 +1,21 @@
 //! Wharf's static file server.
 //!
+//! The path of one request, and the module that owns each step:
+//!
+//! 1. [`lifecycle`]: the supervisor accepts the connection on a listener (HTTPS: after TLS)
+//!    and takes a snapshot of the live config; the registry records the connection.
+//! 2. [`http`]: hyper reads the request on the metered socket; the guards refuse foreign
+//!    `Host`s and cross-site loads before anything else.
+//! 3. [`serve`]: the service routes it (reserved `/__wharf/` paths go to [`live_reload`]),
+//!    resolves the URL inside the folder and answers from [`files`]' cache, with
+//!    preconditions, ranges and content coding.
+//! 4. [`observe`]: the finished exchange becomes an access record, handed to the access log's
+//!    writer thread, which keeps the durable session log and the metrics.
+//!
+//! [`config`] holds the settings: the draft a user writes and the validated config a
+//! connection serves with. Everything a caller needs is re-exported here; the modules
+//! themselves are private to the crate.
+//!
 //! `wharf-core` serves a folder over HTTP/1.1 with hyper on tokio, and optionally over HTTPS
 //! (HTTP/2 or HTTP/1.1, rustls) on a second port. It knows nothing about any user
 //! interface: the `wharf` CLI and the desktop app both drive it through [`ServerHandle`].
@@ -15,43 +31,43 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod access;
-pub mod access_log;
-pub mod backlog;
-pub mod body;
-pub mod cache;
-pub mod conditional;
 pub mod config;
 pub mod config_file;
-mod connection;
-mod dead_client;
-pub mod encoding;
-pub mod error;
-pub mod events;
-pub mod export;
-pub mod guard;
-pub mod listener;
-pub mod listing;
-pub mod live_reload;
-pub mod metrics;
-pub mod mime;
-pub mod names;
-pub mod private_fs;
-pub mod range;
-mod registry;
-pub mod resolve;
-mod server;
-pub mod service;
-pub mod session_log;
-pub mod tls;
-pub mod watcher;
+mod files;
+mod http;
+mod lifecycle;
+mod live_reload;
+mod observe;
+mod serve;
 
-pub use backlog::Admission;
 pub use config::{Change, ConfigDraft, ConfigError, ServerConfig};
 pub use config_file::{ConfigFile, ConfigFileError};
-pub use error::{ApplyError, StartError};
-pub use events::ServerEvent;
-pub use export::{export_csv, ExportError, ExportFilter, ExportSummary, StatusFilter};
-pub use registry::{ConnectionInfo, ConnectionState};
-pub use server::{ApplyReport, HttpsInfo, ServerHandle, StopReport};
-pub use tls::{Certificate, CertificateError};
+pub use files::private_fs::create_temporary;
+pub use lifecycle::backlog::Admission;
+pub use lifecycle::error::{ApplyError, StartError};
+pub use lifecycle::events::ServerEvent;
+pub use lifecycle::registry::{ConnectionInfo, ConnectionState};
+pub use lifecycle::server::{ApplyReport, HttpsInfo, ServerHandle, StopReport};
+pub use lifecycle::tls::{fingerprint, provider as tls_provider, Certificate, CertificateError};
+pub use live_reload::{DEAD_CLIENT_AFTER, KEEP_ALIVE, MAX_STREAMS_PER_PEER, SCRIPT_TAG};
+pub use observe::access::{
+    rfc3339_ms, unix_ms, AccessRecord, Outcome, Served, MAX_REFERER_BYTES, MAX_TARGET_BYTES,
+    MAX_USER_AGENT_BYTES, TRUNCATION_MARK,
+};
+pub use observe::access_log::{AccessLog, LogBatch, LogSettings, LogStats};
+pub use observe::export::{
+    export_csv, parse_rfc3339_ms, ExportError, ExportFilter, ExportSummary, StatusFilter, COLUMNS,
+};
+pub use observe::metrics::MetricsSample;
+pub use observe::session_log::{sessions, LogLine, Retention, SessionReader, SessionWriter};
+
+/// The request path without sockets, for the cargo-fuzz targets in `fuzz/` only: not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::files::cache::FileCache;
+    pub use crate::http::body::Body;
+    pub use crate::live_reload::{new_instance, BoundPorts, ReloadFeed};
+    pub use crate::serve::service::{respond_noting, MAX_HEAD_BYTES, MAX_URI_LEN};
+    pub use crate::serve::{conditional, range, resolve};
+}

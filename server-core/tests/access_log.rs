@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wharf_core::access::{AccessRecord, Outcome, Served};
-use wharf_core::access_log::{AccessLog, LogSettings};
-use wharf_core::session_log::{sessions, LogLine, SessionReader};
 use wharf_core::ExportFilter;
+use wharf_core::{sessions, LogLine, SessionReader};
+use wharf_core::{AccessLog, LogSettings};
+use wharf_core::{AccessRecord, Outcome, Served};
 use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
 
 const BIG: usize = 16 << 20;

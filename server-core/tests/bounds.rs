@@ -16,12 +16,12 @@ use common::tls::{h2, h2_request};
 use common::{draft, get, request, start_draft, write_aged};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use wharf_core::access::{AccessRecord, MAX_REFERER_BYTES, MAX_TARGET_BYTES};
-use wharf_core::access::{MAX_USER_AGENT_BYTES, TRUNCATION_MARK};
-use wharf_core::access_log::{AccessLog, LogSettings};
-use wharf_core::live_reload::MAX_STREAMS_PER_PEER;
-use wharf_core::session_log::{sessions, LogLine, SessionReader};
+use wharf_core::MAX_STREAMS_PER_PEER;
+use wharf_core::{sessions, LogLine, SessionReader};
+use wharf_core::{AccessLog, LogSettings};
+use wharf_core::{AccessRecord, MAX_REFERER_BYTES, MAX_TARGET_BYTES};
 use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
+use wharf_core::{MAX_USER_AGENT_BYTES, TRUNCATION_MARK};
 
 /// `127.0.0.n`: Linux routes all of 127/8 to loopback, so tests can be several clients.
 fn loopback(n: u8) -> IpAddr {

@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::hostile_log::{export, fixture, header, parse_csv, LOST};
-use wharf_core::export::{ExportFilter, ExportSummary, COLUMNS};
+use wharf_core::{ExportFilter, ExportSummary, COLUMNS};
 
 /// The CSV import options: comma, double quote, UTF-8, from line 1, no column types,
 /// default language, quoted fields not forced to text, no special-number detection, then

@@ -22,8 +22,8 @@ use common::{draft, start_draft, write_aged};
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use wharf_core::live_reload::{DEAD_CLIENT_AFTER, KEEP_ALIVE};
 use wharf_core::{ConfigDraft, ServerHandle};
+use wharf_core::{DEAD_CLIENT_AFTER, KEEP_ALIVE};
 
 /// Set in the copy of the test binary that runs inside its own network namespace.
 const IN_NAMESPACE: &str = "WHARF_TEST_IN_NETNS";

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use common::{draft, request, send_raw, start_draft, RawResponse};
 use tokio::sync::mpsc::Receiver;
-use wharf_core::access::{AccessRecord, Served};
-use wharf_core::access_log::{AccessLog, LogBatch, LogSettings};
+use wharf_core::{AccessLog, LogBatch, LogSettings};
+use wharf_core::{AccessRecord, Served};
 use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
 
 fn site() -> tempfile::TempDir {

@@ -16,8 +16,8 @@ use http_body_util::{BodyExt, Empty};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wharf_core::access_log::{AccessLog, LogSettings};
-use wharf_core::tls::Certificate;
+use wharf_core::Certificate;
+use wharf_core::{AccessLog, LogSettings};
 use wharf_core::{ApplyError, ConfigDraft, ServerConfig, ServerHandle};
 
 /// 24 MiB: far more than loopback's socket buffers and HTTP/2's flow-control windows hold,
@@ -136,7 +136,7 @@ async fn http2_requests_are_logged_and_live_reload_streams_over_http2() {
     let mut sender = h2(&server, "localhost").await;
     let page = sender.send_request(h2_request(&server, "/")).await.unwrap();
     let page = page.into_body().collect().await.unwrap().to_bytes();
-    assert!(page.ends_with(wharf_core::live_reload::SCRIPT_TAG.as_bytes()));
+    assert!(page.ends_with(wharf_core::SCRIPT_TAG.as_bytes()));
 
     let events = sender
         .send_request(h2_request(&server, "/__wharf/reload"))

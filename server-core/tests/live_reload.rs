@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use common::{draft, request, start_draft as start, write_aged};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wharf_core::live_reload::SCRIPT_TAG;
 use wharf_core::ConfigDraft;
+use wharf_core::SCRIPT_TAG;
 
 fn page() -> String {
     format!(

@@ -257,7 +257,7 @@ pub(crate) async fn export_csv<R: Runtime>(
         log,
         dir,
     } = sites.lock().await.export_source(&id)?;
-    let now_ms = wharf_core::access::unix_ms(std::time::SystemTime::now());
+    let now_ms = wharf_core::unix_ms(std::time::SystemTime::now());
     let name = export::csv_file_name(&site_name, now_ms);
     let Some(path) = choose_csv_path(&window, &target, name).await else {
         return Ok(None);

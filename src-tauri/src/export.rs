@@ -4,7 +4,7 @@
 //! says which site and which requests, never where, and reveals an export by its id (see
 //! `Sites::exported`), so no script in the window can make the app write or show another file.
 //!
-//! The CSV itself is `wharf_core::export`'s (the same as `wharf export-csv`). This module
+//! The CSV itself is `wharf_core::export_csv`'s (the same as `wharf export-csv`). This module
 //! turns the window's filter into the core's, makes sure every request logged so far is on
 //! disk first, and writes atomically (a temporary file renamed over the target), so a failed
 //! export never leaves a truncated file. It runs on a blocking thread and holds no lock.
@@ -13,7 +13,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use wharf_core::access_log::AccessLog;
+use wharf_core::AccessLog;
 use wharf_core::ExportSummary;
 
 use crate::error::SiteError;
@@ -96,7 +96,7 @@ pub fn csv_file_name(site_name: &str, now_ms: u64) -> String {
         .take(60)
         .collect();
     let slug = if slug.is_empty() { "site" } else { &slug };
-    let date = wharf_core::access::rfc3339_ms(now_ms);
+    let date = wharf_core::rfc3339_ms(now_ms);
     format!("wharf-{slug}-{}.csv", date.get(..10).unwrap_or("today"))
 }
 
@@ -171,7 +171,7 @@ fn write_atomically<T>(
         )));
     }
     // Private like the log it copies (0600), and never written through a planted symlink.
-    let (temporary, file) = wharf_core::private_fs::create_temporary(path).map_err(file_error)?;
+    let (temporary, file) = wharf_core::create_temporary(path).map_err(file_error)?;
     let result = write(&file).and_then(|value| {
         file.sync_all().map_err(file_error)?;
         Ok(value)

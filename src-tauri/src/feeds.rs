@@ -18,9 +18,9 @@ use serde::Serialize;
 use tauri::async_runtime::JoinHandle;
 use tauri::ipc::Channel;
 use tokio::sync::{broadcast, mpsc};
-use wharf_core::access::AccessRecord;
-use wharf_core::access_log::{AccessLog, LogBatch};
-use wharf_core::metrics::MetricsSample;
+use wharf_core::AccessRecord;
+use wharf_core::MetricsSample;
+use wharf_core::{AccessLog, LogBatch};
 use wharf_core::{Admission, ConnectionInfo};
 
 use crate::sites::{AppState, Sites};

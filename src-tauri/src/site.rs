@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
-use wharf_core::access_log::{AccessLog, LogSettings, LogStats};
 use wharf_core::config::{
     CustomHeaderDraft, DEFAULT_CACHE_CONTROL, DEFAULT_HEADER_READ_TIMEOUT,
     DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RELOAD_IGNORE,
 };
+use wharf_core::{AccessLog, LogSettings, LogStats};
 use wharf_core::{
     Admission, ApplyError, Change, ConfigDraft, ConnectionInfo, ConnectionState, HttpsInfo,
     ServerConfig, ServerHandle, StartError, StopReport,
@@ -1383,7 +1383,7 @@ pub(crate) mod tests {
             .unwrap();
         let stats = site.status(&[]).access_log.unwrap();
         assert_eq!((stats.logged, stats.lost), (2, 0));
-        let sessions = wharf_core::session_log::sessions(&logs.path().join("s1")).unwrap();
+        let sessions = wharf_core::sessions(&logs.path().join("s1")).unwrap();
         assert_eq!(sessions.len(), 1);
         assert_eq!(Some(&sessions[0].manifest.id), stats.session.as_ref());
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use wharf_core::access_log::AccessLog;
+use wharf_core::AccessLog;
 use wharf_core::{Admission, Change, ConnectionInfo, ServerConfig};
 
 use crate::error::SiteError;

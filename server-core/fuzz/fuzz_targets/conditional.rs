@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::Method;
 use libfuzzer_sys::fuzz_target;
-use wharf_core::conditional::{self, Precondition, Validators};
+use wharf_core::fuzzing::conditional::{self, Precondition, Validators};
 
 const FIELDS: [HeaderName; 6] = [
     header::IF_MATCH,

@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use wharf_core::export::{self, ExportFilter, COLUMNS};
-use wharf_core::session_log::{LogLine, Retention, SessionWriter};
+use wharf_core::{export_csv, ExportFilter, COLUMNS};
+use wharf_core::{LogLine, Retention, SessionWriter};
 use wharf_fuzz::skipped;
 
 const SEPARATORS: [u8; 3] = [b',', b';', b'\t'];
@@ -109,7 +109,7 @@ fuzz_target!(|data: &[u8]| {
     writer.flush().expect("flush");
     drop(writer);
     let mut out = Vec::new();
-    export::export_csv(dir, &ExportFilter::default(), &mut out).expect("export");
+    export_csv(dir, &ExportFilter::default(), &mut out).expect("export");
 
     let rows: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
         .has_headers(false)

@@ -26,7 +26,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use libfuzzer_sys::fuzz_target;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wharf_core::service::{MAX_HEAD_BYTES, MAX_URI_LEN};
+use wharf_core::fuzzing::{MAX_HEAD_BYTES, MAX_URI_LEN};
 use wharf_fuzz::Site;
 
 /// As `connection::READ_BUFFER_MAX`: hyper's own head limit on a Wharf connection.
@@ -50,7 +50,7 @@ fn expand(data: &[u8]) -> Vec<u8> {
 /// Checks Wharf's answer to one parsed request.
 async fn answer(
     request: Request<Incoming>,
-) -> Result<http::Response<wharf_core::body::Body>, Infallible> {
+) -> Result<http::Response<wharf_core::fuzzing::Body>, Infallible> {
     let site = Site::get();
     let config = Arc::clone(site.config(0b0_0010));
     let method = request.method().clone();

@@ -13,7 +13,7 @@
 
 use http::HeaderValue;
 use libfuzzer_sys::fuzz_target;
-use wharf_core::range::{self, ByteRange, RangeDecision};
+use wharf_core::fuzzing::range::{self, ByteRange, RangeDecision};
 
 /// A range-spec as the grammar reads it: `first-[last]` or `-suffix`.
 #[derive(Debug, Clone, Copy)]

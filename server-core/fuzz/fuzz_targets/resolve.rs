@@ -16,7 +16,7 @@ use std::path::Component;
 
 use http::{Method, Request};
 use libfuzzer_sys::fuzz_target;
-use wharf_core::resolve::SitePath;
+use wharf_core::fuzzing::resolve::SitePath;
 use wharf_fuzz::Site;
 
 fuzz_target!(|data: &[u8]| {

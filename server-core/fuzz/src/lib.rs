@@ -4,7 +4,7 @@
 //! dotfile, a dot-folder, and symlinks that lead out of the root or to hidden files. Files
 //! that must never be served hold random markers, so a response that carries one has leaked
 //! it, whatever the request said (the fuzzer cannot guess a marker and echo it back).
-//! Requests are answered by the real service (`wharf_core::service::respond_noting`) on one
+//! Requests are answered by the real service (`wharf_core::fuzzing::respond_noting`) on one
 //! current-thread runtime, with the real file cache.
 //!
 //! Known findings that another change fixes can be skipped while that change is pending:
@@ -21,9 +21,7 @@ use http::{Request, Response};
 use http_body_util::BodyExt;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use wharf_core::body::Body;
-use wharf_core::cache::FileCache;
-use wharf_core::live_reload::{self, BoundPorts, ReloadFeed};
+use wharf_core::fuzzing::{new_instance, respond_noting, Body, BoundPorts, FileCache, ReloadFeed};
 use wharf_core::{ConfigDraft, ServerConfig};
 
 /// Whether the known finding `name` is to be skipped (listed in `WHARF_FUZZ_SKIP`).
@@ -172,7 +170,7 @@ impl Site {
         // response body never waits for a file change.
         shutdown.cancel();
         let feed = ReloadFeed::detached(
-            live_reload::new_instance(),
+            new_instance(),
             shutdown,
             updates_rx,
             false,
@@ -212,7 +210,7 @@ impl Site {
         request: Request<B>,
     ) -> Response<Bytes> {
         let response =
-            wharf_core::service::respond_noting(config, &self.cache, &self.feed, request)
+            respond_noting(config, &self.cache, &self.feed, request)
                 .await
                 .0;
         let (parts, body) = response.into_parts();
@@ -225,7 +223,7 @@ impl Site {
         config: &Arc<ServerConfig>,
         request: Request<B>,
     ) -> Response<Body> {
-        wharf_core::service::respond_noting(config, &self.cache, &self.feed, request)
+        respond_noting(config, &self.cache, &self.feed, request)
             .await
             .0
     }

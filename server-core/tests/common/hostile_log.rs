@@ -6,9 +6,9 @@
 use std::path::Path;
 
 use tempfile::TempDir;
-use wharf_core::access::{rfc3339_ms, AccessRecord, Outcome, Served};
-use wharf_core::export::{export_csv, ExportFilter, ExportSummary, COLUMNS};
-use wharf_core::session_log::{sessions, LogLine, Retention, SessionWriter};
+use wharf_core::{export_csv, ExportFilter, ExportSummary, COLUMNS};
+use wharf_core::{rfc3339_ms, AccessRecord, Outcome, Served};
+use wharf_core::{sessions, LogLine, Retention, SessionWriter};
 
 /// 2026-11-21T03:00:00Z.
 pub const T0: u64 = 1_795_230_000_000;

@@ -96,8 +96,7 @@ impl RawResponse {
     /// The body as the site's file has it: without the live-reload script tag that HTML
     /// pages get by default.
     pub fn page(&self) -> String {
-        self.text()
-            .replacen(wharf_core::live_reload::SCRIPT_TAG, "", 1)
+        self.text().replacen(wharf_core::SCRIPT_TAG, "", 1)
     }
 }
 
@@ -177,7 +176,7 @@ pub fn pinned(pem: &Path, alpn: &[&[u8]]) -> TlsConnector {
     roots
         .add(CertificateDer::from_pem_file(pem).unwrap())
         .unwrap();
-    let mut config = rustls::ClientConfig::builder_with_provider(wharf_core::tls::provider())
+    let mut config = rustls::ClientConfig::builder_with_provider(wharf_core::tls_provider())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_root_certificates(roots)

@@ -10,7 +10,7 @@ use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use wharf_core::tls::fingerprint;
+use wharf_core::fingerprint;
 use wharf_core::ServerHandle;
 
 /// The address the server accepts HTTPS connections on.

@@ -1,0 +1,839 @@
+//! An in-memory cache of file bodies and their response headers, shared by every connection
+//! of one server, that is never stale.
+//!
+//! Each lookup costs one `stat` of the requested path (following symlinks). The entry is used
+//! only if the file's identity and version — device, inode, size, mtime and ctime, to the
+//! nanosecond — are unchanged; otherwise it is rebuilt from disk. A rename or a symlink swap
+//! changes the inode or the ctime, so a cached entry can never be reached through a new route
+//! that would escape the root. Files modified within the last [`RACY_WINDOW`] are not cached
+//! at all: file systems stamp times with a coarse clock, so two writes of the same size within
+//! one tick could otherwise look identical (git's "racily clean" problem).
+//!
+//! Both caches are bounded by bytes (issue 13): the file cache counts every representation it
+//! holds — the body, the page with the live-reload script, and the gzip and Brotli variants of
+//! each, as they are made — against [`MAX_CACHED_TOTAL`]; the listing cache counts its pages
+//! against [`MAX_LISTING_TOTAL`], and keys them on what a page shows (the parsed sort, order
+//! and filter), so junk query parameters never add pages. Over its budget a cache starts over.
+//!
+//! This module reads files; it does not decide HTTP semantics.
+
+use std::collections::HashMap;
+use std::fs::Metadata;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::HeaderValue;
+use tokio::sync::broadcast;
+
+use crate::files::watcher::{Changes, SiteWatcher, CHANGE_BUFFER};
+use crate::live_reload;
+use crate::serve::listing::ListingQuery;
+use crate::serve::mime;
+use crate::serve::resolve::DotDepth;
+
+/// Files modified more recently than this are read from disk on every request.
+pub(crate) const RACY_WINDOW: Duration = Duration::from_secs(2);
+/// Largest file whose body is kept in memory.
+pub(crate) const MAX_CACHED_FILE: u64 = 16 * 1024 * 1024;
+/// Total bytes of file representations (bodies, pages with the live-reload script, and their
+/// gzip and Brotli variants) kept in memory per server before the cache starts over.
+pub(crate) const MAX_CACHED_TOTAL: u64 = 256 * 1024 * 1024;
+/// Total bytes of rendered listing pages kept per server before the listing cache starts
+/// over. A page of a 5,000-file folder is about 1 MiB.
+pub(crate) const MAX_LISTING_TOTAL: u64 = 32 * 1024 * 1024;
+
+/// What identifies one version of one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileVersion {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl FileVersion {
+    /// The version described by `meta`.
+    pub(crate) fn of(meta: &Metadata) -> FileVersion {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileVersion {
+                dev: meta.dev(),
+                ino: meta.ino(),
+                len: meta.len(),
+                mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+                ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let nanos = |t: io::Result<SystemTime>| {
+                t.ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos() as i128)
+            };
+            FileVersion {
+                dev: 0,
+                ino: 0,
+                len: meta.len(),
+                mtime_ns: nanos(meta.modified()),
+                ctime_ns: nanos(meta.created()),
+            }
+        }
+    }
+}
+
+/// A file ready to serve: validators, type and (for files that fit) the body.
+#[derive(Debug)]
+pub(crate) struct CachedFile {
+    /// The file's real path, symlinks resolved.
+    pub real_path: PathBuf,
+    /// Where `real_path`'s deepest dot-named component lies, found once per entry.
+    pub dots: DotDepth,
+    /// The version this entry describes.
+    pub version: FileVersion,
+    /// Size in bytes.
+    pub len: u64,
+    /// Modification time.
+    pub modified: Option<SystemTime>,
+    /// Strong validator, quoted.
+    pub etag: HeaderValue,
+    /// `Last-Modified` value, if the file system reports a time.
+    pub last_modified: Option<HeaderValue>,
+    /// `Content-Type` value.
+    pub content_type: HeaderValue,
+    /// The whole body, when it is small enough to keep.
+    pub body: Option<Bytes>,
+    gzip: OnceLock<Option<Bytes>>,
+    brotli: OnceLock<Option<Bytes>>,
+    injected: OnceLock<Option<Rewritten>>,
+    holding: Arc<Holding>,
+}
+
+/// What one entry holds in memory, and the cache it is charged to while it is in one.
+#[derive(Debug, Default)]
+struct Holding {
+    /// Bytes of the body and of every variant made so far.
+    bytes: AtomicU64,
+    /// The cache's store while the entry is in it; variants made later are charged there.
+    owner: Mutex<Option<Weak<Store>>>,
+}
+
+impl Holding {
+    fn owner(&self) -> MutexGuard<'_, Option<Weak<Store>>> {
+        self.owner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A representation of `len` bytes was just made and is kept.
+    fn charge(&self, made: Option<&Bytes>) {
+        let Some(len) = made.map(|b| b.len() as u64) else {
+            return;
+        };
+        self.bytes.fetch_add(len, Ordering::Relaxed);
+        let owner = self.owner().as_ref().and_then(Weak::upgrade);
+        if let Some(store) = owner {
+            store.charge(len);
+        }
+    }
+}
+
+/// A body rewritten for live reload (the script added), with its own compressed variants.
+#[derive(Debug)]
+pub(crate) struct Rewritten {
+    /// The rewritten body.
+    pub body: Bytes,
+    gzip: OnceLock<Option<Bytes>>,
+    brotli: OnceLock<Option<Bytes>>,
+    /// The file's: its variants are charged with the file's.
+    holding: Arc<Holding>,
+}
+
+impl Rewritten {
+    /// The rewritten body compressed with gzip, once; `None` if it does not shrink.
+    pub(crate) fn gzip(&self) -> Option<&Bytes> {
+        made_once(&self.gzip, &self.holding, || compress_gzip(&self.body))
+    }
+
+    /// The rewritten body compressed with Brotli, once; `None` if it does not shrink.
+    pub(crate) fn brotli(&self) -> Option<&Bytes> {
+        made_once(&self.brotli, &self.holding, || compress_brotli(&self.body))
+    }
+}
+
+/// The representation in `slot`, made by `make` the first time and charged to `holding`.
+fn made_once<'a>(
+    slot: &'a OnceLock<Option<Bytes>>,
+    holding: &Holding,
+    make: impl FnOnce() -> Option<Bytes>,
+) -> Option<&'a Bytes> {
+    slot.get_or_init(|| {
+        let made = make();
+        holding.charge(made.as_ref());
+        made
+    })
+    .as_ref()
+}
+
+impl CachedFile {
+    /// Whether the real path lies inside `root` (canonical) and passes through a dot-named
+    /// file or folder below it: a symlink, or on Windows an 8.3 name such as `GIT~1`, that
+    /// reaches what a lexically dotted path could not.
+    pub(crate) fn hidden_below(&self, root: &Path) -> bool {
+        self.dots.below(root) && self.real_path.starts_with(root)
+    }
+
+    /// The body with the live-reload script added, computed once per version; `None` for
+    /// files too big to keep in memory.
+    pub(crate) fn injected(&self) -> Option<&Rewritten> {
+        let body = self.body.as_ref()?;
+        self.injected
+            .get_or_init(|| {
+                let body = live_reload::inject(body);
+                self.holding.charge(Some(&body));
+                Some(Rewritten {
+                    body,
+                    gzip: OnceLock::new(),
+                    brotli: OnceLock::new(),
+                    holding: Arc::clone(&self.holding),
+                })
+            })
+            .as_ref()
+    }
+
+    /// The body compressed with gzip, computed once per version; `None` if it does not shrink.
+    pub(crate) fn gzip(&self) -> Option<&Bytes> {
+        let body = self.body.as_ref()?;
+        made_once(&self.gzip, &self.holding, || compress_gzip(body))
+    }
+
+    /// The body compressed with Brotli, computed once per version; `None` if it does not shrink.
+    pub(crate) fn brotli(&self) -> Option<&Bytes> {
+        let body = self.body.as_ref()?;
+        made_once(&self.brotli, &self.holding, || compress_brotli(body))
+    }
+
+    /// Bytes this entry holds in memory: its body and every variant made so far.
+    pub(crate) fn held_bytes(&self) -> u64 {
+        self.holding.bytes.load(Ordering::Relaxed)
+    }
+}
+
+/// What a [`FileCache::probe`] could not answer from memory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Miss {
+    version: FileVersion,
+    modified: Option<SystemTime>,
+}
+
+impl Miss {
+    /// Size of the file to read.
+    pub(crate) fn len(&self) -> u64 {
+        self.version.len
+    }
+}
+
+/// The outcome of a lookup.
+#[derive(Debug)]
+pub(crate) enum Lookup {
+    /// A regular file.
+    File(Arc<CachedFile>),
+    /// A directory, with its real path and whether that lies inside the root.
+    Dir {
+        /// The directory's real path.
+        real_path: PathBuf,
+        /// Whether that lies inside the served root.
+        inside_root: bool,
+        /// Whether it lies inside the root and a component below the root starts with a dot.
+        hidden_below_root: bool,
+    },
+    /// Nothing there, or nothing readable.
+    Missing,
+}
+
+/// The cache. One per running server; cheap to share behind an `Arc`.
+#[derive(Debug, Default)]
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+pub struct FileCache {
+    store: Arc<Store>,
+    /// Rendered folder listings.
+    pub(crate) listings: ListingCache,
+}
+
+/// The file entries, and the bytes they hold.
+#[derive(Debug, Default)]
+struct Store {
+    entries: RwLock<HashMap<PathBuf, Arc<CachedFile>>>,
+    /// Bytes held by the entries in `entries`, every representation counted. A variant made
+    /// while the cache starts over may be counted once too often, never too few times.
+    total: AtomicU64,
+}
+
+impl Store {
+    /// An entry in the store made a representation of `len` bytes.
+    fn charge(&self, len: u64) {
+        let total = self.total.fetch_add(len, Ordering::Relaxed) + len;
+        if total > MAX_CACHED_TOTAL {
+            let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+            self.start_over(&mut entries);
+        }
+    }
+
+    /// Empties the store: simple and bounded. A development site's working set refills quickly.
+    fn start_over(&self, entries: &mut HashMap<PathBuf, Arc<CachedFile>>) {
+        for (_, entry) in entries.drain() {
+            *entry.holding.owner() = None;
+        }
+        self.total.store(0, Ordering::Relaxed);
+    }
+}
+
+/// How many bytes a server's caches hold (see [`FileCache::usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheUsage {
+    /// Bytes of file representations, at most [`MAX_CACHED_TOTAL`].
+    pub file_bytes: u64,
+    /// Bytes of rendered listing pages, at most [`MAX_LISTING_TOTAL`].
+    pub listing_bytes: u64,
+}
+
+/// Rendered listings, valid while the site watcher has seen no change and the folder's own
+/// `stat` is unchanged. Without a working watcher nothing is cached: a listing shows file
+/// sizes and dates, which a folder's `stat` does not cover.
+///
+/// It owns the server's one site watcher, which also feeds live reload: every batch of
+/// changes goes out on one channel for the server's life, whichever root is watched.
+#[derive(Debug)]
+pub(crate) struct ListingCache {
+    watch: Arc<Mutex<WatchState>>,
+    pages: RwLock<Pages>,
+    changes: broadcast::Sender<Arc<Changes>>,
+}
+
+/// The listing pages kept, and their size in bytes.
+#[derive(Debug, Default)]
+struct Pages {
+    map: HashMap<ListingKey, CachedListing>,
+    bytes: u64,
+}
+
+impl Default for ListingCache {
+    fn default() -> ListingCache {
+        ListingCache {
+            watch: Arc::default(),
+            pages: RwLock::default(),
+            changes: broadcast::channel(CHANGE_BUFFER).0,
+        }
+    }
+}
+
+/// Everything a rendered page depends on, and nothing else: two requests that would render
+/// the same page share one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ListingKey {
+    /// The folder's real path.
+    pub dir: PathBuf,
+    /// The decoded path segments it was asked for (shown in the page).
+    pub segments: Vec<String>,
+    /// The sort, order and filter, as parsed: unknown parameters are not part of it.
+    pub query: ListingQuery,
+    /// Whether dotfiles are listed.
+    pub show_dotfiles: bool,
+    /// Whether the page carries the live-reload script.
+    pub live_reload: bool,
+}
+
+#[derive(Debug)]
+struct CachedListing {
+    epoch: u64,
+    dir_version: FileVersion,
+    html: Bytes,
+}
+
+#[derive(Debug, Default)]
+enum WatchState {
+    #[default]
+    Idle,
+    /// A thread is setting up the watch on this root.
+    Starting(PathBuf),
+    Watching(SiteWatcher),
+    /// Watching this root failed; do not retry on every request.
+    Failed(PathBuf),
+}
+
+impl ListingCache {
+    /// The watcher's change count for `root`, starting a watcher on first use or after a root
+    /// change. `None` when the folder cannot be watched.
+    pub(crate) fn epoch(&self, root: &Path) -> Option<u64> {
+        let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        match &*watch {
+            WatchState::Watching(watcher) if watcher.root() == root => {
+                return Some(watcher.epoch())
+            }
+            WatchState::Starting(pending) | WatchState::Failed(pending) if pending == root => {
+                return None
+            }
+            _ => {}
+        }
+        // A new root: earlier pages belong to another watch.
+        *self.pages.write().unwrap_or_else(|p| p.into_inner()) = Pages::default();
+        *watch = WatchState::Starting(root.to_path_buf());
+        // Watching a large tree adds one watch per folder and can take seconds, so it never runs
+        // on a request's thread; listings are rendered fresh until it is ready. The thread ends
+        // as soon as the watch is set up and owns nothing after that.
+        let (state, root) = (Arc::clone(&self.watch), root.to_path_buf());
+        let changes = self.changes.clone();
+        let spawned = std::thread::Builder::new().name("wharf-watch".into()).spawn(move || {
+            let started = SiteWatcher::start(&root, changes);
+            let mut watch = state.lock().unwrap_or_else(|p| p.into_inner());
+            // Another root may have been asked for meanwhile: only the current one is kept.
+            if matches!(&*watch, WatchState::Starting(pending) if *pending == root) {
+                *watch = match started {
+                    Ok(watcher) => WatchState::Watching(watcher),
+                    Err(err) => {
+                        tracing::warn!(root = %root.display(), "cannot watch the folder, so listings will not be cached and live reload will not see changes: {err}");
+                        WatchState::Failed(root)
+                    }
+                };
+            }
+        });
+        if spawned.is_err() {
+            *watch = WatchState::Idle;
+        }
+        None
+    }
+
+    /// Makes sure `root` is watched (starting in the background), so that changes under it
+    /// reach [`ListingCache::changes`].
+    pub(crate) fn watch(&self, root: &Path) {
+        let _ = self.epoch(root);
+    }
+
+    /// Batches of changes from now on, for whichever root is watched (see
+    /// [`Changes::root`]). A subscriber that falls behind loses the oldest batches.
+    pub(crate) fn changes(&self) -> broadcast::Receiver<Arc<Changes>> {
+        self.changes.subscribe()
+    }
+
+    /// The cached page for `key`, if nothing changed since it was rendered.
+    pub(crate) fn get(&self, root: &Path, key: &ListingKey) -> Option<Bytes> {
+        let epoch = self.epoch(root)?;
+        let dir_version = FileVersion::of(&std::fs::metadata(&key.dir).ok()?);
+        let pages = self.pages.read().unwrap_or_else(|p| p.into_inner());
+        let page = pages.map.get(key)?;
+        (page.epoch == epoch && page.dir_version == dir_version).then(|| page.html.clone())
+    }
+
+    /// Keeps a page rendered from a folder read when the watcher stood at `epoch`. Pages
+    /// that show a file modified within [`RACY_WINDOW`] are not kept.
+    pub(crate) fn put(
+        &self,
+        key: ListingKey,
+        epoch: u64,
+        dir_version: FileVersion,
+        newest: Option<SystemTime>,
+        html: Bytes,
+    ) {
+        let racy = newest
+            .and_then(|m| SystemTime::now().duration_since(m).ok())
+            .is_none_or(|age| age < RACY_WINDOW);
+        if racy && newest.is_some() {
+            return;
+        }
+        let len = html.len() as u64;
+        if len > MAX_LISTING_TOTAL / 4 {
+            // One page would crowd out the rest: render it each time instead.
+            return;
+        }
+        let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
+        if pages.bytes + len > MAX_LISTING_TOTAL {
+            *pages = Pages::default();
+        }
+        let page = CachedListing {
+            epoch,
+            dir_version,
+            html,
+        };
+        if let Some(old) = pages.map.insert(key, page) {
+            pages.bytes -= old.html.len() as u64;
+        }
+        pages.bytes += len;
+    }
+
+    /// Bytes of the pages kept, at most [`MAX_LISTING_TOTAL`].
+    pub(crate) fn bytes(&self) -> u64 {
+        self.pages.read().unwrap_or_else(|p| p.into_inner()).bytes
+    }
+}
+
+impl FileCache {
+    /// How many bytes the file and listing caches hold now.
+    pub(crate) fn usage(&self) -> CacheUsage {
+        CacheUsage {
+            file_bytes: self.store.total.load(Ordering::Relaxed),
+            listing_bytes: self.listings.bytes(),
+        }
+    }
+
+    /// The cheap half of a lookup: one `stat`. Answers from memory, or says what must be read.
+    ///
+    /// # Errors
+    /// [`Miss`] when the file must be read with [`FileCache::load`].
+    pub(crate) fn probe(&self, root: &Path, path: &Path) -> Result<Lookup, Miss> {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return Ok(Lookup::Missing);
+        };
+        if meta.is_dir() {
+            return Ok(match dunce::canonicalize(path) {
+                Ok(real_path) => {
+                    let inside_root = real_path.starts_with(root);
+                    Lookup::Dir {
+                        hidden_below_root: inside_root && DotDepth::of(&real_path).below(root),
+                        inside_root,
+                        real_path,
+                    }
+                }
+                Err(_) => Lookup::Missing,
+            });
+        }
+        if !meta.is_file() {
+            // Sockets, FIFOs and devices are never served: reading a FIFO would hang.
+            return Ok(Lookup::Missing);
+        }
+        let version = FileVersion::of(&meta);
+        if let Some(hit) = self.get(path).filter(|entry| entry.version == version) {
+            return Ok(Lookup::File(hit));
+        }
+        Err(Miss {
+            version,
+            modified: meta.modified().ok(),
+        })
+    }
+
+    /// The expensive half: resolves symlinks and reads the file that [`FileCache::probe`] missed.
+    pub(crate) fn load(&self, root: &Path, path: &Path, miss: Miss) -> Lookup {
+        match self.read(root, path, miss) {
+            Ok(entry) => Lookup::File(entry),
+            Err(_) => Lookup::Missing,
+        }
+    }
+
+    fn get(&self, path: &Path) -> Option<Arc<CachedFile>> {
+        let entries = self.store.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.get(path).cloned()
+    }
+
+    fn read(&self, root: &Path, path: &Path, miss: Miss) -> io::Result<Arc<CachedFile>> {
+        let Miss { version, modified } = miss;
+        // Spelled as the root is (see config's canonical_root).
+        let real_path = dunce::canonicalize(path)?;
+        let inside_root = real_path.starts_with(root);
+        let len = version.len;
+        let settled = modified
+            .and_then(|m| SystemTime::now().duration_since(m).ok())
+            .is_some_and(|age| age >= RACY_WINDOW);
+        let cacheable = settled && len <= MAX_CACHED_FILE;
+        // Files too big to keep are streamed by the caller; small racy ones are read here and
+        // used once.
+        let body = if inside_root && len <= MAX_CACHED_FILE {
+            let mut file = std::fs::File::open(&real_path)?;
+            let mut buf = Vec::with_capacity(len as usize);
+            file.read_to_end(&mut buf)?;
+            if buf.len() as u64 != len {
+                // Changed under us between stat and read: serve what we read, never cache it.
+                return Ok(Arc::new(self.entry(
+                    real_path,
+                    version,
+                    modified,
+                    Some(Bytes::from(buf)),
+                )));
+            }
+            Some(Bytes::from(buf))
+        } else {
+            None
+        };
+        let entry = Arc::new(self.entry(real_path, version, modified, body));
+        if cacheable && inside_root {
+            self.insert(path.to_path_buf(), Arc::clone(&entry));
+        }
+        Ok(entry)
+    }
+
+    fn entry(
+        &self,
+        real_path: PathBuf,
+        version: FileVersion,
+        modified: Option<SystemTime>,
+        body: Option<Bytes>,
+    ) -> CachedFile {
+        let len = body.as_ref().map_or(version.len, |b| b.len() as u64);
+        let holding = Arc::new(Holding::default());
+        holding.charge(body.as_ref());
+        CachedFile {
+            etag: etag(len, version),
+            last_modified: modified.and_then(http_date),
+            content_type: mime::content_type(&real_path),
+            dots: DotDepth::of(&real_path),
+            real_path,
+            version,
+            len,
+            modified,
+            body,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+            injected: OnceLock::new(),
+            holding,
+        }
+    }
+
+    fn insert(&self, path: PathBuf, entry: Arc<CachedFile>) {
+        let store = &self.store;
+        let mut entries = store.entries.write().unwrap_or_else(|p| p.into_inner());
+        // From here on, variants the entry makes are charged to the store.
+        *entry.holding.owner() = Some(Arc::downgrade(store));
+        let len = entry.held_bytes();
+        if store.total.load(Ordering::Relaxed) + len > MAX_CACHED_TOTAL {
+            store.start_over(&mut entries);
+        }
+        if let Some(old) = entries.insert(path, entry) {
+            *old.holding.owner() = None;
+            let old_len = old.held_bytes();
+            let _ = store
+                .total
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |total| {
+                    Some(total.saturating_sub(old_len))
+                });
+        }
+        store.total.fetch_add(len, Ordering::Relaxed);
+    }
+}
+
+/// `time` as an HTTP-date, or `None` outside the years 1970 to 9999 that one can say (and
+/// that `httpdate` panics on): a file dated before 1970 is served without `Last-Modified`.
+fn http_date(time: SystemTime) -> Option<HeaderValue> {
+    // 9999-12-31T23:59:59Z.
+    const LAST: Duration = Duration::from_secs(253_402_300_799);
+    let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
+    (since <= LAST)
+        .then(|| HeaderValue::from_str(&httpdate::fmt_http_date(time)).ok())
+        .flatten()
+}
+
+/// A strong validator from the file's version: any edit changes it.
+fn etag(len: u64, version: FileVersion) -> HeaderValue {
+    let tag = format!("\"{len:x}-{:x}-{:x}\"", version.mtime_ns, version.ino);
+    HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// Smallest body worth compressing: below this the headers cost more than the savings.
+const MIN_COMPRESS: usize = 512;
+
+fn compress_gzip(body: &Bytes) -> Option<Bytes> {
+    use std::io::Write;
+    if body.len() < MIN_COMPRESS {
+        return None;
+    }
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 3),
+        flate2::Compression::new(6),
+    );
+    encoder.write_all(body).ok()?;
+    let out = encoder.finish().ok()?;
+    (out.len() < body.len()).then(|| Bytes::from(out))
+}
+
+fn compress_brotli(body: &Bytes) -> Option<Bytes> {
+    if body.len() < MIN_COMPRESS {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() / 3);
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 5,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok()?;
+    (out.len() < body.len()).then(|| Bytes::from(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A whole lookup, as the service makes one: `probe`, then `load` on a miss.
+    fn lookup(cache: &FileCache, root: &Path, path: &Path) -> Lookup {
+        match cache.probe(root, path) {
+            Ok(found) => found,
+            Err(miss) => cache.load(root, path, miss),
+        }
+    }
+
+    fn settle(path: &Path) {
+        let old = SystemTime::now() - Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+
+    #[test]
+    fn unchanged_files_come_from_memory_and_edits_are_seen_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dunce::canonicalize(dir.path()).unwrap();
+        let file = root.join("a.txt");
+        std::fs::write(&file, "one").unwrap();
+        settle(&file);
+        let cache = FileCache::default();
+        let Lookup::File(first) = lookup(&cache, &root, &file) else {
+            panic!("file")
+        };
+        let Lookup::File(again) = lookup(&cache, &root, &file) else {
+            panic!("file")
+        };
+        assert!(Arc::ptr_eq(&first, &again), "second lookup is a cache hit");
+
+        std::fs::write(&file, "two").unwrap(); // same size, new mtime
+        let Lookup::File(edited) = lookup(&cache, &root, &file) else {
+            panic!("file")
+        };
+        assert_eq!(edited.body.as_deref(), Some(&b"two"[..]));
+        assert_ne!(edited.etag, first.etag);
+    }
+
+    #[test]
+    fn racy_files_are_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dunce::canonicalize(dir.path()).unwrap();
+        let file = root.join("fresh.txt");
+        std::fs::write(&file, "just written").unwrap();
+        let cache = FileCache::default();
+        let Lookup::File(a) = lookup(&cache, &root, &file) else {
+            panic!("file")
+        };
+        let Lookup::File(b) = lookup(&cache, &root, &file) else {
+            panic!("file")
+        };
+        assert!(
+            !Arc::ptr_eq(&a, &b),
+            "a file written just now is read again"
+        );
+    }
+
+    #[test]
+    fn deleted_files_are_missing_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dunce::canonicalize(dir.path()).unwrap();
+        let file = root.join("gone.txt");
+        std::fs::write(&file, "x").unwrap();
+        settle(&file);
+        let cache = FileCache::default();
+        assert!(matches!(lookup(&cache, &root, &file), Lookup::File(_)));
+        std::fs::remove_file(&file).unwrap();
+        assert!(matches!(lookup(&cache, &root, &file), Lookup::Missing));
+    }
+
+    #[test]
+    fn listings_are_cached_only_once_the_watcher_runs_and_until_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dunce::canonicalize(dir.path()).unwrap();
+        let listings = ListingCache::default();
+        assert_eq!(
+            listings.epoch(&root),
+            None,
+            "the watch starts off the request's thread"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let epoch = loop {
+            if let Some(epoch) = listings.epoch(&root) {
+                break epoch;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the watcher never started"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let key = ListingKey {
+            dir: root.clone(),
+            segments: Vec::new(),
+            query: ListingQuery::default(),
+            show_dotfiles: false,
+            live_reload: false,
+        };
+        let version = FileVersion::of(&std::fs::metadata(&root).unwrap());
+        let old = SystemTime::now() - Duration::from_secs(60);
+        listings.put(
+            key.clone(),
+            epoch,
+            version,
+            Some(old),
+            Bytes::from_static(b"page"),
+        );
+        assert_eq!(listings.get(&root, &key).as_deref(), Some(&b"page"[..]));
+
+        std::fs::create_dir(root.join("new-folder")).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while listings.get(&root, &key).is_some() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a change never invalidated the page"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn the_listing_cache_is_bounded_by_bytes() {
+        let listings = ListingCache::default();
+        let old = SystemTime::now() - Duration::from_secs(60);
+        let version = FileVersion::of(&std::fs::metadata(".").unwrap());
+        let page = Bytes::from(vec![b'x'; 1 << 20]);
+        for n in 0..100 {
+            let key = ListingKey {
+                dir: PathBuf::from("/site"),
+                segments: Vec::new(),
+                query: ListingQuery::parse(Some(&format!("q={n}"))),
+                show_dotfiles: false,
+                live_reload: false,
+            };
+            listings.put(key, 1, version, Some(old), page.clone());
+            assert!(listings.bytes() <= MAX_LISTING_TOTAL, "after {n}");
+        }
+        assert!(listings.bytes() > 0);
+        let huge = Bytes::from(vec![b'x'; MAX_LISTING_TOTAL as usize / 2]);
+        let before = listings.bytes();
+        let key = ListingKey {
+            dir: PathBuf::from("/site"),
+            segments: vec!["huge".into()],
+            query: ListingQuery::default(),
+            show_dotfiles: false,
+            live_reload: false,
+        };
+        listings.put(key, 1, version, Some(old), huge);
+        assert_eq!(
+            listings.bytes(),
+            before,
+            "a page that would crowd out the rest is not kept"
+        );
+    }
+
+    #[test]
+    fn compression_shrinks_text_and_skips_tiny_bodies() {
+        let text = Bytes::from("hello world, ".repeat(200));
+        let gz = compress_gzip(&text).unwrap();
+        let br = compress_brotli(&text).unwrap();
+        assert!(gz.len() < text.len() && br.len() < text.len());
+        let mut decoded = String::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_string(&mut decoded)
+            .unwrap();
+        assert_eq!(decoded, text);
+        assert!(compress_gzip(&Bytes::from_static(b"tiny")).is_none());
+    }
+}

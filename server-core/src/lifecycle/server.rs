@@ -1,0 +1,714 @@
+//! The supervisor: owns the listener, the accept loop, every connection task and the live
+//! config. [`ServerHandle`] is its only interface.
+//!
+//! Each accepted connection gets a snapshot of the config at that moment and keeps it for
+//! life. [`ServerHandle::apply`] publishes a new snapshot on a `watch` channel: connections
+//! accepted afterwards take it, idle older connections close at once, and busy ones finish
+//! the response in flight and then close, so the client's next request arrives on a new
+//! connection with the new config. A new address is bound before the old listener is let go;
+//! if the bind fails nothing changes. Nothing here reads files or answers requests.
+//!
+//! With HTTPS on, a second listener accepts beside the first, on the same host, with the same
+//! config generations, connection table, limit and log; its connections start with a TLS
+//! handshake. Its certificate is loaded (or made) before the port is bound, and a change of
+//! HTTPS port, host or certificate folder binds first like a port change.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Change, ConfigDraft, ServerConfig};
+use crate::files::cache::FileCache;
+use crate::http::connection::{self, Accepted};
+use crate::lifecycle::backlog::{self, Admission};
+use crate::lifecycle::error::{ApplyError, StartError};
+use crate::lifecycle::events::{ServerEvent, EVENT_BUFFER};
+use crate::lifecycle::listener;
+use crate::lifecycle::registry::{Activity, ConnectionInfo, Registry};
+use crate::lifecycle::tls::{self, Certificate, CertificateError};
+use crate::live_reload::{self, BoundPorts};
+use crate::observe::access_log::AccessLog;
+
+/// Pause after an accept error (e.g. too many open files) before trying again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// A running server. Dropping it stops the server at once; [`ServerHandle::stop`] stops it
+/// gracefully.
+pub struct ServerHandle {
+    local_addr: Mutex<SocketAddr>,
+    https: Mutex<Option<HttpsInfo>>,
+    config: watch::Sender<Arc<ServerConfig>>,
+    /// Serialises applies, so each one sees the generation before it.
+    applying: tokio::sync::Mutex<()>,
+    rebinds: mpsc::Sender<Rebind>,
+    registry: Arc<Registry>,
+    events: broadcast::Sender<ServerEvent>,
+    /// The machine's listen-overflow count when the server started.
+    overflows_at_start: Option<u64>,
+    log: Option<AccessLog>,
+    /// The server's file cache, which also owns the site watcher.
+    cache: Arc<FileCache>,
+    shutdown: CancellationToken,
+    supervisor: Option<JoinHandle<JoinSet<()>>>,
+}
+
+impl fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("local_addr", &self.local_addr())
+            .field("generation", &self.config().generation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the server answers HTTPS, and with which certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpsInfo {
+    /// The address HTTPS connections are accepted on (with the real port when `0` was asked
+    /// for).
+    pub local_addr: SocketAddr,
+    /// The base URL, e.g. `https://127.0.0.1:8443/`.
+    pub url: String,
+    /// The certificate's SHA-256 fingerprint as browsers show it (`AB:CD:...`), for a person
+    /// to compare on the device that connects.
+    pub fingerprint: String,
+    /// The certificate's PEM file, to install on a device that should trust it.
+    pub cert_path: PathBuf,
+}
+
+/// What happened to the connections that were open when the server stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct StopReport {
+    /// Connections that finished on their own before the deadline.
+    pub finished: usize,
+    /// Connections still busy at the deadline, closed by force.
+    pub cut: usize,
+}
+
+/// What [`ServerHandle::apply`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyReport {
+    /// The generation new connections get now: the new one, or the current one when nothing
+    /// changed.
+    pub generation: u64,
+    /// What changed; empty when the draft matched the running config (nothing was applied).
+    pub changes: Vec<Change>,
+    /// The new listening address, when the host or port changed.
+    pub rebound: Option<SocketAddr>,
+    /// The new HTTPS listener, when HTTPS was turned on or its host, port or certificate
+    /// folder changed. (Turning it off shows in `changes` as `httpsPort ... -> off`.)
+    pub https_rebound: Option<HttpsInfo>,
+    /// Older connections still finishing a request, per generation, oldest first. Each
+    /// closes once its response is sent.
+    pub continuing: Vec<(u64, usize)>,
+}
+
+impl ApplyReport {
+    /// Whether a new generation was applied.
+    pub fn applied(&self) -> bool {
+        !self.changes.is_empty()
+    }
+}
+
+impl fmt::Display for ApplyReport {
+    /// `generation 3 applied: port 8080 -> 8081, keep_alive on -> off; 2 transfers continue on generation 2`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.applied() {
+            return write!(
+                f,
+                "nothing to apply: the config is unchanged (generation {})",
+                self.generation
+            );
+        }
+        write!(f, "generation {} applied: ", self.generation)?;
+        for (i, change) in self.changes.iter().enumerate() {
+            let separator = if i == 0 { "" } else { ", " };
+            write!(f, "{separator}{change}")?;
+        }
+        if self.continuing.is_empty() {
+            return write!(f, "; no transfers in flight");
+        }
+        for (i, (generation, count)) in self.continuing.iter().enumerate() {
+            if i == 0 {
+                let verb = if *count == 1 {
+                    "transfer continues"
+                } else {
+                    "transfers continue"
+                };
+                write!(f, "; {count} {verb} on generation {generation}")?;
+            } else {
+                write!(f, ", {count} on generation {generation}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// New listeners for the accept loop, with the config that goes with them.
+struct Rebind {
+    /// The new HTTP listener; `None` keeps the current one.
+    http: Option<TcpListener>,
+    /// The new HTTPS listener, `Some(None)` for none; `None` keeps the current one.
+    https: Option<Option<HttpsListener>>,
+    config: Arc<ServerConfig>,
+    done: oneshot::Sender<()>,
+}
+
+/// The HTTPS port's listener and the TLS settings its connections are accepted with.
+struct HttpsListener {
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+}
+
+/// Loads or makes the certificate, then binds the HTTPS port, when `config` has HTTPS on.
+///
+/// # Errors
+/// [`StartError::Certificate`] or [`StartError::HttpsBind`]; nothing is left bound.
+async fn bind_https(
+    config: &ServerConfig,
+) -> Result<Option<(HttpsListener, HttpsInfo)>, StartError> {
+    let (Some(port), Some(dir)) = (config.https_port, config.cert_dir.clone()) else {
+        // Validation makes cert_dir present whenever https_port is.
+        return Ok(None);
+    };
+    let hosts = tls::reachable_addresses(config.host);
+    let folder = dir.clone();
+    // File I/O and maybe key generation: off the runtime's threads.
+    let loaded =
+        tokio::task::spawn_blocking(move || Certificate::load_or_create(&folder, &hosts)).await;
+    let certificate = match loaded {
+        Ok(loaded) => loaded,
+        Err(err) => match err.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => Err(CertificateError::Write {
+                path: dir.clone(),
+                source: std::io::Error::other("the runtime is shutting down"),
+            }),
+        },
+    };
+    let refuse = |source| StartError::Certificate {
+        dir: dir.clone(),
+        source,
+    };
+    let certificate = certificate.map_err(refuse)?;
+    let acceptor = TlsAcceptor::from(certificate.server_config().map_err(refuse)?);
+    let listener =
+        listener::bind(config.host, port).map_err(|err| StartError::HttpsBind(Box::new(err)))?;
+    let local_addr = listener.local_addr().map_err(|source| {
+        StartError::HttpsBind(Box::new(StartError::Bind {
+            addr: SocketAddr::new(config.host, port),
+            source,
+        }))
+    })?;
+    let info = HttpsInfo {
+        local_addr,
+        url: format!("https://{local_addr}/"),
+        fingerprint: certificate.fingerprint().to_owned(),
+        cert_path: certificate.cert_path(),
+    };
+    Ok(Some((HttpsListener { listener, acceptor }, info)))
+}
+
+impl ServerHandle {
+    /// Binds `config.host:config.port` and starts serving `config.root`.
+    ///
+    /// Must be called inside a tokio runtime; the server's tasks run on it.
+    ///
+    /// # Errors
+    /// [`StartError`] if the address cannot be bound; nothing is left running.
+    pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
+        ServerHandle::start_logged(config, None).await
+    }
+
+    /// [`ServerHandle::start`], recording every request in `log`: its durable session, its
+    /// live subscribers and its metrics.
+    ///
+    /// # Errors
+    /// As [`ServerHandle::start`].
+    pub async fn start_logged(
+        config: ServerConfig,
+        log: Option<AccessLog>,
+    ) -> Result<ServerHandle, StartError> {
+        if let Some(log) = &log {
+            log.generation_applied(config.generation);
+        }
+        let listener = listener::bind(config.host, config.port)?;
+        let local_addr = local_addr(&listener, &config)?;
+        let (https, https_info) = bind_https(&config).await?.unzip();
+        let ports = Arc::new(BoundPorts::default());
+        ports.set(
+            local_addr.port(),
+            https_info.as_ref().map(|https| https.local_addr.port()),
+        );
+        let (config_tx, config_rx) = watch::channel(Arc::new(config));
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let registry = Arc::new(Registry::new(events.clone()));
+        let (rebinds, rebind_rx) = mpsc::channel(1);
+        let shutdown = CancellationToken::new();
+        // One cache for the server's life: it is keyed by absolute path and never stale, so
+        // it stays valid across config generations.
+        let cache = Arc::new(FileCache::default());
+        if config_rx.borrow().live_reload {
+            // Watch from the start, so the first save after a page loads is seen.
+            cache.listings.watch(&config_rx.borrow().root);
+        }
+        let supervisor = tokio::spawn(
+            AcceptLoop {
+                listener,
+                https,
+                config: config_rx,
+                published: config_tx.clone(),
+                rebinds: rebind_rx,
+                registry: Arc::clone(&registry),
+                cache: Arc::clone(&cache),
+                shutdown: shutdown.clone(),
+                log: log.clone(),
+                instance: live_reload::new_instance(),
+                ports,
+            }
+            .run(),
+        );
+        tracing::info!(%local_addr, "listening");
+        if let Some(https) = &https_info {
+            let (addr, fingerprint) = (https.local_addr, &https.fingerprint);
+            tracing::info!(%addr, %fingerprint, "listening for HTTPS");
+        }
+        Ok(ServerHandle {
+            local_addr: Mutex::new(local_addr),
+            https: Mutex::new(https_info),
+            config: config_tx,
+            applying: tokio::sync::Mutex::new(()),
+            rebinds,
+            registry,
+            events,
+            overflows_at_start: backlog::listen_overflows(),
+            log,
+            cache,
+            shutdown,
+            supervisor: Some(supervisor),
+        })
+    }
+
+    /// The address new connections are accepted on (with the real port when `0` was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        *self
+            .local_addr
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The base URL of the site, e.g. `http://127.0.0.1:8080/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.local_addr())
+    }
+
+    /// Where HTTPS is served, and the certificate's fingerprint; `None` while HTTPS is off.
+    pub fn https(&self) -> Option<HttpsInfo> {
+        self.https
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The site's HTTPS base URL, e.g. `https://127.0.0.1:8443/`; `None` while HTTPS is off.
+    pub fn https_url(&self) -> Option<String> {
+        self.https().map(|https| https.url)
+    }
+
+    /// The config that new connections get now.
+    pub fn config(&self) -> Arc<ServerConfig> {
+        self.config.borrow().clone()
+    }
+
+    /// Makes `draft` the config of every connection accepted from now on, as a new generation.
+    ///
+    /// Open connections keep the config they were accepted with: idle ones close at once,
+    /// busy ones finish the response in flight (never cut, never slowed) and then close. A
+    /// new host or port is bound first, and only then does the old listener stop accepting.
+    /// A draft that changes nothing applies nothing.
+    ///
+    /// # Errors
+    /// [`ApplyError`] if the draft is invalid or its address cannot be bound. The server then
+    /// goes on exactly as before.
+    pub async fn apply(&self, draft: ConfigDraft) -> Result<ApplyReport, ApplyError> {
+        let _one_at_a_time = self.applying.lock().await;
+        let current = self.config();
+        let mut next = ServerConfig::try_from(draft)?;
+        next.generation = current.generation + 1;
+        let changes = current.changes(&next);
+        if changes.is_empty() {
+            return Ok(ApplyReport {
+                generation: current.generation,
+                changes,
+                rebound: None,
+                https_rebound: None,
+                continuing: Vec::new(),
+            });
+        }
+        let next = Arc::new(next);
+        let (rebound, https_rebound) =
+            if current.needs_rebind(&next) || current.needs_https_rebind(&next) {
+                self.rebind(&current, &next).await?
+            } else {
+                self.config.send_replace(Arc::clone(&next));
+                (None, None)
+            };
+        if let Some(log) = &self.log {
+            log.generation_applied(next.generation);
+        }
+        if next.live_reload {
+            self.cache.listings.watch(&next.root);
+        }
+        let continuing = self.registry.busy_before(next.generation);
+        let report = ApplyReport {
+            generation: next.generation,
+            changes,
+            rebound,
+            https_rebound,
+            continuing,
+        };
+        tracing::info!("{report}");
+        let _ = self.events.send(ServerEvent::Applied {
+            generation: report.generation,
+            changes: report.changes.clone(),
+            continuing: report.continuing.clone(),
+        });
+        Ok(report)
+    }
+
+    /// Binds what `next` needs that `current` does not have (HTTP, HTTPS or both), then hands
+    /// the new listeners and `next` to the accept loop together. Returns the new HTTP address
+    /// and the new HTTPS listener's details, for those that changed.
+    ///
+    /// # Errors
+    /// [`ApplyError::Bind`] when a bind (or the certificate) fails; nothing has changed then.
+    async fn rebind(
+        &self,
+        current: &ServerConfig,
+        next: &Arc<ServerConfig>,
+    ) -> Result<(Option<SocketAddr>, Option<HttpsInfo>), ApplyError> {
+        let from = self.local_addr();
+        let failed = |error| ApplyError::Bind {
+            error,
+            serving: from,
+        };
+        let http = if current.needs_rebind(next) {
+            let listener = listener::bind(next.host, next.port).map_err(failed)?;
+            Some((local_addr(&listener, next).map_err(failed)?, listener))
+        } else {
+            None
+        };
+        let https = if current.needs_https_rebind(next) {
+            Some(bind_https(next).await.map_err(failed)?)
+        } else {
+            None
+        };
+        let (to, http) = http.unzip();
+        let (https, https_info) = match https {
+            Some(Some((listener, info))) => (Some(Some(listener)), Some(Some(info))),
+            Some(None) => (Some(None), Some(None)),
+            None => (None, None),
+        };
+        let (done, switched) = oneshot::channel();
+        let rebind = Rebind {
+            http,
+            https,
+            config: Arc::clone(next),
+            done,
+        };
+        if self.rebinds.send(rebind).await.is_err() || switched.await.is_err() {
+            return Err(failed(StartError::Bind {
+                addr: to.unwrap_or(from),
+                source: std::io::Error::other("the server is stopping"),
+            }));
+        }
+        if let Some(to) = to {
+            *self
+                .local_addr
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = to;
+            let _ = self.events.send(ServerEvent::ListenerRebound { from, to });
+            tracing::info!(%from, %to, "listener rebound");
+        }
+        let https_rebound = https_info.and_then(|info| {
+            let old = std::mem::replace(
+                &mut *self.https.lock().unwrap_or_else(PoisonError::into_inner),
+                info.clone(),
+            );
+            let (from, to) = (
+                old.map(|old| old.local_addr),
+                info.as_ref().map(|new| new.local_addr),
+            );
+            let _ = self.events.send(ServerEvent::HttpsRebound { from, to });
+            tracing::info!(?from, ?to, "HTTPS listener rebound");
+            info
+        });
+        Ok((to, https_rebound))
+    }
+
+    /// Serves another folder, everything else unchanged: [`ServerHandle::apply`] with only
+    /// `root` changed.
+    ///
+    /// # Errors
+    /// [`ApplyError`] on field `root` if it is not a folder; the server is left untouched.
+    pub async fn set_root(&self, root: &Path) -> Result<ApplyReport, ApplyError> {
+        let draft = ConfigDraft {
+            root: Some(root.to_path_buf()),
+            ..ConfigDraft::from(&*self.config())
+        };
+        self.apply(draft).await
+    }
+
+    /// The open connections, oldest first.
+    pub fn connections(&self) -> Vec<ConnectionInfo> {
+        self.registry.snapshot()
+    }
+
+    /// Cuts connection `id` at once, whatever it is doing. False if it is already gone.
+    pub fn close_connection(&self, id: u64) -> bool {
+        self.registry.close(id)
+    }
+
+    /// How full the server is: connections served, the limit, and what waits in the kernel.
+    pub fn admission(&self) -> Admission {
+        let queue = backlog::accept_queue(self.local_addr());
+        let queue = match self.https() {
+            Some(https) => queue
+                .zip(backlog::accept_queue(https.local_addr))
+                .map(|(http, https)| http + https),
+            None => queue,
+        };
+        let turned_away = backlog::listen_overflows()
+            .zip(self.overflows_at_start)
+            .map(|(now, start)| now.saturating_sub(start));
+        Admission {
+            open: self.registry.occupied(),
+            limit: self.config().max_connections,
+            waiting: queue,
+            queue_capacity: backlog::queue_capacity(),
+            turned_away,
+        }
+    }
+
+    /// How many bytes the server's file and listing caches hold now; each stays within its
+    /// cap ([`crate::files::cache::MAX_CACHED_TOTAL`], [`crate::files::cache::MAX_LISTING_TOTAL`]).
+    pub fn cache_usage(&self) -> crate::files::cache::CacheUsage {
+        self.cache.usage()
+    }
+
+    /// The access log this server records into, if any.
+    pub fn access_log(&self) -> Option<&AccessLog> {
+        self.log.as_ref()
+    }
+
+    /// Lifecycle events from now on: configs applied, listener rebound, connections opened
+    /// and closed. A subscriber that falls behind misses the oldest and is told how many.
+    pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
+        self.events.subscribe()
+    }
+
+    /// Stops accepting, lets open connections finish for up to `deadline`, then closes the
+    /// rest. Idle keep-alive connections close at once; responses in flight run to the end
+    /// unless the deadline passes first.
+    pub async fn stop(mut self, deadline: Duration) -> StopReport {
+        self.shutdown.cancel();
+        let Some(supervisor) = self.supervisor.take() else {
+            return StopReport::default();
+        };
+        let mut connections = match supervisor.await {
+            Ok(connections) => connections,
+            Err(err) => {
+                tracing::error!("accept loop failed: {err}");
+                return StopReport::default();
+            }
+        };
+        let mut report = StopReport::default();
+        let drained = tokio::time::timeout(deadline, async {
+            while connections.join_next().await.is_some() {
+                report.finished += 1;
+            }
+        })
+        .await;
+        if drained.is_err() {
+            report.cut = connections.len();
+            self.registry.cut_all();
+            connections.shutdown().await;
+        }
+        tracing::info!(finished = report.finished, cut = report.cut, "stopped");
+        report
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        // Without `stop`, the supervisor ends and drops its JoinSet, which aborts every connection.
+        self.shutdown.cancel();
+    }
+}
+
+fn reaped(done: Result<(), tokio::task::JoinError>) {
+    if let Err(err) = done {
+        if err.is_panic() {
+            tracing::error!("a connection task panicked; other connections are unaffected: {err}");
+        }
+    }
+}
+
+fn local_addr(listener: &TcpListener, config: &ServerConfig) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|source| StartError::Bind {
+        addr: SocketAddr::new(config.host, config.port),
+        source,
+    })
+}
+
+/// The port `listener` is bound to; 0 if the OS cannot say (it always can once bound).
+fn port_of(listener: &TcpListener) -> u16 {
+    listener.local_addr().map_or(0, |addr| addr.port())
+}
+
+/// The supervisor task's state.
+struct AcceptLoop {
+    listener: TcpListener,
+    https: Option<HttpsListener>,
+    config: watch::Receiver<Arc<ServerConfig>>,
+    published: watch::Sender<Arc<ServerConfig>>,
+    rebinds: mpsc::Receiver<Rebind>,
+    registry: Arc<Registry>,
+    cache: Arc<FileCache>,
+    shutdown: CancellationToken,
+    log: Option<AccessLog>,
+    instance: u64,
+    ports: Arc<BoundPorts>,
+}
+
+impl AcceptLoop {
+    /// Accepts until `shutdown`, snapshotting the config for each connection, and reaps
+    /// finished connection tasks. Returns the connections still open so `stop` can drain them.
+    async fn run(mut self) -> JoinSet<()> {
+        let mut connections = JoinSet::new();
+        loop {
+            // At the limit, stop accepting: new clients wait in the kernel's accept queue
+            // until a connection ends (the reaping branch below wakes the loop). The table
+            // counts live connections; the JoinSet also holds ended ones not yet reaped.
+            // Live-reload streams on HTTP/2 take slots too (see `Registry::occupied`).
+            let room = self.registry.occupied() < self.config.borrow().max_connections as usize;
+            tokio::select! {
+                // New clients before reaping: when an apply closes a thousand idle
+                // connections at once, the next browser request must not wait for all of
+                // them to be reaped.
+                biased;
+                () = self.shutdown.cancelled() => break,
+                Some(rebind) = self.rebinds.recv() => {
+                    // The new listener is already bound; from here on only it accepts, with
+                    // the new config. Clients already waiting in the old one's queue are
+                    // accepted first (the kernel would reset them), then it closes; its
+                    // connections carry on.
+                    if let Some(listener) = rebind.http {
+                        let old = std::mem::replace(&mut self.listener, listener);
+                        while let Some(Ok((stream, peer))) = old.accept().now_or_never() {
+                            self.spawn(&mut connections, stream, peer, None);
+                        }
+                    }
+                    if let Some(https) = rebind.https {
+                        if let Some(old) = std::mem::replace(&mut self.https, https) {
+                            let HttpsListener { listener, acceptor } = old;
+                            while let Some(Ok((stream, peer))) = listener.accept().now_or_never() {
+                                let tls = Some(acceptor.clone());
+                                self.spawn(&mut connections, stream, peer, tls);
+                            }
+                        }
+                    }
+                    self.ports.set(
+                        port_of(&self.listener),
+                        self.https.as_ref().map(|https| port_of(&https.listener)),
+                    );
+                    self.published.send_replace(rebind.config);
+                    let _ = rebind.done.send(());
+                }
+                accepted = self.listener.accept(), if room => match accepted {
+                    Ok((stream, peer)) => self.spawn(&mut connections, stream, peer, None),
+                    Err(err) => {
+                        tracing::warn!("accept failed, retrying: {err}");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    }
+                },
+                accepted = accept_https(self.https.as_ref()), if room && self.https.is_some() => {
+                    match accepted {
+                        Ok((stream, peer, tls)) => {
+                            self.spawn(&mut connections, stream, peer, Some(tls));
+                        }
+                        Err(err) => {
+                            tracing::warn!("HTTPS accept failed, retrying: {err}");
+                            tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        }
+                    }
+                }
+                () = self.registry.slot_freed(), if !room => {}
+                Some(done) = connections.join_next(), if !connections.is_empty() => {
+                    reaped(done);
+                    while let Some(done) = connections.try_join_next() {
+                        reaped(done);
+                    }
+                }
+            }
+        }
+        connections
+    }
+
+    fn spawn(
+        &mut self,
+        connections: &mut JoinSet<()>,
+        stream: tokio::net::TcpStream,
+        peer: SocketAddr,
+        tls: Option<TlsAcceptor>,
+    ) {
+        // Snapshot once, right after accept; mark it seen so the connection only wakes for
+        // generations newer than its own.
+        let mut updates = self.config.clone();
+        let config = updates.borrow_and_update().clone();
+        let activity = Arc::new(Activity::new());
+        let registration = self
+            .registry
+            .open(peer, config.generation, Arc::clone(&activity));
+        let id = registration.id();
+        let abort = connections.spawn(connection::serve(Accepted {
+            stream,
+            peer,
+            config,
+            updates,
+            activity,
+            registration,
+            cache: Arc::clone(&self.cache),
+            shutdown: self.shutdown.clone(),
+            log: self.log.clone(),
+            instance: self.instance,
+            ports: Arc::clone(&self.ports),
+            tls,
+        }));
+        self.registry.set_abort(id, abort);
+    }
+}
+
+/// The next connection on the HTTPS listener, with the TLS settings to accept it with; never
+/// ready when there is none.
+async fn accept_https(
+    https: Option<&HttpsListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr, TlsAcceptor)> {
+    let Some(https) = https else {
+        return std::future::pending().await;
+    };
+    let (stream, peer) = https.listener.accept().await?;
+    Ok((stream, peer, https.acceptor.clone()))
+}

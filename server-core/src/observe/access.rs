@@ -1,0 +1,321 @@
+//! One access record per request: what was asked, what was answered, how long it took, and
+//! how it ended. Records are built on the request path from data already at hand (a few
+//! clocks and clones); formatting and I/O happen later, in the log's writer.
+//!
+//! The text a client chooses (method, target, user agent, referer) is capped
+//! ([`MAX_TARGET_BYTES`] and its siblings), so one record, and the window's buffer of
+//! records, has a bounded size however large the headers that arrive (issue 13).
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The whole response was handed to the connection.
+    Completed,
+    /// The client went away before the response was complete.
+    ClientAborted,
+    /// The client was too slow (its request head did not arrive within the header timeout).
+    TimedOut,
+    /// The request could not be read (malformed, too large) or the server failed.
+    Error,
+}
+
+impl Outcome {
+    /// The name used in logs and exports: `completed`, `client_aborted`, `timed_out`, `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::ClientAborted => "client_aborted",
+            Outcome::TimedOut => "timed_out",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// What answered the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Served {
+    /// A file, whole and uncompressed.
+    File,
+    /// A file, compressed with Brotli (on the fly or a `.br` sibling).
+    Br,
+    /// A file, compressed with gzip (on the fly or a `.gz` sibling).
+    Gzip,
+    /// Part of a file (206).
+    Range,
+    /// 304 Not Modified: the client's copy is current.
+    NotModified,
+    /// A directory listing.
+    Listing,
+    /// A redirect (a folder without its trailing slash, or `.html` dropped from an address).
+    Redirect,
+    /// A miss answered by the site's own page: the root `index.html` (SPA fallback, 200) or
+    /// `404.html` (404).
+    Fallback,
+    /// Wharf's live-reload endpoints under `/__wharf/`: the event stream or its script.
+    LiveReload,
+    /// A status page or an empty answer (404, 405, OPTIONS, ...), or nothing at all.
+    Status,
+    /// Refused with 403 before anything was looked up: a `Host` the server does not answer to
+    /// (DNS rebinding) or a cross-site `no-cors` load (see [`crate::http::guard`]).
+    Blocked,
+}
+
+impl Served {
+    /// The name used in logs and exports: `file`, `br`, `gzip`, `range`, `304`, `listing`,
+    /// `redirect`, `fallback`, `live_reload`, `status`, `blocked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Served::File => "file",
+            Served::Br => "br",
+            Served::Gzip => "gzip",
+            Served::Range => "range",
+            Served::NotModified => "304",
+            Served::Listing => "listing",
+            Served::Redirect => "redirect",
+            Served::Fallback => "fallback",
+            Served::LiveReload => "live_reload",
+            Served::Status => "status",
+            Served::Blocked => "blocked",
+        }
+    }
+}
+
+/// Longest method kept in a record, in bytes. Every method Wharf answers is far shorter;
+/// hyper accepts any token as an extension method.
+pub(crate) const MAX_METHOD_BYTES: usize = 32;
+/// Longest request target (path and query) kept in a record, in bytes: 2 KiB, the limit the
+/// sitemaps protocol and many tools apply to URLs. Longer targets are still answered (up to
+/// the 414 limit, `service::MAX_URI_LEN`), only their record is cut.
+pub const MAX_TARGET_BYTES: usize = 2048;
+/// Longest `User-Agent` kept in a record, in bytes. Real browsers' are 100 to 400 bytes.
+pub const MAX_USER_AGENT_BYTES: usize = 512;
+/// Longest `Referer` kept in a record, in bytes. Browsers send only the origin across sites
+/// (the default policy, `strict-origin-when-cross-origin`); longer ones are the site's own
+/// pages, whose target is recorded in full by their own request.
+pub const MAX_REFERER_BYTES: usize = 512;
+/// Ends a field that was cut to its cap.
+pub const TRUNCATION_MARK: char = '…';
+
+/// `text` as kept in a record with a cap of `cap` bytes: whole when shorter than `cap`;
+/// otherwise cut at the last char boundary at or before `cap`, then
+/// [`TRUNCATION_MARK`]. A cut field is therefore at least `cap` bytes long and ends with the
+/// mark, which no whole field is (see [`is_truncated`]).
+///
+/// ```ignore
+/// use wharf_core::access::{capped, is_truncated};
+///
+/// assert_eq!(capped("Mozilla/5.0", 512), "Mozilla/5.0");
+/// let cut = capped(&"é".repeat(100), 9); // two bytes each: 9 falls inside one
+/// assert_eq!(cut, "éééé…");
+/// assert!(is_truncated(&cut, 9));
+/// ```
+pub(crate) fn capped(text: &str, cap: usize) -> String {
+    if text.len() < cap {
+        return text.to_owned();
+    }
+    let mut end = cap;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + TRUNCATION_MARK.len_utf8());
+    out.push_str(&text[..end]);
+    out.push(TRUNCATION_MARK);
+    out
+}
+
+/// [`capped`] for a header value: invalid UTF-8 becomes U+FFFD, and a huge value is never
+/// copied whole first.
+pub(crate) fn capped_bytes(bytes: &[u8], cap: usize) -> String {
+    // A char is at most 4 bytes, and an invalid byte becomes one 3-byte U+FFFD: this prefix
+    // decodes to more than `cap` bytes whenever the whole value would.
+    let prefix = &bytes[..bytes.len().min(cap + 4)];
+    capped(&String::from_utf8_lossy(prefix), cap)
+}
+
+/// Whether `field` was cut by [`capped`] with a cap of `cap` bytes.
+pub(crate) fn is_truncated(field: &str, cap: usize) -> bool {
+    field.len() >= cap && field.ends_with(TRUNCATION_MARK)
+}
+
+/// Everything recorded about one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessRecord {
+    /// Counts requests in the log's session, from 1.
+    pub id: u64,
+    /// When the request's head had been read, in milliseconds since the Unix epoch.
+    pub start_ms: u64,
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The method as received (`GET`); empty when the request could not be parsed. Capped
+    /// at [`MAX_METHOD_BYTES`] (see [`capped`]).
+    pub method: String,
+    /// The path and query exactly as received; empty when the request could not be parsed.
+    /// Capped at [`MAX_TARGET_BYTES`] (see [`capped`]).
+    pub target: String,
+    /// `HTTP/1.1`, `HTTP/1.0`; empty when unknown.
+    pub version: String,
+    /// The status sent; 0 when the connection closed before any response.
+    pub status: u16,
+    /// Body bytes handed to the connection (not counting the head).
+    pub body_bytes: u64,
+    /// Whether the whole response was sent.
+    pub completed: bool,
+    /// Microseconds from the request's head to the response's first byte; `None` if no
+    /// response started.
+    pub ttfb_us: Option<u64>,
+    /// Microseconds from the request's head to the end of the response (or its abandonment).
+    pub total_us: u64,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The `User-Agent` header, if any. Untrusted text, capped at [`MAX_USER_AGENT_BYTES`]
+    /// (see [`capped`]).
+    pub user_agent: Option<String>,
+    /// The `Referer` header, if any. Untrusted text, capped at [`MAX_REFERER_BYTES`] (see
+    /// [`capped`]).
+    pub referer: Option<String>,
+    /// The connection it arrived on, as in [`crate::ConnectionInfo::id`].
+    pub connection: u64,
+    /// The config generation that answered it.
+    pub generation: u64,
+    /// What answered it.
+    pub served: Served,
+}
+
+impl AccessRecord {
+    /// Whether any field was cut to its cap, as marked by [`TRUNCATION_MARK`]. Derived from
+    /// the fields themselves, so session logs written before the caps read the same.
+    pub fn truncated(&self) -> bool {
+        is_truncated(&self.method, MAX_METHOD_BYTES)
+            || is_truncated(&self.target, MAX_TARGET_BYTES)
+            || self
+                .user_agent
+                .as_deref()
+                .is_some_and(|ua| is_truncated(ua, MAX_USER_AGENT_BYTES))
+            || self
+                .referer
+                .as_deref()
+                .is_some_and(|referer| is_truncated(referer, MAX_REFERER_BYTES))
+    }
+}
+
+#[cfg(test)]
+impl AccessRecord {
+    /// For unit tests: a completed `GET target` answered 200 from a file, on connection 1
+    /// and generation 1, with every other field plain. Tests override what they examine.
+    pub(crate) fn example(target: &str) -> AccessRecord {
+        AccessRecord {
+            id: 1,
+            start_ms: 1_795_230_123_456,
+            peer: std::net::SocketAddr::from(([127, 0, 0, 1], 50_000)),
+            method: "GET".into(),
+            target: target.into(),
+            version: "HTTP/1.1".into(),
+            status: 200,
+            body_bytes: 100,
+            completed: true,
+            ttfb_us: Some(10),
+            total_us: 20,
+            outcome: Outcome::Completed,
+            user_agent: None,
+            referer: None,
+            connection: 1,
+            generation: 1,
+            served: Served::File,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+    })
+}
+
+/// Whole microseconds, saturating.
+pub(crate) fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// `unix_ms` as RFC 3339 UTC with milliseconds: `2026-11-21T03:15:00.123Z`.
+pub fn rfc3339_ms(unix_ms: u64) -> String {
+    let (secs, ms) = (unix_ms / 1000, unix_ms % 1000);
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{ms:03}Z")
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capped_fields_are_cut_at_a_char_boundary_and_marked() {
+        assert_eq!(capped("", 4), "");
+        assert_eq!(capped("abc", 4), "abc");
+        assert!(!is_truncated("abc", 4));
+        assert_eq!(
+            capped("abcd", 4),
+            "abcd…",
+            "a field of exactly the cap is marked"
+        );
+        assert_eq!(capped("a😀b", 3), "a…", "never inside a 4-byte char");
+        let huge = "x".repeat(50_000);
+        let cut = capped(&huge, MAX_USER_AGENT_BYTES);
+        assert_eq!(cut.len(), MAX_USER_AGENT_BYTES + '…'.len_utf8());
+        assert!(is_truncated(&cut, MAX_USER_AGENT_BYTES));
+        let bad = capped_bytes(&[0xff; 50_000], 10);
+        assert_eq!(bad, "\u{fffd}\u{fffd}\u{fffd}…");
+        assert!(is_truncated(&bad, 10));
+        assert_eq!(capped_bytes("é".as_bytes(), 10), "é");
+        let mut record = AccessRecord::example("/");
+        assert!(!record.truncated());
+        record.user_agent = Some(cut);
+        assert!(record.truncated());
+    }
+
+    #[test]
+    fn formats_rfc3339_with_milliseconds() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(951_782_400_007), "2000-02-29T00:00:00.007Z");
+        assert_eq!(rfc3339_ms(1_795_230_123_456), "2026-11-21T03:02:03.456Z");
+    }
+}
+
+/// The module's documented example, run as a test (the items are private to the crate, so a
+/// doctest cannot reach them).
+#[cfg(test)]
+mod doc_example {
+    #[test]
+    fn capped() {
+        use crate::observe::access::{capped, is_truncated};
+
+        assert_eq!(capped("Mozilla/5.0", 512), "Mozilla/5.0");
+        let cut = capped(&"é".repeat(100), 9); // two bytes each: 9 falls inside one
+        assert_eq!(cut, "éééé…");
+        assert!(is_truncated(&cut, 9));
+    }
+}

@@ -1,0 +1,502 @@
+//! The access-log pipeline, as in the Haskell web server's logging thread: the request path
+//! only hands a finished [`AccessRecord`] to a bounded queue, and one writer thread does
+//! everything else.
+//!
+//! The writer empties the queue every 10 ms (it never sleeps on the queue itself, so no request
+//! ever wakes it). Every 100 ms it numbers the records it has received, appends them to the durable
+//! session log ([`crate::observe::session_log`]), feeds the metrics, and hands the batch to live
+//! subscribers. Once a second it closes a metrics sample. Nothing on the request path waits
+//! for I/O, a lock held across I/O, or a subscriber:
+//!
+//! - If the queue is full, the record is counted as lost (never silently): the count is
+//!   written into the log as a `lost` line, and shown by [`AccessLog::stats`].
+//! - A subscriber that does not keep up has only its own stream thinned: batches that do not
+//!   fit in its buffer are skipped, and the next batch it gets says how many records it missed.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::observe::access::{unix_ms, AccessRecord};
+use crate::observe::metrics::{Metrics, MetricsSample};
+use crate::observe::session_log::{LogLine, Retention, SessionWriter};
+
+/// How often the writer flushes to disk and to subscribers.
+pub(crate) const BATCH_INTERVAL: Duration = Duration::from_millis(100);
+/// How often the writer empties the queue. At 60,000 requests a second that is 600 records,
+/// far below the queue's capacity.
+const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
+/// How often a metrics sample is closed.
+const SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
+/// Batches a subscriber may have waiting before the next ones are skipped for it.
+const SUBSCRIBER_BUFFER: usize = 16;
+/// Metrics samples kept for [`AccessLog::timeline`]: 16 minutes.
+const TIMELINE_SAMPLES: usize = 960;
+
+/// Where and how much to log.
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// Folder for the durable session logs; `None` keeps nothing on disk (live subscribers and
+    /// metrics still work).
+    pub dir: Option<PathBuf>,
+    /// How much the durable log keeps.
+    pub retention: Retention,
+    /// Records the queue holds between the request path and the writer (about 240 bytes
+    /// each, allocated up front). Default: 16,384: the writer drains the queue as records
+    /// arrive, so this absorbs a burst of several hundred milliseconds at top speed.
+    pub queue_capacity: usize,
+}
+
+impl Default for LogSettings {
+    fn default() -> LogSettings {
+        LogSettings {
+            dir: None,
+            retention: Retention::default(),
+            queue_capacity: 16_384,
+        }
+    }
+}
+
+/// Counters of the pipeline, for the user to see that nothing was lost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogStats {
+    /// The durable session's id, when logging to disk.
+    pub session: Option<String>,
+    /// Its folder.
+    pub folder: Option<PathBuf>,
+    /// Records handed to the writer and written.
+    pub logged: u64,
+    /// Records lost because the queue was full. Should be 0.
+    pub lost: u64,
+    /// The last write error, if writing to disk failed (the live stream goes on).
+    pub write_error: Option<String>,
+}
+
+/// A batch of records for a live subscriber.
+#[derive(Debug, Clone)]
+pub struct LogBatch {
+    /// The records, in the order they were logged.
+    pub records: Arc<[AccessRecord]>,
+    /// Records this subscriber missed just before this batch because it fell behind.
+    pub missed: u64,
+}
+
+/// The access log. Cheap to clone; every clone feeds the same writer.
+#[derive(Clone)]
+pub struct AccessLog {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for AccessLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessLog")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+// Records travel by value: boxing them would cost an allocation per request.
+#[allow(clippy::large_enum_variant)]
+enum Message {
+    Record(AccessRecord),
+    /// Write out everything received so far, then answer.
+    Sync(mpsc::Sender<()>),
+}
+
+struct Shared {
+    queue: SyncSender<Message>,
+    lost: AtomicU64,
+    logged: AtomicU64,
+    /// Connections open on the server feeding this log, for the metrics.
+    active_connections: AtomicUsize,
+    /// The config generation in force, for the metrics.
+    generation: AtomicU64,
+    /// The last generation applied since the writer's last sample, and when (Unix ms), for
+    /// the sample's `generation_applied_at_ms`.
+    applied: Mutex<Option<(u64, u64)>>,
+    subscribers: Mutex<Vec<Subscriber>>,
+    samples: broadcast::Sender<MetricsSample>,
+    timeline: Mutex<std::collections::VecDeque<MetricsSample>>,
+    session: Option<(String, PathBuf)>,
+    write_error: Mutex<Option<String>>,
+}
+
+struct Subscriber {
+    batches: tokio::sync::mpsc::Sender<LogBatch>,
+    missed: u64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AccessLog {
+    /// Starts the writer thread, and the durable session when `settings.dir` is set.
+    ///
+    /// # Errors
+    /// What the file system reports when the session cannot be created.
+    pub fn start(settings: LogSettings) -> std::io::Result<AccessLog> {
+        let (log, writer, received) = AccessLog::assemble(settings)?;
+        std::thread::Builder::new()
+            .name("wharf-access-log".into())
+            .spawn(move || writer.run(received))?;
+        Ok(log)
+    }
+
+    /// The log and its writer, not yet running.
+    fn assemble(
+        settings: LogSettings,
+    ) -> std::io::Result<(AccessLog, Writer, mpsc::Receiver<Message>)> {
+        let session = match &settings.dir {
+            Some(dir) => Some(SessionWriter::create(dir, settings.retention.clone())?),
+            None => None,
+        };
+        let (queue, received) = mpsc::sync_channel(settings.queue_capacity.max(1));
+        let (samples, _) = broadcast::channel(64);
+        let shared = Arc::new(Shared {
+            queue,
+            lost: AtomicU64::new(0),
+            logged: AtomicU64::new(0),
+            active_connections: AtomicUsize::new(0),
+            generation: AtomicU64::new(1),
+            applied: Mutex::new(None),
+            subscribers: Mutex::new(Vec::new()),
+            samples,
+            timeline: Mutex::new(std::collections::VecDeque::with_capacity(TIMELINE_SAMPLES)),
+            session: session
+                .as_ref()
+                .map(|session| (session.id().to_owned(), session.folder().to_path_buf())),
+            write_error: Mutex::new(None),
+        });
+        let writer = Writer {
+            shared: Arc::downgrade(&shared),
+            session,
+            metrics: Metrics::new(unix_ms(SystemTime::now())),
+            next_id: 1,
+            lost_reported: 0,
+            pending: Vec::new(),
+            live: Vec::new(),
+        };
+        Ok((AccessLog { shared }, writer, received))
+    }
+
+    /// Hands a finished record to the writer. Never blocks: if the queue is full the record
+    /// is counted as lost.
+    pub fn record(&self, record: AccessRecord) {
+        match self.shared.queue.try_send(Message::Record(record)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.shared.lost.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Waits (blocking the calling thread) until everything recorded so far is written and
+    /// handed to subscribers, e.g. before an export, so the export holds every request.
+    pub fn sync(&self) {
+        let (done, wait) = mpsc::channel();
+        if self.shared.queue.send(Message::Sync(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+
+    /// The pipeline's counters.
+    pub fn stats(&self) -> LogStats {
+        LogStats {
+            session: self.shared.session.as_ref().map(|(id, _)| id.clone()),
+            folder: self
+                .shared
+                .session
+                .as_ref()
+                .map(|(_, folder)| folder.clone()),
+            logged: self.shared.logged.load(Ordering::Relaxed),
+            lost: self.shared.lost.load(Ordering::Relaxed),
+            write_error: lock(&self.shared.write_error).clone(),
+        }
+    }
+
+    /// Live records from now on, in batches at most every 100 ms.
+    pub fn subscribe(&self) -> tokio::sync::mpsc::Receiver<LogBatch> {
+        let (batches, receiver) = tokio::sync::mpsc::channel(SUBSCRIBER_BUFFER);
+        lock(&self.shared.subscribers).push(Subscriber { batches, missed: 0 });
+        receiver
+    }
+
+    /// Each new metrics sample, once a second.
+    pub fn subscribe_metrics(&self) -> broadcast::Receiver<MetricsSample> {
+        self.shared.samples.subscribe()
+    }
+
+    /// The metrics samples of the last 16 minutes, oldest first.
+    pub fn timeline(&self) -> Vec<MetricsSample> {
+        lock(&self.shared.timeline).iter().cloned().collect()
+    }
+
+    /// Counts a connection as open for the metrics until the guard is dropped.
+    pub(crate) fn connection_opened(&self) -> OpenConnection {
+        self.shared
+            .active_connections
+            .fetch_add(1, Ordering::Relaxed);
+        OpenConnection {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Notes that the server feeding this log now gives new connections `generation` (at
+    /// start, and on every apply), so the next metrics sample says when it happened.
+    pub(crate) fn generation_applied(&self, generation: u64) {
+        self.shared.generation.store(generation, Ordering::Relaxed);
+        *lock(&self.shared.applied) = Some((generation, unix_ms(SystemTime::now())));
+    }
+}
+
+/// An open connection, counted in the metrics while it lives.
+pub(crate) struct OpenConnection {
+    shared: Arc<Shared>,
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.shared
+            .active_connections
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The writer thread's state.
+struct Writer {
+    /// Weak, so the thread ends when the last [`AccessLog`] is dropped.
+    shared: std::sync::Weak<Shared>,
+    session: Option<SessionWriter>,
+    metrics: Metrics,
+    next_id: u64,
+    lost_reported: u64,
+    /// Received, not yet written.
+    pending: Vec<AccessRecord>,
+    /// Written, not yet handed to subscribers.
+    live: Vec<AccessRecord>,
+}
+
+impl Writer {
+    /// Drains the queue every [`DRAIN_INTERVAL`] rather than waiting on it: a writer blocked
+    /// on the queue would have every request wake it (a futex call and a context switch per
+    /// request, on the server's own cores).
+    fn run(mut self, received: mpsc::Receiver<Message>) {
+        let mut next_flush = Instant::now() + BATCH_INTERVAL;
+        let mut next_sample = Instant::now() + SAMPLE_INTERVAL;
+        loop {
+            std::thread::sleep(DRAIN_INTERVAL);
+            loop {
+                match received.try_recv() {
+                    Ok(Message::Record(record)) => self.pending.push(record),
+                    Ok(Message::Sync(done)) => {
+                        self.write();
+                        self.publish();
+                        let _ = done.send(());
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        self.write();
+                        self.publish();
+                        return;
+                    }
+                }
+            }
+            let now = Instant::now();
+            if now >= next_flush {
+                self.write();
+                if !self.publish() {
+                    return;
+                }
+                next_flush = now + BATCH_INTERVAL;
+            }
+            if now >= next_sample {
+                if !self.sample() {
+                    return;
+                }
+                next_sample += SAMPLE_INTERVAL;
+                if next_sample < now {
+                    next_sample = now + SAMPLE_INTERVAL;
+                }
+            }
+        }
+    }
+
+    /// Numbers, measures and writes out the pending records, and any loss since last time.
+    /// Runs even after the last [`AccessLog`] is gone, so nothing received is dropped.
+    fn write(&mut self) {
+        let shared = self.shared.upgrade();
+        let mut result = Ok(());
+        let lost = shared.as_ref().map_or(self.lost_reported, |shared| {
+            shared.lost.load(Ordering::Relaxed)
+        });
+        if lost > self.lost_reported {
+            let line = LogLine::Lost {
+                count: lost - self.lost_reported,
+                at_ms: unix_ms(SystemTime::now()),
+            };
+            self.lost_reported = lost;
+            if let Some(session) = &mut self.session {
+                result = session.append(&line);
+            }
+        }
+        let written = self.pending.len() as u64;
+        for mut record in self.pending.drain(..) {
+            record.id = self.next_id;
+            self.next_id += 1;
+            self.metrics.observe(&record);
+            let line = LogLine::Request(record);
+            if let (Some(session), Ok(())) = (&mut self.session, &result) {
+                result = session.append(&line);
+            }
+            if let LogLine::Request(record) = line {
+                self.live.push(record);
+            }
+        }
+        if let Some(session) = &mut self.session {
+            result = result.and_then(|()| session.flush());
+        }
+        if let Err(err) = &result {
+            tracing::error!("cannot write the access log: {err}");
+        }
+        if let Some(shared) = shared {
+            shared.logged.fetch_add(written, Ordering::Relaxed);
+            if let Err(err) = result {
+                *lock(&shared.write_error) = Some(err.to_string());
+            }
+        }
+    }
+
+    /// Hands the written records to every subscriber. False when the log is gone.
+    fn publish(&mut self) -> bool {
+        let Some(shared) = self.shared.upgrade() else {
+            return false;
+        };
+        if self.live.is_empty() {
+            return true;
+        }
+        let records: Arc<[AccessRecord]> = std::mem::take(&mut self.live).into();
+        lock(&shared.subscribers).retain_mut(|subscriber| {
+            let batch = LogBatch {
+                records: Arc::clone(&records),
+                missed: subscriber.missed,
+            };
+            match subscriber.batches.try_send(batch) {
+                Ok(()) => {
+                    subscriber.missed = 0;
+                    true
+                }
+                Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                    subscriber.missed += records.len() as u64;
+                    true
+                }
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
+            }
+        });
+        true
+    }
+
+    /// Closes the current second's metrics sample and hands it out. False when the log is gone.
+    fn sample(&mut self) -> bool {
+        let Some(shared) = self.shared.upgrade() else {
+            return false;
+        };
+        if let Some((generation, at_ms)) = lock(&shared.applied).take() {
+            // A generation already in force (a restart on the same config) marks nothing.
+            self.metrics.mark_generation(generation, at_ms);
+        }
+        let sample = self.metrics.tick(
+            unix_ms(SystemTime::now()),
+            shared.active_connections.load(Ordering::Relaxed),
+            shared.generation.load(Ordering::Relaxed),
+        );
+        let mut timeline = lock(&shared.timeline);
+        if timeline.len() == TIMELINE_SAMPLES {
+            timeline.pop_front();
+        }
+        timeline.push_back(sample.clone());
+        drop(timeline);
+        let _ = shared.samples.send(sample);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::session_log::{sessions, SessionReader};
+
+    fn record(target: &str) -> AccessRecord {
+        AccessRecord::example(target)
+    }
+
+    #[test]
+    fn an_applied_generation_marks_the_next_sample_with_its_time() {
+        let (log, mut writer, _received) = AccessLog::assemble(LogSettings::default()).unwrap();
+        let last = |log: &AccessLog| log.timeline().pop().unwrap();
+        // The server starts on generation 1: nothing to differ from yet.
+        log.generation_applied(1);
+        assert!(writer.sample());
+        assert_eq!(last(&log).generation_applied_at_ms, None);
+
+        let before = unix_ms(SystemTime::now());
+        log.generation_applied(2);
+        assert!(writer.sample());
+        let sample = last(&log);
+        assert_eq!(sample.generation, 2);
+        assert!(sample.generation_changed);
+        let at_ms = sample.generation_applied_at_ms.unwrap();
+        assert!(at_ms >= before && at_ms <= unix_ms(SystemTime::now()));
+
+        // Marked once; a restart on the same generation is no change.
+        assert!(writer.sample());
+        assert_eq!(last(&log).generation_applied_at_ms, None);
+        log.generation_applied(2);
+        assert!(writer.sample());
+        assert!(!last(&log).generation_changed);
+    }
+
+    #[test]
+    fn a_full_queue_counts_the_loss_and_writes_it_into_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, writer, received) = AccessLog::assemble(LogSettings {
+            dir: Some(dir.path().to_path_buf()),
+            queue_capacity: 4,
+            ..LogSettings::default()
+        })
+        .unwrap();
+        // The writer is not running yet: the queue holds 4, the other 6 are lost.
+        for n in 0..10 {
+            log.record(record(&format!("/{n}")));
+        }
+        assert_eq!(log.stats().lost, 6);
+        std::thread::spawn(move || writer.run(received));
+        log.sync();
+        let stats = log.stats();
+        assert_eq!((stats.logged, stats.lost), (4, 6));
+
+        let session = &sessions(dir.path()).unwrap()[0];
+        let lines: Vec<LogLine> = SessionReader::open(session)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            matches!(lines[0], LogLine::Lost { count: 6, .. }),
+            "{lines:?}"
+        );
+        let targets: Vec<&str> = lines[1..]
+            .iter()
+            .map(|line| match line {
+                LogLine::Request(record) => record.target.as_str(),
+                LogLine::Lost { .. } => "lost",
+            })
+            .collect();
+        assert_eq!(targets, ["/0", "/1", "/2", "/3"]);
+    }
+}

@@ -1,0 +1,777 @@
+//! Request metrics: one sample per second and a 16-minute timeline.
+//!
+//! [`Metrics`] is owned by the access log's writer thread, which feeds it every
+//! [`AccessRecord`] ([`Metrics::observe`]) and closes a sample once a second
+//! ([`Metrics::tick`]). It is a plain value: no locks, no I/O, no channels, no clock of its own.
+//! It must not send samples anywhere; the writer broadcasts what `tick` returns.
+//!
+//! Latencies go into HDR histograms (microseconds, 3 significant digits), so every percentile
+//! is computed from the values themselves, never averaged from other percentiles. Each
+//! sample stores only its computed [`Percentiles`], so memory stays bounded: two histograms
+//! (this second's time to first byte and total duration) plus [`TIMELINE_CAPACITY`] samples.
+//!
+//! # What the numbers mean
+//!
+//! - **Which second a record belongs to**: the one in which the writer *observes* it, that is
+//!   the sample returned by the first `tick` after `observe`. Not the second the request
+//!   started (`start_ms`) or ended. Records reach the writer when their response has ended, so
+//!   a sample counts requests that *finished* in that second, and a published sample never
+//!   changes afterwards. A ten-minute download appears once, when it ends, with its full
+//!   duration.
+//! - `requests`: records observed, whatever their outcome (completed, aborted, timed out,
+//!   failed, or never answered).
+//! - `bytes`: the sum of their `body_bytes`: body bytes handed to the connection, without
+//!   heads, including the part of an aborted response that was sent.
+//! - `status`: requests by the class of the status sent. `no_response` is status 0 (the
+//!   connection closed before any response); `other` is any status outside 100..=599, which
+//!   Wharf never sends. The seven counts always add up to `requests`.
+//! - `errors`: requests that failed on the server's or the protocol's side: outcome
+//!   [`Outcome::Error`] (unreadable request, server failure) or [`Outcome::TimedOut`], *or* a
+//!   5xx status whatever the outcome. 5xx count because a handler that panics still answers a
+//!   clean 500 with outcome `Completed`, and that is exactly the failure to see. 4xx are not
+//!   errors (a 404 is ordinary on a preview server); they are in `status.client_error`. Each
+//!   request counts at most once.
+//! - `aborted`: outcome [`Outcome::ClientAborted`]: the client went away before the response
+//!   was complete. Not an error, unless the status was 5xx (then it counts in both).
+//! - `ttfb`: microseconds from the request's head to the response's first byte, over the
+//!   records that have one (`ttfb_us` is `Some`). A request never answered counts in
+//!   `requests` and `total` but not here, so `ttfb.count` can be less than `requests`.
+//! - `total`: microseconds from the request's head to the end (or abandonment) of the
+//!   response, over every record.
+//! - Percentiles: `p50_us`, `p90_us`, `p99_us` are the smallest value such that at least 50%,
+//!   90%, 99% of the values are at or below it, to within 0.1% (HDR's 3 significant digits:
+//!   the reported value is at least the true one and at most 0.1% above it, and never above
+//!   `max_us`). `max_us` is the largest value, exact. `count` is how many values there were.
+//!   All five are 0 when there were no values. Values above [`MAX_TRACKED_US`] (1 hour) are
+//!   recorded as 1 hour.
+//! - `active_connections`: open connections at the tick, as the writer reports them.
+//! - `generation`: the config generation in force at the tick. `generation_changed` is true
+//!   when it differs from the previous sample's, or when the writer called
+//!   [`Metrics::mark_generation`] with a new generation since the previous sample. The first
+//!   sample has nothing to differ from, so it is marked only after such a call. `generation_applied_at_ms` is when that apply happened, if the
+//!   writer said so with `mark_generation`.
+//! - `at_ms` is the `now_ms` given to `tick` (the end of the interval), and `interval_ms` the
+//!   time since the previous tick (or since start): about 1000, more if the writer was late, so
+//!   a rate is `requests * 1000 / interval_ms`.
+//!
+//! ```ignore
+//! use wharf_core::metrics::Metrics;
+//!
+//! let mut metrics = Metrics::new(1_000);
+//! // The writer: `metrics.observe(&record)` for each record of a batch, and once a second:
+//! let sample = metrics.tick(2_000, 3, 1);
+//! assert_eq!((sample.requests, sample.active_connections, sample.interval_ms), (0, 3, 1_000));
+//! assert_eq!(metrics.timeline().count(), 1);
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::observe::access::{AccessRecord, Outcome};
+
+/// The longest duration the histograms tell apart: 1 hour, in microseconds. Longer ones are
+/// recorded as this.
+pub(crate) const MAX_TRACKED_US: u64 = 3_600_000_000;
+
+/// Samples kept in [`Metrics::timeline`]: 960, 16 minutes at one tick per second, so the
+/// last 15 minutes are there even when some ticks come early.
+pub(crate) const TIMELINE_CAPACITY: usize = 960;
+
+/// Significant decimal digits kept by the histograms: every reported percentile is within
+/// 0.1% of the true one.
+const SIGNIFICANT_DIGITS: u8 = 3;
+
+/// Per-second samples, fed from access records.
+///
+/// Owned by one thread (the access log's writer); not shared.
+#[derive(Debug)]
+pub(crate) struct Metrics {
+    last_tick_ms: u64,
+    second: Tally,
+    timeline: VecDeque<MetricsSample>,
+    /// The last generation seen by `tick` or `mark_generation`; `None` before either.
+    generation: Option<u64>,
+    /// When `mark_generation` saw a new generation since the last tick.
+    applied_at_ms: Option<u64>,
+}
+
+impl Metrics {
+    /// Starts counting at `started_ms` (milliseconds since the Unix epoch), with an empty
+    /// timeline.
+    ///
+    /// Allocates the two histograms (about 190 KB each) and the timeline up front, so that
+    /// neither `observe` nor `tick` allocates.
+    pub(crate) fn new(started_ms: u64) -> Metrics {
+        Metrics {
+            last_tick_ms: started_ms,
+            second: Tally::new(),
+            timeline: VecDeque::with_capacity(TIMELINE_CAPACITY),
+            generation: None,
+            applied_at_ms: None,
+        }
+    }
+
+    /// Counts one request in the current second.
+    ///
+    /// O(1) and does not allocate. See the module docs for how each field is counted.
+    pub(crate) fn observe(&mut self, record: &AccessRecord) {
+        self.second.observe(record);
+    }
+
+    /// Notes that config `generation` was applied at `at_ms`, so the next sample is marked
+    /// as a change even if the generation is back where it was by then.
+    ///
+    /// Marking the generation already in force is not a change. The sample's `generation` is
+    /// still the one given to the next `tick`.
+    pub(crate) fn mark_generation(&mut self, generation: u64, at_ms: u64) {
+        if self.generation.is_some_and(|known| known != generation) {
+            self.applied_at_ms = Some(at_ms);
+        }
+        self.generation = Some(generation);
+    }
+
+    /// Closes the current second: returns its sample, appends it to the timeline (dropping
+    /// the oldest beyond [`TIMELINE_CAPACITY`]) and starts the next second.
+    ///
+    /// `now_ms` is the end of the interval (milliseconds since the Unix epoch),
+    /// `active_connections` the connections open now, `generation` the config generation in
+    /// force now.
+    pub(crate) fn tick(
+        &mut self,
+        now_ms: u64,
+        active_connections: usize,
+        generation: u64,
+    ) -> MetricsSample {
+        let generation_changed = self.applied_at_ms.is_some()
+            || self.generation.is_some_and(|known| known != generation);
+        let second = &self.second;
+        let sample = MetricsSample {
+            at_ms: now_ms,
+            interval_ms: now_ms.saturating_sub(self.last_tick_ms),
+            requests: second.requests,
+            bytes: second.bytes,
+            status: second.status,
+            active_connections,
+            errors: second.errors,
+            aborted: second.aborted,
+            ttfb: second.ttfb.percentiles(),
+            total: second.total.percentiles(),
+            generation,
+            generation_changed,
+            generation_applied_at_ms: self.applied_at_ms.take(),
+        };
+        self.second.clear();
+        self.last_tick_ms = now_ms;
+        self.generation = Some(generation);
+        if self.timeline.len() == TIMELINE_CAPACITY {
+            self.timeline.pop_front();
+        }
+        self.timeline.push_back(sample.clone());
+        sample
+    }
+
+    /// The samples kept, oldest first: the last [`TIMELINE_CAPACITY`] ticks (16 minutes).
+    #[cfg(test)]
+    pub(crate) fn timeline(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = &MetricsSample> + ExactSizeIterator + '_ {
+        self.timeline.iter()
+    }
+}
+
+/// One second of traffic, closed by [`Metrics::tick`]. The module docs say what each number
+/// means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsSample {
+    /// When the sample was closed (the end of its interval), in milliseconds since the Unix
+    /// epoch.
+    pub at_ms: u64,
+    /// Milliseconds since the previous sample (or since start): about 1000.
+    pub interval_ms: u64,
+    /// Requests observed in the interval.
+    pub requests: u64,
+    /// Body bytes of those requests.
+    pub bytes: u64,
+    /// Those requests by status class; adds up to `requests`.
+    pub status: StatusCounts,
+    /// Connections open at the tick.
+    pub active_connections: usize,
+    /// Requests that failed: outcome error or timed out, or a 5xx status.
+    pub errors: u64,
+    /// Requests the client abandoned before the response was complete.
+    pub aborted: u64,
+    /// Time to first byte of the requests that got a response.
+    pub ttfb: Percentiles,
+    /// Total duration of every request.
+    pub total: Percentiles,
+    /// The config generation in force at the tick.
+    pub generation: u64,
+    /// Whether the config generation changed since the previous sample.
+    pub generation_changed: bool,
+    /// When the change was applied, if the writer marked it with
+    /// [`Metrics::mark_generation`].
+    pub generation_applied_at_ms: Option<u64>,
+}
+
+/// Requests by the class of the status sent. The fields add up to the request count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusCounts {
+    /// 1xx.
+    pub informational: u64,
+    /// 2xx.
+    pub success: u64,
+    /// 3xx (including 304 Not Modified).
+    pub redirection: u64,
+    /// 4xx.
+    pub client_error: u64,
+    /// 5xx.
+    pub server_error: u64,
+    /// Status 0: the connection closed before any response.
+    pub no_response: u64,
+    /// Any other status (1..=99, 600 and up); Wharf sends none, so this stays 0.
+    pub other: u64,
+}
+
+impl StatusCounts {
+    fn count(&mut self, status: u16) {
+        let class = match status {
+            0 => &mut self.no_response,
+            100..=199 => &mut self.informational,
+            200..=299 => &mut self.success,
+            300..=399 => &mut self.redirection,
+            400..=499 => &mut self.client_error,
+            500..=599 => &mut self.server_error,
+            _ => &mut self.other,
+        };
+        *class += 1;
+    }
+}
+
+/// Latency percentiles in microseconds, from an HDR histogram (3 significant digits).
+///
+/// All fields are 0 when there were no values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Percentiles {
+    /// Median: half the values are at or below it (within 0.1%).
+    pub p50_us: u64,
+    /// 90% of the values are at or below it (within 0.1%).
+    pub p90_us: u64,
+    /// 99% of the values are at or below it (within 0.1%).
+    pub p99_us: u64,
+    /// The largest value, exact (capped at [`MAX_TRACKED_US`]).
+    pub max_us: u64,
+    /// How many values there were.
+    pub count: u64,
+}
+
+/// The counts and histograms of the current second.
+#[derive(Debug)]
+struct Tally {
+    requests: u64,
+    bytes: u64,
+    status: StatusCounts,
+    errors: u64,
+    aborted: u64,
+    ttfb: Latency,
+    total: Latency,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            requests: 0,
+            bytes: 0,
+            status: StatusCounts::default(),
+            errors: 0,
+            aborted: 0,
+            ttfb: Latency::new(),
+            total: Latency::new(),
+        }
+    }
+
+    fn observe(&mut self, record: &AccessRecord) {
+        self.requests += 1;
+        self.bytes = self.bytes.saturating_add(record.body_bytes);
+        self.status.count(record.status);
+        let failed = matches!(record.outcome, Outcome::Error | Outcome::TimedOut);
+        if failed || (500..=599).contains(&record.status) {
+            self.errors += 1;
+        }
+        if record.outcome == Outcome::ClientAborted {
+            self.aborted += 1;
+        }
+        if let Some(ttfb_us) = record.ttfb_us {
+            self.ttfb.record(ttfb_us);
+        }
+        self.total.record(record.total_us);
+    }
+
+    /// Back to zero, keeping the histograms' memory.
+    fn clear(&mut self) {
+        self.requests = 0;
+        self.bytes = 0;
+        self.status = StatusCounts::default();
+        self.errors = 0;
+        self.aborted = 0;
+        self.ttfb.clear();
+        self.total.clear();
+    }
+}
+
+/// One latency distribution: the histogram for percentiles, the exact maximum beside it.
+struct Latency {
+    histogram: Histogram<u64>,
+    max_us: u64,
+}
+
+impl Latency {
+    fn new() -> Latency {
+        // Startup invariant: the bounds are constants that satisfy `new_with_bounds`
+        // (1 <= low, 2 * low <= high, sigfig <= 5), so this cannot fail.
+        let histogram = Histogram::new_with_bounds(1, MAX_TRACKED_US, SIGNIFICANT_DIGITS)
+            .expect("constant histogram bounds are valid");
+        Latency {
+            histogram,
+            max_us: 0,
+        }
+    }
+
+    fn record(&mut self, value_us: u64) {
+        let value_us = value_us.min(MAX_TRACKED_US);
+        // In range after the clamp, so this never resizes (allocates) or fails.
+        self.histogram.saturating_record(value_us);
+        self.max_us = self.max_us.max(value_us);
+    }
+
+    fn percentiles(&self) -> Percentiles {
+        let count = self.histogram.len();
+        if count == 0 {
+            return Percentiles::default();
+        }
+        // HDR reports the top of the value's bucket; capping at the exact maximum keeps
+        // p99 <= max (a single 5000 µs value would otherwise have p50 = 5003 > max = 5000).
+        let at = |quantile| self.histogram.value_at_quantile(quantile).min(self.max_us);
+        Percentiles {
+            p50_us: at(0.50),
+            p90_us: at(0.90),
+            p99_us: at(0.99),
+            max_us: self.max_us,
+            count,
+        }
+    }
+
+    fn clear(&mut self) {
+        // Idle seconds are common; skip the 190 KB wipe when nothing was recorded.
+        if !self.histogram.is_empty() {
+            self.histogram.reset();
+        }
+        self.max_us = 0;
+    }
+}
+
+impl fmt::Debug for Latency {
+    // The derived form would print all ~24,000 buckets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Latency")
+            .field("count", &self.histogram.len())
+            .field("max_us", &self.max_us)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const START_MS: u64 = 1_795_230_000_000;
+
+    /// A completed 200 whose first byte took `ttfb_us` and whole response `total_us`.
+    fn record(ttfb_us: u64, total_us: u64) -> AccessRecord {
+        AccessRecord {
+            start_ms: START_MS,
+            ttfb_us: Some(ttfb_us),
+            total_us,
+            ..AccessRecord::example("/index.html")
+        }
+    }
+
+    fn ended(status: u16, outcome: Outcome) -> AccessRecord {
+        AccessRecord {
+            status,
+            outcome,
+            completed: outcome == Outcome::Completed,
+            ..record(10, 20)
+        }
+    }
+
+    /// Observes one record per value, with the same value as ttfb and total.
+    fn observe_all(metrics: &mut Metrics, values_us: impl IntoIterator<Item = u64>) {
+        for value_us in values_us {
+            metrics.observe(&record(value_us, value_us));
+        }
+    }
+
+    /// HDR with 3 significant digits reports a value at least the true one and less than
+    /// 0.1% above it.
+    #[track_caller]
+    fn assert_within_precision(reported: u64, true_value: u64) {
+        assert!(
+            true_value <= reported && reported <= true_value + true_value / 1000,
+            "reported {reported}, true value {true_value}"
+        );
+    }
+
+    #[test]
+    fn uniform_latencies_give_their_true_percentiles() {
+        let mut metrics = Metrics::new(START_MS);
+        observe_all(&mut metrics, 1..=10_000);
+        let sample = metrics.tick(START_MS + 1_000, 0, 1);
+        for percentiles in [sample.ttfb, sample.total] {
+            assert_within_precision(percentiles.p50_us, 5_000);
+            assert_within_precision(percentiles.p90_us, 9_000);
+            assert_within_precision(percentiles.p99_us, 9_900);
+            assert_eq!(percentiles.max_us, 10_000);
+            assert_eq!(percentiles.count, 10_000);
+        }
+        // Pinned to HDR's buckets: 5000 is the start of a 4-wide bucket, 9900 is inside an
+        // 8-wide one starting at 9896.
+        assert_eq!(
+            (
+                sample.total.p50_us,
+                sample.total.p90_us,
+                sample.total.p99_us
+            ),
+            (5_003, 9_007, 9_903)
+        );
+    }
+
+    #[test]
+    fn one_percent_slow_stays_out_of_p99_and_two_percent_does_not() {
+        let mut metrics = Metrics::new(START_MS);
+        observe_all(&mut metrics, std::iter::repeat_n(100, 9_900));
+        observe_all(&mut metrics, std::iter::repeat_n(50_000, 100));
+        let sample = metrics.tick(START_MS + 1_000, 0, 1);
+        assert_eq!(
+            sample.total,
+            Percentiles {
+                p50_us: 100,
+                p90_us: 100,
+                p99_us: 100,
+                max_us: 50_000,
+                count: 10_000,
+            }
+        );
+
+        observe_all(&mut metrics, std::iter::repeat_n(100, 9_800));
+        observe_all(&mut metrics, std::iter::repeat_n(50_000, 200));
+        let sample = metrics.tick(START_MS + 2_000, 0, 1);
+        assert_eq!((sample.total.p50_us, sample.total.p90_us), (100, 100));
+        // The top of 50,000's bucket (32 wide) would be 50,015; the exact max caps it.
+        assert_eq!(sample.total.p99_us, 50_000);
+        assert_eq!(sample.total.max_us, 50_000);
+    }
+
+    #[test]
+    fn a_single_huge_outlier_shows_in_max_only() {
+        let mut metrics = Metrics::new(START_MS);
+        observe_all(&mut metrics, std::iter::repeat_n(200, 999));
+        observe_all(&mut metrics, [600_000_000]); // ten minutes
+        let sample = metrics.tick(START_MS + 1_000, 0, 1);
+        assert_eq!(
+            sample.total,
+            Percentiles {
+                p50_us: 200,
+                p90_us: 200,
+                p99_us: 200,
+                max_us: 600_000_000,
+                count: 1_000,
+            }
+        );
+    }
+
+    #[test]
+    fn durations_beyond_an_hour_are_clamped_not_fatal() {
+        let mut metrics = Metrics::new(START_MS);
+        observe_all(&mut metrics, [u64::MAX, 2 * MAX_TRACKED_US, 0]);
+        let sample = metrics.tick(START_MS + 1_000, 0, 1);
+        assert_eq!(
+            sample.total,
+            Percentiles {
+                p50_us: MAX_TRACKED_US,
+                p90_us: MAX_TRACKED_US,
+                p99_us: MAX_TRACKED_US,
+                max_us: MAX_TRACKED_US,
+                count: 3,
+            }
+        );
+        assert_eq!(sample.ttfb.max_us, MAX_TRACKED_US);
+    }
+
+    #[test]
+    fn a_single_value_is_reported_exactly() {
+        let mut metrics = Metrics::new(START_MS);
+        observe_all(&mut metrics, [5_000]);
+        let sample = metrics.tick(START_MS + 1_000, 0, 1);
+        let exact = Percentiles {
+            p50_us: 5_000,
+            p90_us: 5_000,
+            p99_us: 5_000,
+            max_us: 5_000,
+            count: 1,
+        };
+        assert_eq!((sample.ttfb, sample.total), (exact, exact));
+    }
+
+    #[test]
+    fn an_empty_second_is_all_zeros() {
+        let mut metrics = Metrics::new(START_MS);
+        observe_all(&mut metrics, [300, 400]);
+        metrics.tick(START_MS + 1_000, 2, 7);
+        let sample = metrics.tick(START_MS + 2_000, 0, 7);
+        assert_eq!(
+            sample,
+            MetricsSample {
+                at_ms: START_MS + 2_000,
+                interval_ms: 1_000,
+                requests: 0,
+                bytes: 0,
+                status: StatusCounts::default(),
+                active_connections: 0,
+                errors: 0,
+                aborted: 0,
+                ttfb: Percentiles::default(),
+                total: Percentiles::default(),
+                generation: 7,
+                generation_changed: false,
+                generation_applied_at_ms: None,
+            }
+        );
+    }
+
+    #[test]
+    fn each_sample_holds_only_its_own_second() {
+        let mut metrics = Metrics::new(START_MS);
+        observe_all(&mut metrics, std::iter::repeat_n(100, 10));
+        let first = metrics.tick(START_MS + 1_000, 0, 1);
+        observe_all(&mut metrics, std::iter::repeat_n(9_000, 5));
+        let second = metrics.tick(START_MS + 2_000, 0, 1);
+        assert_eq!(
+            (first.requests, first.bytes, first.total.max_us),
+            (10, 1_000, 100)
+        );
+        assert_eq!((second.requests, second.bytes), (5, 500));
+        assert_eq!((second.total.p50_us, second.total.count), (9_000, 5));
+    }
+
+    #[test]
+    fn a_record_belongs_to_the_second_it_is_observed_in() {
+        let mut metrics = Metrics::new(START_MS);
+        metrics.tick(START_MS + 1_000, 0, 1);
+        // Started a minute before this Metrics existed; it still counts now.
+        let old = AccessRecord {
+            start_ms: START_MS - 60_000,
+            ..record(10, 60_000_000)
+        };
+        metrics.observe(&old);
+        let sample = metrics.tick(START_MS + 2_000, 0, 1);
+        assert_eq!((sample.requests, sample.total.max_us), (1, 60_000_000));
+    }
+
+    #[test]
+    fn records_without_a_response_count_everywhere_but_ttfb() {
+        let mut metrics = Metrics::new(START_MS);
+        let unanswered = AccessRecord {
+            status: 0,
+            ttfb_us: None,
+            total_us: 5_000_000,
+            body_bytes: 0,
+            outcome: Outcome::TimedOut,
+            completed: false,
+            ..record(0, 0)
+        };
+        metrics.observe(&unanswered);
+        metrics.observe(&record(40, 80));
+        let sample = metrics.tick(START_MS + 1_000, 0, 1);
+        assert_eq!(sample.requests, 2);
+        assert_eq!((sample.status.no_response, sample.status.success), (1, 1));
+        assert_eq!((sample.ttfb.count, sample.ttfb.max_us), (1, 40));
+        assert_eq!((sample.total.count, sample.total.max_us), (2, 5_000_000));
+        assert_eq!(sample.errors, 1);
+    }
+
+    #[test]
+    fn statuses_are_counted_by_class_and_add_up_to_requests() {
+        let mut metrics = Metrics::new(START_MS);
+        let statuses = [
+            0, 0, 100, 101, 199, 200, 206, 299, 301, 304, 399, 400, 404, 499, 500, 503, 599, 99,
+            600, 999,
+        ];
+        for status in statuses {
+            metrics.observe(&ended(status, Outcome::Completed));
+        }
+        let sample = metrics.tick(START_MS + 1_000, 0, 1);
+        let expected = StatusCounts {
+            informational: 3,
+            success: 3,
+            redirection: 3,
+            client_error: 3,
+            server_error: 3,
+            no_response: 2,
+            other: 3,
+        };
+        assert_eq!(sample.status, expected);
+        assert_eq!(sample.requests, statuses.len() as u64);
+    }
+
+    #[test]
+    fn errors_and_aborts_are_counted_once_each() {
+        let cases = [
+            (200, Outcome::Completed, false, false),
+            (404, Outcome::Completed, false, false),
+            (304, Outcome::Completed, false, false),
+            (400, Outcome::Error, true, false),
+            (0, Outcome::Error, true, false),
+            (0, Outcome::TimedOut, true, false),
+            (408, Outcome::TimedOut, true, false),
+            (500, Outcome::Completed, true, false),
+            (503, Outcome::Error, true, false),
+            (200, Outcome::ClientAborted, false, true),
+            (0, Outcome::ClientAborted, false, true),
+            (500, Outcome::ClientAborted, true, true),
+        ];
+        for (status, outcome, error, aborted) in cases {
+            let mut metrics = Metrics::new(START_MS);
+            metrics.observe(&ended(status, outcome));
+            let sample = metrics.tick(START_MS + 1_000, 0, 1);
+            assert_eq!(
+                (sample.errors, sample.aborted),
+                (u64::from(error), u64::from(aborted)),
+                "status {status}, {outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_timeline_rolls_over_at_its_capacity() {
+        const { assert!(TIMELINE_CAPACITY >= 900) };
+        let mut metrics = Metrics::new(START_MS);
+        let ticks = TIMELINE_CAPACITY as u64 + 100;
+        for second in 1..=ticks {
+            // `second` requests in each second, so each sample can be told apart.
+            observe_all(&mut metrics, std::iter::repeat_n(100, second as usize));
+            metrics.tick(START_MS + second * 1_000, 0, 1);
+            assert_eq!(
+                metrics.timeline().len() as u64,
+                second.min(TIMELINE_CAPACITY as u64)
+            );
+        }
+        let requests: Vec<u64> = metrics.timeline().map(|sample| sample.requests).collect();
+        let expected: Vec<u64> = (101..=ticks).collect();
+        assert_eq!(requests, expected, "the oldest 100 are gone, oldest first");
+        let newest = metrics.timeline().next_back().unwrap();
+        assert_eq!(newest.at_ms, START_MS + ticks * 1_000);
+        let oldest = metrics.timeline().next().unwrap();
+        assert!(newest.at_ms - oldest.at_ms >= 15 * 60 * 1_000);
+    }
+
+    #[test]
+    fn generation_changes_are_marked_exactly_where_they_happen() {
+        let mut metrics = Metrics::new(START_MS);
+        let generations = [1, 1, 2, 2, 2, 3, 5, 5];
+        let marked: Vec<bool> = generations
+            .iter()
+            .zip(1..)
+            .map(|(&generation, second)| {
+                metrics
+                    .tick(START_MS + second * 1_000, 0, generation)
+                    .generation_changed
+            })
+            .collect();
+        assert_eq!(
+            marked,
+            [false, false, true, false, false, true, true, false]
+        );
+        assert!(metrics
+            .timeline()
+            .all(|sample| sample.generation_applied_at_ms.is_none()));
+
+        // An explicit apply marks the next sample with its time, even if the tick then reports
+        // the same generation as the previous sample.
+        metrics.mark_generation(6, START_MS + 8_400);
+        let sample = metrics.tick(START_MS + 9_000, 0, 6);
+        assert!(sample.generation_changed);
+        assert_eq!(sample.generation_applied_at_ms, Some(START_MS + 8_400));
+        let sample = metrics.tick(START_MS + 10_000, 0, 6);
+        assert!(!sample.generation_changed);
+        assert_eq!(sample.generation_applied_at_ms, None);
+
+        // Marking the generation already in force is no change.
+        metrics.mark_generation(6, START_MS + 10_500);
+        assert!(!metrics.tick(START_MS + 11_000, 0, 6).generation_changed);
+    }
+
+    #[test]
+    fn samples_record_their_interval_and_connections() {
+        let mut metrics = Metrics::new(START_MS);
+        let first = metrics.tick(START_MS + 1_000, 4, 1);
+        let late = metrics.tick(START_MS + 3_500, 9, 1);
+        assert_eq!(
+            (first.at_ms, first.interval_ms, first.active_connections),
+            (START_MS + 1_000, 1_000, 4)
+        );
+        assert_eq!(
+            (late.at_ms, late.interval_ms, late.active_connections),
+            (START_MS + 3_500, 2_500, 9)
+        );
+        // A clock that steps back gives an empty interval, not an overflow.
+        assert_eq!(metrics.tick(START_MS, 0, 1).interval_ms, 0);
+    }
+
+    #[test]
+    fn samples_serialize_in_camel_case() {
+        let mut metrics = Metrics::new(START_MS);
+        observe_all(&mut metrics, [250]);
+        metrics.mark_generation(1, START_MS + 100);
+        let sample = metrics.tick(START_MS + 1_000, 3, 1);
+        let json = serde_json::to_value(&sample).unwrap();
+        assert_eq!(json["activeConnections"], 3);
+        assert_eq!(json["intervalMs"], 1_000);
+        assert_eq!(json["status"]["success"], 1);
+        assert_eq!(json["status"]["noResponse"], 0);
+        assert_eq!(json["total"]["p50Us"], 250);
+        assert_eq!(json["ttfb"]["maxUs"], 250);
+        assert_eq!(json["generationChanged"], false);
+        assert_eq!(json["generationAppliedAtMs"], serde_json::Value::Null);
+        let back: MetricsSample = serde_json::from_value(json).unwrap();
+        assert_eq!(back, sample);
+    }
+}
+
+/// The module's documented example, run as a test (the items are private to the crate, so a
+/// doctest cannot reach them).
+#[cfg(test)]
+mod doc_example {
+    #[test]
+    fn metrics() {
+        use crate::observe::metrics::Metrics;
+
+        let mut metrics = Metrics::new(1_000);
+        // The writer: `metrics.observe(&record)` for each record of a batch, and once a second:
+        let sample = metrics.tick(2_000, 3, 1);
+        assert_eq!(
+            (
+                sample.requests,
+                sample.active_connections,
+                sample.interval_ms
+            ),
+            (0, 3, 1_000)
+        );
+        assert_eq!(metrics.timeline().count(), 1);
+    }
+}
