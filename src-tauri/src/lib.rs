@@ -91,7 +91,7 @@ fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 /// Folders dropped on the window, on their way to [`add_dropped`].
 struct Dropped(mpsc::UnboundedSender<Vec<PathBuf>>);
 
-/// The app's own long-lived tasks (the state ticker, the drop handler), aborted at exit.
+/// The app's own long-lived tasks (the state pusher, the drop handler), aborted at exit.
 struct Background(Mutex<Vec<JoinHandle<()>>>);
 
 impl Background {
@@ -127,15 +127,16 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error
         certs: Some(data_dir.join("certs")),
         welcome: welcome::install(&welcome_parent)?,
     };
-    let sites: SharedSites = Arc::new(tokio::sync::Mutex::new(tauri::async_runtime::block_on(
-        Sites::open(folders),
-    )));
+    let sites = tauri::async_runtime::block_on(Sites::open(folders));
+    let changes = sites.changes();
+    let sites: SharedSites = Arc::new(tokio::sync::Mutex::new(sites));
     let feed = Arc::new(StateFeed::default());
     let (dropped, drops) = mpsc::unbounded_channel();
     let tasks = vec![
         tauri::async_runtime::spawn(feeds::push_state_changes(
             Arc::clone(&sites),
             Arc::clone(&feed),
+            changes,
         )),
         tauri::async_runtime::spawn(add_dropped(Arc::clone(&sites), Arc::clone(&feed), drops)),
     ];

@@ -8,12 +8,13 @@
 //! serves the one certificate kept in the app's certificate folder, so a phone checks a single
 //! fingerprint. It saves nothing itself: `sites.rs` persists what [`Site::record`] returns.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, Notify};
 use tokio::task::JoinSet;
 use wharf_core::config::{
     CustomHeaderDraft, DEFAULT_CACHE_CONTROL, DEFAULT_HEADER_READ_TIMEOUT,
@@ -21,8 +22,8 @@ use wharf_core::config::{
 };
 use wharf_core::{AccessLog, LogSettings, LogStats};
 use wharf_core::{
-    Admission, ApplyError, Change, ConfigDraft, ConnectionInfo, ConnectionState, HttpsInfo,
-    ServerConfig, ServerHandle, StartError, StopReport,
+    Admission, ApplyError, Change, ConfigDraft, ConnectionInfo, HttpsInfo, ServerConfig,
+    ServerHandle, StartError, StopReport,
 };
 
 use crate::error::{is_port_in_use, SiteError};
@@ -322,6 +323,36 @@ pub struct Site {
     error: Option<String>,
     /// Servers replaced by a LAN toggle, finishing their transfers. Aborted with the site.
     handed_over: JoinSet<StopReport>,
+    /// Woken on every event of the running server (see [`Site::report_changes_to`]).
+    changed: Arc<Notify>,
+    /// Forwards the running server's events to `changed`.
+    follower: Option<Follower>,
+}
+
+/// A task that wakes a [`Notify`] on every event of one server (a config applied, a
+/// listener rebound, a connection opened or closed), until the server is gone or this is
+/// dropped.
+struct Follower(tokio::task::JoinHandle<()>);
+
+impl Follower {
+    fn of(server: &ServerHandle, changed: Arc<Notify>) -> Follower {
+        let mut events = server.subscribe();
+        Follower(tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    // Behind is changed too: the state is read afresh anyway.
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => changed.notify_one(),
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl std::fmt::Debug for Site {
@@ -369,7 +400,30 @@ impl Site {
             cert_dir: folders.cert_dir,
             error: None,
             handed_over: JoinSet::new(),
+            changed: Arc::default(),
+            follower: None,
         }
+    }
+
+    /// Wakes `changed` whenever the running server reports an event: a config applied, a
+    /// listener rebound, a connection opened or closed. Changes made through this type's
+    /// methods are not reported; their caller knows of them.
+    pub fn report_changes_to(&mut self, changed: Arc<Notify>) {
+        self.changed = changed;
+    }
+
+    /// Follows the running server's events, instead of the previous server's.
+    fn follow(&mut self) {
+        self.follower = self
+            .server
+            .as_ref()
+            .map(|server| Follower::of(server, Arc::clone(&self.changed)));
+    }
+
+    /// Takes the running server out, no longer following it.
+    fn take_server(&mut self) -> Option<ServerHandle> {
+        self.follower = None;
+        self.server.take()
     }
 
     /// What is saved of the site.
@@ -427,6 +481,12 @@ impl Site {
             .as_ref()
             .map(ServerHandle::connections)
             .unwrap_or_default();
+        // The core's count, the one an apply reports: live-reload streams are no transfer.
+        let continuing = self
+            .server
+            .as_ref()
+            .map(ServerHandle::continuing)
+            .unwrap_or_default();
         let port = self.port_in_use();
         let lan_urls = match port {
             Some(port) if self.lan => lan_addresses
@@ -467,7 +527,7 @@ impl Site {
             port_automatic: self.settings.port_is_automatic(),
             https_port_automatic: self.settings.https_port_is_automatic(),
             generation: self.generation,
-            continuing: continuing(&connections, self.generation),
+            continuing,
             open_connections: connections.len(),
             error: self.error.clone(),
             access_log: self.log.as_ref().map(AccessLog::stats),
@@ -564,6 +624,7 @@ impl Site {
         };
         let server = started.map_err(SiteError::Start)?;
         self.server = Some(server);
+        self.follow();
         self.remember_ports();
         Ok(())
     }
@@ -638,12 +699,12 @@ impl Site {
         self.reap_handed_over();
         self.wanted = false;
         self.error = None;
-        Stopping(self.server.take())
+        Stopping(self.take_server())
     }
 
     /// Stops for the app's exit, keeping `wanted` so the site starts again next time.
     pub fn shut_down(&mut self) -> Stopping {
-        Stopping(self.server.take())
+        Stopping(self.take_server())
     }
 
     /// Makes `settings` the site's settings. On a running site they go through
@@ -807,6 +868,7 @@ impl Site {
             Ok(server) => {
                 self.generation = config.generation;
                 self.server = Some(server);
+                self.follow();
                 Ok(())
             }
             Err(err) => {
@@ -835,18 +897,6 @@ fn holds_port(err: &StartError, bound: u16, https_bound: Option<u16>) -> bool {
 
 fn local_url(port: u16) -> String {
     format!("http://127.0.0.1:{port}/")
-}
-
-/// Connections of generations older than `generation` still busy (not idle), per generation,
-/// oldest first: each closes once its response is sent.
-fn continuing(connections: &[ConnectionInfo], generation: u64) -> Vec<(u64, usize)> {
-    let mut busy = BTreeMap::new();
-    for connection in connections {
-        if connection.generation < generation && connection.state != ConnectionState::Idle {
-            *busy.entry(connection.generation).or_insert(0) += 1;
-        }
-    }
-    busy.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -1053,6 +1103,48 @@ pub(crate) mod tests {
         assert!(applied.changes.is_empty(), "{:?}", applied.changes);
         assert!(!site.status(&[]).port_automatic);
         assert_eq!(site.url().unwrap(), url);
+    }
+
+    /// One count of transfers in flight, the core's: a page's live-reload stream is "sending"
+    /// forever, yet it ends as soon as a generation applies, so it is no transfer that
+    /// continues. Read before the stream's connection task has run again (one thread).
+    #[tokio::test]
+    async fn a_live_reload_stream_is_no_transfer_in_flight_after_an_apply() {
+        let dir = site_dir("<html><body>page</body></html>");
+        let mut site = folder(&dir);
+        site.start().await.unwrap();
+        let url = site.url().unwrap();
+        let authority = url.trim_start_matches("http://").trim_end_matches('/');
+        let mut stream = TcpStream::connect(authority).await.unwrap();
+        let request = format!(
+            "GET /__wharf/reload HTTP/1.1\r\nHost: {authority}\r\nAccept: text/event-stream\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut received = Vec::new();
+        while !String::from_utf8_lossy(&received).contains("hello") {
+            let mut chunk = [0; 1024];
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the stream opens");
+            received.extend_from_slice(&chunk[..n]);
+        }
+        let status = site.status(&[]);
+        assert_eq!(status.open_connections, 1);
+        assert_eq!(
+            site.connections().0[0].state,
+            wharf_core::ConnectionState::Sending
+        );
+
+        let settings = SiteSettings {
+            keep_alive: false,
+            ..SiteSettings::default()
+        };
+        let applied = site.apply(settings).await.unwrap();
+        assert_eq!(applied.generation, 2);
+        assert_eq!(applied.continuing, []);
+        let status = site.status(&[]);
+        assert_eq!(status.open_connections, 1, "the stream has not ended yet");
+        assert_eq!(status.continuing, [], "a live-reload stream is no transfer");
+        site.stop().finish().await;
     }
 
     #[tokio::test]

@@ -8,9 +8,11 @@
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use tokio::sync::Notify;
 use wharf_core::AccessLog;
 use wharf_core::{Admission, Change, ConnectionInfo, ServerConfig};
 
@@ -97,6 +99,8 @@ pub struct Sites {
     /// CSV files exported this app run, export `n` at index `n - 1`: the only files
     /// `reveal_export` shows.
     exported: Vec<PathBuf>,
+    /// Woken by every site's server events (see [`Sites::changes`]).
+    changed: Arc<Notify>,
 }
 
 impl Sites {
@@ -110,6 +114,7 @@ impl Sites {
             notices: loaded.notice.into_iter().collect(),
             folders,
             exported: Vec::new(),
+            changed: Arc::default(),
         };
         if let Some(stored) = loaded.sites {
             sites.recents = stored.recents;
@@ -119,7 +124,7 @@ impl Sites {
                     record.id = sites.new_id();
                 }
                 let folders = sites.site_folders(&record.id);
-                sites.sites.push(Site::from_record(record, folders));
+                sites.push(Site::from_record(record, folders));
             }
         }
         if sites.sites.is_empty() {
@@ -138,7 +143,7 @@ impl Sites {
                 last_port: None,
                 last_https_port: None,
             };
-            sites.sites.push(Site::from_record(welcome, folders));
+            sites.push(Site::from_record(welcome, folders));
         }
         for site in sites.sites.iter_mut().filter(|site| site.wanted()) {
             if let Err(err) = site.start().await {
@@ -147,6 +152,20 @@ impl Sites {
         }
         sites.save();
         sites
+    }
+
+    /// Woken whenever a running server reports something the window shows and no method
+    /// here changed: a connection opened or closed (so the transfers still continuing after
+    /// an apply count down), a config applied, a listener rebound. One permit is kept, so a
+    /// burst of events wakes a waiter once.
+    pub fn changes(&self) -> Arc<Notify> {
+        Arc::clone(&self.changed)
+    }
+
+    /// Adds `site` at the end of the list, reporting its server's events to `changes`.
+    fn push(&mut self, mut site: Site) {
+        site.report_changes_to(Arc::clone(&self.changed));
+        self.sites.push(site);
     }
 
     /// The state the window shows.
@@ -205,7 +224,7 @@ impl Sites {
             None => {
                 let id = self.new_id();
                 let folders = self.site_folders(&id);
-                self.sites.push(Site::new(id, Some(root), folders));
+                self.push(Site::new(id, Some(root), folders));
                 self.sites.len() - 1
             }
         };

@@ -45,8 +45,10 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// A running server. Dropping it stops the server at once; [`ServerHandle::stop`] stops it
 /// gracefully.
 pub struct ServerHandle {
-    local_addr: Mutex<SocketAddr>,
-    https: Mutex<Option<HttpsInfo>>,
+    /// Where the listeners are bound now: the accept loop's record, shared with live reload.
+    ports: Arc<BoundPorts>,
+    /// The certificate HTTPS presents, while it is on; its address is in `ports`.
+    certificate: Mutex<Option<Presented>>,
     config: watch::Sender<Arc<ServerConfig>>,
     /// Serialises applies, so each one sees the generation before it.
     applying: tokio::sync::Mutex<()>,
@@ -156,6 +158,22 @@ impl fmt::Display for ApplyReport {
     }
 }
 
+/// The certificate an HTTPS listener presents (the rest of [`HttpsInfo`] is its address).
+#[derive(Debug, Clone)]
+struct Presented {
+    fingerprint: String,
+    cert_path: PathBuf,
+}
+
+impl From<&HttpsInfo> for Presented {
+    fn from(info: &HttpsInfo) -> Presented {
+        Presented {
+            fingerprint: info.fingerprint.clone(),
+            cert_path: info.cert_path.clone(),
+        }
+    }
+}
+
 /// New listeners for the accept loop, with the config that goes with them.
 struct Rebind {
     /// The new HTTP listener; `None` keeps the current one.
@@ -249,8 +267,8 @@ impl ServerHandle {
         let (https, https_info) = bind_https(&config).await?.unzip();
         let ports = Arc::new(BoundPorts::default());
         ports.set(
-            local_addr.port(),
-            https_info.as_ref().map(|https| https.local_addr.port()),
+            local_addr,
+            https_info.as_ref().map(|https| https.local_addr),
         );
         let (config_tx, config_rx) = watch::channel(Arc::new(config));
         let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -276,7 +294,7 @@ impl ServerHandle {
                 shutdown: shutdown.clone(),
                 log: log.clone(),
                 instance: live_reload::new_instance(),
-                ports,
+                ports: Arc::clone(&ports),
             }
             .run(),
         );
@@ -286,8 +304,8 @@ impl ServerHandle {
             tracing::info!(%addr, %fingerprint, "listening for HTTPS");
         }
         Ok(ServerHandle {
-            local_addr: Mutex::new(local_addr),
-            https: Mutex::new(https_info),
+            ports,
+            certificate: Mutex::new(https_info.as_ref().map(Presented::from)),
             config: config_tx,
             applying: tokio::sync::Mutex::new(()),
             rebinds,
@@ -303,10 +321,10 @@ impl ServerHandle {
 
     /// The address new connections are accepted on (with the real port when `0` was asked for).
     pub fn local_addr(&self) -> SocketAddr {
-        *self
-            .local_addr
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        // Recorded before the handle exists, and replaced, never cleared.
+        self.ports
+            .addr(false)
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     /// The base URL of the site, e.g. `http://127.0.0.1:8080/`.
@@ -316,10 +334,18 @@ impl ServerHandle {
 
     /// Where HTTPS is served, and the certificate's fingerprint; `None` while HTTPS is off.
     pub fn https(&self) -> Option<HttpsInfo> {
-        self.https
+        let local_addr = self.ports.addr(true)?;
+        let presented = self
+            .certificate
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .clone()?;
+        Some(HttpsInfo {
+            local_addr,
+            url: format!("https://{local_addr}/"),
+            fingerprint: presented.fingerprint,
+            cert_path: presented.cert_path,
+        })
     }
 
     /// The site's HTTPS base URL, e.g. `https://127.0.0.1:8443/`; `None` while HTTPS is off.
@@ -400,6 +426,7 @@ impl ServerHandle {
         next: &Arc<ServerConfig>,
     ) -> Result<(Option<SocketAddr>, Option<HttpsInfo>), ApplyError> {
         let from = self.local_addr();
+        let https_from = self.ports.addr(true);
         let failed = |error| ApplyError::Bind {
             error,
             serving: from,
@@ -434,23 +461,17 @@ impl ServerHandle {
                 source: std::io::Error::other("the server is stopping"),
             }));
         }
+        // The accept loop has recorded the new addresses in `ports`.
         if let Some(to) = to {
-            *self
-                .local_addr
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = to;
             let _ = self.events.send(ServerEvent::ListenerRebound { from, to });
             tracing::info!(%from, %to, "listener rebound");
         }
         let https_rebound = https_info.and_then(|info| {
-            let old = std::mem::replace(
-                &mut *self.https.lock().unwrap_or_else(PoisonError::into_inner),
-                info.clone(),
-            );
-            let (from, to) = (
-                old.map(|old| old.local_addr),
-                info.as_ref().map(|new| new.local_addr),
-            );
+            *self
+                .certificate
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = info.as_ref().map(Presented::from);
+            let (from, to) = (https_from, info.as_ref().map(|new| new.local_addr));
             let _ = self.events.send(ServerEvent::HttpsRebound { from, to });
             tracing::info!(?from, ?to, "HTTPS listener rebound");
             info
@@ -474,6 +495,13 @@ impl ServerHandle {
     /// The open connections, oldest first.
     pub fn connections(&self) -> Vec<ConnectionInfo> {
         self.registry.snapshot()
+    }
+
+    /// Older connections still finishing a request, per generation, oldest first, as
+    /// [`ApplyReport::continuing`] counts them: each closes once its response is sent.
+    /// Live-reload event streams are no transfer: they end as soon as a generation applies.
+    pub fn continuing(&self) -> Vec<(u64, usize)> {
+        self.registry.busy_before(self.config().generation)
     }
 
     /// Cuts connection `id` at once, whatever it is doing. False if it is already gone.
@@ -573,9 +601,12 @@ fn local_addr(listener: &TcpListener, config: &ServerConfig) -> Result<SocketAdd
     })
 }
 
-/// The port `listener` is bound to; 0 if the OS cannot say (it always can once bound).
-fn port_of(listener: &TcpListener) -> u16 {
-    listener.local_addr().map_or(0, |addr| addr.port())
+/// The address `listener` is bound to; port 0 if the OS cannot say (it always can once
+/// bound, and the handle read it right after binding).
+fn bound_addr(listener: &TcpListener) -> SocketAddr {
+    listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
 }
 
 /// The supervisor task's state.
@@ -631,8 +662,8 @@ impl AcceptLoop {
                         }
                     }
                     self.ports.set(
-                        port_of(&self.listener),
-                        self.https.as_ref().map(|https| port_of(&https.listener)),
+                        bound_addr(&self.listener),
+                        self.https.as_ref().map(|https| bound_addr(&https.listener)),
                     );
                     self.published.send_replace(rebind.config);
                     let _ = rebind.done.send(());

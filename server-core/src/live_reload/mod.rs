@@ -26,10 +26,9 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -116,28 +115,37 @@ pub(crate) fn stream_limits(max_connections: u32) -> StreamLimits {
     }
 }
 
-/// The ports the server listens on right now, updated by the accept loop before a new
-/// generation is published. A page is told the port it must move to from here rather than
-/// from the config, where `0` stands for "any free port".
+/// The addresses the server listens on right now: the one record of them, written by the
+/// accept loop when it switches listeners, before a new generation is published. The
+/// server's handle reads its addresses from here, and a page is told the port it must move
+/// to (the config says `0` for "any free port").
 #[derive(Debug, Default)]
 #[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
 pub struct BoundPorts {
-    http: AtomicU16,
-    /// 0 while HTTPS is off.
-    https: AtomicU16,
+    /// HTTP, then HTTPS (`None` while it is off). Both change together.
+    addrs: Mutex<(Option<SocketAddr>, Option<SocketAddr>)>,
 }
 
 impl BoundPorts {
-    /// Records the listeners' ports.
-    pub(crate) fn set(&self, http: u16, https: Option<u16>) {
-        self.http.store(http, Ordering::Release);
-        self.https.store(https.unwrap_or(0), Ordering::Release);
+    /// Records the listeners' addresses.
+    pub(crate) fn set(&self, http: SocketAddr, https: Option<SocketAddr>) {
+        *self.addrs.lock().unwrap_or_else(PoisonError::into_inner) = (Some(http), https);
+    }
+
+    /// The HTTPS address (`https`) or the HTTP one; `None` when that listener is off (or
+    /// none was recorded yet).
+    pub(crate) fn addr(&self, https: bool) -> Option<SocketAddr> {
+        let (http_addr, https_addr) = *self.addrs.lock().unwrap_or_else(PoisonError::into_inner);
+        if https {
+            https_addr
+        } else {
+            http_addr
+        }
     }
 
     /// The HTTPS port (`https`) or the HTTP one; `None` when that listener is off.
     fn get(&self, https: bool) -> Option<u16> {
-        let port = if https { &self.https } else { &self.http };
-        Some(port.load(Ordering::Acquire)).filter(|&port| port != 0)
+        self.addr(https).map(|addr| addr.port())
     }
 }
 

@@ -12,6 +12,9 @@
 //!   written into the log as a `lost` line, and shown by [`AccessLog::stats`].
 //! - A subscriber that does not keep up has only its own stream thinned: batches that do not
 //!   fit in its buffer are skipped, and the next batch it gets says how many records it missed.
+//!   A subscriber may also cap its batches ([`AccessLog::subscribe_at_most`]): it then gets the
+//!   newest records of each, the older ones counted as missed. This is the live stream's only
+//!   batching and thinning stage: a subscriber forwards each batch as it arrives.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -130,6 +133,8 @@ struct Shared {
 struct Subscriber {
     batches: tokio::sync::mpsc::Sender<LogBatch>,
     missed: u64,
+    /// Records per batch at most; older ones are counted in `missed`.
+    max_records: usize,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -223,8 +228,20 @@ impl AccessLog {
 
     /// Live records from now on, in batches at most every 100 ms.
     pub fn subscribe(&self) -> tokio::sync::mpsc::Receiver<LogBatch> {
+        self.subscribe_at_most(usize::MAX)
+    }
+
+    /// [`AccessLog::subscribe`], with at most `max_records` records per batch: the newest
+    /// ones, the older ones counted in the next [`LogBatch::missed`] (the live view of a
+    /// window, which cannot draw more). The records are shared, not copied, unless a batch
+    /// is cut.
+    pub fn subscribe_at_most(&self, max_records: usize) -> tokio::sync::mpsc::Receiver<LogBatch> {
         let (batches, receiver) = tokio::sync::mpsc::channel(SUBSCRIBER_BUFFER);
-        lock(&self.shared.subscribers).push(Subscriber { batches, missed: 0 });
+        lock(&self.shared.subscribers).push(Subscriber {
+            batches,
+            missed: 0,
+            max_records: max_records.max(1),
+        });
         receiver
     }
 
@@ -383,9 +400,14 @@ impl Writer {
         }
         let records: Arc<[AccessRecord]> = std::mem::take(&mut self.live).into();
         lock(&shared.subscribers).retain_mut(|subscriber| {
+            let left_out = records.len().saturating_sub(subscriber.max_records);
             let batch = LogBatch {
-                records: Arc::clone(&records),
-                missed: subscriber.missed,
+                records: if left_out == 0 {
+                    Arc::clone(&records)
+                } else {
+                    records[left_out..].into()
+                },
+                missed: subscriber.missed + left_out as u64,
             };
             match subscriber.batches.try_send(batch) {
                 Ok(()) => {
@@ -460,6 +482,52 @@ mod tests {
         log.generation_applied(2);
         assert!(writer.sample());
         assert!(!last(&log).generation_changed);
+    }
+
+    /// A capped subscriber gets the newest records of each batch; the older ones, and the
+    /// batches it had no room for, are counted in its next batch. Others get every record.
+    #[test]
+    fn batches_are_thinned_to_the_newest_records_and_the_rest_counted() {
+        let (log, mut writer, received) = AccessLog::assemble(LogSettings {
+            queue_capacity: 4096,
+            ..LogSettings::default()
+        })
+        .unwrap();
+        let mut capped = log.subscribe_at_most(2_000);
+        let mut whole = log.subscribe();
+        let publish = |writer: &mut Writer, targets: std::ops::RangeInclusive<u64>| {
+            for n in targets {
+                log.record(record(&format!("/{n}")));
+            }
+            while let Ok(Message::Record(record)) = received.try_recv() {
+                writer.pending.push(record);
+            }
+            writer.write();
+            assert!(writer.publish());
+        };
+        publish(&mut writer, 1..=3);
+        let batch = capped.try_recv().unwrap();
+        assert_eq!((batch.records.len(), batch.missed), (3, 0));
+        assert_eq!(whole.try_recv().unwrap().records.len(), 3);
+
+        // Fill the capped subscriber's buffer: the batches it has no room for are counted.
+        for _ in 0..SUBSCRIBER_BUFFER {
+            publish(&mut writer, 1..=1);
+        }
+        while whole.try_recv().is_ok() {}
+        publish(&mut writer, 1..=7);
+        for _ in 0..SUBSCRIBER_BUFFER {
+            assert_eq!(capped.try_recv().unwrap().records.len(), 1);
+        }
+        publish(&mut writer, 1..=2600);
+        let batch = capped.try_recv().unwrap();
+        assert_eq!(batch.records.len(), 2_000);
+        assert_eq!(batch.records[0].target, "/601");
+        assert_eq!(batch.records[1_999].target, "/2600");
+        assert_eq!(batch.missed, 600 + 7);
+        let batch = whole.try_recv().unwrap();
+        assert_eq!((batch.records.len(), batch.missed), (7, 0));
+        assert_eq!(whole.try_recv().unwrap().records.len(), 2600);
     }
 
     #[test]

@@ -253,8 +253,9 @@ export type SiteFeed =
   /** First the whole timeline (reset: true, up to 16 minutes), then each new sample. */
   | { type: "metrics"; samples: MetricsSample[]; reset: boolean }
   /**
-   * New records, every 100 ms while there are any, at most 2,000 per batch. `skipped` counts
-   * records left out of the live view (thinned at high rates); they are all in the log and CSV.
+   * New records: each batch of the core's log writer (every 100 ms while there are any), as it
+   * is written, at most 2,000 per batch. `skipped` counts records left out of the live view
+   * (thinned at high rates); they are all in the log and CSV.
    */
   | { type: "log"; records: AccessRecord[]; skipped: number }
   /** Every 500 ms while the site runs; an empty list when it is stopped. */
