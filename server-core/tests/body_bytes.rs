@@ -90,13 +90,7 @@ impl Fixture {
     }
 
     /// Asserts that `target`'s record counts `received` body bytes, with `status` and `outcome`.
-    async fn assert_logged(
-        &self,
-        target: &str,
-        status: u16,
-        outcome: Outcome,
-        received: usize,
-    ) {
+    async fn assert_logged(&self, target: &str, status: u16, outcome: Outcome, received: usize) {
         let record = self.logged(target).await;
         assert_eq!(
             (record.status, record.outcome, record.body_bytes),
