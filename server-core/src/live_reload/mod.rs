@@ -22,7 +22,8 @@
 //!
 //! This module decides what a change means for a page (ignored, CSS, reload), per
 //! connection and from that connection's config; it does not watch files (`watcher`) or
-//! choose representations (`service`).
+//! choose representations (`serve::file`). Its event stream is a `body::EventStream`, the
+//! body type's own holder for any stream of chunks, so `http::body` does not depend on it.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
