@@ -26,60 +26,28 @@ const UNWATCHED: &str = "send SIGHUP to re-read it";
 #[cfg(not(unix))]
 const UNWATCHED: &str = "restart wharf to apply its changes";
 
+/// Serves until a stop signal: the exit code says how it went (2 for a bad setting).
 pub(crate) async fn run(args: ServeArgs) -> ExitCode {
-    let file = match args.config.as_deref().map(ConfigFile::read).transpose() {
-        Ok(file) => file,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::from(2);
-        }
-    };
-    // The file's draft (if any) with the flags written over it.
-    let base = file
-        .as_ref()
-        .map_or_else(ConfigDraft::default, |file| file.draft.clone());
-    let config = match ServerConfig::try_from(args.over(base)) {
-        Ok(config) => config,
-        Err(err) => {
-            eprintln!("error: {}", located(file.as_ref(), err));
-            return ExitCode::from(2);
-        }
-    };
-    let mut signals = match Signals::install() {
-        Ok(signals) => signals,
-        Err(err) => {
-            eprintln!("error: cannot listen for signals: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
+    match serve(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), ExitCode> {
+    let config = configure(&args)?;
+    let mut signals = Signals::install().map_err(|err| {
+        eprintln!("error: cannot listen for signals: {err}");
+        ExitCode::FAILURE
+    })?;
     let (changed_tx, mut changed) = mpsc::channel(1);
     // Kept alive for as long as we serve.
-    let _file_watch = match args.config.as_deref().map(|file| watch(file, changed_tx)) {
-        Some(Err(err)) => {
-            eprintln!("warning: cannot watch the config file ({err}); {UNWATCHED}");
-            None
-        }
-        Some(Ok(watcher)) => Some(watcher),
-        None => None,
-    };
-    let log = match start_log(&args) {
-        Ok(log) => log,
-        Err(err) => {
-            eprintln!("error: --log-dir: cannot create the access log: {err}");
-            return ExitCode::from(2);
-        }
-    };
-    let server = match ServerHandle::start_logged(config, log.clone()).await {
-        Ok(server) => server,
-        Err(StartError::PortInUse { port }) => {
-            eprintln!("error: port {port} is already in use; choose another with --port, or use --port 0 to pick a free one");
-            return ExitCode::from(2);
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::from(2);
-        }
-    };
+    let _file_watch = watch_config(&args, changed_tx);
+    let log = start_log(&args).map_err(|err| {
+        eprintln!("error: --log-dir: cannot create the access log: {err}");
+        ExitCode::from(2)
+    })?;
+    let server = start(config, log.clone()).await?;
     // Scripts wait for this exact first line.
     print_serving(&server);
     print_serving_https(&server);
@@ -89,13 +57,72 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
         _ => None,
     };
     let loss_watch = log.clone().map(|log| tokio::spawn(warn_of_losses(log)));
+    apply_until_stopped(&args, &server, &mut signals, &mut changed).await;
+    stop(server).await;
+    if let Some(watch) = loss_watch {
+        watch.abort();
+    }
+    if let Some(log) = log {
+        finish_log(log, printer).await;
+    }
+    Ok(())
+}
 
+/// The config to start with: the file's draft (if any) with the flags written over it.
+fn configure(args: &ServeArgs) -> Result<ServerConfig, ExitCode> {
+    let file = args
+        .config
+        .as_deref()
+        .map(ConfigFile::read)
+        .transpose()
+        .map_err(|err| {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        })?;
+    let base = file
+        .as_ref()
+        .map_or_else(ConfigDraft::default, |file| file.draft.clone());
+    ServerConfig::try_from(args.over(base)).map_err(|err| {
+        eprintln!("error: {}", located(file.as_ref(), err));
+        ExitCode::from(2)
+    })
+}
+
+/// Watches the config file, if there is one and it can be watched (else says what to do).
+fn watch_config(args: &ServeArgs, changed: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+    match watch(args.config.as_deref()?, changed) {
+        Ok(watcher) => Some(watcher),
+        Err(err) => {
+            eprintln!("warning: cannot watch the config file ({err}); {UNWATCHED}");
+            None
+        }
+    }
+}
+
+/// Starts the server, or says why it cannot.
+async fn start(config: ServerConfig, log: Option<AccessLog>) -> Result<ServerHandle, ExitCode> {
+    ServerHandle::start_logged(config, log).await.map_err(|err| {
+        match err {
+            StartError::PortInUse { port } => eprintln!("error: port {port} is already in use; choose another with --port, or use --port 0 to pick a free one"),
+            err => eprintln!("error: {err}"),
+        }
+        ExitCode::from(2)
+    })
+}
+
+/// Applies the config file's changes (on a change, or on SIGHUP) until a stop signal.
+async fn apply_until_stopped(
+    args: &ServeArgs,
+    server: &ServerHandle,
+    signals: &mut Signals,
+    changed: &mut mpsc::Receiver<()>,
+) {
     loop {
         tokio::select! {
             signal = signals.recv() => match signal {
-                Signal::Stop => break,
+                Signal::Stop => return,
                 #[cfg(unix)]
-                Signal::Reload if args.config.is_some() => reload(&args, &server).await,
+                Signal::Reload if args.config.is_some() => reload(args, server).await,
                 #[cfg(unix)]
                 Signal::Reload => eprintln!("SIGHUP ignored: there is no --config file to re-read"),
             },
@@ -103,10 +130,14 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
                 // Let the editor finish writing, then read once.
                 tokio::time::sleep(SETTLE).await;
                 while changed.try_recv().is_ok() {}
-                reload(&args, &server).await;
+                reload(args, server).await;
             }
         }
     }
+}
+
+/// Stops the server, giving transfers in flight [`SHUTDOWN_GRACE`].
+async fn stop(server: ServerHandle) {
     eprintln!(
         "shutting down; transfers in flight get up to {} s",
         SHUTDOWN_GRACE.as_secs()
@@ -118,13 +149,6 @@ pub(crate) async fn run(args: ServeArgs) -> ExitCode {
             report.cut
         );
     }
-    if let Some(watch) = loss_watch {
-        watch.abort();
-    }
-    if let Some(log) = log {
-        finish_log(log, printer).await;
-    }
-    ExitCode::SUCCESS
 }
 
 /// The access log, when a log folder or a live format was asked for.

@@ -1,8 +1,10 @@
-//! The response body type: bytes already in memory, a file streamed in large chunks, or a
-//! live-reload event stream.
+//! The response body type: bytes already in memory, a file streamed in large chunks, or an
+//! event stream of unknown length.
 //!
 //! One concrete enum rather than a boxed trait object, so the common small-file case costs
-//! no allocation beyond its `Bytes`.
+//! no allocation beyond its `Bytes`. Only the event stream is boxed: [`EventStream`] is owned
+//! here and holds any stream of chunks, so `live_reload` builds its events on this module and
+//! this module knows nothing of live reload (no `body` → `live_reload` → `body` circle).
 
 use std::io;
 use std::pin::Pin;
@@ -14,9 +16,8 @@ use http_body::{Frame, SizeHint};
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
-use crate::live_reload::EventStream;
-
-/// Chunk size for streamed files: large enough to keep syscalls per MiB low.
+/// Chunk size for streamed files and large bodies in memory: large enough to keep syscalls
+/// per MiB low.
 const CHUNK: usize = 128 * 1024;
 
 /// A response body.
@@ -26,7 +27,7 @@ const CHUNK: usize = 128 * 1024;
 pub enum Body {
     /// Nothing, or nothing left to send.
     Empty,
-    /// A body held in memory.
+    /// A body held in memory, handed out in chunks of at most [`CHUNK`] bytes.
     Full(Bytes),
     /// A file of known length, read as it is sent.
     File {
@@ -35,8 +36,28 @@ pub enum Body {
         /// Bytes still to send.
         remaining: u64,
     },
-    /// A live-reload event stream, of unknown length: sent chunked until it ends.
+    /// An event stream, of unknown length: sent chunked until it ends.
     Events(EventStream),
+}
+
+/// A stream of chunks sent as they come, until it ends (live reload's events).
+pub(crate) struct EventStream {
+    inner: Pin<Box<dyn Stream<Item = Bytes> + Send>>,
+}
+
+impl EventStream {
+    /// Sends each chunk `stream` yields, as it yields it.
+    pub(crate) fn new(stream: impl Stream<Item = Bytes> + Send + 'static) -> EventStream {
+        EventStream {
+            inner: Box::pin(stream),
+        }
+    }
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream").finish_non_exhaustive()
+    }
 }
 
 impl Body {
@@ -72,6 +93,11 @@ impl http_body::Body for Body {
         let this = self.get_mut();
         match this {
             Body::Empty => Poll::Ready(None),
+            // A large body goes in chunks (zero-copy slices), so what hyper has taken is never
+            // far ahead of what it has written: the access record counts what it took.
+            Body::Full(bytes) if bytes.len() > CHUNK => {
+                Poll::Ready(Some(Ok(Frame::data(bytes.split_to(CHUNK)))))
+            }
             Body::Full(_) => match std::mem::replace(this, Body::Empty) {
                 Body::Full(bytes) if !bytes.is_empty() => Poll::Ready(Some(Ok(Frame::data(bytes)))),
                 _ => Poll::Ready(None),
@@ -93,7 +119,7 @@ impl http_body::Body for Body {
                 }
             }
             Body::Events(events) => Poll::Ready(
-                ready!(Pin::new(events).poll_next(cx)).map(|event| Ok(Frame::data(event))),
+                ready!(events.inner.as_mut().poll_next(cx)).map(|event| Ok(Frame::data(event))),
             ),
         }
     }

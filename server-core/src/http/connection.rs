@@ -1,7 +1,8 @@
-//! Serves one accepted TCP connection with hyper's HTTP/1 machinery, on the config snapshot
-//! taken when it was accepted. A connection accepted on the HTTPS port first completes a TLS
-//! handshake (within the header-read timeout), then speaks HTTP/2 if the client chose `h2`
-//! in ALPN and HTTP/1.1 otherwise.
+//! Serves one accepted TCP connection, on the config snapshot taken when it was accepted:
+//! the connection's tower service (see [`connection_service`]), and hyper's HTTP/1 loop
+//! around it. A connection accepted on the HTTPS port goes through `https` first, and on to
+//! `h2` if the client chose HTTP/2; the socket under both is `metered`'s, and each request's
+//! access record is `record`'s.
 //!
 //! It enforces what hyper leaves to the caller: the header-read timeout (hyper needs a timer),
 //! a bounded header buffer (431 beyond it), and the keep-alive idle timeout, measured from the
@@ -10,54 +11,57 @@
 //! cost little. The connection closes gracefully — finishing the response in flight, never
 //! cutting it — when it idles out, when the server stops, or when a newer config generation
 //! is applied, so the client's next request arrives on a new connection with the new config.
-//! An HTTP/2 connection is closed with GOAWAY instead, which lets its streams in flight finish
-//! and tells the client which requests to send again. Its streams run inside the
-//! connection's task, so cutting the connection cuts them and a stop waits for them.
+//!
+//! tower composes the service (hyper-util's `TowerToHyperService` adapts it to hyper);
+//! tower-http's set-header layer adds `nosniff`. The per-connection service is built once per
+//! connection from its snapshot, so a request never reads the live config.
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::stream::FuturesUnordered;
-use futures_util::task::AtomicWaker;
-use futures_util::{FutureExt, StreamExt};
-use http::{header, Request, Response, Version};
-use http_body::{Frame, SizeHint};
+use futures_util::FutureExt;
+use http::header::{self, HeaderValue, X_CONTENT_TYPE_OPTIONS};
+use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper::server::conn::{http1, http2};
-use hyper::service::service_fn;
+use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 
 use crate::config::ServerConfig;
 use crate::files::cache::FileCache;
 use crate::http::body::Body;
-use crate::http::dead_client;
+use crate::http::https::serve_tls;
+use crate::http::metered::Metered;
+use crate::http::record::{record_failed_request, PendingRecord, RequestStart, Tracked};
 use crate::lifecycle::registry::{Activity, ConnectionState, Registration};
 use crate::live_reload::{BoundPorts, ReloadFeed};
-use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, Served};
+use crate::observe::access::Served;
 use crate::observe::access_log::AccessLog;
 use crate::serve::service;
 
-const CLOSE: http::HeaderValue = http::HeaderValue::from_static("close");
+const CLOSE: HeaderValue = HeaderValue::from_static("close");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 
 /// hyper's read buffer limit: it answers 431 when a head is still incomplete at this size.
 /// (Its default is ~400 KiB.) The exact limit is enforced in `service`.
-const READ_BUFFER_MAX: usize = 64 * 1024;
+pub(super) const READ_BUFFER_MAX: usize = 64 * 1024;
 /// A keep-alive connection quiet for this long is parked: hyper's per-connection buffers (two
 /// of 8 KiB, which hyper neither shrinks nor frees) are dropped, and the socket waits on its
 /// own for the next request. A browser's idle connections are released almost at once, so a
@@ -93,16 +97,16 @@ pub(crate) struct Accepted {
 }
 
 /// What every request on a connection needs, fixed for the connection's life.
-struct Scope {
-    peer: SocketAddr,
+pub(super) struct Scope {
+    pub(super) peer: SocketAddr,
     /// The connection's id in the connection table.
-    id: u64,
-    config: Arc<ServerConfig>,
+    pub(super) id: u64,
+    pub(super) config: Arc<ServerConfig>,
     cache: Arc<FileCache>,
     /// For live-reload event streams, which end when the server stops or the config moves on.
     feed: ReloadFeed,
-    activity: Arc<Activity>,
-    log: Option<AccessLog>,
+    pub(super) activity: Arc<Activity>,
+    pub(super) log: Option<AccessLog>,
     /// How many responses hyper has taken every byte of but not yet written to the socket.
     /// They stay in flight (see [`Activity::done`]) until the socket is next flushed: until
     /// then the connection is still sending, so it is never parked, and it closes only
@@ -115,7 +119,7 @@ struct Scope {
     retiring: AtomicBool,
     /// Live-reload event streams open on the connection. While there is one, the socket
     /// bounds how long sent bytes may stay unacknowledged (see `dead_client`).
-    event_streams: AtomicUsize,
+    pub(super) event_streams: AtomicUsize,
 }
 
 impl Scope {
@@ -124,7 +128,7 @@ impl Scope {
     /// the request it is receiving or, on a connection not used yet, is about to receive:
     /// its client sent that request expecting an answer, and a browser retries a request
     /// without one only on a reused connection. That answer then carries `Connection: close`.
-    fn retire(&self) -> bool {
+    pub(super) fn retire(&self) -> bool {
         let activity = &self.activity;
         let used_and_idle = activity.responses.load(Ordering::Relaxed) > 0
             && activity.state() == ConnectionState::Idle;
@@ -137,7 +141,7 @@ impl Scope {
     }
 
     /// hyper took every byte of a response; it is sent once hyper flushes the socket.
-    fn taken(&self, record: Option<Box<PendingRecord>>) {
+    pub(super) fn taken(&self, record: Option<Box<PendingRecord>>) {
         if let Some(pending) = record {
             lock(&self.unflushed_records).push(*pending);
         }
@@ -145,7 +149,7 @@ impl Scope {
     }
 
     /// hyper flushed the socket: every response it had taken is now with the kernel.
-    fn flushed(&self) {
+    pub(super) fn flushed(&self) {
         let sent = self.unflushed.swap(0, Ordering::Relaxed);
         if sent == 0 {
             return;
@@ -170,7 +174,7 @@ impl Drop for Scope {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -241,7 +245,7 @@ pub(crate) async fn serve(accepted: Accepted) {
 }
 
 /// How one hyper connection ended.
-enum Stretch {
+pub(super) enum Stretch {
     /// Closed: the client left, keep-alive ended, the server stopped or the config moved on.
     Closed,
     /// Quiet: hyper is gone, the socket is kept for the client's next request.
@@ -252,63 +256,90 @@ enum Stretch {
     },
 }
 
+/// The connection's service, composed with tower: tower-http's `SetResponseHeader` adds
+/// `nosniff` to every answer that does not already say otherwise (a custom header rule may),
+/// around [`Answering`], which answers on the connection's config snapshot.
+pub(super) fn connection_service(
+    context: &Arc<Scope>,
+) -> TowerToHyperService<SetResponseHeader<Answering, HeaderValue>> {
+    let answering = Answering {
+        context: Arc::clone(context),
+    };
+    TowerToHyperService::new(
+        ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::if_not_present(
+                X_CONTENT_TYPE_OPTIONS,
+                NOSNIFF,
+            ))
+            .service(answering),
+    )
+}
+
+/// Answers each request of a connection on its config snapshot, and follows its response
+/// for the access record and the connection's state.
+#[derive(Clone)]
+pub(super) struct Answering {
+    context: Arc<Scope>,
+}
+
+/// The future of one answer, boxed: hyper can hand the socket back (`poll_without_shutdown`)
+/// only with an Unpin future.
+type Answer = Pin<Box<dyn Future<Output = Result<Response<Tracked>, Infallible>> + Send>>;
+
+impl tower::Service<Request<Incoming>> for Answering {
+    type Response = Response<Tracked>;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Answer {
+        let context = Arc::clone(&self.context);
+        context.activity.started();
+        Box::pin(answer(context, request))
+    }
+}
+
 /// Answers one request on the connection of `context`, on its config snapshot.
-fn answer(
+async fn answer(
     context: Arc<Scope>,
     request: Request<Incoming>,
-) -> Pin<Box<impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> + Send>> {
-    context.activity.started();
-    // Boxed: hyper can hand the socket back (`poll_without_shutdown`) only with an Unpin future.
-    Box::pin(async move {
-        let start = context.log.is_some().then(|| RequestStart::of(&request));
-        let uri = request.uri().clone();
-        // A bug in answering one request costs that request a 500, not the connection
-        // or the server.
-        let (mut response, served) = AssertUnwindSafe(service::respond_noting(
-            &context.config,
-            &context.cache,
-            &context.feed,
-            request,
-        ))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| {
-            let what = panic_message(&*panic);
-            tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
-            (service::internal_error(), Served::Status)
-        });
-        if context.retiring.load(Ordering::Relaxed) {
-            response.headers_mut().insert(header::CONNECTION, CLOSE);
-        }
-        if matches!(response.body(), Body::Events(_)) {
-            context.activity.streaming.store(true, Ordering::Relaxed);
-            // Given back when its `Tracked` body is dropped.
-            context.event_streams.fetch_add(1, Ordering::Relaxed);
-        }
-        let record = start.map(|start| {
-            Box::new(PendingRecord {
-                status: response.status().as_u16(),
-                served,
-                head_bytes: head_len(&response),
-                socket_bytes_before: context.activity.bytes_sent.load(Ordering::Relaxed),
-                start,
-                ttfb: None,
-                body_bytes: 0,
-            })
-        });
-        Ok::<_, Infallible>(response.map(|body| Tracked {
-            body,
-            context,
-            record,
-            ended: false,
-        }))
-    })
+) -> Result<Response<Tracked>, Infallible> {
+    let start = context.log.is_some().then(|| RequestStart::of(&request));
+    let uri = request.uri().clone();
+    // A bug in answering one request costs that request a 500, not the connection or the
+    // server.
+    let (mut response, served) = AssertUnwindSafe(service::respond_noting(
+        &context.config,
+        &context.cache,
+        &context.feed,
+        request,
+    ))
+    .catch_unwind()
+    .await
+    .unwrap_or_else(|panic| {
+        let what = panic_message(&*panic);
+        tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
+        (service::internal_error(), Served::Status)
+    });
+    if context.retiring.load(Ordering::Relaxed) {
+        response.headers_mut().insert(header::CONNECTION, CLOSE);
+    }
+    if matches!(response.body(), Body::Events(_)) {
+        context.activity.streaming.store(true, Ordering::Relaxed);
+        // Given back when its `Tracked` body is dropped.
+        context.event_streams.fetch_add(1, Ordering::Relaxed);
+    }
+    let record = start.map(|start| PendingRecord::new(start, response.status(), served));
+    Ok(response.map(|body| Tracked::new(body, context, record)))
 }
 
 /// What an HTTP/1 connection runs on: the plain socket, which can be parked, or a TLS
 /// stream over it, which cannot (rustls holds its own buffers and may hold decrypted bytes
 /// hyper has not read, so only the TLS stream itself may wait for the next request).
-trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+pub(super) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     /// Whether a quiet connection may drop hyper and keep only the socket.
     const PARKS: bool;
 
@@ -339,7 +370,7 @@ impl Transport for TlsStream<Metered> {
 }
 
 /// Runs one hyper connection until it closes or is parked.
-async fn serve_stretch<S: Transport>(
+pub(super) async fn serve_stretch<S: Transport>(
     io: S,
     context: &Arc<Scope>,
     updates: &mut watch::Receiver<Arc<ServerConfig>>,
@@ -353,9 +384,7 @@ async fn serve_stretch<S: Transport>(
         .header_read_timeout(config.header_read_timeout)
         .max_buf_size(READ_BUFFER_MAX)
         .keep_alive(config.keep_alive);
-    let service_context = Arc::clone(context);
-    let service = service_fn(move |request| answer(Arc::clone(&service_context), request));
-    let mut connection = builder.serve_connection(TokioIo::new(io), service);
+    let mut connection = builder.serve_connection(TokioIo::new(io), connection_service(context));
 
     let idle_timeout = config.keep_alive_idle_timeout;
     let park_after = |activity: &Activity| {
@@ -436,198 +465,6 @@ async fn serve_stretch<S: Transport>(
     }
 }
 
-/// The first byte of a TLS connection: a handshake record.
-const TLS_HANDSHAKE: u8 = 0x16;
-/// The answer to plain HTTP on the HTTPS port.
-const HTTPS_ONLY: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
-    Content-Type: text/plain; charset=utf-8\r\n\
-    Content-Length: 54\r\n\
-    Connection: close\r\n\r\n\
-    This port speaks HTTPS: use https:// in the address.\r\n";
-/// How much of a plain-HTTP request is read and dropped after the 400, so that closing does
-/// not reset the connection before the client reads the answer.
-const HTTPS_ONLY_DRAIN: usize = 64 * 1024;
-
-/// Runs the TLS handshake, then HTTP/2 or HTTP/1.1 as the client chose in ALPN. A client
-/// that has not completed the handshake within the header-read timeout is cut off; plain
-/// HTTP gets a 400 that says to use `https://`.
-async fn serve_tls(
-    io: Metered,
-    acceptor: TlsAcceptor,
-    context: &Arc<Scope>,
-    updates: &mut watch::Receiver<Arc<ServerConfig>>,
-    shutdown: &CancellationToken,
-) {
-    let peer = context.peer;
-    let handshake = async {
-        let mut first = [0u8; 1];
-        match io.inner.peek(&mut first).await {
-            Ok(1) if first[0] == TLS_HANDSHAKE => {}
-            Ok(1) => {
-                refuse_plain_http(io).await;
-                return None;
-            }
-            _ => return None,
-        }
-        match acceptor.accept(io).await {
-            Ok(stream) => Some(stream),
-            Err(err) => {
-                tracing::debug!(%peer, "TLS handshake failed: {err}");
-                None
-            }
-        }
-    };
-    let stream = tokio::select! {
-        done = tokio::time::timeout(context.config.header_read_timeout, handshake) => match done {
-            Ok(Some(stream)) => stream,
-            Ok(None) => return,
-            Err(_) => {
-                tracing::debug!(%peer, "TLS handshake timed out");
-                return;
-            }
-        },
-        () = shutdown.cancelled() => return,
-    };
-    if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
-        serve_h2(stream, context, updates, shutdown).await;
-    } else {
-        serve_stretch(stream, context, updates, shutdown).await;
-    }
-}
-
-/// Answers plain HTTP on the HTTPS port with [`HTTPS_ONLY`], then reads what the client sent
-/// until it closes (a lingering close, as nginx does).
-async fn refuse_plain_http(mut io: Metered) {
-    if io.write_all(HTTPS_ONLY).await.is_err() || io.shutdown().await.is_err() {
-        return;
-    }
-    let mut drained = 0;
-    let mut buffer = [0u8; 4096];
-    while drained < HTTPS_ONLY_DRAIN {
-        match io.read(&mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => drained += n,
-        }
-    }
-}
-
-/// Serves HTTP/2 until the client leaves, the connection idles out, the server stops, or the
-/// config moves on. The last three send GOAWAY: streams in flight finish, and the client
-/// sends any later request again on a new connection.
-async fn serve_h2(
-    io: TlsStream<Metered>,
-    context: &Arc<Scope>,
-    updates: &mut watch::Receiver<Arc<ServerConfig>>,
-    shutdown: &CancellationToken,
-) {
-    let (peer, config, activity) = (context.peer, &context.config, &context.activity);
-    let tasks = StreamTasks::default();
-    let mut builder = http2::Builder::new(tasks.clone());
-    builder
-        .timer(TokioTimer::new())
-        .max_header_list_size(READ_BUFFER_MAX as u32)
-        // Set, not left to hyper's default (200): RFC 9113 §6.5.2 advises no fewer than 100.
-        // Live-reload streams among them are capped and counted separately (`live_reload`).
-        .max_concurrent_streams(100);
-    let service_context = Arc::clone(context);
-    let service = service_fn(move |request| answer(Arc::clone(&service_context), request));
-    let connection = builder.serve_connection(TokioIo::new(io), service);
-    tokio::pin!(connection);
-    let mut running = FuturesUnordered::new();
-
-    // A connection that has answered nothing yet gets the header timeout, as on HTTP/1.
-    let quiet_limit = |activity: &Activity| {
-        if activity.responses.load(Ordering::Relaxed) == 0 {
-            config
-                .header_read_timeout
-                .min(config.keep_alive_idle_timeout)
-        } else {
-            config.keep_alive_idle_timeout
-        }
-    };
-    let quiet = tokio::time::sleep(quiet_limit(activity));
-    tokio::pin!(quiet);
-    let mut closing = false;
-    loop {
-        tokio::select! {
-            result = connection.as_mut() => {
-                if let Err(err) = result {
-                    tracing::debug!(%peer, "HTTP/2 connection ended with an error: {err}");
-                }
-                break;
-            }
-            () = std::future::poll_fn(|cx| tasks.poll_run(&mut running, cx)) => {}
-            () = &mut quiet, if !closing => {
-                let limit = quiet_limit(activity);
-                let last = activity.last_active();
-                if activity.in_flight.load(Ordering::Relaxed) == 0 && last.elapsed() >= limit {
-                    connection.as_mut().graceful_shutdown();
-                    closing = true;
-                } else if activity.in_flight.load(Ordering::Relaxed) > 0 {
-                    quiet.as_mut().reset(Instant::now() + limit);
-                } else {
-                    quiet.as_mut().reset(last + limit);
-                }
-            }
-            () = shutdown.cancelled(), if !closing => {
-                connection.as_mut().graceful_shutdown();
-                closing = true;
-            }
-            changed = updates.changed(), if !closing => {
-                if changed.is_err() || updates.borrow().generation != config.generation {
-                    connection.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-            }
-        }
-    }
-    // Streams whose last frames were queued as the connection ended; they end at once.
-    std::future::poll_fn(|cx| {
-        let _ = tasks.poll_run(&mut running, cx);
-        if running.is_empty() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-}
-
-type StreamTask = Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
-/// hyper's executor for HTTP/2 streams: instead of spawning each stream as a task of its
-/// own, it hands them to the connection's task, which polls them beside the connection.
-#[derive(Clone, Default)]
-struct StreamTasks {
-    queued: Arc<Mutex<Vec<StreamTask>>>,
-    waker: Arc<AtomicWaker>,
-}
-
-impl<F> hyper::rt::Executor<F> for StreamTasks
-where
-    F: std::future::Future<Output = ()> + Send + 'static,
-{
-    fn execute(&self, stream: F) {
-        lock(&self.queued).push(Box::pin(stream));
-        self.waker.wake();
-    }
-}
-
-impl StreamTasks {
-    /// Polls the streams handed over, adding new ones first. Never ready: the connection's
-    /// end, not its streams', ends the loop.
-    fn poll_run(
-        &self,
-        running: &mut FuturesUnordered<StreamTask>,
-        cx: &mut Context<'_>,
-    ) -> Poll<()> {
-        self.waker.register(cx.waker());
-        running.extend(lock(&self.queued).drain(..));
-        while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
-        Poll::Pending
-    }
-}
-
 /// Waits, holding no HTTP state, until the parked client sends again. Returns false when the
 /// connection should close instead: idle timeout, server stop, or a newer config generation.
 async fn wait_while_parked(
@@ -679,336 +516,6 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)")
-}
-
-/// What is known of a request once its head has been read.
-struct RequestStart {
-    at: Instant,
-    start_ms: u64,
-    method: String,
-    target: String,
-    version: &'static str,
-    user_agent: Option<String>,
-    referer: Option<String>,
-}
-
-impl RequestStart {
-    /// Client-chosen text is capped as it is copied (see [`crate::observe::access::capped`]), so a record's
-    /// size is bounded whatever the request carried.
-    fn of<B>(request: &Request<B>) -> RequestStart {
-        use crate::observe::access::{capped, capped_bytes, MAX_METHOD_BYTES, MAX_REFERER_BYTES};
-        use crate::observe::access::{MAX_TARGET_BYTES, MAX_USER_AGENT_BYTES};
-        let text = |name, cap| {
-            request
-                .headers()
-                .get(name)
-                .map(|value| capped_bytes(value.as_bytes(), cap))
-        };
-        let target = match request.uri().path_and_query() {
-            Some(pq) => capped(pq.as_str(), MAX_TARGET_BYTES),
-            None => capped(&request.uri().to_string(), MAX_TARGET_BYTES),
-        };
-        RequestStart {
-            at: Instant::now(),
-            start_ms: unix_ms(SystemTime::now()),
-            method: capped(request.method().as_str(), MAX_METHOD_BYTES),
-            target,
-            version: version_name(request.version()),
-            user_agent: text(header::USER_AGENT, MAX_USER_AGENT_BYTES),
-            referer: text(header::REFERER, MAX_REFERER_BYTES),
-        }
-    }
-}
-
-/// A request's record while its response is being sent.
-struct PendingRecord {
-    start: RequestStart,
-    status: u16,
-    served: Served,
-    /// About how long the response head is, as hyper will write it.
-    head_bytes: u64,
-    /// The socket's byte count when the response was handed to hyper.
-    socket_bytes_before: u64,
-    ttfb: Option<Duration>,
-    /// Body bytes hyper has taken.
-    body_bytes: u64,
-}
-
-impl PendingRecord {
-    /// Records the request: `completed` when every byte reached the socket.
-    fn finish(self, scope: &Scope, completed: bool) {
-        let Some(log) = &scope.log else { return };
-        let total = self.start.at.elapsed();
-        let (outcome, body_bytes) = if completed {
-            (Outcome::Completed, self.body_bytes)
-        } else {
-            let written = scope
-                .activity
-                .bytes_sent
-                .load(Ordering::Relaxed)
-                .saturating_sub(self.socket_bytes_before)
-                .saturating_sub(self.head_bytes);
-            let outcome = if scope.activity.cut.load(Ordering::Relaxed) {
-                Outcome::Error
-            } else {
-                Outcome::ClientAborted
-            };
-            (outcome, written.min(self.body_bytes))
-        };
-        log.record(AccessRecord {
-            id: 0,
-            start_ms: self.start.start_ms,
-            peer: scope.peer,
-            method: self.start.method,
-            target: self.start.target,
-            version: self.start.version.to_owned(),
-            status: self.status,
-            body_bytes,
-            completed,
-            // An empty body goes out with the head.
-            ttfb_us: Some(micros(self.ttfb.unwrap_or(total))),
-            total_us: micros(total),
-            outcome,
-            user_agent: self.start.user_agent,
-            referer: self.start.referer,
-            connection: scope.id,
-            generation: scope.config.generation,
-            served: self.served,
-        });
-    }
-}
-
-/// About how many bytes hyper writes for `response`'s head: its status line, its headers,
-/// and the `date` and `content-length` hyper adds.
-fn head_len<B: http_body::Body>(response: &Response<B>) -> u64 {
-    let headers: usize = response
-        .headers()
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len() + 4)
-        .sum();
-    let date = if response.headers().contains_key(header::DATE) {
-        0
-    } else {
-        37
-    };
-    let length = match response.body().size_hint().exact() {
-        Some(len) if !response.headers().contains_key(header::CONTENT_LENGTH) => {
-            18 + len.to_string().len()
-        }
-        _ => 0,
-    };
-    (17 + headers + date + length + 2) as u64
-}
-
-/// A response body that tells the connection when it has been sent (or abandoned): hyper
-/// drops the body at the end of the response either way. It also follows the request's
-/// access record: first byte, bytes taken, and whether the body ran to its end.
-struct Tracked {
-    body: Body,
-    context: Arc<Scope>,
-    record: Option<Box<PendingRecord>>,
-    /// The body ran to its end.
-    ended: bool,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        if matches!(self.body, Body::Events(_)) {
-            self.context.event_streams.fetch_sub(1, Ordering::Relaxed);
-        }
-        let ended = self.ended || http_body::Body::is_end_stream(&self.body);
-        if ended {
-            // Every byte is with hyper; it is sent once hyper flushes the socket.
-            self.context.taken(self.record.take());
-            return;
-        }
-        // hyper gave up on the body: the client left, or the connection was cut.
-        self.context.activity.done();
-        if let Some(pending) = self.record.take() {
-            pending.finish(&self.context, false);
-        }
-    }
-}
-
-impl http_body::Body for Tracked {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.body).poll_frame(cx);
-        this.ended |= matches!(polled, Poll::Ready(None));
-        if let (Some(pending), Poll::Ready(Some(Ok(frame)))) = (&mut this.record, &polled) {
-            pending
-                .ttfb
-                .get_or_insert_with(|| pending.start.at.elapsed());
-            if let Some(data) = frame.data_ref() {
-                pending.body_bytes += data.len() as u64;
-            }
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
-    }
-}
-
-/// A request hyper gave up on before it reached the service: a head that never finished
-/// (timeout, client gone) or could not be parsed (hyper answered 400 or 431 itself). Only
-/// recorded when the client had started sending it; a connection that never said anything
-/// is not a request.
-fn record_failed_request(context: &Scope, err: &hyper::Error) {
-    let Some(log) = &context.log else { return };
-    let activity = &context.activity;
-    if activity.state() != ConnectionState::Reading {
-        return;
-    }
-    let (status, outcome) = if err.is_timeout() {
-        (0, Outcome::TimedOut)
-    } else if err.is_parse_too_large() {
-        (431, Outcome::Error)
-    } else if err.is_parse() {
-        (400, Outcome::Error)
-    } else if err.is_incomplete_message() {
-        (0, Outcome::ClientAborted)
-    } else {
-        (0, Outcome::Error)
-    };
-    let began = activity.request_began();
-    log.record(AccessRecord {
-        id: 0,
-        start_ms: unix_ms(SystemTime::now() - began.elapsed()),
-        peer: context.peer,
-        method: String::new(),
-        target: String::new(),
-        version: String::new(),
-        status,
-        body_bytes: 0,
-        completed: false,
-        ttfb_us: None,
-        total_us: micros(began.elapsed()),
-        outcome,
-        user_agent: None,
-        referer: None,
-        connection: context.id,
-        generation: context.config.generation,
-        served: Served::Status,
-    });
-}
-
-fn version_name(version: Version) -> &'static str {
-    match version {
-        Version::HTTP_09 => "HTTP/0.9",
-        Version::HTTP_10 => "HTTP/1.0",
-        Version::HTTP_11 => "HTTP/1.1",
-        Version::HTTP_2 => "HTTP/2.0",
-        Version::HTTP_3 => "HTTP/3.0",
-        _ => "",
-    }
-}
-
-/// The socket, noting when bytes arrive so an active client is never idled out, with bytes
-/// already read (by a hyper connection since parked) put back in front.
-struct Metered {
-    inner: TcpStream,
-    /// Its counters, and told when hyper flushes, so responses it had buffered count as sent.
-    scope: Arc<Scope>,
-    unread: Bytes,
-    /// The socket bounds how long sent bytes may stay unacknowledged (see `dead_client`).
-    bounded: bool,
-}
-
-impl Metered {
-    /// Bounds the socket while the connection carries an event stream, and lifts the bound
-    /// once it carries none. Called before every write, so the bound holds from a stream's
-    /// first byte.
-    fn follow_event_streams(&mut self) {
-        let streaming = self.scope.event_streams.load(Ordering::Relaxed) > 0;
-        if streaming == self.bounded {
-            return;
-        }
-        self.bounded = streaming;
-        if let Err(err) = dead_client::bound(&self.inner, streaming) {
-            tracing::debug!(peer = %self.scope.peer, "cannot bound unacknowledged bytes: {err}");
-        }
-    }
-}
-
-impl AsyncRead for Metered {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if !this.unread.is_empty() {
-            let n = this.unread.len().min(buf.remaining());
-            buf.put_slice(&this.unread.split_to(n));
-            return Poll::Ready(Ok(()));
-        }
-        let before = buf.filled().len();
-        let result = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            this.scope.activity.read();
-        }
-        result
-    }
-}
-
-impl AsyncWrite for Metered {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        this.follow_event_streams();
-        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = result {
-            this.scope.activity.wrote(n);
-        }
-        result
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        this.follow_event_streams();
-        let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = result {
-            this.scope.activity.wrote(n);
-        }
-        result
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let result = Pin::new(&mut this.inner).poll_flush(cx);
-        // hyper flushes the socket only once its own buffer is empty.
-        if let Poll::Ready(Ok(())) = result {
-            this.scope.flushed();
-        }
-        result
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,12 @@
 //!   `*`), with `Vary: Origin`, and never on `/__wharf/`. Allowed: `http(s)://` `localhost`,
 //!   `*.localhost`, `127.0.0.0/8` and `[::1]` on any port, and [`CorsOrigins`].
 //!
+//!   Hand-written rather than tower-http's `CorsLayer`, which cannot give today's answers:
+//!   it answers a preflight itself with 200 (Wharf answers 204 with `Allow`, as for any
+//!   OPTIONS), grants the configured methods whatever method the preflight asks for (Wharf
+//!   grants nothing to a preflight for a method it does not serve), sends its own `Vary` list,
+//!   and cannot leave `/__wharf/` out, since its origin predicate never sees the path.
+//!
 //! Browsers send `Sec-Fetch-*` only to potentially trustworthy URLs (HTTPS, localhost,
 //! loopback), so over plain HTTP on a LAN address the cross-site check has nothing to read;
 //! the `Host` check holds there too. The machine's name is read at the first request that
@@ -42,7 +48,6 @@ use crate::serve::resolve::SitePath;
 
 const PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
-const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const CLOSE: HeaderValue = HeaderValue::from_static("close");
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 const SEC_FETCH_MODE: HeaderName = HeaderName::from_static("sec-fetch-mode");
@@ -443,15 +448,14 @@ fn shown_name(name: &str) -> String {
     }
 }
 
-/// A plain-text 403 that no cache keeps and no browser sniffs into HTML. The connection
-/// closes: the client has nothing more to ask on it, and a body it sent is never read.
+/// A plain-text 403 that no cache keeps (and, like every answer, `nosniff`: no browser
+/// sniffs it into HTML). The connection closes: the client has nothing more to ask on it, and a body it sent is never read.
 fn forbidden(text: String) -> Response<Body> {
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = StatusCode::FORBIDDEN;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, PLAIN);
     headers.insert(header::CACHE_CONTROL, NO_STORE);
-    headers.insert("x-content-type-options", NOSNIFF);
     headers.insert(header::CONNECTION, CLOSE);
     response
 }

@@ -22,18 +22,16 @@
 //!
 //! This module decides what a change means for a page (ignored, CSS, reload), per
 //! connection and from that connection's config; it does not watch files (`watcher`) or
-//! choose representations (`service`).
+//! choose representations (`serve::file`). Its event stream is a `body::EventStream`, the
+//! body type's own holder for any stream of chunks, so `http::body` does not depend on it.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use futures_util::Stream;
 use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 use tokio::sync::{broadcast, watch};
@@ -42,7 +40,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ServerConfig;
 use crate::files::cache::FileCache;
 use crate::files::watcher::Changes;
-use crate::http::body::Body;
+use crate::http::body::{Body, EventStream};
 use crate::lifecycle::registry::{Registry, StreamLimits, StreamRefusal, StreamSlot};
 
 /// The first path segment reserved for Wharf: `/__wharf/...` never reaches the site's files.
@@ -224,7 +222,7 @@ pub(crate) fn respond(
                 Err(refusal) => return Some(refused(refusal)),
             };
             cache.listings.watch(&config.root);
-            let stream = EventStream::new(config, cache, feed, slot);
+            let stream = events(config, cache, feed, slot);
             let mut response = Response::new(Body::Events(stream));
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, EVENT_STREAM);
@@ -311,17 +309,6 @@ fn event(kind: &str, paths: &[String]) -> Bytes {
     Bytes::from(format!("event: {kind}\ndata: {data}\n\n"))
 }
 
-/// The body of `/__wharf/reload`: events until the server stops or the generation moves on.
-pub(crate) struct EventStream {
-    inner: Pin<Box<dyn Stream<Item = Bytes> + Send>>,
-}
-
-impl std::fmt::Debug for EventStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventStream").finish_non_exhaustive()
-    }
-}
-
 struct StreamState {
     config: Arc<ServerConfig>,
     cache: Arc<FileCache>,
@@ -338,34 +325,31 @@ struct StreamState {
     _slot: StreamSlot,
 }
 
-impl EventStream {
-    fn new(
-        config: &Arc<ServerConfig>,
-        cache: &Arc<FileCache>,
-        feed: &ReloadFeed,
-        slot: StreamSlot,
-    ) -> EventStream {
-        let hello = format!(
-            "retry: {RETRY_MS}\nevent: hello\ndata: {}\n\n",
-            serde_json::json!({ "server": feed.server_id(config) })
-        );
-        let state = StreamState {
-            config: Arc::clone(config),
-            cache: Arc::clone(cache),
-            changes: cache.listings.changes(),
-            shutdown: feed.shutdown.clone(),
-            updates: feed.updates.clone(),
-            https: feed.https,
-            ports: Arc::clone(&feed.ports),
-            port: feed.ports.get(feed.https),
-            hello: Some(Bytes::from(hello)),
-            ended: false,
-            _slot: slot,
-        };
-        EventStream {
-            inner: Box::pin(futures_util::stream::unfold(state, next_event)),
-        }
-    }
+/// The body of `/__wharf/reload`: events until the server stops or the generation moves on.
+fn events(
+    config: &Arc<ServerConfig>,
+    cache: &Arc<FileCache>,
+    feed: &ReloadFeed,
+    slot: StreamSlot,
+) -> EventStream {
+    let hello = format!(
+        "retry: {RETRY_MS}\nevent: hello\ndata: {}\n\n",
+        serde_json::json!({ "server": feed.server_id(config) })
+    );
+    let state = StreamState {
+        config: Arc::clone(config),
+        cache: Arc::clone(cache),
+        changes: cache.listings.changes(),
+        shutdown: feed.shutdown.clone(),
+        updates: feed.updates.clone(),
+        https: feed.https,
+        ports: Arc::clone(&feed.ports),
+        port: feed.ports.get(feed.https),
+        hello: Some(Bytes::from(hello)),
+        ended: false,
+        _slot: slot,
+    };
+    EventStream::new(futures_util::stream::unfold(state, next_event))
 }
 
 async fn next_event(mut state: StreamState) -> Option<(Bytes, StreamState)> {
@@ -417,14 +401,6 @@ async fn next_event(mut state: StreamState) -> Option<(Bytes, StreamState)> {
                 return Some((Bytes::from_static(b": keep-alive\n\n"), state));
             }
         }
-    }
-}
-
-impl Stream for EventStream {
-    type Item = Bytes;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
-        self.get_mut().inner.as_mut().poll_next(cx)
     }
 }
 

@@ -10,7 +10,7 @@
 //! an absolute segment cannot replace the root.
 //!
 //! The file system can still lead elsewhere: a symlink, or on Windows an 8.3 short name
-//! (`GIT~1` for `.git`). So once the cache has resolved a file's real path, `service` refuses
+//! (`GIT~1` for `.git`). So once the cache has resolved a file's real path, `route` refuses
 //! it if it lies outside the root (unless symlinks may be followed) or if any component below
 //! the root starts with a dot (unless dotfiles are shown); [`DotDepth`] makes that second check
 //! a comparison per request. This module does no I/O.

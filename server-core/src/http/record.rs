@@ -1,0 +1,253 @@
+//! A request's access record, as its exchange goes: what the request head says, the status
+//! and what answered (as the service decided it, never read back from headers), the time to
+//! the first body byte, and the body's bytes, counted from the body's own frames as hyper
+//! takes them (see [`Tracked`]). hyper drops the body when a response ends, sent or not, so
+//! [`Tracked`]'s drop is where the connection learns a response is done.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{header, Request, StatusCode, Version};
+use http_body::{Frame, SizeHint};
+use tokio::time::Instant;
+
+use crate::http::body::Body;
+use crate::http::connection::Scope;
+use crate::lifecycle::registry::ConnectionState;
+use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, Served};
+
+/// What is known of a request once its head has been read.
+pub(super) struct RequestStart {
+    at: Instant,
+    start_ms: u64,
+    method: String,
+    target: String,
+    version: &'static str,
+    user_agent: Option<String>,
+    referer: Option<String>,
+}
+
+impl RequestStart {
+    /// Client-chosen text is capped as it is copied (see [`crate::observe::access::capped`]),
+    /// so a record's size is bounded whatever the request carried.
+    pub(super) fn of<B>(request: &Request<B>) -> RequestStart {
+        use crate::observe::access::{capped, capped_bytes, MAX_METHOD_BYTES, MAX_REFERER_BYTES};
+        use crate::observe::access::{MAX_TARGET_BYTES, MAX_USER_AGENT_BYTES};
+        let text = |name, cap| {
+            request
+                .headers()
+                .get(name)
+                .map(|value| capped_bytes(value.as_bytes(), cap))
+        };
+        let target = match request.uri().path_and_query() {
+            Some(pq) => capped(pq.as_str(), MAX_TARGET_BYTES),
+            None => capped(&request.uri().to_string(), MAX_TARGET_BYTES),
+        };
+        RequestStart {
+            at: Instant::now(),
+            start_ms: unix_ms(SystemTime::now()),
+            method: capped(request.method().as_str(), MAX_METHOD_BYTES),
+            target,
+            version: version_name(request.version()),
+            user_agent: text(header::USER_AGENT, MAX_USER_AGENT_BYTES),
+            referer: text(header::REFERER, MAX_REFERER_BYTES),
+        }
+    }
+}
+
+/// A request's record while its response is being sent.
+pub(super) struct PendingRecord {
+    start: RequestStart,
+    status: u16,
+    served: Served,
+    ttfb: Option<Duration>,
+    /// The body's bytes hyper has taken: counted from the body's data frames, so they are the
+    /// body's own bytes whatever the framing (chunked, HTTP/2 DATA frames, TLS records) and
+    /// never include the head.
+    body_bytes: u64,
+}
+
+impl PendingRecord {
+    /// The record of a request that began at `start` and is answered with `status` by what
+    /// `served` names.
+    pub(super) fn new(start: RequestStart, status: StatusCode, served: Served) -> Box<Self> {
+        Box::new(PendingRecord {
+            start,
+            status: status.as_u16(),
+            served,
+            ttfb: None,
+            body_bytes: 0,
+        })
+    }
+
+    /// Records the request: `completed` when every byte reached the socket. The bytes are the
+    /// body's bytes handed to hyper: all of them were sent when the exchange completed; when
+    /// it was cut short, the last of them may have been still in hyper's buffer.
+    pub(super) fn finish(self, scope: &Scope, completed: bool) {
+        let Some(log) = &scope.log else { return };
+        let total = self.start.at.elapsed();
+        let outcome = if completed {
+            Outcome::Completed
+        } else if scope.activity.cut.load(Ordering::Relaxed) {
+            Outcome::Error
+        } else {
+            Outcome::ClientAborted
+        };
+        log.record(AccessRecord {
+            id: 0,
+            start_ms: self.start.start_ms,
+            peer: scope.peer,
+            method: self.start.method,
+            target: self.start.target,
+            version: self.start.version.to_owned(),
+            status: self.status,
+            body_bytes: self.body_bytes,
+            completed,
+            // An empty body goes out with the head.
+            ttfb_us: Some(micros(self.ttfb.unwrap_or(total))),
+            total_us: micros(total),
+            outcome,
+            user_agent: self.start.user_agent,
+            referer: self.start.referer,
+            connection: scope.id,
+            generation: scope.config.generation,
+            served: self.served,
+        });
+    }
+}
+
+/// A response body that tells the connection when it has been sent (or abandoned): hyper
+/// drops the body at the end of the response either way. It also follows the request's
+/// access record: first byte, bytes taken, and whether the body ran to its end.
+pub(super) struct Tracked {
+    body: Body,
+    context: Arc<Scope>,
+    record: Option<Box<PendingRecord>>,
+    /// The body ran to its end.
+    ended: bool,
+}
+
+impl Tracked {
+    /// `body`, followed for the connection of `context` and for `record`.
+    pub(super) fn new(
+        body: Body,
+        context: Arc<Scope>,
+        record: Option<Box<PendingRecord>>,
+    ) -> Tracked {
+        Tracked {
+            body,
+            context,
+            record,
+            ended: false,
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if matches!(self.body, Body::Events(_)) {
+            self.context.event_streams.fetch_sub(1, Ordering::Relaxed);
+        }
+        let ended = self.ended || http_body::Body::is_end_stream(&self.body);
+        if ended {
+            // Every byte is with hyper; it is sent once hyper flushes the socket.
+            self.context.taken(self.record.take());
+            return;
+        }
+        // hyper gave up on the body: the client left, or the connection was cut.
+        self.context.activity.done();
+        if let Some(pending) = self.record.take() {
+            pending.finish(&self.context, false);
+        }
+    }
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        this.ended |= matches!(polled, Poll::Ready(None));
+        if let (Some(pending), Poll::Ready(Some(Ok(frame)))) = (&mut this.record, &polled) {
+            pending
+                .ttfb
+                .get_or_insert_with(|| pending.start.at.elapsed());
+            if let Some(data) = frame.data_ref() {
+                pending.body_bytes += data.len() as u64;
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A request hyper gave up on before it reached the service: a head that never finished
+/// (timeout, client gone) or could not be parsed (hyper answered 400 or 431 itself). Only
+/// recorded when the client had started sending it; a connection that never said anything
+/// is not a request.
+pub(super) fn record_failed_request(context: &Scope, err: &hyper::Error) {
+    let Some(log) = &context.log else { return };
+    let activity = &context.activity;
+    if activity.state() != ConnectionState::Reading {
+        return;
+    }
+    let (status, outcome) = if err.is_timeout() {
+        (0, Outcome::TimedOut)
+    } else if err.is_parse_too_large() {
+        (431, Outcome::Error)
+    } else if err.is_parse() {
+        (400, Outcome::Error)
+    } else if err.is_incomplete_message() {
+        (0, Outcome::ClientAborted)
+    } else {
+        (0, Outcome::Error)
+    };
+    let began = activity.request_began();
+    log.record(AccessRecord {
+        id: 0,
+        start_ms: unix_ms(SystemTime::now() - began.elapsed()),
+        peer: context.peer,
+        method: String::new(),
+        target: String::new(),
+        version: String::new(),
+        status,
+        body_bytes: 0,
+        completed: false,
+        ttfb_us: None,
+        total_us: micros(began.elapsed()),
+        outcome,
+        user_agent: None,
+        referer: None,
+        connection: context.id,
+        generation: context.config.generation,
+        served: Served::Status,
+    });
+}
+
+fn version_name(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_11 => "HTTP/1.1",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "",
+    }
+}
