@@ -22,7 +22,6 @@ pub mod body;
 pub mod cache;
 pub mod conditional;
 pub mod config;
-pub mod config_file;
 mod connection;
 mod dead_client;
 pub mod encoding;
@@ -48,7 +47,7 @@ pub mod watcher;
 
 pub use backlog::Admission;
 pub use config::{Change, ConfigDraft, ConfigError, ServerConfig};
-pub use config_file::{ConfigFile, ConfigFileError};
+pub use config::{ConfigFile, ConfigFileError};
 pub use error::{ApplyError, StartError};
 pub use events::ServerEvent;
 pub use export::{export_csv, ExportError, ExportFilter, ExportSummary, StatusFilter};

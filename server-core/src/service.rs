@@ -514,7 +514,7 @@ async fn serve_file<B>(
     let headers = request.headers();
     let page = status == StatusCode::OK;
     let compressible = config.compression && encoding::is_compressible(&entry.content_type);
-    let wants_range = page && headers.contains_key(header::RANGE);
+    let wants_range = config.byte_ranges && page && headers.contains_key(header::RANGE);
     // A range is always of the file as it is on disk: never compressed, never injected.
     let injected =
         if config.live_reload && !wants_range && live_reload::is_html(&entry.content_type) {
@@ -581,7 +581,9 @@ async fn serve_file<B>(
     if let Some(body) = chosen.body {
         return with_headers(StatusCode::OK, out, Body::Full(body));
     }
-    out.insert(header::ACCEPT_RANGES, BYTES);
+    if config.byte_ranges {
+        out.insert(header::ACCEPT_RANGES, BYTES);
+    }
 
     let decision = if wants_range && conditional::if_range_allows(headers, &validators) {
         range::decide(headers.get(header::RANGE), entry.len)

@@ -159,6 +159,8 @@ impl SiteSettings {
             cache_control: Some(self.cache_control.clone()),
             max_connections: Some(self.max_connections),
             compression: Some(self.compression),
+            // Not in this mirror yet: the core's default.
+            byte_ranges: None,
             spa_fallback: Some(self.spa_fallback),
             clean_urls: Some(self.clean_urls),
             drop_html_extension: Some(self.drop_html_extension),
@@ -539,25 +541,28 @@ impl Site {
     }
 
     async fn bind(&mut self) -> Result<(), SiteError> {
-        let ports = self.remembered_ports(&self.settings, None, None);
-        let draft = self.draft(&self.settings, self.root(), self.lan, ports);
-        let mut config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
-        config.generation = self.generation;
+        let mut ports = self.remembered_ports(&self.settings, None, None);
         let log = self.open_log();
         // A remembered automatic port taken meanwhile gives way to another free one.
         let started = loop {
-            match ServerHandle::start_logged(config.clone(), log.clone()).await {
+            let draft = self.draft(&self.settings, self.root(), self.lan, ports);
+            // The site's generation carries on across stops and starts.
+            let config = ServerConfig::try_from(draft)
+                .map_err(SiteError::Config)?
+                .following(self.generation.saturating_sub(1));
+            match ServerHandle::start_logged(config, log.clone()).await {
                 Err(StartError::PortInUse { .. })
-                    if self.settings.port_is_automatic() && config.port != 0 =>
+                    if self.settings.port_is_automatic() && ports.http != 0 =>
                 {
-                    config.port = 0;
+                    ports.http = 0;
                 }
                 Err(StartError::HttpsBind(err))
                     if matches!(*err, StartError::PortInUse { .. })
+                        && self.settings.https
                         && self.settings.https_port_is_automatic()
-                        && config.https_port.is_some_and(|port| port != 0) =>
+                        && ports.https != 0 =>
                 {
-                    config.https_port = Some(0);
+                    ports.https = 0;
                 }
                 other => break other,
             }
@@ -689,7 +694,7 @@ impl Site {
         if https_bound.is_some_and(|bound| asked.https_port == u32::from(bound)) {
             asked.https_port = 0;
         }
-        let mut ports = self.remembered_ports(&asked, Some(running.port), running.https_port);
+        let mut ports = self.remembered_ports(&asked, Some(*running.port()), *running.https_port());
         let report = loop {
             let draft = self.draft(&settings, self.root(), self.lan, ports);
             match server.apply(draft).await {
@@ -727,7 +732,7 @@ impl Site {
             Some(server) => {
                 let report = server.set_root(root).await.map_err(SiteError::Apply)?;
                 self.generation = report.generation;
-                server.config().root.clone()
+                server.config().root().clone()
             }
             None => {
                 let draft = self.draft(
@@ -738,7 +743,7 @@ impl Site {
                 );
                 let config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
                 self.generation += 1;
-                config.root
+                config.root().clone()
             }
         };
         self.root = Some(canonical.clone());
@@ -788,8 +793,9 @@ impl Site {
     }
 
     async fn hand_over(&mut self, draft: ConfigDraft) -> Result<(), SiteError> {
-        let mut config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
-        config.generation = self.generation + 1;
+        let config = ServerConfig::try_from(draft)
+            .map_err(SiteError::Config)?
+            .following(self.generation);
         if let Some(old) = self.server.take() {
             self.handed_over.spawn(old.stop(HANDOVER_GRACE));
         }
@@ -805,7 +811,7 @@ impl Site {
         };
         match started {
             Ok(server) => {
-                self.generation = config.generation;
+                self.generation = server.config().generation();
                 self.server = Some(server);
                 Ok(())
             }

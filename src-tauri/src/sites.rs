@@ -194,7 +194,8 @@ impl Sites {
     pub async fn add(&mut self, root: &Path) -> Result<SiteStatus, SiteError> {
         let root = ServerConfig::for_root(root)
             .map_err(SiteError::Config)?
-            .root;
+            .root()
+            .clone();
         self.remember(&root);
         let index = match self
             .sites
