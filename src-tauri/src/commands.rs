@@ -11,11 +11,12 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State, Window};
 use wharf_core::{ApplyError, StartError};
 
+use crate::draft::SiteDraft;
 use crate::error::{is_port_in_use, SiteError};
 use crate::export::{self, ExportFilter, Exported, SaveTarget};
 use crate::feeds::{self, SharedSites, SiteFeed, SiteWatch, StateFeed};
 use crate::lan::QrCode;
-use crate::site::{SiteSettings, SiteStatus};
+use crate::site::SiteStatus;
 use crate::sites::{AppState, ApplyOutcome, ExportSource};
 
 /// What the window branches on. Mirrors `CommandError["kind"]` in `ui/src/api/types.ts`.
@@ -174,7 +175,7 @@ pub(crate) async fn apply_settings(
     sites: State<'_, SharedSites>,
     feed: Feed<'_>,
     id: String,
-    settings: SiteSettings,
+    settings: SiteDraft,
 ) -> Result<ApplyOutcome, CommandError> {
     let mut sites = sites.lock().await;
     let outcome = sites.apply(&id, settings).await;

@@ -14,9 +14,10 @@ use serde::Serialize;
 use wharf_core::access_log::AccessLog;
 use wharf_core::{Admission, Change, ConnectionInfo, ServerConfig};
 
+use crate::draft::SiteDraft;
 use crate::error::SiteError;
 use crate::lan::{self, QrCode};
-use crate::site::{Site, SiteFolders, SiteSettings, SiteStatus, Stopping};
+use crate::site::{Site, SiteFolders, SiteStatus, Stopping};
 use crate::store::{self, StoredSite, StoredSites};
 
 /// Recent folders kept.
@@ -134,7 +135,7 @@ impl Sites {
                 root: None,
                 lan: false,
                 running: true,
-                settings: SiteSettings::default(),
+                settings: SiteDraft::default(),
                 last_port: None,
                 last_https_port: None,
             };
@@ -289,7 +290,7 @@ impl Sites {
     pub async fn apply(
         &mut self,
         id: &str,
-        settings: SiteSettings,
+        settings: SiteDraft,
     ) -> Result<ApplyOutcome, SiteError> {
         let applied = self.get_mut(id)?.apply(settings).await?;
         self.save();

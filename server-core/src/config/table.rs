@@ -132,6 +132,21 @@ macro_rules! settings {
                 }
             }
 
+            /// This draft with every field left out filled with its default, as the check of an
+            /// absent value gives it (`root`, which has none, stays out): what a form shows.
+            pub fn with_defaults(self) -> ConfigDraft {
+                let mut context = Context::default();
+                ConfigDraft {
+                    $(
+                        $draft_field: self.$draft_field.or_else(|| {
+                            context.field = $camel;
+                            let value: $value = ($check)(None, &mut context).ok()?;
+                            Value::to_draft(&value)
+                        }),
+                    )+
+                }
+            }
+
             /// Every setting's command-line flag, as `(field, flag)`, in declaration order.
             pub fn flags() -> Vec<(&'static str, FlagSpec)> {
                 let mut flags = Vec::new();

@@ -203,3 +203,23 @@ fn flags_write_the_draft() {
         .set_flag("port", &["x".into()])
         .is_err());
 }
+
+#[test]
+fn with_defaults_fills_what_was_left_out_from_the_checks() {
+    let filled = ConfigDraft {
+        port: Some(0),
+        ..ConfigDraft::default()
+    }
+    .with_defaults();
+    assert_eq!(filled.root, None, "root has no default");
+    assert_eq!(filled.port, Some(0), "given values stay");
+    assert_eq!(filled.keep_alive, Some(true));
+    assert_eq!(filled.header_read_timeout_ms, Some(10_000));
+    assert_eq!(filled.cache_control.as_deref(), Some(DEFAULT_CACHE_CONTROL));
+    assert_eq!(filled.https_port, None, "HTTPS stays off");
+    assert_eq!(
+        filled.reload_ignore.unwrap(),
+        DEFAULT_RELOAD_IGNORE.map(str::to_owned)
+    );
+    assert_eq!(filled.custom_headers, Some(Vec::new()));
+}

@@ -32,7 +32,15 @@ fn generated() -> String {
         out.push_str(&decl);
         out.push('\n');
     }
-    out
+    // A glob in a doc (`**/*.wasm`) would end the comment: ts-rs copies docs as they are.
+    let lines: Vec<String> = out
+        .lines()
+        .map(|line| match line.trim() {
+            "*/" => line.to_owned(),
+            _ => line.replace("*/", "*\\/"),
+        })
+        .collect();
+    lines.join("\n") + "\n"
 }
 
 #[test]

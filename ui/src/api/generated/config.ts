@@ -7,7 +7,7 @@
  */
 export type CustomHeaderDraft = { 
 /**
- * Glob over the URL path, e.g. `/assets/**` or `**/*.wasm`. `*` stays within a segment.
+ * Glob over the URL path, e.g. `/assets/**` or `**\/*.wasm`. `*` stays within a segment.
  */
 path: string, 
 /**
