@@ -22,8 +22,10 @@ pub struct ConfigFileError {
     pub line: Option<usize>,
     /// The field at fault, as the file spells it, when there is one.
     pub field: Option<String>,
-    /// For a list field, the position of the item at fault, from 0.
-    pub index: Option<usize>,
+    /// For a list field, the position of the item at fault, from 0. (`u32`, not `usize`: no
+    /// file holds 2^32 items, and the error stays small enough to return by value where
+    /// paths are larger, on Windows.)
+    pub index: Option<u32>,
     /// For a list of tables, the item's member at fault (`name`).
     pub member: Option<&'static str>,
     /// What is wrong and what would be accepted.
@@ -38,7 +40,12 @@ impl fmt::Display for ConfigFileError {
         }
         write!(f, ": ")?;
         if let Some(field) = &self.field {
-            write_place(f, field, self.index, self.member)?;
+            write_place(
+                f,
+                field,
+                self.index.map(|index| index as usize),
+                self.member,
+            )?;
             write!(f, ": ")?;
         }
         write!(f, "{}", self.reason)
@@ -117,7 +124,7 @@ impl ConfigFile {
             path: self.path.clone(),
             line: found.map(|(_, line)| line),
             field: Some(found.map_or(snake.clone(), |(key, _)| key.to_owned())),
-            index: error.index,
+            index: error.index.and_then(|index| u32::try_from(index).ok()),
             member: error.member,
             reason: error.reason,
         }

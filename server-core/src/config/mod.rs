@@ -14,7 +14,8 @@
 //! - `value.rs`: how a validated value reads back (draft, change text);
 //! - `rules.rs`: the compiled list settings ([`HeaderRules`], [`IgnoreGlobs`]);
 //! - `flags.rs`: the CLI flags as data; `changes.rs`: [`Change`]; `error.rs`: [`ConfigError`];
-//! - `file.rs`: a `wharf.toml` read into a draft, errors naming the line.
+//! - `file.rs`: a `wharf.toml` read into a draft, errors naming the line;
+//! - `typescript.rs` (tests only): the UI's types, `ui/src/api/generated/config.ts`.
 
 mod changes;
 mod checks;
