@@ -202,6 +202,19 @@ fn flags_write_the_draft() {
     assert!(ConfigDraft::default()
         .set_flag("port", &["x".into()])
         .is_err());
+    // The row of byteRanges gives the CLI its switch.
+    let flags = ConfigDraft::flags();
+    let (_, ranges) = flags
+        .iter()
+        .find(|(field, _)| *field == "byteRanges")
+        .unwrap();
+    assert_eq!(
+        (ranges.long, ranges.takes),
+        ("no-byte-ranges", Takes::Nothing)
+    );
+    let mut off = ConfigDraft::default();
+    off.set_flag("byteRanges", &[]).unwrap();
+    assert_eq!(off.byte_ranges, Some(false));
 }
 
 #[test]
