@@ -231,12 +231,12 @@ async fn reload(args: &ServeArgs, server: &ServerHandle) {
         Err(err) => {
             eprintln!(
                 "config not applied, keeping generation {}: {err}",
-                server.config().generation
+                server.config().generation()
             );
             return;
         }
     };
-    let generation = server.config().generation;
+    let generation = server.config().generation();
     match server.apply(args.over(file.draft.clone())).await {
         Ok(report) => {
             say(&report.to_string());
@@ -261,7 +261,7 @@ async fn reload(args: &ServeArgs, server: &ServerHandle) {
 fn print_serving(server: &ServerHandle) {
     say(&format!(
         "Serving {} at {}",
-        server.config().root.display(),
+        server.config().root().display(),
         server.url()
     ));
 }
@@ -271,7 +271,7 @@ fn print_serving_https(server: &ServerHandle) {
     if let Some(https) = server.https() {
         say(&format!(
             "Serving {} at {} (certificate SHA-256 {})",
-            server.config().root.display(),
+            server.config().root().display(),
             https.url,
             https.fingerprint
         ));
@@ -287,11 +287,11 @@ fn say(line: &str) {
 
 fn warn_if_shared(server: &ServerHandle) {
     let config = server.config();
-    if !config.host.is_loopback() {
+    if !config.host().is_loopback() {
         eprintln!(
             "warning: listening on {}: every device on your network can now read {}",
-            config.host,
-            config.root.display()
+            config.host(),
+            config.root().display()
         );
     }
 }

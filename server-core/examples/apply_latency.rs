@@ -145,7 +145,7 @@ fn marker(n: u64) -> String {
 /// Waits until every connection the server holds is on the current generation; returns how
 /// long after `applied` that was (to the millisecond it is polled at).
 async fn wait_for_old_connections(server: &ServerHandle, applied: Instant) -> io::Result<Duration> {
-    let current = server.config().generation;
+    let current = server.config().generation();
     while server
         .connections()
         .iter()

@@ -106,7 +106,7 @@ async fn main() -> Result<ExitCode, Box<dyn Error>> {
     let watcher = tokio::spawn(watch_accepts(server.subscribe(), Arc::clone(&accepted)));
     let started = Instant::now();
     let soak = Arc::new(Soak {
-        first_generation: server.config().generation,
+        first_generation: server.config().generation(),
         server,
         sites,
         accepted,
@@ -219,7 +219,7 @@ impl Soak {
 
     /// The draft new connections get now.
     fn current_draft(&self) -> Option<u64> {
-        draft_number(self.server.config().cache_control.to_str().ok()?)
+        draft_number(self.server.config().cache_control().to_str().ok()?)
     }
 }
 
@@ -360,7 +360,7 @@ struct Applies {
 /// Applies draft 1, 2, 3... every `every` until the deadline.
 async fn apply_loop(soak: Arc<Soak>, every: Duration) -> Applies {
     let mut applies = Applies {
-        last_generation: soak.server.config().generation,
+        last_generation: soak.server.config().generation(),
         ..Applies::default()
     };
     let mut ticks = tokio::time::interval(every);
@@ -435,11 +435,11 @@ async fn apply_loop(soak: Arc<Soak>, every: Duration) -> Applies {
                 } else {
                     applies.bind_failures += 1;
                 }
-                let now = soak.server.config().generation;
-                if now != current.generation {
+                let now = soak.server.config().generation();
+                if now != current.generation() {
                     applies.errors.push(format!(
                         "draft {n}: refused, yet the generation moved from {} to {now}",
-                        current.generation
+                        current.generation()
                     ));
                 }
             }

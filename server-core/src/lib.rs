@@ -34,7 +34,6 @@
 #![deny(missing_docs)]
 
 pub mod config;
-pub mod config_file;
 mod files;
 mod http;
 mod lifecycle;
@@ -43,7 +42,7 @@ mod observe;
 mod serve;
 
 pub use config::{Change, ConfigDraft, ConfigError, ServerConfig};
-pub use config_file::{ConfigFile, ConfigFileError};
+pub use config::{ConfigFile, ConfigFileError};
 pub use files::private_fs::create_temporary;
 pub use lifecycle::backlog::Admission;
 pub use lifecycle::error::{ApplyError, StartError};

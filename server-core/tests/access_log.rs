@@ -373,7 +373,7 @@ async fn metrics_samples_count_the_served_requests_and_mark_a_new_generation() {
     assert!(busy.total.p99_us >= busy.ttfb.p50_us);
     assert_eq!(busy.generation, 1);
 
-    let root = fixture.server.config().root.clone();
+    let root = fixture.server.config().root().clone();
     fixture
         .server
         .apply(ConfigDraft {

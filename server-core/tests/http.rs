@@ -237,7 +237,7 @@ async fn set_root_serves_the_new_folder_on_the_same_port() {
         .unwrap_err();
     assert_eq!(refused.field(), "root");
     assert_eq!(
-        server.config().generation,
+        server.config().generation(),
         2,
         "a refused root leaves the server untouched"
     );

@@ -284,7 +284,7 @@ async fn https_port_changes_bind_first_and_https_turns_off_and_on() {
     assert!(matches!(refused, ApplyError::Bind { .. }), "{refused}");
     assert_eq!(refused.field(), "httpsPort");
     assert!(refused.to_string().contains("HTTPS"), "{refused}");
-    assert_eq!(server.config().generation, 1);
+    assert_eq!(server.config().generation(), 1);
     assert_eq!(server.https(), Some(old.clone()));
     assert_eq!(get_http1(&server, "/").await.status, 200);
 
@@ -346,7 +346,7 @@ async fn a_refused_https_draft_names_its_field() {
         .await
         .unwrap_err();
     assert_eq!(err.field(), "certDir");
-    assert_eq!(server.config().generation, 1);
+    assert_eq!(server.config().generation(), 1);
 }
 
 #[tokio::test]

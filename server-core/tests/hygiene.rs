@@ -160,10 +160,13 @@ async fn http10_closes_unless_keep_alive_is_asked_for() {
 #[tokio::test]
 async fn a_silent_client_is_cut_off_by_the_header_timeout() {
     let dir = fixture_site();
-    let config = wharf_core::ServerConfig {
-        header_read_timeout: Duration::from_millis(400),
-        ..wharf_core::ServerConfig::for_root(&dir).unwrap()
-    };
+    let config = wharf_core::ServerConfig::try_from(wharf_core::ConfigDraft {
+        root: Some(dir.to_path_buf()),
+        port: Some(0),
+        header_read_timeout_ms: Some(400),
+        ..wharf_core::ConfigDraft::default()
+    })
+    .unwrap();
     let server = wharf_core::ServerHandle::start(config).await.unwrap();
     let addr = server.local_addr();
 

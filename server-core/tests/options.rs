@@ -267,3 +267,29 @@ async fn without_keep_alive_a_preconnected_socket_still_gets_its_answer() {
     stream.read_to_end(&mut bytes).await.unwrap();
     assert_eq!(parse(&bytes).status, 200);
 }
+
+/// `byteRanges` off (issue 15, the setting added end to end): a Range request gets the whole
+/// file with 200 and no `Accept-Ranges`, as from a server without ranges; on (the default),
+/// the part asked for with 206.
+#[tokio::test]
+async fn byte_ranges_can_be_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("clip.bin"), b"0123456789").unwrap();
+    let range = [("Range", "bytes=2-4")];
+
+    let on = start_with(root(dir.path())).await;
+    let part = common::request(on.local_addr(), "GET", "/clip.bin", &range).await;
+    assert_eq!(part.status, 206);
+    assert_eq!(part.header("accept-ranges"), Some("bytes"));
+    assert_eq!(part.text(), "234");
+
+    let off = start_with(ConfigDraft {
+        byte_ranges: Some(false),
+        ..root(dir.path())
+    })
+    .await;
+    let whole = common::request(off.local_addr(), "GET", "/clip.bin", &range).await;
+    assert_eq!(whole.status, 200);
+    assert_eq!(whole.header("accept-ranges"), None);
+    assert_eq!(whole.text(), "0123456789");
+}

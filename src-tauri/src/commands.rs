@@ -11,11 +11,12 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State, Window};
 use wharf_core::{ApplyError, StartError};
 
+use crate::draft::SiteDraft;
 use crate::error::{is_port_in_use, SiteError};
 use crate::export::{self, ExportFilter, Exported, SaveTarget};
 use crate::feeds::{self, SharedSites, SiteFeed, SiteWatch, StateFeed};
 use crate::lan::QrCode;
-use crate::site::{SiteSettings, SiteStatus};
+use crate::site::SiteStatus;
 use crate::sites::{AppState, ApplyOutcome, ExportSource};
 
 /// What the window branches on. Mirrors `CommandError["kind"]` in `ui/src/api/types.ts`.
@@ -174,7 +175,7 @@ pub(crate) async fn apply_settings(
     sites: State<'_, SharedSites>,
     feed: Feed<'_>,
     id: String,
-    settings: SiteSettings,
+    settings: SiteDraft,
 ) -> Result<ApplyOutcome, CommandError> {
     let mut sites = sites.lock().await;
     let outcome = sites.apply(&id, settings).await;
@@ -373,10 +374,10 @@ mod tests {
             (&"portInUse".into(), &"port".into())
         );
 
-        let invalid = json(SiteError::Apply(ApplyError::Config(ConfigError {
-            field: "keepAliveIdleTimeoutMs",
-            reason: "too long".into(),
-        })));
+        let invalid = json(SiteError::Apply(ApplyError::Config(ConfigError::new(
+            "keepAliveIdleTimeoutMs",
+            "too long",
+        ))));
         assert_eq!(invalid["kind"], "invalidConfig");
         assert_eq!(invalid["field"], "keepAliveIdleTimeoutMs");
 
@@ -387,10 +388,12 @@ mod tests {
             "only for invalidConfig and portInUse"
         );
 
-        let header = json(SiteError::Apply(ApplyError::Config(ConfigError {
-            field: "customHeaders",
-            reason: "[2].name: \"a b\" is not a valid header name".into(),
-        })));
+        let header = json(SiteError::Apply(ApplyError::Config(ConfigError::item(
+            "customHeaders",
+            2,
+            Some("name"),
+            "\"a b\" is not a valid header name",
+        ))));
         assert_eq!(header["field"], "customHeaders");
         assert_eq!(
             (&header["index"], &header["member"]),
@@ -400,10 +403,12 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("customHeaders[2].name: "));
-        let glob = json(SiteError::Config(ConfigError {
-            field: "reloadIgnore",
-            reason: "[0]: \"a[\" is not a valid glob: unclosed character class".into(),
-        }));
+        let glob = json(SiteError::Config(ConfigError::item(
+            "reloadIgnore",
+            0,
+            None,
+            "\"a[\" is not a valid glob: unclosed character class",
+        )));
         assert_eq!(
             (&glob["field"], &glob["index"]),
             (&"reloadIgnore".into(), &0.into())
@@ -477,10 +482,10 @@ mod tests {
                 && message.contains("`chmod 600 /data/certs/key.pem`"),
             "{message}"
         );
-        let no_folder = json(SiteError::Config(ConfigError {
-            field: "certDir",
-            reason: "HTTPS needs a folder to keep its certificate in".into(),
-        }));
+        let no_folder = json(SiteError::Config(ConfigError::new(
+            "certDir",
+            "HTTPS needs a folder to keep its certificate in",
+        )));
         assert_eq!(
             (&no_folder["kind"], &no_folder["field"]),
             (&"invalidConfig".into(), &"certDir".into())

@@ -58,11 +58,11 @@ pub enum SiteError {
 /// The item of a list setting at fault (`customHeaders`, `reloadIgnore`), so the window can
 /// mark the row.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListItem<'a> {
+pub struct ListItem {
     /// Position in the list sent, from 0.
     pub index: usize,
     /// The item's member at fault (`path`, `name`, `value`), when the item has members.
-    pub member: Option<&'a str>,
+    pub member: Option<&'static str>,
 }
 
 impl SiteError {
@@ -76,24 +76,18 @@ impl SiteError {
         }
     }
 
-    /// The list item at fault when a list setting was refused. `ConfigError` documents its
-    /// reason for list fields as starting with `[index].member: ` (or `[index]: `); it is read
-    /// here, once, so the window gets numbers instead of parsing a sentence.
-    pub fn list_item(&self) -> Option<ListItem<'_>> {
+    /// The list item at fault when a list setting was refused, as `ConfigError` carries it.
+    pub fn list_item(&self) -> Option<ListItem> {
         let err = match self {
             SiteError::Config(err)
             | SiteError::Start(StartError::Config(err))
             | SiteError::Apply(ApplyError::Config(err)) => err,
             _ => return None,
         };
-        let (index, rest) = err.reason.strip_prefix('[')?.split_once(']')?;
-        let index = index.parse().ok()?;
-        let member = match rest.strip_prefix('.') {
-            Some(rest) => Some(rest.split_once(':')?.0),
-            None if rest.starts_with(':') => None,
-            None => return None,
-        };
-        Some(ListItem { index, member })
+        Some(ListItem {
+            index: err.index?,
+            member: err.member,
+        })
     }
 }
 

@@ -16,6 +16,7 @@
 //! certificate every site presents (`certs/`).
 
 mod commands;
+pub mod draft;
 pub mod error;
 pub mod export;
 mod feeds;

@@ -8,24 +8,21 @@
 //! serves the one certificate kept in the app's certificate folder, so a phone checks a single
 //! fingerprint. It saves nothing itself: `sites.rs` persists what [`Site::record`] returns.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::{broadcast, Notify};
 use tokio::task::JoinSet;
-use wharf_core::config::{
-    CustomHeaderDraft, DEFAULT_CACHE_CONTROL, DEFAULT_HEADER_READ_TIMEOUT,
-    DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RELOAD_IGNORE,
-};
 use wharf_core::{AccessLog, LogSettings, LogStats};
 use wharf_core::{
     Admission, ApplyError, Change, ConfigDraft, ConnectionInfo, HttpsInfo, ServerConfig,
     ServerHandle, StartError, StopReport,
 };
 
+use crate::draft::{Ports, SiteDraft};
 use crate::error::{is_port_in_use, SiteError};
 use crate::store::StoredSite;
 
@@ -36,172 +33,6 @@ pub const STOP_GRACE: Duration = Duration::from_secs(3);
 const HANDOVER_GRACE: Duration = Duration::from_secs(600);
 /// How long the new listener waits for the replaced one to let go of the port.
 const HANDOVER_BIND_WAIT: Duration = Duration::from_secs(2);
-
-/// Every server setting of a site, as the settings form edits it: `wharf_core::ConfigDraft`
-/// without `root` (chosen with the folder) and `host` (the LAN toggle). Mirrors
-/// `SiteSettings` in `ui/src/api/types.ts`. Fields left out take their defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct SiteSettings {
-    /// Port to listen on; 0 is automatic: a free port picked at the first start and kept
-    /// while it stays free. Default: 0.
-    pub port: u32,
-    /// Also serve HTTPS, beside HTTP, with Wharf's self-signed certificate (HTTP/2 or
-    /// HTTP/1.1 by ALPN). Default: off.
-    pub https: bool,
-    /// Port to serve HTTPS on; 0 is automatic, exactly like `port`. Used while `https` is on.
-    /// Default: 0.
-    pub https_port: u32,
-    /// Keep connections open between requests. Default: on.
-    pub keep_alive: bool,
-    /// Milliseconds a client may take to send a request's headers. Default: 10,000.
-    pub header_read_timeout_ms: u64,
-    /// Milliseconds an idle keep-alive connection stays open. Default: 5,000.
-    pub keep_alive_idle_timeout_ms: u64,
-    /// Connections served at once. Default: 4096.
-    pub max_connections: u64,
-    /// List folders without `index.html`. Default: on.
-    pub directory_listing: bool,
-    /// Serve and list dotfiles. Default: off.
-    pub show_dotfiles: bool,
-    /// Serve files whose symlinks lead outside the folder. Default: off.
-    pub follow_symlinks: bool,
-    /// `Cache-Control` for served files. Default: `no-cache`.
-    pub cache_control: String,
-    /// Compress text responses. Default: on.
-    pub compression: bool,
-    /// Answer a missed page navigation with the root `index.html` (200), for single-page
-    /// apps. Default: off.
-    pub spa_fallback: bool,
-    /// Serve `/about` from `about.html` when `/about` itself does not exist. Default: off.
-    pub clean_urls: bool,
-    /// Redirect `/about.html` to `/about`; refused without `clean_urls`. Default: off.
-    pub drop_html_extension: bool,
-    /// Let pages on allowed origins (the loopback ones and `cors_origins`) read the site with
-    /// CORS, and answer their preflights. Default: off.
-    pub cors: bool,
-    /// Send COOP `same-origin` and COEP `require-corp`, which `SharedArrayBuffer` needs.
-    /// Default: off.
-    pub cross_origin_isolation: bool,
-    /// Extra response headers for paths matching a glob, in order. Default: none.
-    pub custom_headers: Vec<CustomHeaderDraft>,
-    /// Reload open pages when a file of the site changes (CSS is swapped in place).
-    /// Default: on.
-    pub live_reload: bool,
-    /// Changes that never trigger a reload, as globs relative to the folder. Default:
-    /// `wharf_core::config::DEFAULT_RELOAD_IGNORE`.
-    pub reload_ignore: Vec<String>,
-    /// Host names served beside `localhost`, IP addresses and (with LAN sharing) this
-    /// computer's name; `.name` allows a name and every name under it. Default: none.
-    pub allowed_hosts: Vec<String>,
-    /// Origins CORS lets read the site beside the loopback ones. Default: none.
-    pub cors_origins: Vec<String>,
-}
-
-impl Default for SiteSettings {
-    fn default() -> SiteSettings {
-        SiteSettings {
-            port: 0,
-            https: false,
-            https_port: 0,
-            keep_alive: true,
-            header_read_timeout_ms: millis(DEFAULT_HEADER_READ_TIMEOUT),
-            keep_alive_idle_timeout_ms: millis(DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT),
-            max_connections: DEFAULT_MAX_CONNECTIONS.into(),
-            directory_listing: true,
-            show_dotfiles: false,
-            follow_symlinks: false,
-            cache_control: DEFAULT_CACHE_CONTROL.to_owned(),
-            compression: true,
-            spa_fallback: false,
-            clean_urls: false,
-            drop_html_extension: false,
-            cors: false,
-            cross_origin_isolation: false,
-            custom_headers: Vec::new(),
-            live_reload: true,
-            reload_ignore: DEFAULT_RELOAD_IGNORE.map(str::to_owned).to_vec(),
-            allowed_hosts: Vec::new(),
-            cors_origins: Vec::new(),
-        }
-    }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-impl SiteSettings {
-    /// Whether the port is left automatic.
-    pub fn port_is_automatic(&self) -> bool {
-        self.port == 0
-    }
-
-    /// Whether the HTTPS port is left automatic.
-    pub fn https_port_is_automatic(&self) -> bool {
-        self.https_port == 0
-    }
-
-    /// The core's draft for these settings, serving `root` on `ports` (on every address of
-    /// the machine when `lan`), keeping the certificate in `cert_dir`. Every field is
-    /// spelled out, so a new core setting is a compile error here until the app decides what
-    /// to do with it.
-    fn draft(&self, root: &Path, lan: bool, ports: Ports, cert_dir: Option<&Path>) -> ConfigDraft {
-        ConfigDraft {
-            root: Some(root.to_path_buf()),
-            host: Some(host(lan).to_string()),
-            port: Some(ports.http),
-            keep_alive: Some(self.keep_alive),
-            header_read_timeout_ms: Some(self.header_read_timeout_ms),
-            keep_alive_idle_timeout_ms: Some(self.keep_alive_idle_timeout_ms),
-            directory_listing: Some(self.directory_listing),
-            show_dotfiles: Some(self.show_dotfiles),
-            follow_symlinks: Some(self.follow_symlinks),
-            cache_control: Some(self.cache_control.clone()),
-            max_connections: Some(self.max_connections),
-            compression: Some(self.compression),
-            spa_fallback: Some(self.spa_fallback),
-            clean_urls: Some(self.clean_urls),
-            drop_html_extension: Some(self.drop_html_extension),
-            cors: Some(self.cors),
-            cross_origin_isolation: Some(self.cross_origin_isolation),
-            custom_headers: Some(self.custom_headers.clone()),
-            live_reload: Some(self.live_reload),
-            reload_ignore: Some(self.reload_ignore.clone()),
-            allowed_hosts: Some(self.allowed_hosts.clone()),
-            cors_origins: Some(self.cors_origins.clone()),
-            https_port: self.https.then_some(ports.https),
-            // Always the same folder, so turning HTTPS on changes `httpsPort` alone.
-            cert_dir: cert_dir.map(Path::to_path_buf),
-        }
-    }
-}
-
-/// The ports asked of the core: a chosen one, a remembered automatic one, or 0 for any free
-/// one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Ports {
-    http: u32,
-    https: u32,
-}
-
-impl Ports {
-    /// The ports as chosen in `settings` (0: automatic), e.g. to check them.
-    fn chosen(settings: &SiteSettings) -> Ports {
-        Ports {
-            http: settings.port,
-            https: settings.https_port,
-        }
-    }
-}
-
-fn host(lan: bool) -> IpAddr {
-    if lan {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-    } else {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    }
-}
 
 /// One site as the window shows it. Mirrors `Site` in `ui/src/api/types.ts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -226,7 +57,7 @@ pub struct SiteStatus {
     /// Where HTTPS is served and the certificate's fingerprint, while serving HTTPS.
     pub https: Option<HttpsStatus>,
     /// The applied settings; `port` and `httpsPort` are the ports in use once started.
-    pub settings: SiteSettings,
+    pub settings: SiteDraft,
     /// Whether the port is left automatic.
     pub port_automatic: bool,
     /// Whether the HTTPS port is left automatic.
@@ -303,7 +134,7 @@ pub struct Site {
     root: Option<PathBuf>,
     welcome_root: PathBuf,
     /// As chosen: `port` 0 is automatic.
-    settings: SiteSettings,
+    settings: SiteDraft,
     /// The automatic port last bound, tried first at the next start.
     last_port: Option<u16>,
     /// The automatic HTTPS port last bound, likewise.
@@ -374,7 +205,7 @@ impl Site {
                 root,
                 lan: false,
                 running: false,
-                settings: SiteSettings::default(),
+                settings: SiteDraft::default(),
                 last_port: None,
                 last_https_port: None,
             },
@@ -519,11 +350,10 @@ impl Site {
                     .collect(),
                 fingerprint: https.fingerprint,
             }),
-            settings: SiteSettings {
-                port: shown_port.map_or(self.settings.port, u32::from),
-                https_port: shown_https_port.map_or(self.settings.https_port, u32::from),
-                ..self.settings.clone()
-            },
+            settings: self.settings.shown(Ports {
+                http: shown_port.map_or(self.settings.port(), u32::from),
+                https: shown_https_port.map_or(self.settings.https_port(), u32::from),
+            }),
             port_automatic: self.settings.port_is_automatic(),
             https_port_automatic: self.settings.https_port_is_automatic(),
             generation: self.generation,
@@ -599,25 +429,28 @@ impl Site {
     }
 
     async fn bind(&mut self) -> Result<(), SiteError> {
-        let ports = self.remembered_ports(&self.settings, None, None);
-        let draft = self.draft(&self.settings, self.root(), self.lan, ports);
-        let mut config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
-        config.generation = self.generation;
+        let mut ports = self.remembered_ports(&self.settings, None, None);
         let log = self.open_log();
         // A remembered automatic port taken meanwhile gives way to another free one.
         let started = loop {
-            match ServerHandle::start_logged(config.clone(), log.clone()).await {
+            let draft = self.draft(&self.settings, self.root(), self.lan, ports);
+            // The site's generation carries on across stops and starts.
+            let config = ServerConfig::try_from(draft)
+                .map_err(SiteError::Config)?
+                .following(self.generation.saturating_sub(1));
+            match ServerHandle::start_logged(config, log.clone()).await {
                 Err(StartError::PortInUse { .. })
-                    if self.settings.port_is_automatic() && config.port != 0 =>
+                    if self.settings.port_is_automatic() && ports.http != 0 =>
                 {
-                    config.port = 0;
+                    ports.http = 0;
                 }
                 Err(StartError::HttpsBind(err))
                     if matches!(*err, StartError::PortInUse { .. })
+                        && self.settings.https
                         && self.settings.https_port_is_automatic()
-                        && config.https_port.is_some_and(|port| port != 0) =>
+                        && ports.https != 0 =>
                 {
-                    config.https_port = Some(0);
+                    ports.https = 0;
                 }
                 other => break other,
             }
@@ -635,7 +468,7 @@ impl Site {
     /// with one chosen by hand: it gives way to a free one.
     fn remembered_ports(
         &self,
-        settings: &SiteSettings,
+        settings: &SiteDraft,
         http_in_use: Option<u16>,
         https_in_use: Option<u16>,
     ) -> Ports {
@@ -644,8 +477,8 @@ impl Site {
             chosen => chosen,
         };
         let mut ports = Ports {
-            http: pick(settings.port, http_in_use, self.last_port),
-            https: pick(settings.https_port, https_in_use, self.last_https_port),
+            http: pick(settings.port(), http_in_use, self.last_port),
+            https: pick(settings.https_port(), https_in_use, self.last_https_port),
         };
         if settings.https && ports.http == ports.https && ports.http != 0 {
             if settings.https_port_is_automatic() {
@@ -658,8 +491,8 @@ impl Site {
     }
 
     /// `settings`' draft for this site's certificate folder.
-    fn draft(&self, settings: &SiteSettings, root: &Path, lan: bool, ports: Ports) -> ConfigDraft {
-        settings.draft(root, lan, ports, self.cert_dir.as_deref())
+    fn draft(&self, settings: &SiteDraft, root: &Path, lan: bool, ports: Ports) -> ConfigDraft {
+        settings.core_draft(root, lan, ports, self.cert_dir.as_deref())
     }
 
     /// Keeps the automatic ports the server listens on, to ask for them again at the next
@@ -715,15 +548,15 @@ impl Site {
     /// # Errors
     /// [`SiteError::Apply`] or [`SiteError::Config`] naming the field at fault; nothing
     /// changes, and a running server goes on exactly as before.
-    pub async fn apply(&mut self, settings: SiteSettings) -> Result<Applied, SiteError> {
+    pub async fn apply(&mut self, settings: SiteDraft) -> Result<Applied, SiteError> {
         let Some(server) = &self.server else {
-            let next = self.draft(&settings, self.root(), self.lan, Ports::chosen(&settings));
+            let next = self.draft(&settings, self.root(), self.lan, settings.chosen_ports());
             let next = ServerConfig::try_from(next).map_err(SiteError::Config)?;
             let current = self.draft(
                 &self.settings,
                 self.root(),
                 self.lan,
-                Ports::chosen(&self.settings),
+                self.settings.chosen_ports(),
             );
             let changes = ServerConfig::try_from(current)
                 .map(|current| current.changes(&next))
@@ -743,14 +576,14 @@ impl Site {
         // core for the bound port by number would make it bind that port a second time.
         let running = server.config();
         let mut asked = settings.clone();
-        if asked.port == u32::from(server.local_addr().port()) {
-            asked.port = 0;
+        if asked.port() == u32::from(server.local_addr().port()) {
+            asked.server.port = Some(0);
         }
         let https_bound = server.https().map(|https| https.local_addr.port());
-        if https_bound.is_some_and(|bound| asked.https_port == u32::from(bound)) {
-            asked.https_port = 0;
+        if https_bound.is_some_and(|bound| asked.https_port() == u32::from(bound)) {
+            asked.server.https_port = Some(0);
         }
-        let mut ports = self.remembered_ports(&asked, Some(running.port), running.https_port);
+        let mut ports = self.remembered_ports(&asked, Some(*running.port()), *running.https_port());
         let report = loop {
             let draft = self.draft(&settings, self.root(), self.lan, ports);
             match server.apply(draft).await {
@@ -788,18 +621,14 @@ impl Site {
             Some(server) => {
                 let report = server.set_root(root).await.map_err(SiteError::Apply)?;
                 self.generation = report.generation;
-                server.config().root.clone()
+                server.config().root().clone()
             }
             None => {
-                let draft = self.draft(
-                    &self.settings,
-                    root,
-                    self.lan,
-                    Ports::chosen(&self.settings),
-                );
+                let draft =
+                    self.draft(&self.settings, root, self.lan, self.settings.chosen_ports());
                 let config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
                 self.generation += 1;
-                config.root
+                config.root().clone()
             }
         };
         self.root = Some(canonical.clone());
@@ -849,8 +678,9 @@ impl Site {
     }
 
     async fn hand_over(&mut self, draft: ConfigDraft) -> Result<(), SiteError> {
-        let mut config = ServerConfig::try_from(draft).map_err(SiteError::Config)?;
-        config.generation = self.generation + 1;
+        let config = ServerConfig::try_from(draft)
+            .map_err(SiteError::Config)?
+            .following(self.generation);
         if let Some(old) = self.server.take() {
             self.handed_over.spawn(old.stop(HANDOVER_GRACE));
         }
@@ -866,7 +696,7 @@ impl Site {
         };
         match started {
             Ok(server) => {
-                self.generation = config.generation;
+                self.generation = server.config().generation();
                 self.server = Some(server);
                 self.follow();
                 Ok(())
@@ -905,6 +735,7 @@ pub(crate) mod tests {
     use crate::error::ListItem;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
+    use wharf_core::config::CustomHeaderDraft;
 
     pub(crate) fn site_dir(text: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
@@ -1008,13 +839,13 @@ pub(crate) mod tests {
         let url = status.url.unwrap();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
         assert!(fetch(&url, "/").await.contains("welcome page"));
-        let port = status.settings.port;
+        let port = status.settings.port();
         assert_ne!(port, 0, "the form shows the port in use");
 
         site.stop().finish().await;
         assert!(!site.status(&[]).running);
         assert!(matches!(site.url(), Err(SiteError::NotRunning)));
-        assert_eq!(site.status(&[]).settings.port, port, "remembered");
+        assert_eq!(site.status(&[]).settings.port(), port, "remembered");
         site.start().await.unwrap();
         assert_eq!(site.url().unwrap(), url, "same port after restart");
 
@@ -1026,7 +857,7 @@ pub(crate) mod tests {
         assert!(fetch(&moved, "/").await.contains("welcome page"));
         drop(squatter);
         assert!(site.record().running);
-        assert_eq!(site.record().settings.port, 0, "saved as automatic");
+        assert_eq!(site.record().settings.port(), 0, "saved as automatic");
     }
 
     #[tokio::test]
@@ -1035,9 +866,12 @@ pub(crate) mod tests {
         let squatter = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let port = squatter.local_addr().unwrap().port();
         let mut site = folder(&dir);
-        let settings = SiteSettings {
-            port: port.into(),
-            ..SiteSettings::default()
+        let settings = SiteDraft {
+            server: ConfigDraft {
+                port: Some(port.into()),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         let applied = site.apply(settings).await.unwrap();
         assert!(!applied.applied);
@@ -1071,9 +905,12 @@ pub(crate) mod tests {
         let download = Download::begin(&url).await;
         eventually(|| site.status(&[]).open_connections == 1).await;
 
-        let settings = SiteSettings {
-            cache_control: "max-age=60".into(),
-            ..SiteSettings::default()
+        let settings = SiteDraft {
+            server: ConfigDraft {
+                cache_control: Some("max-age=60".into()),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         let applied = site.apply(settings.clone()).await.unwrap();
         assert!(applied.applied);
@@ -1088,15 +925,21 @@ pub(crate) mod tests {
             "automatic port kept"
         );
         assert_eq!(status.continuing, [(1, 1)], "live");
-        assert_eq!(status.settings.cache_control, "max-age=60");
+        assert_eq!(
+            status.settings.server.cache_control.as_deref(),
+            Some("max-age=60")
+        );
         assert!(fetch(&url, "/").await.contains("max-age=60"));
 
         assert!(download.finish().await > BIG, "the transfer was not cut");
         eventually(|| site.status(&[]).continuing.is_empty()).await;
 
         // Pinning the port in use keeps the listener; nothing but the port choice changes.
-        let pinned = SiteSettings {
-            port: site.status(&[]).settings.port,
+        let pinned = SiteDraft {
+            server: ConfigDraft {
+                port: Some(site.status(&[]).settings.port()),
+                ..settings.server
+            },
             ..settings
         };
         let applied = site.apply(pinned.clone()).await.unwrap();
@@ -1134,9 +977,12 @@ pub(crate) mod tests {
             wharf_core::ConnectionState::Sending
         );
 
-        let settings = SiteSettings {
-            keep_alive: false,
-            ..SiteSettings::default()
+        let settings = SiteDraft {
+            server: ConfigDraft {
+                keep_alive: Some(false),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         let applied = site.apply(settings).await.unwrap();
         assert_eq!(applied.generation, 2);
@@ -1153,18 +999,24 @@ pub(crate) mod tests {
         let mut site = folder(&dir);
         site.start().await.unwrap();
         let before = site.status(&[]);
-        let bad = SiteSettings {
-            keep_alive_idle_timeout_ms: 0,
-            ..SiteSettings::default()
+        let bad = SiteDraft {
+            server: ConfigDraft {
+                keep_alive_idle_timeout_ms: Some(0),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         let err = site.apply(bad.clone()).await.unwrap_err();
         assert_eq!(err.field(), Some("keepAliveIdleTimeoutMs"), "{err}");
         assert_eq!(site.status(&[]), before);
 
         let squatter = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let taken = SiteSettings {
-            port: squatter.local_addr().unwrap().port().into(),
-            ..SiteSettings::default()
+        let taken = SiteDraft {
+            server: ConfigDraft {
+                port: Some(squatter.local_addr().unwrap().port().into()),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         let err = site.apply(taken).await.unwrap_err();
         assert!(
@@ -1186,10 +1038,10 @@ pub(crate) mod tests {
     #[test]
     fn default_settings_are_the_cores_defaults() {
         let dir = site_dir("page");
-        let ours = SiteSettings::default().draft(
+        let ours = SiteDraft::default().core_draft(
             dir.path(),
             false,
-            Ports::chosen(&SiteSettings::default()),
+            SiteDraft::default().chosen_ports(),
             None,
         );
         let core = ConfigDraft {
@@ -1238,22 +1090,25 @@ pub(crate) mod tests {
         assert!(!home.contains("access-control-allow-origin"));
         assert!(navigate(&url, "/about").await.starts_with("http/1.1 404"));
 
-        let settings = SiteSettings {
-            spa_fallback: true,
-            clean_urls: true,
-            drop_html_extension: true,
-            cors: true,
-            cross_origin_isolation: true,
-            custom_headers: vec![CustomHeaderDraft {
-                path: "/**".into(),
-                name: "X-Wharf-Test".into(),
-                value: "yes".into(),
-            }],
-            live_reload: false,
-            reload_ignore: vec!["*.tmp".into()],
-            allowed_hosts: vec!["dev.test".into()],
-            cors_origins: vec!["https://app.example.test".into()],
-            ..SiteSettings::default()
+        let settings = SiteDraft {
+            server: ConfigDraft {
+                spa_fallback: Some(true),
+                clean_urls: Some(true),
+                drop_html_extension: Some(true),
+                cors: Some(true),
+                cross_origin_isolation: Some(true),
+                custom_headers: Some(vec![CustomHeaderDraft {
+                    path: "/**".into(),
+                    name: "X-Wharf-Test".into(),
+                    value: "yes".into(),
+                }]),
+                live_reload: Some(false),
+                reload_ignore: Some(vec!["*.tmp".into()]),
+                allowed_hosts: Some(vec!["dev.test".into()]),
+                cors_origins: Some(vec!["https://app.example.test".into()]),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         assert!(navigate_as(&url, "/", "dev.test")
             .await
@@ -1276,7 +1131,13 @@ pub(crate) mod tests {
             ]
         );
         let shown = site.status(&[]).settings;
-        assert_eq!(SiteSettings { port: 0, ..shown }, settings);
+        // What the window shows: the settings applied, every other one at its default, the
+        // automatic port as the one in use.
+        let ports = Ports {
+            http: shown.port(),
+            https: 0,
+        };
+        assert_eq!(shown, settings.shown(ports));
         assert_eq!(site.record().settings, settings);
 
         let home = navigate(&url, "/").await;
@@ -1306,9 +1167,12 @@ pub(crate) mod tests {
             name: name.into(),
             value: "1".into(),
         };
-        let headers = SiteSettings {
-            custom_headers: vec![row("/**", "X-Fine"), row("/a/*", "Bad Name")],
-            ..SiteSettings::default()
+        let headers = SiteDraft {
+            server: ConfigDraft {
+                custom_headers: Some(vec![row("/**", "X-Fine"), row("/a/*", "Bad Name")]),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         let err = site.apply(headers).await.unwrap_err();
         assert_eq!(err.field(), Some("customHeaders"));
@@ -1322,9 +1186,12 @@ pub(crate) mod tests {
         );
         assert_eq!(site.status(&[]), before);
 
-        let globs = SiteSettings {
-            reload_ignore: vec!["ok/**".into(), "a[".into()],
-            ..SiteSettings::default()
+        let globs = SiteDraft {
+            server: ConfigDraft {
+                reload_ignore: Some(vec!["ok/**".into(), "a[".into()]),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         let err = site.apply(globs).await.unwrap_err();
         assert_eq!(err.field(), Some("reloadIgnore"));
@@ -1336,9 +1203,12 @@ pub(crate) mod tests {
             })
         );
 
-        let hosts = SiteSettings {
-            allowed_hosts: vec!["ok.test".into(), "http://x.test".into()],
-            ..SiteSettings::default()
+        let hosts = SiteDraft {
+            server: ConfigDraft {
+                allowed_hosts: Some(vec!["ok.test".into(), "http://x.test".into()]),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         let err = site.apply(hosts).await.unwrap_err();
         assert_eq!(err.field(), Some("allowedHosts"));
@@ -1350,9 +1220,12 @@ pub(crate) mod tests {
             })
         );
 
-        let drop_alone = SiteSettings {
-            drop_html_extension: true,
-            ..SiteSettings::default()
+        let drop_alone = SiteDraft {
+            server: ConfigDraft {
+                drop_html_extension: Some(true),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         let err = site.apply(drop_alone).await.unwrap_err();
         assert_eq!(err.field(), Some("dropHtmlExtension"));
@@ -1364,9 +1237,12 @@ pub(crate) mod tests {
     async fn settings_saved_while_stopped_apply_at_the_next_start() {
         let dir = site_dir("page");
         let mut site = folder(&dir);
-        let settings = SiteSettings {
-            directory_listing: false,
-            ..SiteSettings::default()
+        let settings = SiteDraft {
+            server: ConfigDraft {
+                directory_listing: Some(false),
+                ..ConfigDraft::default()
+            },
+            ..SiteDraft::default()
         };
         let applied = site.apply(settings.clone()).await.unwrap();
         assert!(!applied.applied);
@@ -1533,10 +1409,10 @@ pub(crate) mod tests {
         Site::new(id.into(), Some(root), folders(dir.path(), Some(certs)))
     }
 
-    fn https_on() -> SiteSettings {
-        SiteSettings {
+    fn https_on() -> SiteDraft {
+        SiteDraft {
             https: true,
-            ..SiteSettings::default()
+            ..SiteDraft::default()
         }
     }
 
@@ -1551,9 +1427,9 @@ pub(crate) mod tests {
         let status = a.status(&[]);
         let https = status.https.clone().expect("serving HTTPS");
         assert!(status.settings.https && status.https_port_automatic);
-        let port = status.settings.https_port;
+        let port = status.settings.https_port();
         assert_eq!(https.url, format!("https://127.0.0.1:{port}/"));
-        assert_ne!(status.settings.port, port, "two ports side by side");
+        assert_ne!(status.settings.port(), port, "two ports side by side");
         assert!(https.lan_urls.is_empty(), "not shared");
         assert!(fetch(&a.url().unwrap(), "/").await.contains("page a"));
         let (response, presented) = fetch_tls(&https.url, "/", &certs).await;
@@ -1580,12 +1456,12 @@ pub(crate) mod tests {
 
         a.stop().finish().await;
         assert!(a.status(&[]).https.is_none());
-        assert_eq!(a.status(&[]).settings.https_port, port, "remembered");
+        assert_eq!(a.status(&[]).settings.https_port(), port, "remembered");
         a.start().await.unwrap();
         let again = a.status(&[]).https.unwrap();
         assert_eq!(again, https, "same port and certificate after a restart");
         assert_eq!(a.record().last_https_port, u16::try_from(port).ok());
-        assert_eq!(a.record().settings.https_port, 0, "saved as automatic");
+        assert_eq!(a.record().settings.https_port(), 0, "saved as automatic");
 
         // Sharing on the network hands both listeners over, on the same ports. The
         // certificate may be remade to name this machine's addresses: trust the file anew.
@@ -1598,9 +1474,9 @@ pub(crate) mod tests {
         assert!(response.contains("page a"));
         assert_eq!(shared.fingerprint, presented);
 
-        let off = SiteSettings {
+        let off = SiteDraft {
             https: false,
-            ..SiteSettings::default()
+            ..SiteDraft::default()
         };
         let applied = a.apply(off).await.unwrap();
         assert!(applied
@@ -1622,8 +1498,11 @@ pub(crate) mod tests {
         let before = site.status(&[]);
         let squatter = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let taken = u32::from(squatter.local_addr().unwrap().port());
-        let pinned = SiteSettings {
-            https_port: taken,
+        let pinned = SiteDraft {
+            server: ConfigDraft {
+                https_port: Some(taken),
+                ..https_on().server
+            },
             ..https_on()
         };
 
@@ -1646,7 +1525,7 @@ pub(crate) mod tests {
         // Automatic: a remembered HTTPS port taken meanwhile gives way to a free one.
         site.apply(https_on()).await.unwrap();
         site.start().await.unwrap();
-        let port = site.status(&[]).settings.https_port;
+        let port = site.status(&[]).settings.https_port();
         site.stop().finish().await;
         let squatter = std::net::TcpListener::bind(("127.0.0.1", port as u16)).unwrap();
         site.start().await.unwrap();

@@ -16,9 +16,10 @@ use tokio::sync::Notify;
 use wharf_core::AccessLog;
 use wharf_core::{Admission, Change, ConnectionInfo, ServerConfig};
 
+use crate::draft::SiteDraft;
 use crate::error::SiteError;
 use crate::lan::{self, QrCode};
-use crate::site::{Site, SiteFolders, SiteSettings, SiteStatus, Stopping};
+use crate::site::{Site, SiteFolders, SiteStatus, Stopping};
 use crate::store::{self, StoredSite, StoredSites};
 
 /// Recent folders kept.
@@ -139,7 +140,7 @@ impl Sites {
                 root: None,
                 lan: false,
                 running: true,
-                settings: SiteSettings::default(),
+                settings: SiteDraft::default(),
                 last_port: None,
                 last_https_port: None,
             };
@@ -213,7 +214,8 @@ impl Sites {
     pub async fn add(&mut self, root: &Path) -> Result<SiteStatus, SiteError> {
         let root = ServerConfig::for_root(root)
             .map_err(SiteError::Config)?
-            .root;
+            .root()
+            .clone();
         self.remember(&root);
         let index = match self
             .sites
@@ -307,7 +309,7 @@ impl Sites {
     pub async fn apply(
         &mut self,
         id: &str,
-        settings: SiteSettings,
+        settings: SiteDraft,
     ) -> Result<ApplyOutcome, SiteError> {
         let applied = self.get_mut(id)?.apply(settings).await?;
         self.save();

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::site::SiteSettings;
+use crate::draft::SiteDraft;
 
 /// The format version this app reads and writes.
 pub const VERSION: u32 = 1;
@@ -45,7 +45,7 @@ pub struct StoredSite {
     pub running: bool,
     /// The settings as chosen (`port` 0: automatic).
     #[serde(default)]
-    pub settings: SiteSettings,
+    pub settings: SiteDraft,
     /// The automatic port last bound, tried first at the next start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_port: Option<u16>,
@@ -133,6 +133,7 @@ pub fn save(path: &Path, sites: &StoredSites) -> io::Result<()> {
 mod tests {
     use super::*;
     use wharf_core::config::{CustomHeaderDraft, DEFAULT_RELOAD_IGNORE};
+    use wharf_core::ConfigDraft;
 
     fn example() -> StoredSites {
         StoredSites {
@@ -143,9 +144,9 @@ mod tests {
                     root: None,
                     lan: false,
                     running: true,
-                    settings: SiteSettings {
+                    settings: SiteDraft {
                         https: true,
-                        ..SiteSettings::default()
+                        ..SiteDraft::default()
                     },
                     last_port: Some(43_127),
                     last_https_port: Some(43_128),
@@ -155,18 +156,21 @@ mod tests {
                     root: Some("/home/me/café site".into()),
                     lan: true,
                     running: false,
-                    settings: SiteSettings {
-                        port: 8080,
-                        keep_alive: false,
-                        clean_urls: true,
-                        custom_headers: vec![CustomHeaderDraft {
-                            path: "/assets/**".into(),
-                            name: "Cache-Control".into(),
-                            value: "max-age=60".into(),
-                        }],
-                        reload_ignore: vec!["dist/**".into()],
-                        https_port: 8443,
-                        ..SiteSettings::default()
+                    settings: SiteDraft {
+                        https: false,
+                        server: ConfigDraft {
+                            port: Some(8080),
+                            keep_alive: Some(false),
+                            clean_urls: Some(true),
+                            custom_headers: Some(vec![CustomHeaderDraft {
+                                path: "/assets/**".into(),
+                                name: "Cache-Control".into(),
+                                value: "max-age=60".into(),
+                            }]),
+                            reload_ignore: Some(vec!["dist/**".into()]),
+                            https_port: Some(8443),
+                            ..ConfigDraft::default()
+                        },
                     },
                     last_port: None,
                     last_https_port: None,
@@ -221,26 +225,37 @@ mod tests {
         let sites = load(&path).sites.unwrap();
         let site = &sites.sites[0];
         assert!(!site.lan && !site.running);
-        assert_eq!(site.settings.port, 9000);
-        assert!(site.settings.keep_alive);
+        assert_eq!(site.settings.port(), 9000);
+        // Left out, a setting takes the core's default (the form shows it filled in).
+        let filled = site.settings.server.clone().with_defaults();
+        assert_eq!(filled.keep_alive, Some(true));
         assert!(sites.recents.is_empty());
         // A file saved before the development-loop settings existed.
         assert_eq!(
             site.settings,
-            SiteSettings {
-                port: 9000,
-                ..SiteSettings::default()
+            SiteDraft {
+                server: ConfigDraft {
+                    port: Some(9000),
+                    ..ConfigDraft::default()
+                },
+                ..SiteDraft::default()
             }
         );
-        assert!(site.settings.live_reload);
-        assert_eq!(site.settings.reload_ignore, DEFAULT_RELOAD_IGNORE);
-        assert!(site.settings.custom_headers.is_empty());
-        assert!(!site.settings.spa_fallback && !site.settings.clean_urls);
-        assert!(!site.settings.drop_html_extension);
-        assert!(!site.settings.cors && !site.settings.cross_origin_isolation);
+        assert_eq!(filled.live_reload, Some(true));
+        assert_eq!(filled.reload_ignore.unwrap(), DEFAULT_RELOAD_IGNORE);
+        assert_eq!(filled.custom_headers, Some(Vec::new()));
+        assert_eq!(
+            (filled.spa_fallback, filled.clean_urls),
+            (Some(false), Some(false))
+        );
+        assert_eq!(filled.drop_html_extension, Some(false));
+        assert_eq!(
+            (filled.cors, filled.cross_origin_isolation),
+            (Some(false), Some(false))
+        );
         // A file saved before HTTPS existed: off, automatic port, nothing remembered.
         assert!(!site.settings.https);
-        assert_eq!(site.settings.https_port, 0);
+        assert_eq!(site.settings.https_port(), 0);
         assert_eq!(site.last_https_port, None);
     }
 

@@ -29,14 +29,14 @@ fuzz_target!(|data: &[u8]| {
     };
     let site = Site::get();
     let config = site.config(options);
-    let shown = config.show_dotfiles;
+    let shown = *config.show_dotfiles();
 
     if let Ok(path) = SitePath::parse(uri.path(), shown) {
-        let full = path.under(&config.root);
-        assert!(full.starts_with(&config.root), "{uri} resolved to {full:?}");
+        let full = path.under(config.root());
+        assert!(full.starts_with(config.root()), "{uri} resolved to {full:?}");
         let added: Vec<Component> = full
             .components()
-            .skip(config.root.components().count())
+            .skip(config.root().components().count())
             .collect();
         assert_eq!(
             added.len(),

@@ -163,7 +163,7 @@ impl Site {
                 Arc::new(ServerConfig::try_from(draft).expect("fixture config"))
             })
             .collect();
-        let root = configs[0].root.clone();
+        let root = configs[0].root().clone();
         let (updates, updates_rx) = watch::channel(Arc::clone(&configs[0]));
         let shutdown = CancellationToken::new();
         // Cancelled up front: a live-reload stream then sends its hello and ends, so a

@@ -73,14 +73,13 @@ impl AllowedHosts {
     /// Validates `entries`.
     ///
     /// # Errors
-    /// [`ConfigError`] on `allowedHosts`, `[index]: ...`, for an entry that is not a host
+    /// [`ConfigError`] on item `index` of `allowedHosts` for an entry that is not a host
     /// name (a scheme, port, path or `*` alone).
     pub fn new(entries: Vec<String>) -> Result<AllowedHosts, ConfigError> {
         let mut rules = Vec::with_capacity(entries.len());
         for (index, entry) in entries.iter().enumerate() {
-            let refuse = |why: &str| ConfigError {
-                field: "allowedHosts",
-                reason: format!("[{index}]: {entry:?} {why}"),
+            let refuse = |why: &str| {
+                ConfigError::item("allowedHosts", index, None, format!("{entry:?} {why}"))
             };
             let text = entry.trim();
             let (name, subdomains) =
@@ -137,17 +136,21 @@ impl CorsOrigins {
     /// Validates `entries`.
     ///
     /// # Errors
-    /// [`ConfigError`] on `corsOrigins`, `[index]: ...`, for an entry that is not an
+    /// [`ConfigError`] on item `index` of `corsOrigins` for an entry that is not an
     /// `http` or `https` origin (a path, a query, `*`, or no scheme).
     pub fn new(entries: Vec<String>) -> Result<CorsOrigins, ConfigError> {
         let mut origins = Vec::with_capacity(entries.len());
         for (index, entry) in entries.iter().enumerate() {
-            let origin = Origin::parse_entry(entry.trim()).ok_or_else(|| ConfigError {
-                field: "corsOrigins",
-                reason: format!(
-                    "[{index}]: {entry:?} is not an origin; use scheme, name and port only, \
+            let origin = Origin::parse_entry(entry.trim()).ok_or_else(|| {
+                ConfigError::item(
+                    "corsOrigins",
+                    index,
+                    None,
+                    format!(
+                        "{entry:?} is not an origin; use scheme, name and port only, \
                      e.g. \"https://app.example.test\" or \"http://192.168.1.20:3000\""
-                ),
+                    ),
+                )
             })?;
             origins.push(origin.to_string());
         }

@@ -49,7 +49,7 @@ pub(super) async fn serve_file<B>(
     let headers = visit.request.headers();
     let page = status == StatusCode::OK;
     let compressible = config.compression && encoding::is_compressible(&entry.content_type);
-    let wants_range = page && headers.contains_key(header::RANGE);
+    let wants_range = config.byte_ranges && page && headers.contains_key(header::RANGE);
     let chosen = choose(visit, path, entry, compressible, wants_range).await;
     let encoding = chosen.encoding;
 
@@ -157,7 +157,9 @@ async fn serve_page<B>(
     if let Some(body) = chosen.body {
         return with_headers(StatusCode::OK, out, Body::Full(body));
     }
-    out.insert(header::ACCEPT_RANGES, BYTES);
+    if visit.config.byte_ranges {
+        out.insert(header::ACCEPT_RANGES, BYTES);
+    }
     let decision = if wants_range && conditional::if_range_allows(headers, &validators) {
         range::decide(headers.get(header::RANGE), entry.len)
     } else {

@@ -2,57 +2,27 @@
 // every message a Channel carries. Rust serialises these with serde `rename_all = "camelCase"`;
 // a change here is a change there.
 
+import type { ConfigDraft, CustomHeaderDraft } from "./generated/config";
+
 export type SiteId = string;
 
-/**
- * Every server setting of a site, as the settings form edits it. Mirrors
- * `wharf_core::ConfigDraft` without `root` (chosen with the folder) and `host` (the LAN toggle).
- */
-export interface SiteSettings {
-  /** 0 = automatic: a free port is picked at the first start and kept while it stays free. */
-  port: number;
-  /** Also serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) beside HTTP, with Wharf's self-signed certificate. Off by default. */
-  https: boolean;
-  /** The HTTPS port, used while `https` is on; 0 = automatic, exactly like `port`. */
-  httpsPort: number;
-  keepAlive: boolean;
-  headerReadTimeoutMs: number;
-  keepAliveIdleTimeoutMs: number;
-  maxConnections: number;
-  directoryListing: boolean;
-  showDotfiles: boolean;
-  followSymlinks: boolean;
-  cacheControl: string;
-  compression: boolean;
-  /** Answer a missed page navigation with the root `index.html` (200), for single-page apps. */
-  spaFallback: boolean;
-  /** Serve `/about` from `about.html`. */
-  cleanUrls: boolean;
-  /** Redirect `/about.html` to `/about`; refused (field `dropHtmlExtension`) without `cleanUrls`. */
-  dropHtmlExtension: boolean;
-  /** Let allowed origins (the loopback ones and `corsOrigins`) read the site with CORS; answer their preflights. */
-  cors: boolean;
-  /** COOP `same-origin` + COEP `require-corp`, which `SharedArrayBuffer` needs. */
-  crossOriginIsolation: boolean;
-  /** Extra response headers by path glob, in order. Errors name the row in `CommandError.index`. */
-  customHeaders: CustomHeader[];
-  /** Reload open pages when a file changes (CSS is swapped in place). On by default. */
-  liveReload: boolean;
-  /** Changes that never reload, as globs relative to the folder. Default: server-core's list. */
-  reloadIgnore: string[];
-  /** Host names served beside localhost, IP addresses and (with LAN sharing) this computer's name; `.name` allows a name and every name under it. Others get 403. */
-  allowedHosts: string[];
-  /** Origins CORS lets read the site beside the loopback ones, e.g. `https://app.example.test`. */
-  corsOrigins: string[];
-}
+/** The settings src-tauri does not take from the form: the site's folder, the LAN toggle and the app's certificate folder. */
+type SiteOwned = "root" | "host" | "certDir";
 
-/** Mirrors `wharf_core::config::CustomHeaderDraft`: one custom header rule. */
-export interface CustomHeader {
-  /** Glob over the URL path, e.g. `/assets/**`; `*` stays within a segment, `**` crosses them. */
-  path: string;
-  name: string;
-  value: string;
-}
+/**
+ * Every server setting of a site, as the settings form edits it: `ConfigDraft`, generated from
+ * server-core's settings table (`generated/config.ts`, see there for each setting), with every
+ * field filled in (src-tauri sends the core's defaults), but the three the site owns; plus the
+ * app's own switch, `https`. Ports are 0 when automatic (a free port is picked at the first
+ * start and kept while it stays free).
+ */
+export type SiteSettings = { [K in Exclude<keyof ConfigDraft, SiteOwned>]-?: NonNullable<ConfigDraft[K]> } & {
+  /** Also serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) beside HTTP, with Wharf's self-signed certificate, on `httpsPort`. Off by default. */
+  https: boolean;
+};
+
+/** One custom header rule (generated: `CustomHeaderDraft`). */
+export type CustomHeader = CustomHeaderDraft;
 
 /** Mirrors `wharf_core::access_log::LogStats`. */
 export interface LogStats {

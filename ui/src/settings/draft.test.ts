@@ -15,6 +15,7 @@ const applied: SiteSettings = {
   followSymlinks: false,
   cacheControl: "no-cache",
   compression: true,
+  byteRanges: true,
   spaFallback: false,
   cleanUrls: false,
   dropHtmlExtension: false,

@@ -24,12 +24,19 @@ export interface HeaderRow {
   readonly value: string;
 }
 
-/** What the controls hold. Numbers stay text so a half-typed value is kept as typed. */
-export interface FormValues {
+/** The on/off settings (`https` among them): one checkbox each, kept and sent as they are. */
+export type SwitchName = {
+  [K in keyof SiteSettings]: SiteSettings[K] extends boolean ? K : never;
+}[keyof SiteSettings];
+
+/**
+ * What the controls hold. Numbers stay text so a half-typed value is kept as typed. Every
+ * switch of `SiteSettings` (generated from server-core's settings table) is a boolean here
+ * without a line of its own.
+ */
+export type FormValues = { [K in SwitchName]: boolean } & {
   port: string;
   portAutomatic: boolean;
-  keepAlive: boolean;
-  https: boolean;
   httpsPort: string;
   httpsPortAutomatic: boolean;
   /** Seconds, as typed (the field is named after the setting it sends, in ms). */
@@ -37,29 +44,22 @@ export interface FormValues {
   /** Seconds, as typed. */
   keepAliveIdleTimeoutMs: string;
   maxConnections: string;
-  directoryListing: boolean;
-  showDotfiles: boolean;
-  followSymlinks: boolean;
   cacheControl: string;
-  compression: boolean;
-  liveReload: boolean;
   /** One glob per line, as typed; blank lines are not sent. */
   reloadIgnore: string;
-  spaFallback: boolean;
-  cleanUrls: boolean;
-  dropHtmlExtension: boolean;
   /** One host name per line, as typed; blank lines are not sent. */
   allowedHosts: string;
-  cors: boolean;
   /** One origin per line, as typed; blank lines are not sent. */
   corsOrigins: string;
-  crossOriginIsolation: boolean;
   /** Never mutated: every edit makes a new array. */
   customHeaders: readonly HeaderRow[];
-}
+};
 
-/** Every field, in the form's order. */
-export const FIELDS: readonly FieldName[] = [
+/**
+ * Every field, in the form's order. A setting added to server-core's table is a type error
+ * below until it is listed here (and labelled in index.html).
+ */
+export const FIELDS = [
   "port",
   "portAutomatic",
   "keepAlive",
@@ -74,6 +74,7 @@ export const FIELDS: readonly FieldName[] = [
   "followSymlinks",
   "cacheControl",
   "compression",
+  "byteRanges",
   "liveReload",
   "reloadIgnore",
   "spaFallback",
@@ -84,7 +85,21 @@ export const FIELDS: readonly FieldName[] = [
   "corsOrigins",
   "crossOriginIsolation",
   "customHeaders",
-];
+] as const satisfies readonly FieldName[];
+
+/** `never` exactly when `FIELDS` lists every field: otherwise the missing ones, and an error. */
+export type UnlistedFields = EveryListed<Exclude<FieldName, (typeof FIELDS)[number]>>;
+type EveryListed<Missing extends never> = Missing;
+
+const AUTOMATIC_BOXES: readonly FieldName[] = ["portAutomatic", "httpsPortAutomatic"];
+
+/** The switches' values in `source` (settings or form values), by `FIELDS`. */
+function switchesOf(source: Readonly<Record<string, unknown>>): Record<SwitchName, boolean> {
+  const entries = FIELDS.filter((f) => !AUTOMATIC_BOXES.includes(f) && typeof source[f] === "boolean").map(
+    (f) => [f, source[f]],
+  );
+  return Object.fromEntries(entries) as Record<SwitchName, boolean>;
+}
 
 export const HEADER_MEMBERS: readonly HeaderMember[] = ["path", "name", "value"];
 
@@ -124,29 +139,18 @@ function headerRow(header: CustomHeader): HeaderRow {
  */
 export function formValuesOf(settings: SiteSettings, portAutomatic: boolean, httpsPortAutomatic = true): FormValues {
   return {
+    ...switchesOf(settings),
     port: settings.port === 0 ? "" : String(settings.port),
     portAutomatic,
-    keepAlive: settings.keepAlive,
-    https: settings.https,
     httpsPort: settings.httpsPort === 0 ? "" : String(settings.httpsPort),
     httpsPortAutomatic,
     headerReadTimeoutMs: msToSecondsText(settings.headerReadTimeoutMs),
     keepAliveIdleTimeoutMs: msToSecondsText(settings.keepAliveIdleTimeoutMs),
     maxConnections: String(settings.maxConnections),
-    directoryListing: settings.directoryListing,
-    showDotfiles: settings.showDotfiles,
-    followSymlinks: settings.followSymlinks,
     cacheControl: settings.cacheControl,
-    compression: settings.compression,
-    liveReload: settings.liveReload,
     reloadIgnore: settings.reloadIgnore.join("\n"),
-    spaFallback: settings.spaFallback,
-    cleanUrls: settings.cleanUrls,
-    dropHtmlExtension: settings.dropHtmlExtension,
     allowedHosts: settings.allowedHosts.join("\n"),
-    cors: settings.cors,
     corsOrigins: settings.corsOrigins.join("\n"),
-    crossOriginIsolation: settings.crossOriginIsolation,
     customHeaders: settings.customHeaders.map(headerRow),
   };
 }
@@ -397,25 +401,14 @@ export class SettingsDraft {
     };
     const rows = this.draft.customHeaders.filter((row) => !isBlankRow(row));
     const settings: SiteSettings = {
+      ...switchesOf(this.draft),
       port: this.draft.portAutomatic ? 0 : number("port"),
-      https: this.draft.https,
       httpsPort: this.draft.httpsPortAutomatic ? 0 : number("httpsPort"),
-      keepAlive: this.draft.keepAlive,
       headerReadTimeoutMs: number("headerReadTimeoutMs"),
       keepAliveIdleTimeoutMs: number("keepAliveIdleTimeoutMs"),
       maxConnections: number("maxConnections"),
-      directoryListing: this.draft.directoryListing,
-      showDotfiles: this.draft.showDotfiles,
-      followSymlinks: this.draft.followSymlinks,
       cacheControl: this.draft.cacheControl.trim(),
-      compression: this.draft.compression,
-      spaFallback: this.draft.spaFallback,
-      cleanUrls: this.draft.cleanUrls,
-      dropHtmlExtension: this.draft.dropHtmlExtension,
-      cors: this.draft.cors,
-      crossOriginIsolation: this.draft.crossOriginIsolation,
       customHeaders: rows.map((row) => ({ path: row.path.trim(), name: row.name.trim(), value: row.value.trim() })),
-      liveReload: this.draft.liveReload,
       reloadIgnore: ignoreLines(this.draft.reloadIgnore),
       allowedHosts: ignoreLines(this.draft.allowedHosts),
       corsOrigins: ignoreLines(this.draft.corsOrigins),

@@ -9,7 +9,9 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::config::{snake_case, ConfigDraft, ConfigError, ServerConfig};
+use super::changes::snake_case;
+use super::error::{write_place, ConfigError};
+use super::settings::{ConfigDraft, ServerConfig};
 
 /// Why a config file could not be used: where, which field, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +22,12 @@ pub struct ConfigFileError {
     pub line: Option<usize>,
     /// The field at fault, as the file spells it, when there is one.
     pub field: Option<String>,
+    /// For a list field, the position of the item at fault, from 0. (`u32`, not `usize`: no
+    /// file holds 2^32 items, and the error stays small enough to return by value where
+    /// paths are larger, on Windows.)
+    pub index: Option<u32>,
+    /// For a list of tables, the item's member at fault (`name`).
+    pub member: Option<&'static str>,
     /// What is wrong and what would be accepted.
     pub reason: String,
 }
@@ -32,13 +40,13 @@ impl fmt::Display for ConfigFileError {
         }
         write!(f, ": ")?;
         if let Some(field) = &self.field {
-            // A list item's reason starts with its index: `custom_headers[1].name: ...`.
-            let separator = if self.reason.starts_with('[') {
-                ""
-            } else {
-                ": "
-            };
-            write!(f, "{field}{separator}")?;
+            write_place(
+                f,
+                field,
+                self.index.map(|index| index as usize),
+                self.member,
+            )?;
+            write!(f, ": ")?;
         }
         write!(f, "{}", self.reason)
     }
@@ -66,6 +74,8 @@ impl ConfigFile {
             path: path.to_path_buf(),
             line: None,
             field: None,
+            index: None,
+            member: None,
             reason: format!("cannot be read: {err}"),
         })?;
         ConfigFile::parse(path, text)
@@ -80,6 +90,8 @@ impl ConfigFile {
             path: path.to_path_buf(),
             line: err.span().map(|span| line_of(&text, span)),
             field: None,
+            index: None,
+            member: None,
             reason: err.message().trim_end().to_owned(),
         })?;
         let folder = path
@@ -101,9 +113,10 @@ impl ConfigFile {
     /// Turns a validation error about this file's draft into one that names the line.
     pub fn locate(&self, error: ConfigError) -> ConfigFileError {
         let snake = snake_case(error.field);
-        let item = list_item(&error.reason);
         let found = [snake.as_str(), error.field].into_iter().find_map(|key| {
-            item.and_then(|(index, member)| table_line(&self.text, key, index, member))
+            error
+                .index
+                .and_then(|index| table_line(&self.text, key, index, error.member.unwrap_or("")))
                 .or_else(|| key_line(&self.text, key))
                 .map(|line| (key, line))
         });
@@ -111,6 +124,8 @@ impl ConfigFile {
             path: self.path.clone(),
             line: found.map(|(_, line)| line),
             field: Some(found.map_or(snake.clone(), |(key, _)| key.to_owned())),
+            index: error.index.and_then(|index| u32::try_from(index).ok()),
+            member: error.member,
             reason: error.reason,
         }
     }
@@ -132,15 +147,6 @@ fn line_of(text: &str, span: Range<usize>) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
-}
-
-/// The index and member a list field's error names: `[2].name: ...` gives `(2, "name")`.
-fn list_item(reason: &str) -> Option<(usize, &str)> {
-    let (index, rest) = reason.strip_prefix('[')?.split_once(']')?;
-    let member = rest
-        .strip_prefix('.')
-        .map_or("", |rest| rest.split(':').next().unwrap_or(""));
-    Some((index.parse().ok()?, member))
 }
 
 /// The 1-based line of `member = ...` in the `index`th `[[key]]` table, or of the table's

@@ -1,0 +1,61 @@
+//! The UI's TypeScript types of the settings, generated from the Rust types by ts-rs, and a
+//! test that fails when the committed file is stale. Regenerate it with
+//! `WHARF_WRITE_TYPES=1 cargo test -p wharf-core --lib config::typescript`.
+
+use std::path::PathBuf;
+
+use ts_rs::{Config, TS};
+
+use super::{ConfigDraft, CustomHeaderDraft};
+
+/// Where the UI imports them from.
+fn committed() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/api/generated/config.ts")
+}
+
+/// The file as ts-rs writes the types today. Numbers are `number`: no setting comes near
+/// 2^53, and the UI sends and reads JSON numbers.
+fn generated() -> String {
+    let config = Config::new().with_large_int("number");
+    let mut out = String::from(
+        "// Generated from wharf-core's settings table (server-core/src/config/settings.rs) by\n\
+         // ts-rs. Do not edit: run `WHARF_WRITE_TYPES=1 cargo test -p wharf-core --lib \
+         config::typescript`.\n",
+    );
+    for (docs, decl) in [
+        (CustomHeaderDraft::docs(), CustomHeaderDraft::decl(&config)),
+        (ConfigDraft::docs(), ConfigDraft::decl(&config)),
+    ] {
+        out.push('\n');
+        out.push_str(&docs.unwrap_or_default());
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push('\n');
+    }
+    // A glob in a doc (`**/*.wasm`) would end the comment: ts-rs copies docs as they are.
+    let lines: Vec<String> = out
+        .lines()
+        .map(|line| match line.trim() {
+            "*/" => line.to_owned(),
+            _ => line.replace("*/", "*\\/"),
+        })
+        .collect();
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn the_committed_typescript_types_are_current() {
+    let path = committed();
+    let fresh = generated();
+    if std::env::var_os("WHARF_WRITE_TYPES").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        written == fresh,
+        "{} is stale: the settings changed. Regenerate it with \
+         `WHARF_WRITE_TYPES=1 cargo test -p wharf-core --lib config::typescript`",
+        path.display()
+    );
+}

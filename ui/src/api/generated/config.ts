@@ -1,0 +1,145 @@
+// Generated from wharf-core's settings table (server-core/src/config/settings.rs) by
+// ts-rs. Do not edit: run `WHARF_WRITE_TYPES=1 cargo test -p wharf-core --lib config::typescript`.
+
+/**
+ * One custom header rule as written: `{ path = "/assets/**", name = "Cache-Control",
+ * value = "max-age=31536000" }`.
+ */
+export type CustomHeaderDraft = { 
+/**
+ * Glob over the URL path, e.g. `/assets/**` or `**\/*.wasm`. `*` stays within a segment.
+ */
+path: string, 
+/**
+ * Header name, e.g. `Cache-Control`.
+ */
+name: string, 
+/**
+ * Header value.
+ */
+value: string, };
+
+/**
+ * A configuration as a user wrote it: every field optional, nothing checked yet.
+ *
+ * Fields left out take the documented defaults of [`ServerConfig`]. Field names are
+ * camelCase (`keepAlive`), as the UI sends them; a TOML file may also spell them in
+ * snake_case (`keep_alive`). Unknown fields are refused, so a typo never passes
+ * silently. Declared, with every setting, in `config/settings.rs`.
+ */
+export type ConfigDraft = { 
+/**
+ * Folder to serve, made absolute and canonical (symlinks resolved). Required.
+ */
+root?: string | null, 
+/**
+ * Address to bind, e.g. `127.0.0.1` or `0.0.0.0`. Default: `127.0.0.1`.
+ */
+host?: string | null, 
+/**
+ * Port to bind; `0` picks a free one. Default: `8080`.
+ */
+port?: number | null, 
+/**
+ * Port to serve HTTPS on as well (HTTP/2 or HTTP/1.1 by ALPN), beside `port`; `0` picks
+ * a free one. Default: none (HTTPS off).
+ */
+httpsPort?: number | null, 
+/**
+ * Folder holding the HTTPS certificate, made there on first use and reused after.
+ * Required with `httpsPort`. Default: none (the CLI and the app pass their data folder).
+ */
+certDir?: string | null, 
+/**
+ * Keep connections open between requests. Default: on.
+ */
+keepAlive?: boolean | null, 
+/**
+ * Milliseconds a client may take to send a request's headers before it is cut off.
+ * Default: 10,000.
+ */
+headerReadTimeoutMs?: number | null, 
+/**
+ * Milliseconds an idle keep-alive connection stays open. Default: 5,000.
+ */
+keepAliveIdleTimeoutMs?: number | null, 
+/**
+ * Connections served at once, 1 to 1,000,000. Beyond it the server stops accepting, so
+ * new connections wait in the kernel's accept queue instead of being accepted and
+ * starved. Default: 4096.
+ */
+maxConnections?: number | null, 
+/**
+ * List folders that have no `index.html`; otherwise they are 404. Default: on.
+ */
+directoryListing?: boolean | null, 
+/**
+ * Serve and list dotfiles and dot-folders such as `.env` and `.git/`. Default: off.
+ */
+showDotfiles?: boolean | null, 
+/**
+ * Serve files whose symlinks lead outside the root. Default: off.
+ */
+followSymlinks?: boolean | null, 
+/**
+ * `Cache-Control` header sent with files and listings. Default: `no-cache`.
+ */
+cacheControl?: string | null, 
+/**
+ * Compress text responses for clients that accept gzip or Brotli. Default: on.
+ */
+compression?: boolean | null, 
+/**
+ * Answer `Range` requests with the parts asked for (206), as `Accept-Ranges: bytes` says;
+ * off, every request gets the whole file, as from a server without ranges. Default: on.
+ */
+byteRanges?: boolean | null, 
+/**
+ * Answer a missed page navigation (GET or HEAD, `Accept: text/html`, no extension in
+ * the last segment) with the root `index.html` and 200, for single-page apps. Default: off.
+ */
+spaFallback?: boolean | null, 
+/**
+ * Serve `/about` from `about.html` when `/about` itself does not exist. Default: off.
+ */
+cleanUrls?: boolean | null, 
+/**
+ * With `cleanUrls`: redirect `/about.html` to `/about` (301) and `/docs/index.html` to
+ * `/docs/`. Default: off.
+ */
+dropHtmlExtension?: boolean | null, 
+/**
+ * Let allowed origins (`corsOrigins` and the loopback ones) read the site with CORS, and
+ * answer their preflights (see [`crate::guard`]). Default: off.
+ */
+cors?: boolean | null, 
+/**
+ * Send COOP `same-origin` and COEP `require-corp`, which `SharedArrayBuffer` needs.
+ * Default: off.
+ */
+crossOriginIsolation?: boolean | null, 
+/**
+ * Extra response headers for paths matching a glob, in order. Default: none.
+ */
+customHeaders?: Array<CustomHeaderDraft> | null, 
+/**
+ * Reload pages when a file of the site changes (the `/__wharf/` endpoints and the
+ * script injected into HTML); CSS changes are swapped in place. Default: on.
+ */
+liveReload?: boolean | null, 
+/**
+ * Changes that never trigger a reload, as globs relative to the root. Default:
+ * [`DEFAULT_RELOAD_IGNORE`].
+ */
+reloadIgnore?: Array<string> | null, 
+/**
+ * Host names served beside `localhost`, `*.localhost`, IP literals and (while the server
+ * binds a non-loopback address) this computer's name and `NAME.local`: `name`, or `.name`
+ * / `*.name` for it and every name under it (see [`crate::guard`]). Default: none.
+ */
+allowedHosts?: Array<string> | null, 
+/**
+ * Origins CORS lets read the site beside the loopback ones, e.g.
+ * `https://app.example.test`. Default: none.
+ */
+corsOrigins?: Array<string> | null, };
