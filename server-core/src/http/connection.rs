@@ -45,6 +45,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::ServerConfig;
 use crate::files::cache::FileCache;
+use crate::files::watcher::SiteWatch;
 use crate::http::body::Body;
 use crate::http::dead_client;
 use crate::lifecycle::registry::{Activity, ConnectionState, Registration};
@@ -81,6 +82,8 @@ pub(crate) struct Accepted {
     /// Its row in the connection table, removed when this task ends however it ends.
     pub(crate) registration: Registration,
     pub(crate) cache: Arc<FileCache>,
+    /// The server's site watch, which live-reload streams subscribe to.
+    pub(crate) watch: Arc<SiteWatch>,
     pub(crate) shutdown: CancellationToken,
     /// Where its requests are recorded, if anywhere.
     pub(crate) log: Option<AccessLog>,
@@ -185,6 +188,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         activity,
         registration,
         cache,
+        watch,
         shutdown,
         log,
         instance,
@@ -205,6 +209,7 @@ pub(crate) async fn serve(accepted: Accepted) {
             ports,
             peer: peer.ip(),
             registry: Arc::clone(registration.registry()),
+            watch,
         },
         activity,
         log,
@@ -1038,6 +1043,7 @@ mod tests {
             activity: Arc::clone(&activity),
             registration: registry.open(peer, 1, activity),
             cache: Arc::new(FileCache::default()),
+            watch: Arc::default(),
             shutdown: CancellationToken::new(),
             log: None,
             instance: 0,

@@ -23,7 +23,8 @@ use http::{Method, Request, Response, StatusCode, Version};
 use percent_encoding::{percent_decode_str, utf8_percent_encode};
 
 use crate::config::ServerConfig;
-use crate::files::cache::{CachedFile, FileCache, FileVersion, ListingKey, Lookup};
+use crate::files::cache::{CachedFile, FileCache, FileVersion, Lookup};
+use crate::files::listing_cache::ListingKey;
 use crate::http::body::Body;
 use crate::http::guard;
 use crate::live_reload::{self, ReloadFeed, RESERVED_SEGMENT};
@@ -183,7 +184,7 @@ async fn route<B>(
     if let Some((first, rest)) = site_path.segments.split_first() {
         if first == RESERVED_SEGMENT {
             let http2 = request.version() == http::Version::HTTP_2;
-            let Some(response) = live_reload::respond(config, cache, feed, rest, http2) else {
+            let Some(response) = live_reload::respond(config, feed, rest, http2) else {
                 return status_page(StatusCode::NOT_FOUND);
             };
             *noted = Served::LiveReload;
@@ -521,7 +522,7 @@ async fn serve_file<B>(
     // A range is always of the file as it is on disk: never compressed, never injected.
     let injected =
         if config.live_reload && !wants_range && live_reload::is_html(&entry.content_type) {
-            entry.injected()
+            entry.injected(live_reload::inject)
         } else {
             None
         };
