@@ -18,6 +18,7 @@ use std::str::FromStr;
 
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
+use time::{Date, Month};
 
 use crate::observe::access::{rfc3339_ms, AccessRecord};
 use crate::observe::session_log::{sessions, LogLine, SessionInfo, SessionReader};
@@ -225,12 +226,12 @@ fn rfc3339_to_ms(text: &str) -> Option<u64> {
     let at = |index: usize, expected: &[u8]| bytes.get(index).is_some_and(|b| expected.contains(b));
 
     let (year, month, day) = (number(0, 4)?, number(5, 2)?, number(8, 2)?);
-    let date_ok = at(4, b"-") && at(7, b"-") && (1..=12).contains(&month);
-    if !date_ok || !(1..=days_in_month(year, month)).contains(&day) {
+    if !(at(4, b"-") && at(7, b"-")) {
         return None;
     }
-    let days = days_from_civil(year, month, day);
-    let mut seconds = days * 86_400;
+    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date = Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?);
+    let mut seconds = date.ok()?.midnight().as_utc().unix_timestamp();
     let mut millis = 0;
     if bytes.len() > 10 {
         let (hour, minute, second) = (number(11, 2)?, number(14, 2)?, number(17, 2)?);
@@ -286,28 +287,6 @@ fn rfc3339_to_ms(text: &str) -> Option<u64> {
         seconds -= offset;
     }
     u64::try_from(seconds * 1000 + millis).ok()
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm, the
-/// inverse of the one behind [`rfc3339_ms`]).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 /// What an export wrote, and what it could not.
@@ -629,18 +608,9 @@ impl<W: Write> CsvWriter<W> {
         self.end_row()
     }
 
-    fn number(&mut self, mut value: u64) {
-        let mut digits = [0_u8; 20];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (value % 10) as u8;
-            value /= 10;
-            if value == 0 {
-                break;
-            }
-        }
-        self.buffer.extend_from_slice(&digits[start..]);
+    fn number(&mut self, value: u64) {
+        self.buffer
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
         self.buffer.push(b',');
     }
 

@@ -17,6 +17,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use percent_encoding::{percent_decode, utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+use time::UtcDateTime;
 
 use crate::serve::resolve::DotDepth;
 
@@ -580,26 +581,18 @@ fn push_human_size(out: &mut String, bytes: u64) {
 }
 
 fn push_number(out: &mut String, n: u64) {
-    push_padded(out, n, 1);
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
-/// Decimal digits of `n`, zero-padded to at least `width` (at most 20).
-fn push_padded(out: &mut String, mut n: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let start = start.min(digits.len().saturating_sub(width));
-    out.extend(digits[start..].iter().map(|&digit| char::from(digit)));
+/// Decimal digits of `n`, zero-padded to at least `width`.
+fn push_padded(out: &mut String, n: u64, width: usize) {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n);
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
+    out.push_str(digits);
 }
 
-/// `YYYY-MM-DD HH:MM`, UTC.
+/// `YYYY-MM-DD HH:MM`, UTC. Times beyond the years -9999 to 9999 are shown as the nearer end.
 fn push_date(out: &mut String, time: SystemTime) {
     let secs = match time.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
@@ -610,40 +603,24 @@ fn push_date(out: &mut String, time: SystemTime) {
             -whole - i64::from(before.subsec_nanos() > 0)
         }
     };
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let seconds_of_day = secs.rem_euclid(86_400) as u64;
+    let utc = UtcDateTime::from_unix_timestamp(secs).unwrap_or(if secs < 0 {
+        UtcDateTime::MIN
+    } else {
+        UtcDateTime::MAX
+    });
+    let (year, month, day) = utc.to_calendar_date();
     if year < 0 {
         out.push('-');
     }
-    push_padded(out, year.unsigned_abs(), 4);
+    push_padded(out, u64::from(year.unsigned_abs()), 4);
     out.push('-');
-    push_padded(out, u64::from(month), 2);
+    push_padded(out, u64::from(u8::from(month)), 2);
     out.push('-');
     push_padded(out, u64::from(day), 2);
     out.push(' ');
-    push_padded(out, seconds_of_day / 3600, 2);
+    push_padded(out, u64::from(utc.hour()), 2);
     out.push(':');
-    push_padded(out, seconds_of_day % 3600 / 60, 2);
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-/// Howard Hinnant's `civil_from_days`: <https://howardhinnant.github.io/date_algorithms.html>.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153; // March = 0
-    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    push_padded(out, u64::from(utc.minute()), 2);
 }
 
 #[cfg(test)]
