@@ -69,10 +69,10 @@ trap '"$WINESERVER" -k 2>/dev/null || true' EXIT
 WINE_GAPS=(
   # Wine's ReadDirectoryChangesW watches the subfolders made after the watch began, not those
   # that were there before it.
-  watcher::tests::changes_anywhere_below_the_root_move_the_epoch
+  files::watcher::tests::changes_anywhere_below_the_root_move_the_epoch
   # Wine keeps a deleted folder visible while a handle (the watch) holds it open, where
   # Windows refuses to open it, so the watcher never learns that the root was deleted.
-  watcher::tests::a_replaced_root_is_watched_again
+  files::watcher::tests::a_replaced_root_is_watched_again
 )
 skips=()
 for gap in "${WINE_GAPS[@]}"; do skips+=(--skip "$gap"); done

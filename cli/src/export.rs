@@ -1,7 +1,6 @@
 //! `wharf export-csv`: one session of the durable access log as a CSV file, through
 //! [`wharf_core::export_csv`] (the same export as the desktop app's button).
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -121,33 +120,8 @@ fn export_to_file(
     filter: &ExportFilter,
     output: &Path,
 ) -> io::Result<Result<ExportSummary, ExportError>> {
-    if output.file_name().is_none() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a file name",
-        ));
-    }
     // Private like the log it copies (0600), and never written through a planted symlink.
-    let (temporary, file) = wharf_core::create_temporary(output)?;
-    let result = export_csv(log_dir, filter, &file).and_then(|summary| {
-        file.sync_all()
-            .map_err(|source| ExportError::Write { source })?;
-        Ok(summary)
-    });
-    drop(file);
-    match result {
-        Ok(summary) => match fs::rename(&temporary, output) {
-            Ok(()) => Ok(Ok(summary)),
-            Err(err) => {
-                let _ = fs::remove_file(&temporary);
-                Err(err)
-            }
-        },
-        Err(err) => {
-            let _ = fs::remove_file(&temporary);
-            Ok(Err(err))
-        }
-    }
+    wharf_core::replace_private(output, |file| export_csv(log_dir, filter, &*file))
 }
 
 /// `exported 1234 rows from session <id> to out.csv (1200 earlier records were deleted by

@@ -43,7 +43,7 @@ mod serve;
 
 pub use config::{Change, ConfigDraft, ConfigError, ServerConfig};
 pub use config::{ConfigFile, ConfigFileError};
-pub use files::private_fs::create_temporary;
+pub use files::private_fs::replace_private;
 pub use lifecycle::backlog::Admission;
 pub use lifecycle::error::{ApplyError, StartError};
 pub use lifecycle::events::ServerEvent;

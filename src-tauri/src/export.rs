@@ -9,8 +9,7 @@
 //! disk first, and writes atomically (a temporary file renamed over the target), so a failed
 //! export never leaves a truncated file. It runs on a blocking thread and holds no lock.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use wharf_core::AccessLog;
@@ -143,9 +142,15 @@ pub async fn export_site(
             // Everything logged until now is in the file, so the export holds every request.
             log.sync();
         }
-        let summary = write_atomically(&path, |file| {
-            wharf_core::export_csv(&log_dir, &filter, file).map_err(SiteError::Export)
-        })?;
+        // Private like the log it copies (0600), and never written through a planted symlink.
+        let summary = wharf_core::replace_private(&path, |file| {
+            wharf_core::export_csv(&log_dir, &filter, &*file)
+        })
+        .map_err(|source| SiteError::ExportFile {
+            path: path.clone(),
+            source,
+        })?
+        .map_err(SiteError::Export)?;
         Ok(ExportedCsv { path, summary })
     })
     .await
@@ -154,37 +159,6 @@ pub async fn export_site(
         path: target,
         source: std::io::Error::other(err),
     })?
-}
-
-fn write_atomically<T>(
-    path: &Path,
-    write: impl FnOnce(&File) -> Result<T, SiteError>,
-) -> Result<T, SiteError> {
-    let file_error = |source| SiteError::ExportFile {
-        path: path.to_owned(),
-        source,
-    };
-    if path.file_name().is_none() {
-        return Err(file_error(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a file name",
-        )));
-    }
-    // Private like the log it copies (0600), and never written through a planted symlink.
-    let (temporary, file) = wharf_core::create_temporary(path).map_err(file_error)?;
-    let result = write(&file).and_then(|value| {
-        file.sync_all().map_err(file_error)?;
-        Ok(value)
-    });
-    drop(file);
-    let result = result.and_then(|value| {
-        std::fs::rename(&temporary, path).map_err(file_error)?;
-        Ok(value)
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ pub fn load(path: &Path) -> Loaded {
     }
 }
 
-/// Writes `sites` to `path` atomically: a temporary file beside it, synced, then renamed.
+/// Writes `sites` to `path` atomically and privately ([`wharf_core::replace_private`]).
 ///
 /// # Errors
 /// What the file system reports; the previous file is then left as it was.
@@ -113,20 +113,7 @@ pub fn save(path: &Path, sites: &StoredSites) -> io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     let json = serde_json::to_vec_pretty(sites).map_err(io::Error::other)?;
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(format!(".tmp-{}", std::process::id()));
-    let temporary = PathBuf::from(temporary);
-    let written = std::fs::File::create(&temporary).and_then(|mut file| {
-        file.write_all(&json)?;
-        file.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&temporary, path)) {
-        Ok(()) => Ok(()),
-        Err(err) => {
-            let _ = std::fs::remove_file(&temporary);
-            Err(err)
-        }
-    }
+    wharf_core::replace_private(path, |file| file.write_all(&json))?
 }
 
 #[cfg(test)]

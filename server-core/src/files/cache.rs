@@ -9,13 +9,17 @@
 //! at all: file systems stamp times with a coarse clock, so two writes of the same size within
 //! one tick could otherwise look identical (git's "racily clean" problem).
 //!
-//! Both caches are bounded by bytes (issue 13): the file cache counts every representation it
-//! holds — the body, the page with the live-reload script, and the gzip and Brotli variants of
-//! each, as they are made — against [`MAX_CACHED_TOTAL`]; the listing cache counts its pages
-//! against [`MAX_LISTING_TOTAL`], and keys them on what a page shows (the parsed sort, order
-//! and filter), so junk query parameters never add pages. Over its budget a cache starts over.
+//! The cache is bounded by bytes (issue 13): it counts every representation it holds — the
+//! body, the page with the live-reload script, and the gzip and Brotli variants of each, as
+//! they are made — against [`MAX_CACHED_TOTAL`]. Over its budget it starts over.
 //!
-//! This module reads files; it does not decide HTTP semantics.
+//! The service (`serve::service`) asks it for files. An entry carries, made once per version
+//! so that no request pays for them, the values the response headers need: the strong
+//! validator (`ETag`), the `Last-Modified` date, the `Content-Type` (from `serve::mime`) and
+//! the compressed variants. What to do with them — preconditions, ranges, which coding to
+//! send — is decided in `serve/`. The cache also holds the server's [`ListingCache`], which
+//! shares its lifetime; it does not watch the folder itself: file entries are checked by
+//! `stat`, and the site watch belongs to the supervisor.
 
 use std::collections::HashMap;
 use std::fs::Metadata;
@@ -27,11 +31,9 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::HeaderValue;
-use tokio::sync::broadcast;
 
-use crate::files::watcher::{Changes, SiteWatcher, CHANGE_BUFFER};
-use crate::live_reload;
-use crate::serve::listing::ListingQuery;
+use crate::files::listing_cache::ListingCache;
+use crate::files::watcher::SiteWatch;
 use crate::serve::mime;
 use crate::serve::resolve::DotDepth;
 
@@ -42,9 +44,6 @@ pub(crate) const MAX_CACHED_FILE: u64 = 16 * 1024 * 1024;
 /// Total bytes of file representations (bodies, pages with the live-reload script, and their
 /// gzip and Brotli variants) kept in memory per server before the cache starts over.
 pub(crate) const MAX_CACHED_TOTAL: u64 = 256 * 1024 * 1024;
-/// Total bytes of rendered listing pages kept per server before the listing cache starts
-/// over. A page of a 5,000-file folder is about 1 MiB.
-pub(crate) const MAX_LISTING_TOTAL: u64 = 32 * 1024 * 1024;
 
 /// What identifies one version of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,13 +186,13 @@ impl CachedFile {
         self.dots.below(root) && self.real_path.starts_with(root)
     }
 
-    /// The body with the live-reload script added, computed once per version; `None` for
-    /// files too big to keep in memory.
-    pub(crate) fn injected(&self) -> Option<&Rewritten> {
+    /// The body rewritten by `inject` (live reload adds its script), computed once per
+    /// version; `None` for files too big to keep in memory.
+    pub(crate) fn injected(&self, inject: impl FnOnce(&[u8]) -> Bytes) -> Option<&Rewritten> {
         let body = self.body.as_ref()?;
         self.injected
             .get_or_init(|| {
-                let body = live_reload::inject(body);
+                let body = inject(body);
                 self.holding.charge(Some(&body));
                 Some(Rewritten {
                     body,
@@ -298,180 +297,20 @@ impl Store {
 pub struct CacheUsage {
     /// Bytes of file representations, at most [`MAX_CACHED_TOTAL`].
     pub file_bytes: u64,
-    /// Bytes of rendered listing pages, at most [`MAX_LISTING_TOTAL`].
+    /// Bytes of rendered listing pages, at most
+    /// [`MAX_LISTING_TOTAL`](crate::files::listing_cache::MAX_LISTING_TOTAL).
     pub listing_bytes: u64,
 }
 
-/// Rendered listings, valid while the site watcher has seen no change and the folder's own
-/// `stat` is unchanged. Without a working watcher nothing is cached: a listing shows file
-/// sizes and dates, which a folder's `stat` does not cover.
-///
-/// It owns the server's one site watcher, which also feeds live reload: every batch of
-/// changes goes out on one channel for the server's life, whichever root is watched.
-#[derive(Debug)]
-pub(crate) struct ListingCache {
-    watch: Arc<Mutex<WatchState>>,
-    pages: RwLock<Pages>,
-    changes: broadcast::Sender<Arc<Changes>>,
-}
-
-/// The listing pages kept, and their size in bytes.
-#[derive(Debug, Default)]
-struct Pages {
-    map: HashMap<ListingKey, CachedListing>,
-    bytes: u64,
-}
-
-impl Default for ListingCache {
-    fn default() -> ListingCache {
-        ListingCache {
-            watch: Arc::default(),
-            pages: RwLock::default(),
-            changes: broadcast::channel(CHANGE_BUFFER).0,
-        }
-    }
-}
-
-/// Everything a rendered page depends on, and nothing else: two requests that would render
-/// the same page share one entry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct ListingKey {
-    /// The folder's real path.
-    pub dir: PathBuf,
-    /// The decoded path segments it was asked for (shown in the page).
-    pub segments: Vec<String>,
-    /// The sort, order and filter, as parsed: unknown parameters are not part of it.
-    pub query: ListingQuery,
-    /// Whether dotfiles are listed.
-    pub show_dotfiles: bool,
-    /// Whether the page carries the live-reload script.
-    pub live_reload: bool,
-}
-
-#[derive(Debug)]
-struct CachedListing {
-    epoch: u64,
-    dir_version: FileVersion,
-    html: Bytes,
-}
-
-#[derive(Debug, Default)]
-enum WatchState {
-    #[default]
-    Idle,
-    /// A thread is setting up the watch on this root.
-    Starting(PathBuf),
-    Watching(SiteWatcher),
-    /// Watching this root failed; do not retry on every request.
-    Failed(PathBuf),
-}
-
-impl ListingCache {
-    /// The watcher's change count for `root`, starting a watcher on first use or after a root
-    /// change. `None` when the folder cannot be watched.
-    pub(crate) fn epoch(&self, root: &Path) -> Option<u64> {
-        let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
-        match &*watch {
-            WatchState::Watching(watcher) if watcher.root() == root => {
-                return Some(watcher.epoch())
-            }
-            WatchState::Starting(pending) | WatchState::Failed(pending) if pending == root => {
-                return None
-            }
-            _ => {}
-        }
-        // A new root: earlier pages belong to another watch.
-        *self.pages.write().unwrap_or_else(|p| p.into_inner()) = Pages::default();
-        *watch = WatchState::Starting(root.to_path_buf());
-        // Watching a large tree adds one watch per folder and can take seconds, so it never runs
-        // on a request's thread; listings are rendered fresh until it is ready. The thread ends
-        // as soon as the watch is set up and owns nothing after that.
-        let (state, root) = (Arc::clone(&self.watch), root.to_path_buf());
-        let changes = self.changes.clone();
-        let spawned = std::thread::Builder::new().name("wharf-watch".into()).spawn(move || {
-            let started = SiteWatcher::start(&root, changes);
-            let mut watch = state.lock().unwrap_or_else(|p| p.into_inner());
-            // Another root may have been asked for meanwhile: only the current one is kept.
-            if matches!(&*watch, WatchState::Starting(pending) if *pending == root) {
-                *watch = match started {
-                    Ok(watcher) => WatchState::Watching(watcher),
-                    Err(err) => {
-                        tracing::warn!(root = %root.display(), "cannot watch the folder, so listings will not be cached and live reload will not see changes: {err}");
-                        WatchState::Failed(root)
-                    }
-                };
-            }
-        });
-        if spawned.is_err() {
-            *watch = WatchState::Idle;
-        }
-        None
-    }
-
-    /// Makes sure `root` is watched (starting in the background), so that changes under it
-    /// reach [`ListingCache::changes`].
-    pub(crate) fn watch(&self, root: &Path) {
-        let _ = self.epoch(root);
-    }
-
-    /// Batches of changes from now on, for whichever root is watched (see
-    /// [`Changes::root`]). A subscriber that falls behind loses the oldest batches.
-    pub(crate) fn changes(&self) -> broadcast::Receiver<Arc<Changes>> {
-        self.changes.subscribe()
-    }
-
-    /// The cached page for `key`, if nothing changed since it was rendered.
-    pub(crate) fn get(&self, root: &Path, key: &ListingKey) -> Option<Bytes> {
-        let epoch = self.epoch(root)?;
-        let dir_version = FileVersion::of(&std::fs::metadata(&key.dir).ok()?);
-        let pages = self.pages.read().unwrap_or_else(|p| p.into_inner());
-        let page = pages.map.get(key)?;
-        (page.epoch == epoch && page.dir_version == dir_version).then(|| page.html.clone())
-    }
-
-    /// Keeps a page rendered from a folder read when the watcher stood at `epoch`. Pages
-    /// that show a file modified within [`RACY_WINDOW`] are not kept.
-    pub(crate) fn put(
-        &self,
-        key: ListingKey,
-        epoch: u64,
-        dir_version: FileVersion,
-        newest: Option<SystemTime>,
-        html: Bytes,
-    ) {
-        let racy = newest
-            .and_then(|m| SystemTime::now().duration_since(m).ok())
-            .is_none_or(|age| age < RACY_WINDOW);
-        if racy && newest.is_some() {
-            return;
-        }
-        let len = html.len() as u64;
-        if len > MAX_LISTING_TOTAL / 4 {
-            // One page would crowd out the rest: render it each time instead.
-            return;
-        }
-        let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
-        if pages.bytes + len > MAX_LISTING_TOTAL {
-            *pages = Pages::default();
-        }
-        let page = CachedListing {
-            epoch,
-            dir_version,
-            html,
-        };
-        if let Some(old) = pages.map.insert(key, page) {
-            pages.bytes -= old.html.len() as u64;
-        }
-        pages.bytes += len;
-    }
-
-    /// Bytes of the pages kept, at most [`MAX_LISTING_TOTAL`].
-    pub(crate) fn bytes(&self) -> u64 {
-        self.pages.read().unwrap_or_else(|p| p.into_inner()).bytes
-    }
-}
-
 impl FileCache {
+    /// An empty cache whose listings stay valid while `watch` (the server's) counts no change.
+    pub(crate) fn new(watch: Arc<SiteWatch>) -> FileCache {
+        FileCache {
+            store: Arc::default(),
+            listings: ListingCache::new(watch),
+        }
+    }
+
     /// How many bytes the file and listing caches hold now.
     pub(crate) fn usage(&self) -> CacheUsage {
         CacheUsage {
@@ -661,179 +500,4 @@ fn compress_brotli(body: &Bytes) -> Option<Bytes> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A whole lookup, as the service makes one: `probe`, then `load` on a miss.
-    fn lookup(cache: &FileCache, root: &Path, path: &Path) -> Lookup {
-        match cache.probe(root, path) {
-            Ok(found) => found,
-            Err(miss) => cache.load(root, path, miss),
-        }
-    }
-
-    fn settle(path: &Path) {
-        let old = SystemTime::now() - Duration::from_secs(60);
-        std::fs::File::options()
-            .write(true)
-            .open(path)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
-    }
-
-    #[test]
-    fn unchanged_files_come_from_memory_and_edits_are_seen_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dunce::canonicalize(dir.path()).unwrap();
-        let file = root.join("a.txt");
-        std::fs::write(&file, "one").unwrap();
-        settle(&file);
-        let cache = FileCache::default();
-        let Lookup::File(first) = lookup(&cache, &root, &file) else {
-            panic!("file")
-        };
-        let Lookup::File(again) = lookup(&cache, &root, &file) else {
-            panic!("file")
-        };
-        assert!(Arc::ptr_eq(&first, &again), "second lookup is a cache hit");
-
-        std::fs::write(&file, "two").unwrap(); // same size, new mtime
-        let Lookup::File(edited) = lookup(&cache, &root, &file) else {
-            panic!("file")
-        };
-        assert_eq!(edited.body.as_deref(), Some(&b"two"[..]));
-        assert_ne!(edited.etag, first.etag);
-    }
-
-    #[test]
-    fn racy_files_are_not_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dunce::canonicalize(dir.path()).unwrap();
-        let file = root.join("fresh.txt");
-        std::fs::write(&file, "just written").unwrap();
-        let cache = FileCache::default();
-        let Lookup::File(a) = lookup(&cache, &root, &file) else {
-            panic!("file")
-        };
-        let Lookup::File(b) = lookup(&cache, &root, &file) else {
-            panic!("file")
-        };
-        assert!(
-            !Arc::ptr_eq(&a, &b),
-            "a file written just now is read again"
-        );
-    }
-
-    #[test]
-    fn deleted_files_are_missing_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dunce::canonicalize(dir.path()).unwrap();
-        let file = root.join("gone.txt");
-        std::fs::write(&file, "x").unwrap();
-        settle(&file);
-        let cache = FileCache::default();
-        assert!(matches!(lookup(&cache, &root, &file), Lookup::File(_)));
-        std::fs::remove_file(&file).unwrap();
-        assert!(matches!(lookup(&cache, &root, &file), Lookup::Missing));
-    }
-
-    #[test]
-    fn listings_are_cached_only_once_the_watcher_runs_and_until_a_change() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dunce::canonicalize(dir.path()).unwrap();
-        let listings = ListingCache::default();
-        assert_eq!(
-            listings.epoch(&root),
-            None,
-            "the watch starts off the request's thread"
-        );
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        let epoch = loop {
-            if let Some(epoch) = listings.epoch(&root) {
-                break epoch;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the watcher never started"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let key = ListingKey {
-            dir: root.clone(),
-            segments: Vec::new(),
-            query: ListingQuery::default(),
-            show_dotfiles: false,
-            live_reload: false,
-        };
-        let version = FileVersion::of(&std::fs::metadata(&root).unwrap());
-        let old = SystemTime::now() - Duration::from_secs(60);
-        listings.put(
-            key.clone(),
-            epoch,
-            version,
-            Some(old),
-            Bytes::from_static(b"page"),
-        );
-        assert_eq!(listings.get(&root, &key).as_deref(), Some(&b"page"[..]));
-
-        std::fs::create_dir(root.join("new-folder")).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while listings.get(&root, &key).is_some() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "a change never invalidated the page"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    #[test]
-    fn the_listing_cache_is_bounded_by_bytes() {
-        let listings = ListingCache::default();
-        let old = SystemTime::now() - Duration::from_secs(60);
-        let version = FileVersion::of(&std::fs::metadata(".").unwrap());
-        let page = Bytes::from(vec![b'x'; 1 << 20]);
-        for n in 0..100 {
-            let key = ListingKey {
-                dir: PathBuf::from("/site"),
-                segments: Vec::new(),
-                query: ListingQuery::parse(Some(&format!("q={n}"))),
-                show_dotfiles: false,
-                live_reload: false,
-            };
-            listings.put(key, 1, version, Some(old), page.clone());
-            assert!(listings.bytes() <= MAX_LISTING_TOTAL, "after {n}");
-        }
-        assert!(listings.bytes() > 0);
-        let huge = Bytes::from(vec![b'x'; MAX_LISTING_TOTAL as usize / 2]);
-        let before = listings.bytes();
-        let key = ListingKey {
-            dir: PathBuf::from("/site"),
-            segments: vec!["huge".into()],
-            query: ListingQuery::default(),
-            show_dotfiles: false,
-            live_reload: false,
-        };
-        listings.put(key, 1, version, Some(old), huge);
-        assert_eq!(
-            listings.bytes(),
-            before,
-            "a page that would crowd out the rest is not kept"
-        );
-    }
-
-    #[test]
-    fn compression_shrinks_text_and_skips_tiny_bodies() {
-        let text = Bytes::from("hello world, ".repeat(200));
-        let gz = compress_gzip(&text).unwrap();
-        let br = compress_brotli(&text).unwrap();
-        assert!(gz.len() < text.len() && br.len() < text.len());
-        let mut decoded = String::new();
-        flate2::read::GzDecoder::new(&gz[..])
-            .read_to_string(&mut decoded)
-            .unwrap();
-        assert_eq!(decoded, text);
-        assert!(compress_gzip(&Bytes::from_static(b"tiny")).is_none());
-    }
-}
+mod tests;

@@ -12,7 +12,12 @@
 //! would be needed to give the same guarantee there, and is not done: these functions then
 //! create ordinary folders and files, and [`open_to_others`] says no.
 //!
-//! This module only makes and checks files; what goes in them is its callers' business.
+//! [`replace_private`] is the one way Wharf replaces a file whole (write beside, sync,
+//! rename): `tls` (key and certificate), `session_log` (the session index), and through the
+//! façade the CLI's and the app's CSV exports and the app's saved sites.
+//!
+//! This module only makes, replaces and checks files; what goes in them is its callers'
+//! business.
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};
@@ -61,7 +66,7 @@ pub(crate) fn create_file(path: &Path) -> io::Result<File> {
 ///
 /// # Errors
 /// What the file system reports.
-pub fn create_temporary(path: &Path) -> io::Result<(PathBuf, File)> {
+fn create_temporary(path: &Path) -> io::Result<(PathBuf, File)> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(format!(".{}.tmp", std::process::id()));
     let temporary = PathBuf::from(temporary);
@@ -77,18 +82,50 @@ pub fn create_temporary(path: &Path) -> io::Result<(PathBuf, File)> {
     Ok((temporary, file))
 }
 
-/// Writes `bytes` to a [`create_temporary`] file, syncs it and renames it over `path`, so a
-/// reader sees the old file or the new one, never half of one.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Replaces `path` with a new private file that `write` fills: a [`create_temporary`] file
+/// beside it, synced and renamed over `path` once `write` succeeds, so a reader sees the old
+/// file or the new one, never half of one. On any failure the temporary file is removed and
+/// `path` is left as it was. The one way Wharf replaces a file: the HTTPS key and
+/// certificate, the session index, CSV exports (CLI and app) and the app's saved sites.
+///
+/// # Errors
+/// The outer error is about the file: `InvalidInput` when `path` names no file, or what the
+/// file system reports on creating, syncing or renaming it. The inner one is `write`'s.
+pub fn replace_private<T, E>(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<T, E>,
+) -> io::Result<Result<T, E>> {
+    if path.file_name().is_none() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a file name",
+        ));
+    }
     let (temporary, mut file) = create_temporary(path)?;
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| fs::rename(&temporary, path));
-    if written.is_err() {
+    let written = write(&mut file);
+    let synced = if written.is_ok() {
+        file.sync_all()
+    } else {
+        Ok(())
+    };
+    // Closed before the rename: Windows refuses to rename a file that is open.
+    drop(file);
+    let replaced = synced.and_then(|()| {
+        if written.is_ok() {
+            fs::rename(&temporary, path)
+        } else {
+            Ok(())
+        }
+    });
+    if replaced.is_err() || written.is_err() {
         let _ = fs::remove_file(&temporary);
     }
-    written
+    replaced.map(|()| written)
+}
+
+/// Replaces `path` with a new private file holding `bytes` (see [`replace_private`]).
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_private(path, |file| file.write_all(bytes))?
 }
 
 /// The mode of `path` (a folder or file, symlinks followed) if group or other users can read,

@@ -2,6 +2,12 @@
 //! It counts them, so caches that cannot afford to re-check every file — rendered listings —
 //! know when to start over, and it publishes them in debounced batches for live reload.
 //!
+//! [`SiteWatch`] is the server's one watch: the supervisor (`lifecycle::server`) owns it for
+//! the server's life and points it at the served root; its subscribers are the listing cache
+//! (`files::listing_cache`, which reads the change count) and live reload's event streams
+//! (which take the batches). A watch starts off the request's thread, on first use or when
+//! the root changes.
+//!
 //! It only counts and publishes; it never touches a cache or decides what a change means
 //! (which changes are ignored, CSS or not, is `live_reload`'s business, per connection). The
 //! watch survives folders being created, deleted and renamed (notify re-watches new folders)
@@ -13,7 +19,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use notify::event::ModifyKind;
@@ -32,6 +38,98 @@ const ROOT_CHECK: Duration = Duration::from_secs(1);
 const ROOT_LOST_POLL: Duration = Duration::from_millis(100);
 /// Changes buffered for slow subscribers before they lose the oldest (and reload).
 pub(crate) const CHANGE_BUFFER: usize = 64;
+
+/// The server's one watch on the folder it serves, whichever root that is: owned by the
+/// supervisor, subscribed to by the listing cache ([`SiteWatch::epoch`]) and by live reload
+/// ([`SiteWatch::changes`]). Every batch of changes goes out on one channel for the server's
+/// life, and the change count never goes back, not even when the watch moves to a new root.
+#[derive(Debug)]
+pub(crate) struct SiteWatch {
+    state: Arc<Mutex<WatchState>>,
+    /// Changes seen by every watcher this watch has run, plus one per watcher started: equal
+    /// values mean nothing changed in between under the root watched.
+    epoch: Arc<AtomicU64>,
+    changes: broadcast::Sender<Arc<Changes>>,
+}
+
+#[derive(Debug, Default)]
+enum WatchState {
+    #[default]
+    Idle,
+    /// A thread is setting up the watch on this root.
+    Starting(PathBuf),
+    Watching(SiteWatcher),
+    /// Watching this root failed; do not retry on every request.
+    Failed(PathBuf),
+}
+
+impl Default for SiteWatch {
+    fn default() -> SiteWatch {
+        SiteWatch {
+            state: Arc::default(),
+            epoch: Arc::default(),
+            changes: broadcast::channel(CHANGE_BUFFER).0,
+        }
+    }
+}
+
+impl SiteWatch {
+    /// The change count for `root`, starting a watcher on first use or after a root change.
+    /// `None` while the watch is starting, or when the folder cannot be watched.
+    pub(crate) fn epoch(&self, root: &Path) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match &*state {
+            WatchState::Watching(watcher) if watcher.root() == root => {
+                return Some(watcher.epoch())
+            }
+            WatchState::Starting(pending) | WatchState::Failed(pending) if pending == root => {
+                return None
+            }
+            _ => {}
+        }
+        *state = WatchState::Starting(root.to_path_buf());
+        // Watching a large tree adds one watch per folder and can take seconds, so it never runs
+        // on a request's thread; listings are rendered fresh until it is ready. The thread ends
+        // as soon as the watch is set up and owns nothing after that.
+        let (shared, root) = (Arc::clone(&self.state), root.to_path_buf());
+        let (epoch, changes) = (Arc::clone(&self.epoch), self.changes.clone());
+        let spawned = std::thread::Builder::new().name("wharf-watch".into()).spawn(move || {
+            let started = SiteWatcher::start(&root, Arc::clone(&epoch), changes);
+            let mut state = shared.lock().unwrap_or_else(|p| p.into_inner());
+            // Another root may have been asked for meanwhile: only the current one is kept.
+            if matches!(&*state, WatchState::Starting(pending) if *pending == root) {
+                *state = match started {
+                    Ok(watcher) => {
+                        // Nothing watched this root until now: whatever was counted before
+                        // (under this root or another) says nothing about it any more.
+                        epoch.fetch_add(1, Ordering::Release);
+                        WatchState::Watching(watcher)
+                    }
+                    Err(err) => {
+                        tracing::warn!(root = %root.display(), "cannot watch the folder, so listings will not be cached and live reload will not see changes: {err}");
+                        WatchState::Failed(root)
+                    }
+                };
+            }
+        });
+        if spawned.is_err() {
+            *state = WatchState::Idle;
+        }
+        None
+    }
+
+    /// Makes sure `root` is watched (starting in the background), so that changes under it
+    /// reach [`SiteWatch::changes`].
+    pub(crate) fn watch(&self, root: &Path) {
+        let _ = self.epoch(root);
+    }
+
+    /// Batches of changes from now on, for whichever root is watched (see
+    /// [`Changes::root`]). A subscriber that falls behind loses the oldest batches.
+    pub(crate) fn changes(&self) -> broadcast::Receiver<Arc<Changes>> {
+        self.changes.subscribe()
+    }
+}
 
 /// One debounced batch of changes under a root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,16 +165,17 @@ impl std::fmt::Debug for SiteWatcher {
 }
 
 impl SiteWatcher {
-    /// Starts watching `root` and everything below it, publishing batches on `changes`.
+    /// Starts watching `root` and everything below it, adding each change to `epoch` and
+    /// publishing batches on `changes`.
     ///
     /// # Errors
     /// What notify reports, e.g. when the OS's limit on watches is reached, or the OS error
     /// when the thread cannot be started.
     pub(crate) fn start(
         root: &Path,
+        epoch: Arc<AtomicU64>,
         changes: broadcast::Sender<Arc<Changes>>,
     ) -> notify::Result<SiteWatcher> {
-        let epoch = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&epoch);
         let (events, received) = mpsc::channel();
         let stop = events.clone();
@@ -115,7 +214,8 @@ impl SiteWatcher {
         &self.root
     }
 
-    /// How many changes have been seen so far. Equal values mean nothing changed in between.
+    /// How many changes have been counted so far (see [`SiteWatch::epoch`]). Equal values mean
+    /// nothing changed in between.
     pub(crate) fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
     }
@@ -292,7 +392,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let (tx, _rx) = broadcast::channel(CHANGE_BUFFER);
-        let watcher = SiteWatcher::start(dir.path(), tx).unwrap();
+        let watcher = SiteWatcher::start(dir.path(), Arc::default(), tx).unwrap();
         let before = watcher.epoch();
         std::fs::write(dir.path().join("sub/new.txt"), "x").unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -313,7 +413,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dunce::canonicalize(dir.path()).unwrap();
         let (tx, mut rx) = broadcast::channel(CHANGE_BUFFER);
-        let _watcher = SiteWatcher::start(&root, tx).unwrap();
+        let _watcher = SiteWatcher::start(&root, Arc::default(), tx).unwrap();
         std::fs::create_dir(root.join("css")).unwrap();
         assert_eq!(next(&mut rx).paths, ["css"]);
         // The new folder is watched too.
@@ -333,7 +433,7 @@ mod tests {
         std::fs::create_dir(&root).unwrap();
         let root = dunce::canonicalize(root).unwrap();
         let (tx, mut rx) = broadcast::channel(CHANGE_BUFFER);
-        let _watcher = SiteWatcher::start(&root, tx).unwrap();
+        let _watcher = SiteWatcher::start(&root, Arc::default(), tx).unwrap();
         std::fs::remove_dir(&root).unwrap();
         // Windows keeps a deleted folder's name while a watch holds the folder open: the
         // watcher must let go of it, so that it can be made again.
@@ -354,5 +454,37 @@ mod tests {
         std::fs::write(root.join("index.html"), "new").unwrap();
         let batch = next(&mut rx);
         assert_eq!(batch.paths, ["index.html"], "{batch:?}");
+    }
+
+    /// `watch.epoch(root)` once the watch on `root` runs.
+    fn started(watch: &SiteWatch, root: &Path) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(epoch) = watch.epoch(root) {
+                return epoch;
+            }
+            assert!(Instant::now() < deadline, "the watch never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn the_count_never_goes_back_when_the_watch_moves_to_another_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir(&a).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        let watch = SiteWatch::default();
+        let mut changes = watch.changes();
+        let first = started(&watch, &a);
+        let on_b = started(&watch, &b);
+        assert!(on_b > first, "a new watch starts a new count");
+        // While b was watched, nobody watched a: a page rendered before must not be trusted.
+        let again = started(&watch, &a);
+        assert!(again > on_b, "{first} {on_b} {again}");
+        // The subscription taken at the start still gets the batches of the new watch.
+        std::fs::write(a.join("new.txt"), "x").unwrap();
+        let batch = next(&mut changes);
+        assert_eq!(batch.paths, ["new.txt"], "{batch:?}");
     }
 }

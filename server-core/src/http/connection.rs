@@ -46,6 +46,7 @@ use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 
 use crate::config::ServerConfig;
 use crate::files::cache::FileCache;
+use crate::files::watcher::SiteWatch;
 use crate::http::body::Body;
 use crate::http::https::serve_tls;
 use crate::http::metered::Metered;
@@ -85,6 +86,8 @@ pub(crate) struct Accepted {
     /// Its row in the connection table, removed when this task ends however it ends.
     pub(crate) registration: Registration,
     pub(crate) cache: Arc<FileCache>,
+    /// The server's site watch, which live-reload streams subscribe to.
+    pub(crate) watch: Arc<SiteWatch>,
     pub(crate) shutdown: CancellationToken,
     /// Where its requests are recorded, if anywhere.
     pub(crate) log: Option<AccessLog>,
@@ -189,6 +192,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         activity,
         registration,
         cache,
+        watch,
         shutdown,
         log,
         instance,
@@ -209,6 +213,7 @@ pub(crate) async fn serve(accepted: Accepted) {
             ports,
             peer: peer.ip(),
             registry: Arc::clone(registration.registry()),
+            watch,
         },
         activity,
         log,
@@ -545,6 +550,7 @@ mod tests {
             activity: Arc::clone(&activity),
             registration: registry.open(peer, 1, activity),
             cache: Arc::new(FileCache::default()),
+            watch: Arc::default(),
             shutdown: CancellationToken::new(),
             log: None,
             instance: 0,

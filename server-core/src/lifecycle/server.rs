@@ -12,6 +12,10 @@
 //! config generations, connection table, limit and log; its connections start with a TLS
 //! handshake. Its certificate is loaded (or made) before the port is bound, and a change of
 //! HTTPS port, host or certificate folder binds first like a port change.
+//!
+//! It owns the server's one site watch (`files::watcher::SiteWatch`) for the server's life and
+//! points it at the root a generation serves: the listing cache (through the file cache)
+//! and live reload's streams (through each connection) subscribe to it.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -29,6 +33,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Change, ConfigDraft, ServerConfig};
 use crate::files::cache::FileCache;
+use crate::files::watcher::SiteWatch;
 use crate::http::connection::{self, Accepted};
 use crate::lifecycle::backlog::{self, Admission};
 use crate::lifecycle::error::{ApplyError, StartError};
@@ -58,8 +63,11 @@ pub struct ServerHandle {
     /// The machine's listen-overflow count when the server started.
     overflows_at_start: Option<u64>,
     log: Option<AccessLog>,
-    /// The server's file cache, which also owns the site watcher.
+    /// The server's file cache, which holds the listing cache.
     cache: Arc<FileCache>,
+    /// The server's one watch on its folder, for its whole life: the listing cache and live
+    /// reload subscribe to it; applies point it at the new root.
+    watch: Arc<SiteWatch>,
     shutdown: CancellationToken,
     supervisor: Option<JoinHandle<JoinSet<()>>>,
 }
@@ -277,10 +285,11 @@ impl ServerHandle {
         let shutdown = CancellationToken::new();
         // One cache for the server's life: it is keyed by absolute path and never stale, so
         // it stays valid across config generations.
-        let cache = Arc::new(FileCache::default());
+        let watch = Arc::new(SiteWatch::default());
+        let cache = Arc::new(FileCache::new(Arc::clone(&watch)));
         if config_rx.borrow().live_reload {
             // Watch from the start, so the first save after a page loads is seen.
-            cache.listings.watch(&config_rx.borrow().root);
+            watch.watch(&config_rx.borrow().root);
         }
         let supervisor = tokio::spawn(
             AcceptLoop {
@@ -291,6 +300,7 @@ impl ServerHandle {
                 rebinds: rebind_rx,
                 registry: Arc::clone(&registry),
                 cache: Arc::clone(&cache),
+                watch: Arc::clone(&watch),
                 shutdown: shutdown.clone(),
                 log: log.clone(),
                 instance: live_reload::new_instance(),
@@ -314,6 +324,7 @@ impl ServerHandle {
             overflows_at_start: backlog::listen_overflows(),
             log,
             cache,
+            watch,
             shutdown,
             supervisor: Some(supervisor),
         })
@@ -395,7 +406,7 @@ impl ServerHandle {
             log.generation_applied(next.generation);
         }
         if next.live_reload {
-            self.cache.listings.watch(&next.root);
+            self.watch.watch(&next.root);
         }
         let continuing = self.registry.busy_before(next.generation);
         let report = ApplyReport {
@@ -531,7 +542,7 @@ impl ServerHandle {
     }
 
     /// How many bytes the server's file and listing caches hold now; each stays within its
-    /// cap ([`crate::files::cache::MAX_CACHED_TOTAL`], [`crate::files::cache::MAX_LISTING_TOTAL`]).
+    /// cap ([`crate::files::cache::MAX_CACHED_TOTAL`], [`crate::files::listing_cache::MAX_LISTING_TOTAL`]).
     pub fn cache_usage(&self) -> crate::files::cache::CacheUsage {
         self.cache.usage()
     }
@@ -618,6 +629,7 @@ struct AcceptLoop {
     rebinds: mpsc::Receiver<Rebind>,
     registry: Arc<Registry>,
     cache: Arc<FileCache>,
+    watch: Arc<SiteWatch>,
     shutdown: CancellationToken,
     log: Option<AccessLog>,
     instance: u64,
@@ -722,6 +734,7 @@ impl AcceptLoop {
             activity,
             registration,
             cache: Arc::clone(&self.cache),
+            watch: Arc::clone(&self.watch),
             shutdown: self.shutdown.clone(),
             log: self.log.clone(),
             instance: self.instance,

@@ -21,9 +21,10 @@
 //! stream ends and gives its place back.
 //!
 //! This module decides what a change means for a page (ignored, CSS, reload), per
-//! connection and from that connection's config; it does not watch files (`watcher`) or
-//! choose representations (`serve::file`). Its event stream is a `body::EventStream`, the
-//! body type's own holder for any stream of chunks, so `http::body` does not depend on it.
+//! connection and from that connection's config; it does not watch files: each stream
+//! subscribes to the server's site watch (`files::watcher`, owned by the supervisor), and it
+//! does not choose representations (`serve::file`). Its event stream is a `body::EventStream`,
+//! the body type's own holder for any stream of chunks, so `http::body` does not depend on it.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -38,8 +39,7 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ServerConfig;
-use crate::files::cache::FileCache;
-use crate::files::watcher::Changes;
+use crate::files::watcher::{Changes, SiteWatch};
 use crate::http::body::{Body, EventStream};
 use crate::lifecycle::registry::{Registry, StreamLimits, StreamRefusal, StreamSlot};
 
@@ -96,6 +96,8 @@ pub struct ReloadFeed {
     pub(crate) peer: IpAddr,
     /// Where streams are counted against the caps and the connection limit.
     pub(crate) registry: Arc<Registry>,
+    /// The server's site watch (the supervisor's), whose batches of changes streams relay.
+    pub(crate) watch: Arc<SiteWatch>,
 }
 
 /// The caps on live-reload event streams for a server with `max_connections`: per server
@@ -173,6 +175,7 @@ impl ReloadFeed {
             ports,
             peer: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             registry: Arc::new(Registry::new(broadcast::channel(1).0)),
+            watch: Arc::default(),
         }
     }
 
@@ -206,7 +209,6 @@ pub(crate) fn inject(html: &[u8]) -> Bytes {
 /// everything when live reload is off; 429 or 503 for an event stream beyond its caps.
 pub(crate) fn respond(
     config: &Arc<ServerConfig>,
-    cache: &Arc<FileCache>,
     feed: &ReloadFeed,
     rest: &[String],
     http2: bool,
@@ -221,8 +223,8 @@ pub(crate) fn respond(
                 Ok(slot) => slot,
                 Err(refusal) => return Some(refused(refusal)),
             };
-            cache.listings.watch(&config.root);
-            let stream = events(config, cache, feed, slot);
+            feed.watch.watch(&config.root);
+            let stream = events(config, feed, slot);
             let mut response = Response::new(Body::Events(stream));
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, EVENT_STREAM);
@@ -311,7 +313,7 @@ fn event(kind: &str, paths: &[String]) -> Bytes {
 
 struct StreamState {
     config: Arc<ServerConfig>,
-    cache: Arc<FileCache>,
+    watch: Arc<SiteWatch>,
     changes: broadcast::Receiver<Arc<Changes>>,
     shutdown: CancellationToken,
     updates: watch::Receiver<Arc<ServerConfig>>,
@@ -326,20 +328,15 @@ struct StreamState {
 }
 
 /// The body of `/__wharf/reload`: events until the server stops or the generation moves on.
-fn events(
-    config: &Arc<ServerConfig>,
-    cache: &Arc<FileCache>,
-    feed: &ReloadFeed,
-    slot: StreamSlot,
-) -> EventStream {
+fn events(config: &Arc<ServerConfig>, feed: &ReloadFeed, slot: StreamSlot) -> EventStream {
     let hello = format!(
         "retry: {RETRY_MS}\nevent: hello\ndata: {}\n\n",
         serde_json::json!({ "server": feed.server_id(config) })
     );
     let state = StreamState {
         config: Arc::clone(config),
-        cache: Arc::clone(cache),
-        changes: cache.listings.changes(),
+        watch: Arc::clone(&feed.watch),
+        changes: feed.watch.changes(),
         shutdown: feed.shutdown.clone(),
         updates: feed.updates.clone(),
         https: feed.https,
@@ -397,7 +394,7 @@ async fn next_event(mut state: StreamState) -> Option<(Bytes, StreamState)> {
             () = tokio::time::sleep(KEEP_ALIVE) => {
                 // Cheap, and re-arms the watch should a listing on an older generation have
                 // moved it to that generation's root.
-                state.cache.listings.watch(&state.config.root);
+                state.watch.watch(&state.config.root);
                 return Some((Bytes::from_static(b": keep-alive\n\n"), state));
             }
         }

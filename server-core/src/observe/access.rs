@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use time::UtcDateTime;
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -245,27 +246,21 @@ pub(crate) fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
-/// `unix_ms` as RFC 3339 UTC with milliseconds: `2026-11-21T03:15:00.123Z`.
+/// `unix_ms` as RFC 3339 UTC with milliseconds: `2026-11-21T03:15:00.123Z`. Times after
+/// the year 9999, which no clock gives, are written as its last millisecond.
 pub fn rfc3339_ms(unix_ms: u64) -> String {
     let (secs, ms) = (unix_ms / 1000, unix_ms % 1000);
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
-    let (year, month, day) = civil_from_days(days);
+    let utc = i64::try_from(secs)
+        .ok()
+        .and_then(|secs| UtcDateTime::from_unix_timestamp(secs).ok());
+    let (utc, ms) = match utc {
+        Some(utc) => (utc, ms),
+        None => (UtcDateTime::MAX, 999),
+    };
+    let (year, month, day) = utc.to_calendar_date();
+    let (hour, minute, second) = utc.as_hms();
+    let month = u8::from(month);
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{ms:03}Z")
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -302,6 +297,7 @@ mod tests {
         assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339_ms(951_782_400_007), "2000-02-29T00:00:00.007Z");
         assert_eq!(rfc3339_ms(1_795_230_123_456), "2026-11-21T03:02:03.456Z");
+        assert_eq!(rfc3339_ms(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
     }
 }
 

@@ -78,7 +78,7 @@ async fn choose<B>(
     let headers = visit.request.headers();
     let injected =
         if visit.config.live_reload && !wants_range && live_reload::is_html(&entry.content_type) {
-            entry.injected()
+            entry.injected(live_reload::inject)
         } else {
             None
         };

@@ -12,7 +12,8 @@ use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 
 use crate::config::ServerConfig;
-use crate::files::cache::{FileCache, FileVersion, ListingKey, Lookup};
+use crate::files::cache::{FileCache, FileVersion, Lookup};
+use crate::files::listing_cache::ListingKey;
 use crate::http::body::Body;
 use crate::live_reload;
 use crate::observe::access::Served;

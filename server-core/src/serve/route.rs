@@ -66,7 +66,7 @@ pub(super) async fn route<B>(visit: &Visit<'_, B>, feed: &ReloadFeed) -> Answer 
     if let Some((first, rest)) = site_path.segments.split_first() {
         if first == RESERVED_SEGMENT {
             let http2 = request.version() == http::Version::HTTP_2;
-            return match live_reload::respond(config, visit.cache, feed, rest, http2) {
+            return match live_reload::respond(config, feed, rest, http2) {
                 Some(response) => (response, Served::LiveReload),
                 None => (status_page(StatusCode::NOT_FOUND), Served::Status),
             };
