@@ -6,6 +6,7 @@
 import { errorField, errorItem, errorMessage, isCommandError } from "../api/errors";
 import type { CustomHeader, SiteSettings } from "../api/types";
 import { msToSecondsText } from "../format";
+import { SWITCH_NAMES, type SwitchName } from "./switches";
 
 /** A form control: every `SiteSettings` field plus the two "automatic port" checkboxes. */
 export type FieldName = keyof SiteSettings | "portAutomatic" | "httpsPortAutomatic";
@@ -23,11 +24,6 @@ export interface HeaderRow {
   readonly name: string;
   readonly value: string;
 }
-
-/** The on/off settings (`https` among them): one checkbox each, kept and sent as they are. */
-export type SwitchName = {
-  [K in keyof SiteSettings]: SiteSettings[K] extends boolean ? K : never;
-}[keyof SiteSettings];
 
 /**
  * What the controls hold. Numbers stay text so a half-typed value is kept as typed. Every
@@ -56,48 +52,34 @@ export type FormValues = { [K in SwitchName]: boolean } & {
 };
 
 /**
- * Every field, in the form's order. A setting added to server-core's table is a type error
- * below until it is listed here (and labelled in index.html).
+ * The fields written in index.html, in the form's order. A setting added to server-core's table
+ * is a type error below until it is listed here, or, for a switch, in `SWITCHES` (switches.ts).
  */
-export const FIELDS = [
+const HTML_FIELDS = [
   "port",
   "portAutomatic",
-  "keepAlive",
   "headerReadTimeoutMs",
   "keepAliveIdleTimeoutMs",
   "maxConnections",
-  "https",
   "httpsPort",
   "httpsPortAutomatic",
-  "directoryListing",
-  "showDotfiles",
-  "followSymlinks",
   "cacheControl",
-  "compression",
-  "byteRanges",
-  "liveReload",
   "reloadIgnore",
-  "spaFallback",
-  "cleanUrls",
-  "dropHtmlExtension",
   "allowedHosts",
-  "cors",
   "corsOrigins",
-  "crossOriginIsolation",
   "customHeaders",
-] as const satisfies readonly FieldName[];
+] as const satisfies readonly Exclude<FieldName, SwitchName>[];
+
+/** Every field: those of index.html in the form's order, then the switches in `SWITCHES`' order. */
+export const FIELDS: readonly FieldName[] = [...HTML_FIELDS, ...SWITCH_NAMES];
 
 /** `never` exactly when `FIELDS` lists every field: otherwise the missing ones, and an error. */
-export type UnlistedFields = EveryListed<Exclude<FieldName, (typeof FIELDS)[number]>>;
+export type UnlistedFields = EveryListed<Exclude<FieldName, (typeof HTML_FIELDS)[number] | SwitchName>>;
 type EveryListed<Missing extends never> = Missing;
 
-const AUTOMATIC_BOXES: readonly FieldName[] = ["portAutomatic", "httpsPortAutomatic"];
-
-/** The switches' values in `source` (settings or form values), by `FIELDS`. */
+/** The switches' values in `source` (settings or form values), by `SWITCHES`. */
 function switchesOf(source: Readonly<Record<string, unknown>>): Record<SwitchName, boolean> {
-  const entries = FIELDS.filter((f) => !AUTOMATIC_BOXES.includes(f) && typeof source[f] === "boolean").map(
-    (f) => [f, source[f]],
-  );
+  const entries = SWITCH_NAMES.filter((f) => typeof source[f] === "boolean").map((f) => [f, source[f]]);
   return Object.fromEntries(entries) as Record<SwitchName, boolean>;
 }
 

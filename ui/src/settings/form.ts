@@ -1,6 +1,7 @@
-//! The Settings tab: binds the controls of #settings-form to one `SettingsDraft` per site
-//! (switching sites keeps unapplied edits), Apply/Discard, inline errors and the apply
-//! result, whose count of continuing transfers follows the site's state live. The custom
+//! The Settings tab: draws the switch rows (`switch-rows.ts`), then binds the controls of
+//! #settings-form to one `SettingsDraft` per site (switching sites keeps unapplied edits),
+//! Apply/Discard, inline errors and the apply result, whose count of continuing transfers
+//! follows the site's state live. The custom
 //! headers table is drawn from the draft's rows, keyed so a row keeps its inputs (and focus)
 //! while others are added or removed.
 import type { ApplyOutcome, Site, SiteId, SiteSettings } from "../api/types";
@@ -15,6 +16,7 @@ import {
   type HeaderRow,
 } from "./draft";
 import { applyResultMessage } from "./generation";
+import { renderSwitches } from "./switch-rows";
 
 export interface SettingsActions {
   /** Runs apply_settings; rejects with the command's error. */
@@ -57,6 +59,7 @@ export class SettingsForm {
   private site: Site | null = null;
 
   constructor(private readonly actions: SettingsActions) {
+    renderSwitches(this.form);
     const edit = (event: Event) => {
       const target = event.target;
       const draft = this.draft();
