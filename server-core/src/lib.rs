@@ -2,16 +2,16 @@
 //!
 //! The path of one request, and the module that owns each step:
 //!
-//! 1. [`lifecycle`]: the supervisor accepts the connection on a listener (HTTPS: after TLS)
+//! 1. `lifecycle/`: the supervisor accepts the connection on a listener (HTTPS: after TLS)
 //!    and takes a snapshot of the live config; the registry records the connection.
-//! 2. [`http`]: hyper reads the request on the metered socket and hands it to the
+//! 2. `http/`: hyper reads the request on the metered socket and hands it to the
 //!    connection's tower service; the guards refuse foreign `Host`s and cross-site loads
 //!    before anything else.
-//! 3. [`serve`]: the service routes it (reserved `/__wharf/` paths go to [`live_reload`]),
-//!    resolves the URL inside the folder and answers from [`files`]' cache, with
+//! 3. `serve/`: the service routes it (reserved `/__wharf/` paths go to `live_reload/`),
+//!    resolves the URL inside the folder and answers from `files/`' cache, with
 //!    preconditions, ranges and content coding; the body's bytes are counted as hyper takes
 //!    them, for the access record.
-//! 4. [`observe`]: the finished exchange becomes an access record, handed to the access log's
+//! 4. `observe/`: the finished exchange becomes an access record, handed to the access log's
 //!    writer thread, which keeps the durable session log and the metrics.
 //!
 //! [`config`] holds the settings: the draft a user writes and the validated config a

@@ -110,7 +110,7 @@ cleanUrls?: boolean | null,
 dropHtmlExtension?: boolean | null, 
 /**
  * Let allowed origins (`corsOrigins` and the loopback ones) read the site with CORS, and
- * answer their preflights (see [`crate::guard`]). Default: off.
+ * answer their preflights (see [`crate::http::guard`]). Default: off.
  */
 cors?: boolean | null, 
 /**
@@ -135,7 +135,7 @@ reloadIgnore?: Array<string> | null,
 /**
  * Host names served beside `localhost`, `*.localhost`, IP literals and (while the server
  * binds a non-loopback address) this computer's name and `NAME.local`: `name`, or `.name`
- * / `*.name` for it and every name under it (see [`crate::guard`]). Default: none.
+ * / `*.name` for it and every name under it (see [`crate::http::guard`]). Default: none.
  */
 allowedHosts?: Array<string> | null, 
 /**
