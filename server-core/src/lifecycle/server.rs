@@ -23,7 +23,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -34,18 +33,15 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Change, ConfigDraft, ServerConfig};
 use crate::files::cache::FileCache;
 use crate::files::watcher::SiteWatch;
-use crate::http::connection::{self, Accepted};
+use crate::lifecycle::accept::{AcceptLoop, HttpsListener, Rebind};
 use crate::lifecycle::backlog::{self, Admission};
 use crate::lifecycle::error::{ApplyError, StartError};
 use crate::lifecycle::events::{ServerEvent, EVENT_BUFFER};
 use crate::lifecycle::listener;
-use crate::lifecycle::registry::{Activity, ConnectionInfo, Registry};
+use crate::lifecycle::registry::{ConnectionInfo, Registry};
 use crate::lifecycle::tls::{self, Certificate, CertificateError};
 use crate::live_reload::{self, BoundPorts};
 use crate::observe::access_log::AccessLog;
-
-/// Pause after an accept error (e.g. too many open files) before trying again.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// A running server. Dropping it stops the server at once; [`ServerHandle::stop`] stops it
 /// gracefully.
@@ -180,22 +176,6 @@ impl From<&HttpsInfo> for Presented {
             cert_path: info.cert_path.clone(),
         }
     }
-}
-
-/// New listeners for the accept loop, with the config that goes with them.
-struct Rebind {
-    /// The new HTTP listener; `None` keeps the current one.
-    http: Option<TcpListener>,
-    /// The new HTTPS listener, `Some(None)` for none; `None` keeps the current one.
-    https: Option<Option<HttpsListener>>,
-    config: Arc<ServerConfig>,
-    done: oneshot::Sender<()>,
-}
-
-/// The HTTPS port's listener and the TLS settings its connections are accepted with.
-struct HttpsListener {
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
 }
 
 /// Loads or makes the certificate, then binds the HTTPS port, when `config` has HTTPS on.
@@ -597,162 +577,9 @@ impl Drop for ServerHandle {
     }
 }
 
-fn reaped(done: Result<(), tokio::task::JoinError>) {
-    if let Err(err) = done {
-        if err.is_panic() {
-            tracing::error!("a connection task panicked; other connections are unaffected: {err}");
-        }
-    }
-}
-
 fn local_addr(listener: &TcpListener, config: &ServerConfig) -> Result<SocketAddr, StartError> {
     listener.local_addr().map_err(|source| StartError::Bind {
         addr: SocketAddr::new(config.host, config.port),
         source,
     })
-}
-
-/// The address `listener` is bound to; port 0 if the OS cannot say (it always can once
-/// bound, and the handle read it right after binding).
-fn bound_addr(listener: &TcpListener) -> SocketAddr {
-    listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
-}
-
-/// The supervisor task's state.
-struct AcceptLoop {
-    listener: TcpListener,
-    https: Option<HttpsListener>,
-    config: watch::Receiver<Arc<ServerConfig>>,
-    published: watch::Sender<Arc<ServerConfig>>,
-    rebinds: mpsc::Receiver<Rebind>,
-    registry: Arc<Registry>,
-    cache: Arc<FileCache>,
-    watch: Arc<SiteWatch>,
-    shutdown: CancellationToken,
-    log: Option<AccessLog>,
-    instance: u64,
-    ports: Arc<BoundPorts>,
-}
-
-impl AcceptLoop {
-    /// Accepts until `shutdown`, snapshotting the config for each connection, and reaps
-    /// finished connection tasks. Returns the connections still open so `stop` can drain them.
-    async fn run(mut self) -> JoinSet<()> {
-        let mut connections = JoinSet::new();
-        loop {
-            // At the limit, stop accepting: new clients wait in the kernel's accept queue
-            // until a connection ends (the reaping branch below wakes the loop). The table
-            // counts live connections; the JoinSet also holds ended ones not yet reaped.
-            // Live-reload streams on HTTP/2 take slots too (see `Registry::occupied`).
-            let room = self.registry.occupied() < self.config.borrow().max_connections as usize;
-            tokio::select! {
-                // New clients before reaping: when an apply closes a thousand idle
-                // connections at once, the next browser request must not wait for all of
-                // them to be reaped.
-                biased;
-                () = self.shutdown.cancelled() => break,
-                Some(rebind) = self.rebinds.recv() => {
-                    // The new listener is already bound; from here on only it accepts, with
-                    // the new config. Clients already waiting in the old one's queue are
-                    // accepted first (the kernel would reset them), then it closes; its
-                    // connections carry on.
-                    if let Some(listener) = rebind.http {
-                        let old = std::mem::replace(&mut self.listener, listener);
-                        while let Some(Ok((stream, peer))) = old.accept().now_or_never() {
-                            self.spawn(&mut connections, stream, peer, None);
-                        }
-                    }
-                    if let Some(https) = rebind.https {
-                        if let Some(old) = std::mem::replace(&mut self.https, https) {
-                            let HttpsListener { listener, acceptor } = old;
-                            while let Some(Ok((stream, peer))) = listener.accept().now_or_never() {
-                                let tls = Some(acceptor.clone());
-                                self.spawn(&mut connections, stream, peer, tls);
-                            }
-                        }
-                    }
-                    self.ports.set(
-                        bound_addr(&self.listener),
-                        self.https.as_ref().map(|https| bound_addr(&https.listener)),
-                    );
-                    self.published.send_replace(rebind.config);
-                    let _ = rebind.done.send(());
-                }
-                accepted = self.listener.accept(), if room => match accepted {
-                    Ok((stream, peer)) => self.spawn(&mut connections, stream, peer, None),
-                    Err(err) => {
-                        tracing::warn!("accept failed, retrying: {err}");
-                        tokio::time::sleep(ACCEPT_BACKOFF).await;
-                    }
-                },
-                accepted = accept_https(self.https.as_ref()), if room && self.https.is_some() => {
-                    match accepted {
-                        Ok((stream, peer, tls)) => {
-                            self.spawn(&mut connections, stream, peer, Some(tls));
-                        }
-                        Err(err) => {
-                            tracing::warn!("HTTPS accept failed, retrying: {err}");
-                            tokio::time::sleep(ACCEPT_BACKOFF).await;
-                        }
-                    }
-                }
-                () = self.registry.slot_freed(), if !room => {}
-                Some(done) = connections.join_next(), if !connections.is_empty() => {
-                    reaped(done);
-                    while let Some(done) = connections.try_join_next() {
-                        reaped(done);
-                    }
-                }
-            }
-        }
-        connections
-    }
-
-    fn spawn(
-        &mut self,
-        connections: &mut JoinSet<()>,
-        stream: tokio::net::TcpStream,
-        peer: SocketAddr,
-        tls: Option<TlsAcceptor>,
-    ) {
-        // Snapshot once, right after accept; mark it seen so the connection only wakes for
-        // generations newer than its own.
-        let mut updates = self.config.clone();
-        let config = updates.borrow_and_update().clone();
-        let activity = Arc::new(Activity::new());
-        let registration = self
-            .registry
-            .open(peer, config.generation, Arc::clone(&activity));
-        let id = registration.id();
-        let abort = connections.spawn(connection::serve(Accepted {
-            stream,
-            peer,
-            config,
-            updates,
-            activity,
-            registration,
-            cache: Arc::clone(&self.cache),
-            watch: Arc::clone(&self.watch),
-            shutdown: self.shutdown.clone(),
-            log: self.log.clone(),
-            instance: self.instance,
-            ports: Arc::clone(&self.ports),
-            tls,
-        }));
-        self.registry.set_abort(id, abort);
-    }
-}
-
-/// The next connection on the HTTPS listener, with the TLS settings to accept it with; never
-/// ready when there is none.
-async fn accept_https(
-    https: Option<&HttpsListener>,
-) -> std::io::Result<(tokio::net::TcpStream, SocketAddr, TlsAcceptor)> {
-    let Some(https) = https else {
-        return std::future::pending().await;
-    };
-    let (stream, peer) = https.listener.accept().await?;
-    Ok((stream, peer, https.acceptor.clone()))
 }
