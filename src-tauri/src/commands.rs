@@ -46,6 +46,10 @@ pub(crate) struct CommandError {
     index: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     member: Option<String>,
+    /// A refused setting's reason without its place, so the window can name the field by the
+    /// label it shows (`Max connections: 0 is out of range; use 1 to 1,000,000`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
 }
 
 impl From<SiteError> for CommandError {
@@ -77,6 +81,10 @@ impl From<SiteError> for CommandError {
                 .filter(|_| matches!(kind, InvalidConfig | PortInUse)),
             index: item.as_ref().map(|item| item.index),
             member: item.and_then(|item| item.member.map(str::to_owned)),
+            reason: err
+                .config()
+                .filter(|_| kind == InvalidConfig)
+                .map(|err| err.reason.clone()),
         }
     }
 }

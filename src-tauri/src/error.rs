@@ -76,14 +76,19 @@ impl SiteError {
         }
     }
 
-    /// The list item at fault when a list setting was refused, as `ConfigError` carries it.
-    pub fn list_item(&self) -> Option<ListItem> {
-        let err = match self {
+    /// The refused setting, when a setting was refused.
+    pub fn config(&self) -> Option<&ConfigError> {
+        match self {
             SiteError::Config(err)
             | SiteError::Start(StartError::Config(err))
-            | SiteError::Apply(ApplyError::Config(err)) => err,
-            _ => return None,
-        };
+            | SiteError::Apply(ApplyError::Config(err)) => Some(err),
+            _ => None,
+        }
+    }
+
+    /// The list item at fault when a list setting was refused, as `ConfigError` carries it.
+    pub fn list_item(&self) -> Option<ListItem> {
+        let err = self.config()?;
         Some(ListItem {
             index: err.index?,
             member: err.member,

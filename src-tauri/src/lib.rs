@@ -279,6 +279,8 @@ mod tests {
         .unwrap_err();
         assert_eq!(refused["kind"], "invalidConfig");
         assert_eq!(refused["field"], "maxConnections");
+        // The reason alone too, so the window names the field by its label.
+        assert_eq!(refused["reason"], "0 is out of range; use 1 to 1,000,000");
 
         assert_eq!(site["settings"]["liveReload"], true);
         assert_eq!(site["settings"]["reloadIgnore"][0], ".git/**");

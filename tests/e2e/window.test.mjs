@@ -87,6 +87,8 @@ test("a site added by path is served, and its requests appear in the live log", 
   await app.waitForText("#site-root", (t) => t === site.dir, "the new site selected");
   site.url = await app.waitForText("#site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "its URL");
   site.id = await app.run(`return document.querySelector("#site-list [aria-selected='true']").dataset.siteId;`);
+  await app.click("#tab-graphs");
+  await app.waitFor(`return !document.querySelector("#graphs-empty").hidden;`, "'No requests yet' above the empty graphs");
 
   assert.match((await request(site.url)).body.toString(), /E2E site/);
   assert.equal((await request(new URL("hello.txt", site.url))).body.toString(), "hello from the e2e folder\n");
@@ -175,6 +177,7 @@ test("keep-alive off applies as a new generation; a bad value is refused inline"
   await app.waitFor(`return !document.querySelector("#settings-dirty").hidden;`, "the draft marked dirty");
   await app.click("#settings-apply");
   await app.waitForText("#apply-result", (t) => /Generation 2 applies to new connections/.test(t), "generation 2");
+  await app.waitForText("#apply-changes", (t) => t === "Keep-alive: on → off", "the change, named by its label");
   const closing = await request(new URL("hello.txt", site.url), { headers: { Connection: "keep-alive" } });
   assert.equal(closing.headers.connection, "close", "generation 2 has keep-alive off");
 
@@ -184,7 +187,12 @@ test("keep-alive off applies as a new generation; a bad value is refused inline"
      f.value = "0"; f.dispatchEvent(new Event("input", { bubbles: true })); f.dispatchEvent(new Event("change", { bubbles: true }));`,
   );
   await app.click("#settings-apply");
-  await app.waitForText("[data-error-for='maxConnections']", (t) => t.length > 10, "an inline error for maxConnections");
+  // Named by the label the form shows, with the bounds written as people read numbers.
+  await app.waitForText(
+    "[data-error-for='maxConnections']",
+    (t) => t === "Max connections: 0 is out of range; use 1 to 1,000,000",
+    "an inline error naming Max connections",
+  );
   await app.screenshot("04-settings-error");
   const sites = await app.invoke("apply_settings", { id: "no-such-site", settings: {} });
   assert.ok(sites.error, "a made-up site id is refused");
@@ -283,6 +291,10 @@ test("the graphs draw requests per second and latency", { timeout: 60_000 }, asy
   }
   // Samples close once a second; wait for one that holds the burst.
   await new Promise((r) => setTimeout(r, 2500));
+  await app.waitFor(`return document.querySelector("#graphs-empty").hidden;`, "'No requests yet' gone once requests are counted");
+  // The site started well under 15 minutes ago: the charts span its own time, not an empty quarter hour.
+  const seconds = Number(await app.run(`return document.querySelector("#panel-graphs").dataset.seconds;`));
+  assert.ok(seconds >= 30 && seconds < 600, `the charts span the site's own time: ${seconds} s`);
   await app.screenshot("07-graphs");
 });
 

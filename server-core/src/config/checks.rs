@@ -135,8 +135,10 @@ fn timeout(ms: Option<u64>, default: Duration, cx: &Context) -> Result<Duration,
     match ms {
         None => Ok(default),
         Some(ms) if (100..=86_400_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+        // In seconds, as the CLI's flags and the window take them.
         Some(ms) => Err(cx.refuse(format!(
-            "{ms} ms is out of range; use 100 to 86400000 (one day)"
+            "{} s is out of range; use 0.1 s to 86,400 s (one day)",
+            ms as f64 / 1000.0
         ))),
     }
 }
@@ -147,7 +149,7 @@ pub(crate) fn max_connections(value: Option<u64>, cx: &mut Context) -> Result<u3
         Some(max) => u32::try_from(max)
             .ok()
             .filter(|max| (1..=1_000_000).contains(max))
-            .ok_or_else(|| cx.refuse(format!("{max} is out of range; use 1 to 1000000"))),
+            .ok_or_else(|| cx.refuse(format!("{max} is out of range; use 1 to 1,000,000"))),
     }
 }
 

@@ -77,6 +77,17 @@ fn errors_name_the_field() {
     })
     .unwrap_err();
     assert_eq!(idle.field, "keepAliveIdleTimeoutMs");
+    // In seconds, as the window and the CLI's flags take them, and digits grouped.
+    assert_eq!(
+        idle.reason,
+        "0.005 s is out of range; use 0.1 s to 86,400 s (one day)"
+    );
+    let max = ServerConfig::try_from(ConfigDraft {
+        max_connections: Some(0),
+        ..draft(dir.path())
+    })
+    .unwrap_err();
+    assert_eq!(max.reason, "0 is out of range; use 1 to 1,000,000");
 
     let cache = ServerConfig::try_from(ConfigDraft {
         cache_control: Some("no-cache\r\nX-Evil: 1".into()),

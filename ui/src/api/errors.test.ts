@@ -29,4 +29,18 @@ describe("command errors", () => {
     expect(errorItem({ kind: "invalidConfig", message: "m", field: "port" })).toBeNull();
     expect(errorItem({ kind: "invalidConfig", message: "m", index: -1 })).toBeNull();
   });
+
+  it("names a refused setting by the label the user sees, and a list item by its row", () => {
+    const max = { kind: "invalidConfig", message: "maxConnections: 0 is out of range", field: "maxConnections", reason: "0 is out of range; use 1 to 1,000,000" };
+    const labels = (field: string) => (field === "maxConnections" ? "Max connections" : null);
+    expect(errorMessage(max, labels)).toBe("Max connections: 0 is out of range; use 1 to 1,000,000");
+    // Without a label: the settings that have no control keep a name of their own, others their field.
+    expect(errorMessage({ ...max, field: "root", reason: "no such folder" })).toBe("Folder: no such folder");
+    expect(errorMessage(max)).toBe("maxConnections: 0 is out of range; use 1 to 1,000,000");
+    const header = { kind: "invalidConfig", message: "m", field: "customHeaders", index: 1, member: "name", reason: "not a header name" };
+    const members = (member: string) => (member === "name" ? "Header name" : null);
+    expect(errorMessage(header, () => "Custom headers", members)).toBe("Custom headers, row 2, Header name: not a header name");
+    // An error without a reason (not a refused setting) keeps the app's sentence.
+    expect(errorMessage({ kind: "portInUse", message: "Port 80 is in use.", field: "port" }, labels)).toBe("Port 80 is in use.");
+  });
 });

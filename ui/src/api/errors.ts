@@ -27,9 +27,33 @@ export function isCommandError(value: unknown): value is CommandError {
   );
 }
 
-/** A sentence for the banner, whatever was thrown. */
-export function errorMessage(error: unknown): string {
+/**
+ * The names users see for the settings that have no control in the settings form (a form
+ * field's name is its control's label, which the form passes as `labelOf`).
+ */
+const PLACES: Readonly<Record<string, string>> = { root: "Folder", certDir: "Certificate folder", host: "Address" };
+
+/** Names a field as the user sees it: `labelOf`'s answer, else `PLACES`, else the field itself. */
+export type LabelOf = (field: string) => string | null;
+
+/**
+ * A sentence for the banner or beside a field, whatever was thrown. A refused setting is named
+ * by its label, and a list item by its row: "Max connections: 0 is out of range; use 1 to
+ * 1,000,000", "Custom headers, row 2, Header name: …".
+ */
+export function errorMessage(error: unknown, labelOf: LabelOf = () => null, memberLabel: LabelOf = () => null): string {
   if (isCommandError(error)) {
+    if (typeof error.reason === "string" && typeof error.field === "string" && error.field !== "") {
+      const item = errorItem(error);
+      let place = labelOf(error.field) ?? PLACES[error.field] ?? error.field;
+      if (item !== null) {
+        place += `, row ${item.index + 1}`;
+        if (item.member !== null) {
+          place += `, ${memberLabel(item.member) ?? item.member}`;
+        }
+      }
+      return `${place}: ${error.reason}`;
+    }
     return error.message;
   }
   if (error instanceof Error) {

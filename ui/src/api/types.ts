@@ -106,6 +106,8 @@ export interface CommandError {
   index?: number;
   /** With `index`: the item's member at fault (`path`, `name` or `value` of a custom header). */
   member?: string;
+  /** With `invalidConfig`: the reason alone, so the window names the field by its label. */
+  reason?: string;
 }
 
 /** Mirrors `wharf_core::Change`. */

@@ -1,5 +1,5 @@
 //! The Graphs tab: three uPlot charts (requests/s; TTFB p50/p90/p99; total p99), each created
-//! once. New data is handed to uPlot with `setData` at most once per animation frame, and not
+//! once, and "No requests yet" above them until a request is counted. New data is handed to uPlot with `setData` at most once per animation frame, and not
 //! at all while the tab is hidden (the latest window is drawn when it is shown); sizes follow
 //! a ResizeObserver. Vertical dashed lines mark new config generations (a draw hook).
 //!
@@ -8,6 +8,7 @@
 //! its stylesheet is bundled by Vite as a file.
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { byId } from "../dom";
 import { chartWindow, type ChartWindow, type GenerationMarker } from "./series";
 
 const HEIGHT = 170;
@@ -79,6 +80,9 @@ export class Graphs {
   private theme = readTheme();
   private markers: GenerationMarker[] = [];
   private pending: ChartWindow | null = null;
+  /** "No requests yet", shown above the charts until a request is counted. */
+  private readonly empty = byId("graphs-empty");
+  private readonly panel = byId("panel-graphs");
   private resized = false;
   private frame = 0;
   private visible = false;
@@ -110,6 +114,9 @@ export class Graphs {
 
   /** The latest window; drawn at the next frame while the tab is shown. */
   update(data: ChartWindow): void {
+    this.empty.hidden = data.anyRequests;
+    // The span drawn, in seconds, for the end-to-end test to read.
+    this.panel.dataset.seconds = String(data.x.length);
     this.pending = data;
     this.schedule();
   }

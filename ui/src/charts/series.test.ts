@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MetricsSample } from "../api/types";
-import { chartWindow, KEEP_MS, MetricsTimeline, WINDOW_SECONDS } from "./series";
+import { chartWindow, KEEP_MS, MetricsTimeline, MIN_SECONDS, WINDOW_SECONDS } from "./series";
 
 const pct = (p50Us: number, p90Us: number, p99Us: number, count: number) => ({ p50Us, p90Us, p99Us, maxUs: p99Us, count });
 
@@ -26,18 +26,31 @@ function sample(atMs: number, over: Partial<MetricsSample> = {}): MetricsSample 
 const T = 1_700_000_000_000; // a whole second
 
 describe("chartWindow", () => {
-  it("is always 15 minutes of one-second slots ending at the latest sample", () => {
-    const w = chartWindow([sample(T)]);
-    expect(w.x).toHaveLength(WINDOW_SECONDS);
-    expect(w.requestsPerSecond).toHaveLength(WINDOW_SECONDS);
-    expect(w.x[WINDOW_SECONDS - 1]).toBe(T / 1000);
-    expect(w.x[0]).toBe(T / 1000 - (WINDOW_SECONDS - 1));
-    expect(chartWindow([]).x).toHaveLength(WINDOW_SECONDS);
+  it("spans the data's own time, at least half a minute and at most 15 minutes, ending at the latest sample", () => {
+    const minute = chartWindow([sample(T - 59_000), sample(T)]);
+    expect(minute.x).toHaveLength(60);
+    expect(minute.requestsPerSecond).toHaveLength(60);
+    expect(minute.x[0]).toBe(T / 1000 - 59);
+    expect(minute.x[59]).toBe(T / 1000);
+    expect(minute.requestsPerSecond[0]).toBe(10); // the oldest sample opens the chart
+    expect(chartWindow([sample(T)]).x).toHaveLength(MIN_SECONDS);
+    expect(chartWindow([]).x).toHaveLength(MIN_SECONDS);
+    const long = chartWindow([sample(T - 20 * 60_000), sample(T - 10 * 60_000), sample(T)]);
+    expect(long.x).toHaveLength(WINDOW_SECONDS);
+    expect(long.x[WINDOW_SECONDS - 1]).toBe(T / 1000);
+    expect(long.x[0]).toBe(T / 1000 - (WINDOW_SECONDS - 1));
+  });
+
+  it("says whether any request was counted", () => {
+    const idle = { requests: 0, ttfb: pct(0, 0, 0, 0), total: pct(0, 0, 0, 0) };
+    expect(chartWindow([]).anyRequests).toBe(false);
+    expect(chartWindow([sample(T - 1000, idle), sample(T, idle)]).anyRequests).toBe(false);
+    expect(chartWindow([sample(T - 1000, idle), sample(T)]).anyRequests).toBe(true);
   });
 
   it("puts each sample in its second and converts units", () => {
     const w = chartWindow([sample(T - 2000, { requests: 5, intervalMs: 500 }), sample(T)]);
-    const last = WINDOW_SECONDS - 1;
+    const last = w.x.length - 1;
     expect(w.requestsPerSecond[last - 2]).toBe(10); // 5 requests in half a second
     expect(w.requestsPerSecond[last - 1]).toBeNull(); // no sample: a gap
     expect(w.requestsPerSecond[last]).toBe(10);
@@ -49,9 +62,10 @@ describe("chartWindow", () => {
 
   it("draws no latency for a second without requests", () => {
     const w = chartWindow([sample(T, { requests: 0, ttfb: pct(0, 0, 0, 0), total: pct(0, 0, 0, 0) })]);
-    expect(w.requestsPerSecond[WINDOW_SECONDS - 1]).toBe(0);
-    expect(w.ttfbP99Ms[WINDOW_SECONDS - 1]).toBeNull();
-    expect(w.totalP99Ms[WINDOW_SECONDS - 1]).toBeNull();
+    const last = w.x.length - 1;
+    expect(w.requestsPerSecond[last]).toBe(0);
+    expect(w.ttfbP99Ms[last]).toBeNull();
+    expect(w.totalP99Ms[last]).toBeNull();
   });
 
   it("leaves out samples older than the window", () => {

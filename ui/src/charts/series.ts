@@ -1,11 +1,15 @@
 //! The graphs' data, without uPlot: the metrics timeline (what the feed sent, at most 16
-//! minutes) and the fixed-length columnar window the charts draw (the last 15 minutes, one
-//! slot per second, null where there is no sample or no request). Rust computes percentiles;
-//! this only converts units. Pure: tested without a window.
+//! minutes) and the columnar window the charts draw: the data's own time span, from the oldest
+//! sample to the latest, at least half a minute and at most the last 15 minutes, one slot per
+//! second, null where there is no sample or no request. So a site started a minute ago fills
+//! the chart instead of hugging its right edge. Rust computes percentiles; this only converts
+//! units. Pure: tested without a window.
 import type { MetricsSample } from "../api/types";
 
-/** Seconds on screen: 15 minutes. */
+/** Seconds on screen at most: 15 minutes. */
 export const WINDOW_SECONDS = 900;
+/** Seconds on screen at least, so the first samples draw a line rather than a dot. */
+export const MIN_SECONDS = 30;
 /** Samples kept: 16 minutes, as the feed sends on reset. */
 export const KEEP_MS = 16 * 60 * 1000;
 
@@ -16,9 +20,11 @@ export interface GenerationMarker {
   generation: number;
 }
 
-/** uPlot columns: x in unix seconds, then one array per series, all WINDOW_SECONDS long. */
+/** uPlot columns: x in unix seconds, then one array per series, all as long as `x`. */
 export interface ChartWindow {
   x: number[];
+  /** Whether any sample counted a request (else the tab says "No requests yet"). */
+  anyRequests: boolean;
   requestsPerSecond: Array<number | null>;
   ttfbP50Ms: Array<number | null>;
   ttfbP90Ms: Array<number | null>;
@@ -75,14 +81,20 @@ export class MetricsTimeline {
 
 const toMs = (us: number) => us / 1000;
 
-/** The last WINDOW_SECONDS seconds up to `endMs` (default: the latest sample) as columns. */
+/**
+ * The seconds from the oldest sample to `endMs` (default: the latest sample), at least
+ * MIN_SECONDS and at most WINDOW_SECONDS, as columns.
+ */
 export function chartWindow(samples: readonly MetricsSample[], endMs?: number): ChartWindow {
   const end = endMs ?? (samples.length > 0 ? samples[samples.length - 1].atMs : 0);
   const endS = Math.floor(end / 1000);
-  const firstS = endS - (WINDOW_SECONDS - 1);
-  const empty = () => new Array<number | null>(WINDOW_SECONDS).fill(null);
+  const oldestS = samples.length > 0 ? Math.floor(samples[0].atMs / 1000) : endS;
+  const seconds = Math.min(WINDOW_SECONDS, Math.max(MIN_SECONDS, endS - oldestS + 1));
+  const firstS = endS - (seconds - 1);
+  const empty = () => new Array<number | null>(seconds).fill(null);
   const out: ChartWindow = {
-    x: Array.from({ length: WINDOW_SECONDS }, (_, i) => firstS + i),
+    x: Array.from({ length: seconds }, (_, i) => firstS + i),
+    anyRequests: samples.some((s) => s.requests > 0),
     requestsPerSecond: empty(),
     ttfbP50Ms: empty(),
     ttfbP90Ms: empty(),
@@ -92,7 +104,7 @@ export function chartWindow(samples: readonly MetricsSample[], endMs?: number): 
   };
   for (const s of samples) {
     const slot = Math.floor(s.atMs / 1000) - firstS;
-    if (slot >= 0 && slot < WINDOW_SECONDS) {
+    if (slot >= 0 && slot < seconds) {
       out.requestsPerSecond[slot] = s.intervalMs > 0 ? (s.requests * 1000) / s.intervalMs : s.requests;
       if (s.ttfb.count > 0) {
         out.ttfbP50Ms[slot] = toMs(s.ttfb.p50Us);

@@ -155,6 +155,20 @@ describe("SettingsDraft: apply", () => {
     expect(draft.isDirty()).toBe(true);
   });
 
+  it("names the refused field by the label the form shows", () => {
+    const draft = new SettingsDraft(applied, false);
+    draft.set("maxConnections", "0");
+    const error = {
+      kind: "invalidConfig",
+      message: "maxConnections: 0 is out of range; use 1 to 1,000,000",
+      field: "maxConnections",
+      reason: "0 is out of range; use 1 to 1,000,000",
+    };
+    const result = draft.failed(error, (field) => (field === "maxConnections" ? "Max connections" : null));
+    expect(result.message).toBe("Max connections: 0 is out of range; use 1 to 1,000,000");
+    expect(draft.error("maxConnections")).toBe("Max connections: 0 is out of range; use 1 to 1,000,000");
+  });
+
   it("a port in use lands on the port field", () => {
     const draft = new SettingsDraft(applied, false);
     draft.set("port", "3000");

@@ -3,7 +3,7 @@
 //! what is obviously not a number; server-core decides what is valid and says why, and that
 //! sentence lands next to the field it names (`CommandError.field`), on the custom header row
 //! it names (`CommandError.index`, `member`).
-import { errorField, errorItem, errorMessage, isCommandError } from "../api/errors";
+import { errorField, errorItem, errorMessage, isCommandError, type LabelOf } from "../api/errors";
 import type { CustomHeader, SiteSettings } from "../api/types";
 import { msToSecondsText } from "../format";
 import { SWITCH_NAMES, type SwitchName } from "./switches";
@@ -417,10 +417,15 @@ export class SettingsDraft {
    * Apply failed: the draft stays as typed. An error about a form field is shown next to it
    * (`inline: true`); any other error is for the banner. An error about a custom header also
    * marks its row (see `headerError`), found from the index in the list last prepared. An
-   * error about `certDir`, which has no control, is shown beside the HTTPS toggle.
+   * error about `certDir`, which has no control, is shown beside the HTTPS toggle. The message
+   * names the field, and a list item's member, as `labelOf` and `memberLabel` say the form shows them.
    */
-  failed(error: unknown): { inline: boolean; field: FieldName | null; message: string } {
-    const message = errorMessage(error);
+  failed(
+    error: unknown,
+    labelOf?: LabelOf,
+    memberLabel?: LabelOf,
+  ): { inline: boolean; field: FieldName | null; message: string } {
+    const message = errorMessage(error, labelOf, memberLabel);
     let field = errorField(error);
     if (field === null && isCommandError(error) && error.kind === "portInUse") {
       field = "port";

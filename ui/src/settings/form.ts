@@ -151,6 +151,17 @@ export class SettingsForm {
     return node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement ? node : null;
   }
 
+  /**
+   * The label the form shows for `field` (its row's label, without a unit in brackets:
+   * "Header read timeout"), so messages name fields as the user sees them.
+   */
+  private label(field: string): string | null {
+    const row = this.form.querySelector(`.field[data-field="${CSS.escape(field)}"]`);
+    const label = row?.querySelector(":scope > label, :scope > .label-text");
+    const text = label?.textContent?.replace(/\s*\([^)]*\)\s*$/, "").trim();
+    return text ? text : null;
+  }
+
   private headerCell(key: number, member: HeaderMember): HTMLInputElement | null {
     return this.headerRows.querySelector<HTMLInputElement>(`[data-header-row][data-key="${key}"] .header-${member}`);
   }
@@ -174,7 +185,7 @@ export class SettingsForm {
       draft.applied(outcome.site.settings, outcome.site.portAutomatic, outcome.site.httpsPortAutomatic);
       this.outcomes.set(site.id, outcome);
     } catch (error) {
-      const failure = draft.failed(error);
+      const failure = draft.failed(error, (field) => this.label(field), (member) => MEMBER_LABELS[member as HeaderMember] ?? null);
       if (!failure.inline) {
         this.actions.error(failure.message);
       }
@@ -319,7 +330,7 @@ export class SettingsForm {
     if (this.changes.dataset.key !== key) {
       this.changes.dataset.key = key;
       this.changes.replaceChildren(
-        ...(outcome?.changes ?? []).map((c) => el("li", undefined, `${c.field}: ${c.from} → ${c.to}`)),
+        ...(outcome?.changes ?? []).map((c) => el("li", undefined, `${this.label(c.field) ?? c.field}: ${c.from} → ${c.to}`)),
       );
     }
   }
