@@ -71,7 +71,7 @@ export interface SiteHttps {
   url: string;
   /** `https://<address>:PORT/` for each LAN IPv4 address, with `lan` on. */
   lanUrls: string[];
-  /** The certificate's SHA-256 fingerprint as browsers show it: 32 uppercase hex pairs joined by ":". */
+  /** The SHA-256 fingerprint of Wharf's local certificate authority (which signs the site's certificate), as browsers show it: 32 uppercase hex pairs joined by ":". A phone compares it on the CA certificate it installs. */
   fingerprint: string;
 }
 
