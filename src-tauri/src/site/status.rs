@@ -58,11 +58,13 @@ pub struct HttpsStatus {
     pub url: String,
     /// `https://<address>:PORT/` per LAN IPv4 address, with `lan` on.
     pub lan_urls: Vec<String>,
-    /// The SHA-256 fingerprint (`AB:CD:...`) of Wharf's local certificate authority, which
-    /// signs the site's certificate: what a phone checks by eye on the CA certificate it
-    /// downloads (`/__wharf/ca.crt`) before trusting it. It stays the same when the site's
-    /// certificate is reissued.
+    /// The site certificate's SHA-256 fingerprint as browsers show it (`AB:CD:...`); it
+    /// changes when the certificate is reissued.
     pub fingerprint: String,
+    /// The SHA-256 fingerprint of Wharf's local certificate authority, which signs the site's
+    /// certificate: what a phone checks by eye on the CA certificate it downloads
+    /// (`/__wharf/ca.crt`) before trusting it. It stays the same across reissues.
+    pub ca_fingerprint: String,
 }
 
 impl Site {
@@ -109,7 +111,8 @@ impl Site {
                     .filter(|_| self.lan)
                     .map(|address| format!("https://{address}:{}/", https.local_addr.port()))
                     .collect(),
-                fingerprint: https.ca_fingerprint,
+                fingerprint: https.fingerprint,
+                ca_fingerprint: https.ca_fingerprint,
             }),
             settings: self.settings.shown(Ports {
                 http: shown_port.map_or(self.settings.port(), u32::from),
