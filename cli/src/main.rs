@@ -53,7 +53,7 @@ enum Command {
     )]
     ExportCsv(export::ExportArgs),
     /// Trust Wharf's local certificate authority in this user's browsers and OS, so that
-    /// `serve --https` loads without a certificate warning.
+    /// `serve --https-port` loads without a certificate warning.
     #[command(
         after_help = "Linux: the NSS databases of Chromium (~/.pki/nssdb, made if missing) and of \
         every Firefox profile, through certutil (libnss3-tools). macOS: the login keychain \
