@@ -116,6 +116,6 @@ impl clap::FromArgMatches for SettingFlags {
 /// `~/.local/share` on Linux, `~/Library/Application Support` on macOS, `%LOCALAPPDATA%` on
 /// Windows (local, not roaming: the certificate names this machine's addresses). `None` when
 /// the OS names no such folder (validation then asks for `--cert-dir`).
-fn default_cert_dir() -> Option<PathBuf> {
+pub(crate) fn default_cert_dir() -> Option<PathBuf> {
     dirs::data_local_dir().map(|data| data.join("wharf").join("certs"))
 }

@@ -5,6 +5,7 @@ mod export;
 mod serve;
 mod signals;
 mod tail;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -51,6 +52,21 @@ enum Command {
         Exit status 2: an argument is invalid, or the session does not exist."
     )]
     ExportCsv(export::ExportArgs),
+    /// Trust Wharf's local certificate authority in this user's browsers and OS, so that
+    /// `serve --https-port` loads without a certificate warning.
+    #[command(
+        after_help = "Linux: the NSS databases of Chromium (~/.pki/nssdb, made if missing) and of \
+        every Firefox profile, through certutil (libnss3-tools). macOS: the login keychain \
+        (asks for your password). Windows: the current user's Root store (asks to confirm). \
+        --system trusts it machine-wide instead, with an administrator's password.\n\
+        On a phone: open http://<this computer>:<port>/__wharf/ca.crt, install it, and \
+        compare its SHA-256 fingerprint with the one printed here.\n\
+        Exit status 1: a store could not be updated (each is listed). 2: the certificate \
+        folder cannot be used."
+    )]
+    Trust(trust::TrustArgs),
+    /// Stop trusting Wharf's local certificate authority (the stores `wharf trust` changes).
+    Untrust(trust::TrustArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +88,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve::run(args)),
         Command::ExportCsv(args) => export::run(args),
+        Command::Trust(args) => trust::run(args, wharf_core::trust::Action::Install),
+        Command::Untrust(args) => trust::run(args, wharf_core::trust::Action::Remove),
     }
 }
 

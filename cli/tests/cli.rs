@@ -293,7 +293,9 @@ async fn the_cli_prints_the_https_address_and_fingerprint_on_the_second_line() {
     let pem = data_dir.join("wharf/certs/cert.pem");
     let der = CertificateDer::from_pem_file(&pem).unwrap();
     assert_eq!(fingerprint(&der), shown);
-    let mut tls = connect_to(addr, &pem, shown, &[b"http/1.1"], "localhost").await;
+    // Trusting only the local CA that signed it.
+    let ca = data_dir.join("wharf/certs/ca.pem");
+    let mut tls = connect_to(addr, &ca, shown, &[b"http/1.1"], "localhost").await;
     tls.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();

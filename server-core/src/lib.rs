@@ -40,11 +40,13 @@ mod lifecycle;
 mod live_reload;
 mod observe;
 mod serve;
+pub mod trust;
 
 pub use config::{Change, ConfigDraft, ConfigError, ServerConfig};
 pub use config::{ConfigFile, ConfigFileError};
 pub use files::private_fs::replace_private;
 pub use lifecycle::backlog::Admission;
+pub use lifecycle::ca::LocalCa;
 pub use lifecycle::error::{ApplyError, StartError};
 pub use lifecycle::events::ServerEvent;
 pub use lifecycle::registry::{ConnectionInfo, ConnectionState};

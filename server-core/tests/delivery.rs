@@ -339,11 +339,11 @@ async fn over_https_a_slow_reader_gets_every_byte() {
     .enumerate()
     {
         let tcp = connect(https.local_addr).await;
-        let mut tls = common::tls_connect(tcp, &https.cert_path, &[b"http/1.1"]).await;
+        let mut tls = common::tls_connect(tcp, &https.ca_cert_path, &[b"http/1.1"]).await;
         fetch(&mut tls, https.local_addr, ask, BODY / 4, PAUSE, &site.body).await;
 
         let tcp = connect(https.local_addr).await;
-        let mut tls = common::tls_connect(tcp, &https.cert_path, &[b"http/1.1"]).await;
+        let mut tls = common::tls_connect(tcp, &https.ca_cert_path, &[b"http/1.1"]).await;
         tls.write_all(ask.request(https.local_addr).as_bytes())
             .await
             .unwrap();

@@ -1,6 +1,6 @@
-//! HTTPS on real sockets, with a real TLS client (rustls) whose only trust root is the
-//! certificate the server generated: the certificate is pinned, and the peer certificate's
-//! SHA-256 must equal the fingerprint the server reports. Files arrive byte-exact over
+//! HTTPS on real sockets, with a real TLS client (rustls) whose only trust root is the local
+//! CA of the server's certificate folder, and the peer certificate's SHA-256 must equal the
+//! fingerprint the server reports. Files arrive byte-exact over
 //! HTTP/1.1 and HTTP/2 (chosen by ALPN), beside plain HTTP on its own port.
 
 // Helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.

@@ -18,6 +18,8 @@ use crate::config::ServerConfig;
 use crate::files::cache::FileCache;
 use crate::files::watcher::SiteWatch;
 use crate::http::connection::{self, Accepted};
+use crate::lifecycle::events::ServerEvent;
+use crate::lifecycle::live_cert::{LiveCertificate, RENEW_EVERY};
 use crate::lifecycle::registry::{Activity, Registry};
 use crate::live_reload::BoundPorts;
 use crate::observe::access_log::AccessLog;
@@ -35,10 +37,12 @@ pub(super) struct Rebind {
     pub(super) done: oneshot::Sender<()>,
 }
 
-/// The HTTPS port's listener and the TLS settings its connections are accepted with.
+/// The HTTPS port's listener, the TLS settings its connections are accepted with, and the
+/// certificate those present (renewed every `RENEW_EVERY`).
 pub(super) struct HttpsListener {
     pub(super) listener: TcpListener,
     pub(super) acceptor: TlsAcceptor,
+    pub(super) certificate: Arc<LiveCertificate>,
 }
 
 fn reaped(done: Result<(), tokio::task::JoinError>) {
@@ -71,6 +75,7 @@ pub(super) struct AcceptLoop {
     pub(super) log: Option<AccessLog>,
     pub(super) instance: u64,
     pub(super) ports: Arc<BoundPorts>,
+    pub(super) events: tokio::sync::broadcast::Sender<ServerEvent>,
 }
 
 impl AcceptLoop {
@@ -78,6 +83,9 @@ impl AcceptLoop {
     /// finished connection tasks. Returns the connections still open so `stop` can drain them.
     pub(super) async fn run(mut self) -> JoinSet<()> {
         let mut connections = JoinSet::new();
+        let mut renew =
+            tokio::time::interval_at(tokio::time::Instant::now() + RENEW_EVERY, RENEW_EVERY);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             // At the limit, stop accepting: new clients wait in the kernel's accept queue
             // until a connection ends (the reaping branch below wakes the loop). The table
@@ -103,7 +111,7 @@ impl AcceptLoop {
                     }
                     if let Some(https) = rebind.https {
                         if let Some(old) = std::mem::replace(&mut self.https, https) {
-                            let HttpsListener { listener, acceptor } = old;
+                            let HttpsListener { listener, acceptor, .. } = old;
                             while let Some(Ok((stream, peer))) = listener.accept().now_or_never() {
                                 let tls = Some(acceptor.clone());
                                 self.spawn(&mut connections, stream, peer, tls);
@@ -136,6 +144,9 @@ impl AcceptLoop {
                     }
                 }
                 () = self.registry.slot_freed(), if !room => {}
+                // A few file reads (a key generation when the addresses changed) on a
+                // blocking thread; meanwhile new clients wait in the kernel's queue.
+                _ = renew.tick(), if self.https.is_some() => self.renew_certificate().await,
                 Some(done) = connections.join_next(), if !connections.is_empty() => {
                     reaped(done);
                     while let Some(done) = connections.try_join_next() {
@@ -145,6 +156,25 @@ impl AcceptLoop {
             }
         }
         connections
+    }
+
+    /// Presents a reissued certificate if the addresses or the folder's certificate changed.
+    async fn renew_certificate(&self) {
+        let Some(https) = &self.https else {
+            return;
+        };
+        match https.certificate.renew().await {
+            Ok(false) => {}
+            Ok(true) => {
+                let (fingerprint, ..) = https.certificate.details();
+                let _ = self
+                    .events
+                    .send(ServerEvent::CertificateRenewed { fingerprint });
+            }
+            Err(err) => {
+                tracing::warn!("cannot renew the certificate, keeping the current one: {err}")
+            }
+        }
     }
 
     fn spawn(

@@ -45,6 +45,12 @@ pub enum ServerEvent {
         /// The new HTTPS address, if HTTPS is on.
         to: Option<SocketAddr>,
     },
+    /// The HTTPS listener presents a reissued certificate from now on (its addresses
+    /// changed, or it neared its expiry); the CA that signed it is the same.
+    CertificateRenewed {
+        /// The new certificate's fingerprint.
+        fingerprint: String,
+    },
     /// A connection was accepted.
     ConnectionOpened {
         /// Its id, as in [`crate::ConnectionInfo::id`].

@@ -3,9 +3,11 @@
 
 pub(crate) mod accept;
 pub(crate) mod backlog;
+pub(crate) mod ca;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod listener;
+pub(crate) mod live_cert;
 pub(crate) mod registry;
 pub(crate) mod server;
 pub(crate) mod tls;

@@ -38,8 +38,9 @@ use crate::lifecycle::backlog::{self, Admission};
 use crate::lifecycle::error::{ApplyError, StartError};
 use crate::lifecycle::events::{ServerEvent, EVENT_BUFFER};
 use crate::lifecycle::listener;
+use crate::lifecycle::live_cert::LiveCertificate;
 use crate::lifecycle::registry::{ConnectionInfo, Registry};
-use crate::lifecycle::tls::{self, Certificate, CertificateError};
+use crate::lifecycle::tls::CertificateError;
 use crate::live_reload::{self, BoundPorts};
 use crate::observe::access_log::AccessLog;
 
@@ -48,8 +49,9 @@ use crate::observe::access_log::AccessLog;
 pub struct ServerHandle {
     /// Where the listeners are bound now: the accept loop's record, shared with live reload.
     ports: Arc<BoundPorts>,
-    /// The certificate HTTPS presents, while it is on; its address is in `ports`.
-    certificate: Mutex<Option<Presented>>,
+    /// The certificate HTTPS presents, while it is on; its address is in `ports`. The accept
+    /// loop holds it too, and renews it.
+    certificate: Mutex<Option<Arc<LiveCertificate>>>,
     config: watch::Sender<Arc<ServerConfig>>,
     /// Serialises applies, so each one sees the generation before it.
     applying: tokio::sync::Mutex<()>,
@@ -86,11 +88,32 @@ pub struct HttpsInfo {
     pub local_addr: SocketAddr,
     /// The base URL, e.g. `https://127.0.0.1:8443/`.
     pub url: String,
-    /// The certificate's SHA-256 fingerprint as browsers show it (`AB:CD:...`), for a person
-    /// to compare on the device that connects.
+    /// The site certificate's SHA-256 fingerprint as browsers show it (`AB:CD:...`). It
+    /// changes when the certificate is reissued.
     pub fingerprint: String,
-    /// The certificate's PEM file, to install on a device that should trust it.
+    /// The site certificate's PEM file.
     pub cert_path: PathBuf,
+    /// The fingerprint of Wharf's local certificate authority, which signs the site
+    /// certificate: what a person compares on a device before trusting the CA. It stays the
+    /// same across reissued certificates.
+    pub ca_fingerprint: String,
+    /// The CA certificate's PEM file, to install on a device that should trust Wharf (also
+    /// served, in DER, at `/__wharf/ca.crt`).
+    pub ca_cert_path: PathBuf,
+}
+
+impl HttpsInfo {
+    fn new(local_addr: SocketAddr, certificate: &LiveCertificate) -> HttpsInfo {
+        let (fingerprint, cert_path, ca_fingerprint, ca_cert_path) = certificate.details();
+        HttpsInfo {
+            local_addr,
+            url: format!("https://{local_addr}/"),
+            fingerprint,
+            cert_path,
+            ca_fingerprint,
+            ca_cert_path,
+        }
+    }
 }
 
 /// What happened to the connections that were open when the server stopped.
@@ -162,22 +185,6 @@ impl fmt::Display for ApplyReport {
     }
 }
 
-/// The certificate an HTTPS listener presents (the rest of [`HttpsInfo`] is its address).
-#[derive(Debug, Clone)]
-struct Presented {
-    fingerprint: String,
-    cert_path: PathBuf,
-}
-
-impl From<&HttpsInfo> for Presented {
-    fn from(info: &HttpsInfo) -> Presented {
-        Presented {
-            fingerprint: info.fingerprint.clone(),
-            cert_path: info.cert_path.clone(),
-        }
-    }
-}
-
 /// Loads or makes the certificate, then binds the HTTPS port, when `config` has HTTPS on.
 ///
 /// # Errors
@@ -189,26 +196,15 @@ async fn bind_https(
         // Validation makes cert_dir present whenever https_port is.
         return Ok(None);
     };
-    let hosts = tls::reachable_addresses(config.host);
-    let folder = dir.clone();
-    // File I/O and maybe key generation: off the runtime's threads.
-    let loaded =
-        tokio::task::spawn_blocking(move || Certificate::load_or_create(&folder, &hosts)).await;
-    let certificate = match loaded {
-        Ok(loaded) => loaded,
-        Err(err) => match err.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(_) => Err(CertificateError::Write {
-                path: dir.clone(),
-                source: std::io::Error::other("the runtime is shutting down"),
-            }),
-        },
-    };
     let refuse = |source| StartError::Certificate {
         dir: dir.clone(),
         source,
     };
-    let certificate = certificate.map_err(refuse)?;
+    let certificate = Arc::new(
+        LiveCertificate::load(&dir, config.host)
+            .await
+            .map_err(refuse)?,
+    );
     let acceptor = TlsAcceptor::from(certificate.server_config().map_err(refuse)?);
     let listener =
         listener::bind(config.host, port).map_err(|err| StartError::HttpsBind(Box::new(err)))?;
@@ -218,13 +214,13 @@ async fn bind_https(
             source,
         }))
     })?;
-    let info = HttpsInfo {
-        local_addr,
-        url: format!("https://{local_addr}/"),
-        fingerprint: certificate.fingerprint().to_owned(),
-        cert_path: certificate.cert_path(),
+    let info = HttpsInfo::new(local_addr, &certificate);
+    let listener = HttpsListener {
+        listener,
+        acceptor,
+        certificate,
     };
-    Ok(Some((HttpsListener { listener, acceptor }, info)))
+    Ok(Some((listener, info)))
 }
 
 impl ServerHandle {
@@ -253,6 +249,7 @@ impl ServerHandle {
         let listener = listener::bind(config.host, config.port)?;
         let local_addr = local_addr(&listener, &config)?;
         let (https, https_info) = bind_https(&config).await?.unzip();
+        let certificate = https.as_ref().map(|https| Arc::clone(&https.certificate));
         let ports = Arc::new(BoundPorts::default());
         ports.set(
             local_addr,
@@ -285,6 +282,7 @@ impl ServerHandle {
                 log: log.clone(),
                 instance: live_reload::new_instance(),
                 ports: Arc::clone(&ports),
+                events: events.clone(),
             }
             .run(),
         );
@@ -295,7 +293,7 @@ impl ServerHandle {
         }
         Ok(ServerHandle {
             ports,
-            certificate: Mutex::new(https_info.as_ref().map(Presented::from)),
+            certificate: Mutex::new(certificate),
             config: config_tx,
             applying: tokio::sync::Mutex::new(()),
             rebinds,
@@ -326,17 +324,33 @@ impl ServerHandle {
     /// Where HTTPS is served, and the certificate's fingerprint; `None` while HTTPS is off.
     pub fn https(&self) -> Option<HttpsInfo> {
         let local_addr = self.ports.addr(true)?;
-        let presented = self
+        let certificate = self
             .certificate
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()?;
-        Some(HttpsInfo {
-            local_addr,
-            url: format!("https://{local_addr}/"),
-            fingerprint: presented.fingerprint,
-            cert_path: presented.cert_path,
-        })
+        Some(HttpsInfo::new(local_addr, &certificate))
+    }
+
+    /// Checks now, as the server does every 10 seconds while HTTPS is on, that the
+    /// certificate still covers the addresses the site is reached at and is not near its
+    /// expiry, and presents a reissued one from the next handshake on if not (or if another
+    /// server of the same certificate folder issued a newer one). True when it changed;
+    /// false, too, while HTTPS is off.
+    ///
+    /// # Errors
+    /// [`CertificateError`] if a new certificate is needed and cannot be made; the current
+    /// one is still presented.
+    pub async fn renew_certificate(&self) -> Result<bool, CertificateError> {
+        let certificate = self
+            .certificate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match certificate {
+            Some(certificate) => certificate.renew().await,
+            None => Ok(false),
+        }
     }
 
     /// The site's HTTPS base URL, e.g. `https://127.0.0.1:8443/`; `None` while HTTPS is off.
@@ -435,7 +449,10 @@ impl ServerHandle {
         };
         let (to, http) = http.unzip();
         let (https, https_info) = match https {
-            Some(Some((listener, info))) => (Some(Some(listener)), Some(Some(info))),
+            Some(Some((listener, info))) => {
+                let certificate = Arc::clone(&listener.certificate);
+                (Some(Some(listener)), Some(Some((info, certificate))))
+            }
             Some(None) => (Some(None), Some(None)),
             None => (None, None),
         };
@@ -458,10 +475,11 @@ impl ServerHandle {
             tracing::info!(%from, %to, "listener rebound");
         }
         let https_rebound = https_info.and_then(|info| {
+            let (info, certificate) = info.unzip();
             *self
                 .certificate
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner) = info.as_ref().map(Presented::from);
+                .unwrap_or_else(PoisonError::into_inner) = certificate;
             let (from, to) = (https_from, info.as_ref().map(|new| new.local_addr));
             let _ = self.events.send(ServerEvent::HttpsRebound { from, to });
             tracing::info!(?from, ?to, "HTTPS listener rebound");

@@ -1,22 +1,24 @@
-//! HTTPS: Wharf's self-signed certificate and the TLS settings it serves with.
+//! HTTPS: the site certificate Wharf's local certificate authority (`ca`) issues, and the TLS
+//! settings it serves with.
 //!
-//! The certificate is made with rcgen (an ECDSA P-256 key), kept as two PEM files in a folder
-//! of the user's data ([`CERT_FILE`], and [`KEY_FILE`] readable by the user alone), and
-//! reused for as long as it is valid for every name wanted: `localhost`, `127.0.0.1`, `::1`
-//! and the addresses the site is shared on. A missing name, an expiry within
-//! [`RENEW_BEFORE`], or files that cannot be read or do not belong together make a new one.
-//! A folder or key that other users can open is refused with the command that fixes it.
-//! Its SHA-256 fingerprint is what a browser shows for the certificate, so a phone on the
-//! network can check by eye that it talks to this computer.
+//! The certificate is made with rcgen (an ECDSA P-256 key), signed by the CA of the same
+//! folder, kept as two PEM files in a folder of the user's data ([`CERT_FILE`], and
+//! [`KEY_FILE`] readable by the user alone), and reused for as long as it chains to that CA
+//! and is valid for every name wanted: `localhost`, `127.0.0.1`, `::1` and the addresses the
+//! site is shared on that the CA may vouch for. A missing name, an expiry within
+//! [`RENEW_BEFORE`], a new CA, or files that cannot be read or do not belong together make a
+//! new one. A folder or key that other users can open is refused with the command that fixes
+//! it. The CA's SHA-256 fingerprint stays the same across certificates, so it is what a phone
+//! on the network checks by eye before trusting it.
 //!
-//! This module neither listens nor serves: `server` binds the HTTPS port with the
-//! [`rustls::ServerConfig`] made here, and `connection` runs the handshake.
+//! This module neither listens nor serves: `live_cert` presents the certificate made here,
+//! `server` binds the HTTPS port, and `connection` runs the handshake.
 
 use std::fmt;
 use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rustls::client::danger::ServerCertVerifier;
@@ -28,6 +30,7 @@ use rustls::RootCertStore;
 use sha2::{Digest, Sha256};
 
 use crate::files::private_fs;
+use crate::lifecycle::ca::{self, Authority};
 
 /// The certificate's file in the certificate folder.
 pub(crate) const CERT_FILE: &str = "cert.pem";
@@ -50,6 +53,12 @@ pub struct Certificate {
     der: CertificateDer<'static>,
     key: PrivateKeyDer<'static>,
     fingerprint: String,
+    /// The names it is valid for, as [`wanted_names`] made them.
+    names: Vec<String>,
+    /// The CA that signed it.
+    ca_der: CertificateDer<'static>,
+    ca_fingerprint: String,
+    ca_cert_path: PathBuf,
     created: bool,
 }
 
@@ -59,6 +68,7 @@ impl fmt::Debug for Certificate {
         f.debug_struct("Certificate")
             .field("dir", &self.dir)
             .field("fingerprint", &self.fingerprint)
+            .field("ca_fingerprint", &self.ca_fingerprint)
             .field("created", &self.created)
             .finish_non_exhaustive()
     }
@@ -135,8 +145,9 @@ impl std::error::Error for CertificateError {
 }
 
 impl Certificate {
-    /// The certificate in `dir`, if it is valid for [`wanted_names`]`(hosts)` beyond
-    /// [`RENEW_BEFORE`]; otherwise a new one, written there (the folder is made if needed).
+    /// The certificate in `dir`, if it chains to the folder's CA and is valid for
+    /// [`wanted_names`]`(hosts)` beyond [`RENEW_BEFORE`]; otherwise a new one signed by that
+    /// CA, written there (the folder, and the CA the first time, are made if needed).
     ///
     /// Blocks on file I/O and, when it makes one, on key generation (a few milliseconds).
     ///
@@ -149,21 +160,19 @@ impl Certificate {
     /// above, or another [`CertificateError`] if a new certificate is needed and cannot be
     /// made or written.
     pub fn load_or_create(dir: &Path, hosts: &[IpAddr]) -> Result<Certificate, CertificateError> {
-        let _one_at_a_time = FOLDER_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-        // A missing folder or key is made below; an unreadable one fails there.
-        if let Ok(Some(mode)) = private_fs::open_to_others(dir) {
-            let dir = dir.to_path_buf();
-            return Err(CertificateError::FolderOpenToOthers { dir, mode });
-        }
+        let _one_at_a_time = lock_folder(dir)?;
         let path = dir.join(KEY_FILE);
         if let Ok(Some(mode)) = private_fs::open_to_others(&path) {
             return Err(CertificateError::KeyOpenToOthers { path, mode });
         }
+        let authority = Authority::load_or_create(dir)?;
         let names = wanted_names(hosts);
-        if let Some(found) = Certificate::load(dir).filter(|found| found.is_valid_for(&names)) {
+        if let Some(found) =
+            Certificate::load(dir, &authority, &names).filter(|found| found.is_valid_for(&names))
+        {
             return Ok(found);
         }
-        let made = Certificate::create(dir, &names)?;
+        let made = Certificate::create(dir, &names, &authority)?;
         let (dir, fingerprint) = (dir.display(), &made.fingerprint);
         tracing::info!(%dir, %fingerprint, ?names, "made a new certificate");
         Ok(made)
@@ -180,9 +189,45 @@ impl Certificate {
         &self.der
     }
 
-    /// The certificate's PEM file, which can be installed on a device to trust it.
+    /// The certificate's PEM file.
     pub fn cert_path(&self) -> PathBuf {
         self.dir.join(CERT_FILE)
+    }
+
+    /// The names it is valid for: `localhost`, the loopback addresses, then the others.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The SHA-256 fingerprint of the CA that signed it, as [`Certificate::fingerprint`]
+    /// writes it: what a person compares on a device before trusting the CA.
+    pub fn ca_fingerprint(&self) -> &str {
+        &self.ca_fingerprint
+    }
+
+    /// The CA certificate in DER, e.g. a client's one trust root.
+    pub fn ca_der(&self) -> &CertificateDer<'static> {
+        &self.ca_der
+    }
+
+    /// The CA certificate's PEM file: what a device installs to trust every certificate Wharf
+    /// issues (never the key, which stays beside it).
+    pub fn ca_cert_path(&self) -> &Path {
+        &self.ca_cert_path
+    }
+
+    /// The certificate and its key as rustls presents them.
+    ///
+    /// # Errors
+    /// [`CertificateError::Tls`] if rustls refuses the key, or the key is not the
+    /// certificate's.
+    pub(crate) fn certified_key(&self) -> Result<rustls::sign::CertifiedKey, CertificateError> {
+        rustls::sign::CertifiedKey::from_der(
+            vec![self.der.clone()],
+            self.key.clone_key(),
+            &provider(),
+        )
+        .map_err(CertificateError::Tls)
     }
 
     /// Whether [`Certificate::load_or_create`] made it (rather than reusing the one it found).
@@ -196,18 +241,15 @@ impl Certificate {
     /// [`CertificateError::Tls`] if rustls refuses the key, or the key is not the
     /// certificate's.
     pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, CertificateError> {
-        let mut config = rustls::ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(CertificateError::Tls)?
-            .with_no_client_auth()
+        let config = builder()?
             .with_single_cert(vec![self.der.clone()], self.key.clone_key())
             .map_err(CertificateError::Tls)?;
-        config.alpn_protocols = ALPN.iter().map(|protocol| protocol.to_vec()).collect();
-        Ok(Arc::new(config))
+        Ok(with_alpn(config))
     }
 
-    /// The certificate and key in `dir`, if both read and belong together.
-    fn load(dir: &Path) -> Option<Certificate> {
+    /// The certificate and key in `dir`, if both read and belong together. (Whether it is
+    /// `authority`'s and valid for `names` is [`Certificate::is_valid_for`]'s question.)
+    fn load(dir: &Path, authority: &Authority, names: &[String]) -> Option<Certificate> {
         let der = CertificateDer::from_pem_file(dir.join(CERT_FILE)).ok()?;
         let key = PrivateKeyDer::from_pem_file(dir.join(KEY_FILE)).ok()?;
         let found = Certificate {
@@ -215,6 +257,10 @@ impl Certificate {
             fingerprint: fingerprint(&der),
             der,
             key,
+            names: names.to_vec(),
+            ca_der: authority.der().clone(),
+            ca_fingerprint: authority.fingerprint().to_owned(),
+            ca_cert_path: authority.cert_path().to_path_buf(),
             created: false,
         };
         // Refuses a key that is not the certificate's (say, a write cut halfway).
@@ -222,11 +268,11 @@ impl Certificate {
         Some(found)
     }
 
-    /// Whether a client that trusts exactly this certificate accepts it for every one of
-    /// `names`, now and [`RENEW_BEFORE`] from now.
+    /// Whether a client that trusts exactly its CA accepts it for every one of `names`, now
+    /// and [`RENEW_BEFORE`] from now.
     fn is_valid_for(&self, names: &[String]) -> bool {
         let mut roots = RootCertStore::empty();
-        if roots.add(self.der.clone()).is_err() {
+        if roots.add(self.ca_der.clone()).is_err() {
             return false;
         }
         let Ok(verifier) =
@@ -250,7 +296,11 @@ impl Certificate {
         })
     }
 
-    fn create(dir: &Path, names: &[String]) -> Result<Certificate, CertificateError> {
+    fn create(
+        dir: &Path,
+        names: &[String],
+        authority: &Authority,
+    ) -> Result<Certificate, CertificateError> {
         let mut params =
             rcgen::CertificateParams::new(names.to_vec()).map_err(CertificateError::Generate)?;
         let mut subject = rcgen::DistinguishedName::new();
@@ -263,10 +313,10 @@ impl Certificate {
         params.not_after = now + time::Duration::days(VALIDITY_DAYS);
         params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        params.is_ca = rcgen::IsCa::ExplicitNoCa;
+        params.use_authority_key_identifier_extension = true;
         let key_pair = rcgen::KeyPair::generate().map_err(CertificateError::Generate)?;
-        let cert = params
-            .self_signed(&key_pair)
-            .map_err(CertificateError::Generate)?;
+        let cert = authority.sign(&params, &key_pair)?;
 
         make_private_dir(dir)?;
         // The key first: a reader that finds the new certificate with the old key refuses the
@@ -279,13 +329,32 @@ impl Certificate {
             fingerprint: fingerprint(&der),
             der,
             key: PrivateKeyDer::Pkcs8(key_pair.serialize_der().into()),
+            names: names.to_vec(),
+            ca_der: authority.der().clone(),
+            ca_fingerprint: authority.fingerprint().to_owned(),
+            ca_cert_path: authority.cert_path().to_path_buf(),
             created: true,
         })
     }
 }
 
+/// Holds the certificate folders' lock, once `dir` is known not to be open to other users.
+///
+/// # Errors
+/// [`CertificateError::FolderOpenToOthers`].
+pub(crate) fn lock_folder(dir: &Path) -> Result<MutexGuard<'static, ()>, CertificateError> {
+    let guard = FOLDER_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+    // A missing folder is made later; an unreadable one fails there.
+    if let Ok(Some(mode)) = private_fs::open_to_others(dir) {
+        let dir = dir.to_path_buf();
+        return Err(CertificateError::FolderOpenToOthers { dir, mode });
+    }
+    Ok(guard)
+}
+
 /// The names a certificate for `hosts` must be valid for: `localhost`, `127.0.0.1`, `::1`,
-/// then each of `hosts` that is not already there or unspecified (`0.0.0.0`), sorted.
+/// then each of `hosts` that is not already there or unspecified (`0.0.0.0`), sorted. An
+/// address the CA may not vouch for (a public one, see `ca::permits`) is left out.
 pub(crate) fn wanted_names(hosts: &[IpAddr]) -> Vec<String> {
     let mut names = vec![
         "localhost".to_owned(),
@@ -295,7 +364,7 @@ pub(crate) fn wanted_names(hosts: &[IpAddr]) -> Vec<String> {
     let mut extra: Vec<IpAddr> = hosts
         .iter()
         .copied()
-        .filter(|host| !host.is_loopback() && !host.is_unspecified())
+        .filter(|host| !host.is_loopback() && !host.is_unspecified() && ca::permits(*host))
         .collect();
     extra.sort_unstable();
     extra.dedup();
@@ -328,6 +397,32 @@ pub(crate) fn reachable_addresses(host: IpAddr) -> Vec<IpAddr> {
             IpAddr::V6(v6) => !v6.is_loopback() && (v6.segments()[0] & 0xffc0) != 0xfe80,
         })
         .collect()
+}
+
+/// TLS 1.3 and 1.2 presenting what `resolver` chooses, offering HTTP/2 and HTTP/1.1 over ALPN.
+///
+/// # Errors
+/// [`CertificateError::Tls`] if rustls refuses the protocol versions.
+pub(crate) fn server_config_with(
+    resolver: Arc<dyn rustls::server::ResolvesServerCert>,
+) -> Result<Arc<rustls::ServerConfig>, CertificateError> {
+    Ok(with_alpn(builder()?.with_cert_resolver(resolver)))
+}
+
+/// rustls's builder with Wharf's provider and protocol versions, no client certificates.
+fn builder() -> Result<
+    rustls::ConfigBuilder<rustls::ServerConfig, rustls::server::WantsServerCert>,
+    CertificateError,
+> {
+    Ok(rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(CertificateError::Tls)?
+        .with_no_client_auth())
+}
+
+fn with_alpn(mut config: rustls::ServerConfig) -> Arc<rustls::ServerConfig> {
+    config.alpn_protocols = ALPN.iter().map(|protocol| protocol.to_vec()).collect();
+    Arc::new(config)
 }
 
 /// SHA-256 of `der` as uppercase hex pairs separated by colons.

@@ -20,6 +20,7 @@ use percent_encoding::utf8_percent_encode;
 use crate::config::ServerConfig;
 use crate::files::cache::{CachedFile, FileCache, Lookup};
 use crate::http::body::Body;
+use crate::lifecycle::ca;
 use crate::live_reload::{self, ReloadFeed, RESERVED_SEGMENT};
 use crate::observe::access::Served;
 use crate::serve::encoding::Encoding;
@@ -65,6 +66,11 @@ pub(super) async fn route<B>(visit: &Visit<'_, B>, feed: &ReloadFeed) -> Answer 
     // Checked on the decoded path, so `/%5F%5Fwharf/` cannot reach a site folder either.
     if let Some((first, rest)) = site_path.segments.split_first() {
         if first == RESERVED_SEGMENT {
+            if let [name] = rest {
+                if name == ca::DOWNLOAD_NAME {
+                    return ca_certificate(config).await;
+                }
+            }
             let http2 = request.version() == http::Version::HTTP_2;
             return match live_reload::respond(config, feed, rest, http2) {
                 Some(response) => (response, Served::LiveReload),
@@ -92,6 +98,37 @@ pub(super) async fn route<B>(visit: &Visit<'_, B>, feed: &ReloadFeed) -> Answer 
             }
         }
     }
+}
+
+/// `/__wharf/ca.crt`: the certificate (never the key) of the local CA that signs the site's
+/// HTTPS certificate, in DER as `application/x-x509-ca-cert`, which iOS and Android offer to
+/// install from a browser download. 404 without a certificate folder or a CA in it.
+async fn ca_certificate(config: &ServerConfig) -> Answer {
+    let der = match &config.cert_dir {
+        Some(dir) => tokio::fs::read(dir.join(ca::CA_CERT_FILE))
+            .await
+            .ok()
+            .and_then(|pem| {
+                use rustls::pki_types::pem::PemObject;
+                rustls::pki_types::CertificateDer::from_pem_slice(&pem).ok()
+            }),
+        None => None,
+    };
+    let Some(der) = der else {
+        return (status_page(StatusCode::NOT_FOUND), Served::Status);
+    };
+    let mut response = Response::new(Body::from(bytes::Bytes::from(der.to_vec())));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-x509-ca-cert"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"wharf-ca.crt\""),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    (response, Served::File)
 }
 
 /// The answer to a method other than GET and HEAD: OPTIONS gets 204, the rest 405.

@@ -1,5 +1,6 @@
-//! HTTPS and HTTP/2 for the integration tests: connections that trust only the certificate
-//! the server generated (pinned, and checked against the fingerprint the server reports).
+//! HTTPS and HTTP/2 for the integration tests: connections that trust only the local CA of
+//! the server's certificate folder, and check that the certificate presented is the one whose
+//! fingerprint the server reports.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -18,13 +19,13 @@ pub fn https_addr(server: &ServerHandle) -> SocketAddr {
     server.https().expect("HTTPS is on").local_addr
 }
 
-/// Connects over TLS to `name` (`localhost` or an IP), checking the pinned certificate and
-/// that the certificate presented is the one whose fingerprint the server reports.
+/// Connects over TLS to `name` (`localhost` or an IP), trusting only the server's CA, and
+/// checks that the certificate presented is the one whose fingerprint the server reports.
 pub async fn connect(server: &ServerHandle, alpn: &[&[u8]], name: &str) -> TlsStream<TcpStream> {
     let https = server.https().unwrap();
     connect_to(
         https.local_addr,
-        &https.cert_path,
+        &https.ca_cert_path,
         &https.fingerprint,
         alpn,
         name,
@@ -32,7 +33,7 @@ pub async fn connect(server: &ServerHandle, alpn: &[&[u8]], name: &str) -> TlsSt
     .await
 }
 
-/// Connects to `addr` trusting only the certificate in `pem`, and checks that the
+/// Connects to `addr` trusting only the (CA) certificate in `pem`, and checks that the
 /// certificate presented has the SHA-256 `expected`.
 pub async fn connect_to(
     addr: SocketAddr,

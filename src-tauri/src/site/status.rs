@@ -58,9 +58,13 @@ pub struct HttpsStatus {
     pub url: String,
     /// `https://<address>:PORT/` per LAN IPv4 address, with `lan` on.
     pub lan_urls: Vec<String>,
-    /// The certificate's SHA-256 fingerprint as browsers show it (`AB:CD:...`), for a phone
-    /// to check by eye.
+    /// The site certificate's SHA-256 fingerprint as browsers show it (`AB:CD:...`); it
+    /// changes when the certificate is reissued.
     pub fingerprint: String,
+    /// The SHA-256 fingerprint of Wharf's local certificate authority, which signs the site's
+    /// certificate: what a phone checks by eye on the CA certificate it downloads
+    /// (`/__wharf/ca.crt`) before trusting it. It stays the same across reissues.
+    pub ca_fingerprint: String,
 }
 
 impl Site {
@@ -108,6 +112,7 @@ impl Site {
                     .map(|address| format!("https://{address}:{}/", https.local_addr.port()))
                     .collect(),
                 fingerprint: https.fingerprint,
+                ca_fingerprint: https.ca_fingerprint,
             }),
             settings: self.settings.shown(Ports {
                 http: shown_port.map_or(self.settings.port(), u32::from),

@@ -625,10 +625,10 @@ async fn one_log_session_across_stops_and_starts() {
     assert_eq!(Some(&sessions[0].manifest.id), stats.session.as_ref());
 }
 
-/// A TLS client that trusts only the certificate in `certs/cert.pem`, offering `alpn`.
+/// A TLS client that trusts only Wharf's local CA in `certs/ca.pem`, offering `alpn`.
 fn tls_client(certs: &Path, alpn: &[&[u8]]) -> tokio_rustls::TlsConnector {
     use rustls::pki_types::pem::PemObject;
-    let der = rustls::pki_types::CertificateDer::from_pem_file(certs.join("cert.pem")).unwrap();
+    let der = rustls::pki_types::CertificateDer::from_pem_file(certs.join("ca.pem")).unwrap();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(der).unwrap();
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());

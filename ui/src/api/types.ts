@@ -71,8 +71,10 @@ export interface SiteHttps {
   url: string;
   /** `https://<address>:PORT/` for each LAN IPv4 address, with `lan` on. */
   lanUrls: string[];
-  /** The certificate's SHA-256 fingerprint as browsers show it: 32 uppercase hex pairs joined by ":". */
+  /** The site certificate's SHA-256 fingerprint as browsers show it: 32 uppercase hex pairs joined by ":". It changes when the certificate is reissued. */
   fingerprint: string;
+  /** The SHA-256 fingerprint of Wharf's local certificate authority, which signs the site's certificate: what a phone compares on the CA certificate it installs (`/__wharf/ca.crt`). Stays the same across reissues. */
+  caFingerprint: string;
 }
 
 /** Everything the site list needs; pushed on every change. */

@@ -46,7 +46,7 @@ describe("siteView", () => {
 });
 
 describe("siteView: HTTPS", () => {
-  const https = { url: "https://127.0.0.1:43128/", lanUrls: ["https://192.168.1.5:43128/"], fingerprint: FINGERPRINT };
+  const https = { url: "https://127.0.0.1:43128/", lanUrls: ["https://192.168.1.5:43128/"], fingerprint: FINGERPRINT, caFingerprint: FINGERPRINT };
 
   it("shows nothing of HTTPS while it is off", () => {
     const v = siteView(base);
