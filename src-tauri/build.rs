@@ -18,6 +18,8 @@ const COMMANDS: &[&str] = &[
     "pick_folder",
     "export_csv",
     "reveal_export",
+    "trust_ca",
+    "trust_ca_system",
 ];
 
 fn main() {

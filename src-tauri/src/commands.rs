@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State, Window};
+use wharf_core::trust::TrustReport;
 use wharf_core::{ApplyError, StartError};
 
 use crate::draft::SiteDraft;
@@ -18,6 +19,7 @@ use crate::feeds::{self, SharedSites, SiteFeed, SiteWatch, StateFeed};
 use crate::lan::QrCode;
 use crate::site::SiteStatus;
 use crate::sites::{AppState, ApplyOutcome, ExportSource};
+use crate::trust::{CaTrust, TrustAction};
 
 /// What the window branches on. Mirrors `CommandError["kind"]` in `ui/src/api/types.ts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,6 +33,7 @@ pub(crate) enum ErrorKind {
     LanOff,
     ExportFailed,
     OpenFailed,
+    TrustFailed,
 }
 
 /// An error as the window receives it: it branches on `kind`, shows `message`, and puts it
@@ -85,6 +88,26 @@ impl From<SiteError> for CommandError {
                 .config()
                 .filter(|_| kind == InvalidConfig)
                 .map(|err| err.reason.clone()),
+        }
+    }
+}
+
+/// The CA could not be read or made: nothing was trusted.
+impl From<wharf_core::CertificateError> for CommandError {
+    fn from(err: wharf_core::CertificateError) -> CommandError {
+        CommandError::trust_failed(err.to_string())
+    }
+}
+
+impl CommandError {
+    fn trust_failed(message: String) -> CommandError {
+        CommandError {
+            kind: ErrorKind::TrustFailed,
+            message,
+            field: None,
+            index: None,
+            member: None,
+            reason: None,
         }
     }
 }
@@ -285,6 +308,40 @@ pub(crate) async fn reveal_export<R: Runtime>(
 ) -> Result<(), CommandError> {
     let folder = sites.lock().await.folder_of_export(id)?;
     Ok(open(&app, folder.display().to_string())?)
+}
+
+/// Trusts, untrusts or looks up Wharf's CA in the user's own trust stores. The CA is the
+/// app's (`<data>/certs`): the window says what to do, never where.
+#[tauri::command]
+pub(crate) async fn trust_ca(
+    ca: State<'_, CaTrust>,
+    action: TrustAction,
+) -> Result<TrustReport, CommandError> {
+    let ca = CaTrust::clone(&ca);
+    blocking_trust(move || ca.user(action)).await
+}
+
+/// The same in the machine's store, for every user; the OS asks for an administrator's
+/// password first (`Elevation::Graphical`).
+#[tauri::command]
+pub(crate) async fn trust_ca_system(
+    ca: State<'_, CaTrust>,
+    action: TrustAction,
+) -> Result<TrustReport, CommandError> {
+    let ca = CaTrust::clone(&ca);
+    blocking_trust(move || ca.system(action)).await
+}
+
+/// Runs a trust step on a blocking thread: the stores' tools (and their prompts) take time.
+async fn blocking_trust(
+    step: impl FnOnce() -> Result<TrustReport, wharf_core::CertificateError> + Send + 'static,
+) -> Result<TrustReport, CommandError> {
+    match tauri::async_runtime::spawn_blocking(step).await {
+        Ok(report) => Ok(report?),
+        Err(err) => Err(CommandError::trust_failed(format!(
+            "the trust step stopped: {err}"
+        ))),
+    }
 }
 
 /// The folder the user chooses in the native folder picker over `window`, titled `title`;

@@ -19,7 +19,7 @@ use wharf_core::ConfigDraft;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SiteDraft {
-    /// Also serve HTTPS, beside HTTP, with Wharf's self-signed certificate, on `httpsPort`
+    /// Also serve HTTPS, beside HTTP, with a certificate from Wharf's local CA, on `httpsPort`
     /// (automatic when left out or 0). Default: off.
     #[serde(default)]
     pub https: bool,

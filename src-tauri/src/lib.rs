@@ -10,7 +10,8 @@
 //! `WHARF_CONFIG_DIR` and `WHARF_DATA_DIR` replace the app's config and data folders (tests
 //! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too.
 //! `WHARF_TEST_EXPORT_PATH` (tests only) replaces the Export button's save dialog with that
-//! file (see [`export::SaveTarget`]). The data folder (Tauri's local one: on Windows
+//! file (see [`export::SaveTarget`]); `WHARF_TEST_NSS_DB` (tests only) is the one trust
+//! store the Trust button changes (see [`trust::CaTrust`]). The data folder (Tauri's local one: on Windows
 //! `%LOCALAPPDATA%`, not the roaming profile, as the logs grow and the certificate names this
 //! machine's addresses) holds the access logs (`access-log/<site>/`) and the one HTTPS
 //! certificate every site presents (`certs/`).
@@ -24,6 +25,7 @@ pub mod lan;
 pub mod site;
 pub mod sites;
 pub mod store;
+pub mod trust;
 mod welcome;
 
 use std::path::PathBuf;
@@ -86,6 +88,8 @@ fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::pick_folder,
             commands::export_csv,
             commands::reveal_export,
+            commands::trust_ca,
+            commands::trust_ca_system,
         ])
 }
 
@@ -122,10 +126,12 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error
         Some(dir) => dir.clone(),
         None => app.path().app_cache_dir()?,
     };
+    let certs = data_dir.join("certs");
+    app.manage(trust::CaTrust::from_env(certs.clone()));
     let folders = Folders {
         store: config_dir.join("sites.json"),
         logs: Some(data_dir.join("access-log")),
-        certs: Some(data_dir.join("certs")),
+        certs: Some(certs),
         welcome: welcome::install(&welcome_parent)?,
     };
     let sites = tauri::async_runtime::block_on(Sites::open(folders));
@@ -239,6 +245,8 @@ mod tests {
         std::env::set_var("WHARF_DATA_DIR", data.path());
         let chosen = data.path().join("chosen.csv");
         std::env::set_var(SaveTarget::TEST_ENV, &chosen);
+        let nss_db = tempfile::tempdir().unwrap();
+        std::env::set_var(trust::CaTrust::TEST_ENV, nss_db.path());
 
         let mut app = app(mock_builder())
             .build(tauri::generate_context!())
@@ -363,6 +371,32 @@ mod tests {
                 "{command}"
             );
         }
+
+        // Trust: the app's CA, in the one NSS database the test names; the window names
+        // no folder, and the system store is off limits under the test variable.
+        let trusted = invoke(
+            &webview,
+            "trust_ca",
+            serde_json::json!({ "action": "trust", "certDir": planted }),
+        )
+        .unwrap();
+        assert_eq!(
+            trusted["stores"][0]["store"]["path"],
+            serde_json::json!(nss_db.path())
+        );
+        assert_eq!(
+            trusted["stores"][0]["outcome"]["kind"], "updated",
+            "{trusted}"
+        );
+        assert_eq!(trusted["caFingerprint"], https["caFingerprint"]);
+        assert!(!planted.exists());
+        let system = invoke(
+            &webview,
+            "trust_ca_system",
+            serde_json::json!({ "action": "trust" }),
+        )
+        .unwrap();
+        assert_eq!(system["stores"][0]["outcome"]["kind"], "failed");
 
         let removed = invoke(&webview, "start_server", serde_json::json!({})).unwrap_err();
         assert!(removed.to_string().contains("start_server"), "{removed}");

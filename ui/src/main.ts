@@ -21,6 +21,7 @@ import { FilterBar } from "./log/filter-bar";
 import { LogTable } from "./log/table";
 import { SettingsForm } from "./settings/form";
 import { SiteHeader } from "./sites/header";
+import { TrustDialog } from "./sites/trust";
 import { Sidebar } from "./sites/sidebar";
 
 const banner = new Banner();
@@ -102,6 +103,7 @@ const settings = new SettingsForm({
   },
   error: (message) => banner.show(message),
 });
+const trustDialog = new TrustDialog({ user: commands.trustCa, system: commands.trustCaSystem });
 const header = new SiteHeader({
   open: (site) => void run(() => commands.openInBrowser(site.id)),
   toggle: (site) => void toggleSite(site),
@@ -123,6 +125,7 @@ const header = new SiteHeader({
     }
   },
   qr: (site) => commands.lanQr(site.id),
+  trust: (site) => trustDialog.open(site),
 });
 const sidebar = new Sidebar({
   select: (id) => store.select(id),

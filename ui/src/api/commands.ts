@@ -14,6 +14,8 @@ import type {
   SiteFeed,
   SiteId,
   SiteSettings,
+  TrustAction,
+  TrustReport,
 } from "./types";
 
 export const subscribeState = (channel: Channel<AppState>) => invoke<void>("subscribe_state", { channel });
@@ -34,6 +36,11 @@ export const closeConnection = (id: SiteId, connection: number) =>
 export const exportCsv = (id: SiteId, filter: ExportFilter) =>
   invoke<ExportSummary | null>("export_csv", { id, filter });
 export const revealExport = (exportId: number) => invoke<void>("reveal_export", { id: exportId });
+
+/** Wharf's CA (the app's own) in the user's trust stores: the window says what, never where. */
+export const trustCa = (action: TrustAction) => invoke<TrustReport>("trust_ca", { action });
+/** The same in the machine's store, for all users: the OS asks for an administrator password. */
+export const trustCaSystem = (action: TrustAction) => invoke<TrustReport>("trust_ca_system", { action });
 
 /** The native folder picker, opened by the app; null when the user cancels. */
 export const pickFolder = (title: string) => invoke<string | null>("pick_folder", { title });

@@ -17,7 +17,7 @@ type SiteOwned = "root" | "host" | "certDir";
  * start and kept while it stays free).
  */
 export type SiteSettings = { [K in Exclude<keyof ConfigDraft, SiteOwned>]-?: NonNullable<ConfigDraft[K]> } & {
-  /** Also serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) beside HTTP, with Wharf's self-signed certificate, on `httpsPort`. Off by default. */
+  /** Also serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) beside HTTP, with a certificate from Wharf's local CA, on `httpsPort`. Off by default. */
   https: boolean;
 };
 
@@ -96,7 +96,8 @@ export interface CommandError {
     | "noSuchSite"
     | "lanOff"
     | "exportFailed"
-    | "openFailed";
+    | "openFailed"
+    | "trustFailed";
   message: string;
   /**
    * The settings field at fault (camelCase, e.g. `keepAliveIdleTimeoutMs`), for an inline error.
@@ -110,6 +111,34 @@ export interface CommandError {
   member?: string;
   /** With `invalidConfig`: the reason alone, so the window names the field by its label. */
   reason?: string;
+}
+
+/** What to do with Wharf's CA in a trust store. Mirrors `trust::TrustAction`. */
+export type TrustAction = "trust" | "untrust" | "status";
+
+/** One trust store, as a person would name it. Mirrors `wharf_core::trust::Store`. */
+export type TrustStore =
+  | { kind: "nss"; browser: string; path: string }
+  | { kind: "loginKeychain" }
+  | { kind: "currentUserRoot" }
+  | { kind: "system"; location: string };
+
+/** What happened to one store. Mirrors `wharf_core::trust::Outcome`. */
+export type TrustOutcome =
+  | { kind: "updated" }
+  | { kind: "unchanged" }
+  | { kind: "trusted" }
+  | { kind: "notTrusted" }
+  | { kind: "failed"; reason: string };
+
+/** What a trust step did, store by store. Mirrors `wharf_core::trust::TrustReport`. */
+export interface TrustReport {
+  /** The CA's SHA-256 fingerprint (`AB:CD:...`): stays the same across the sites' certificates. */
+  caFingerprint: string;
+  /** The CA certificate's file in the app's data folder. */
+  caCertPath: string;
+  /** Each store in the order tried; empty when none was found. */
+  stores: Array<{ store: TrustStore; outcome: TrustOutcome }>;
 }
 
 /** Mirrors `wharf_core::Change`. */

@@ -50,7 +50,7 @@ export const SWITCHES: Readonly<Record<SwitchName, SwitchSpec>> = {
     before: "httpsPort",
     label: "HTTPS",
     sentence: "Also serve HTTPS, on a second port",
-    help: "Wharf makes a self-signed certificate, keeps it in its data folder and uses it for every site. Browsers warn about it, since no authority vouches for it: before you accept, compare the SHA-256 fingerprint the browser shows for the certificate (on a phone too) with the one shown under the site's address here.",
+    help: "Every site presents a certificate issued by Wharf's own certificate authority (CA), made on this computer and kept in its data folder. Browsers warn until you trust that CA: use “Trust Wharf's certificate authority…” under the site's address, which also shows how to trust it on a phone (compare the CA's SHA-256 fingerprint there).",
   },
   directoryListing: {
     section: "files",

@@ -1,7 +1,8 @@
 //! The selected site's header: name, state, URL (Copy, Open in browser), with HTTPS on its
 //! https URL (Copy) and the certificate's fingerprint, folder, the site's error, Start/Stop,
 //! Remove, and sharing on the local network with its warning, LAN URLs and QR code (of the
-//! http address: a phone opens it without a certificate warning). The controls are created
+//! http address: a phone opens it without a certificate warning), and the button that opens
+//! the trust dialog (`trust.ts`) while serving HTTPS. The controls are created
 //! once in index.html and only updated here.
 import { errorMessage } from "../api/errors";
 import type { QrCode, Site } from "../api/types";
@@ -17,6 +18,8 @@ export interface HeaderActions {
   changeRoot(site: Site): void;
   setLan(site: Site, enabled: boolean): Promise<void>;
   qr(site: Site): Promise<QrCode>;
+  /** Opens the trust dialog (`trust.ts`) for the site's CA. */
+  trust(site: Site): void;
 }
 
 export class SiteHeader {
@@ -44,6 +47,7 @@ export class SiteHeader {
   private readonly tlsRow = byId("tls-row");
   private readonly fingerprint = byId("tls-fingerprint");
   private readonly lanHttpsUrl = byId("lan-https-url");
+  private readonly trustRow = byId("trust-row");
   private site: Site | null = null;
   /** What the QR canvas shows (site id + URL), so it is fetched once per address. */
   private qrKey = "";
@@ -59,6 +63,7 @@ export class SiteHeader {
     this.toggleButton.addEventListener("click", withSite((s) => actions.toggle(s)));
     this.removeButton.addEventListener("click", withSite((s) => actions.remove(s)));
     this.changeRootButton.addEventListener("click", withSite((s) => actions.changeRoot(s)));
+    byId("open-trust").addEventListener("click", withSite((s) => actions.trust(s)));
     this.copyButton.addEventListener("click", () => void this.copy(this.site?.running ? this.site.url : null, this.url));
     this.copyHttpsButton.addEventListener(
       "click",
@@ -105,6 +110,7 @@ export class SiteHeader {
     setText(this.httpsUrl, view.httpsUrl ?? "");
     show(this.httpsRow, view.httpsUrl !== null);
     this.renderFingerprint(view.fingerprint);
+    show(this.trustRow, view.httpsUrl !== null);
     setText(this.lanUrl, view.lanUrl);
     setText(this.lanHttpsUrl, view.lanHttpsUrl);
     show(this.lanHttpsUrl, view.lanHttpsUrl !== "");
