@@ -384,10 +384,13 @@ mod tests {
             trusted["stores"][0]["store"]["path"],
             serde_json::json!(nss_db.path())
         );
-        assert_eq!(
-            trusted["stores"][0]["outcome"]["kind"], "updated",
-            "{trusted}"
-        );
+        if cfg!(target_os = "linux") {
+            // certutil (libnss3-tools) is Linux's: elsewhere the store reports it missing.
+            assert_eq!(
+                trusted["stores"][0]["outcome"]["kind"], "updated",
+                "{trusted}"
+            );
+        }
         assert_eq!(trusted["caFingerprint"], https["caFingerprint"]);
         assert!(!planted.exists());
         let system = invoke(

@@ -104,11 +104,10 @@ impl CaTrust {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
-    use wharf_core::trust::{Outcome, Store};
 
+    #[cfg(target_os = "linux")]
     fn listed(db: &std::path::Path) -> String {
-        let out = Command::new("certutil")
+        let out = std::process::Command::new("certutil")
             .arg("-L")
             .arg("-d")
             .arg(format!("sql:{}", db.display()))
@@ -117,10 +116,13 @@ mod tests {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Trust, status, untrust on a temporary NSS database: the report names it, and
+    /// Trust, status, untrust on a temporary NSS database (NSS's `certutil` is Linux's; on
+    /// Windows the name is another tool): the report names it, and
     /// `certutil -L` lists the CA exactly while it is trusted.
     #[test]
+    #[cfg(target_os = "linux")]
     fn trusts_and_untrusts_the_apps_ca_in_the_named_database_only() {
+        use wharf_core::trust::{Outcome, Store};
         let certs = tempfile::tempdir().unwrap();
         let db = tempfile::tempdir().unwrap();
         let ca = CaTrust::new(certs.path().join("certs"), Some(db.path().to_path_buf()));

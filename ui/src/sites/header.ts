@@ -22,6 +22,24 @@ export interface HeaderActions {
   trust(site: Site): void;
 }
 
+/** A fingerprint's groups (`fingerprintGroups`) in `node`: one span per group, with a line
+ * break allowed between groups; rebuilt only on change. */
+export function drawFingerprint(node: HTMLElement, groups: string[]): void {
+  const text = groups.join("");
+  if (node.dataset.value === text) {
+    return;
+  }
+  node.dataset.value = text;
+  const nodes: Node[] = [];
+  groups.forEach((group, i) => {
+    if (i > 0) {
+      nodes.push(el("wbr"));
+    }
+    nodes.push(el("span", "fingerprint-group", group));
+  });
+  node.replaceChildren(...nodes);
+}
+
 export class SiteHeader {
   private readonly root = byId("site-header");
   private readonly noSite = byId("no-site");
@@ -118,22 +136,9 @@ export class SiteHeader {
     this.renderQr(site, view.showQr);
   }
 
-  /** One span per group, with a line break allowed between groups; rebuilt only on change. */
   private renderFingerprint(groups: string[]): void {
     show(this.tlsRow, groups.length > 0);
-    const text = groups.join("");
-    if (this.fingerprint.dataset.value === text) {
-      return;
-    }
-    this.fingerprint.dataset.value = text;
-    const nodes: Node[] = [];
-    groups.forEach((group, i) => {
-      if (i > 0) {
-        nodes.push(el("wbr"));
-      }
-      nodes.push(el("span", "fingerprint-group", group));
-    });
-    this.fingerprint.replaceChildren(...nodes);
+    drawFingerprint(this.fingerprint, groups);
   }
 
   private renderQr(site: Site, visible: boolean): void {

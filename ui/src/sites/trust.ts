@@ -7,6 +7,7 @@ import { errorMessage } from "../api/errors";
 import type { Site, TrustAction, TrustOutcome, TrustReport, TrustStore } from "../api/types";
 import { byId, el, setText, show } from "../dom";
 import { visibleText } from "../format";
+import { drawFingerprint } from "./header";
 import { fingerprintGroups } from "./view";
 
 export interface TrustActions {
@@ -156,12 +157,6 @@ export class TrustDialog {
   }
 
   private showFingerprint(fingerprint: string): void {
-    this.fingerprint.replaceChildren(
-      ...fingerprintGroups(fingerprint).flatMap((group, i) => [
-        ...(i > 0 ? [el("wbr")] : []),
-        el("span", "fingerprint-group", group),
-      ]),
-    );
-    this.fingerprint.dataset.value = fingerprint;
+    drawFingerprint(this.fingerprint, fingerprintGroups(fingerprint));
   }
 }
