@@ -3,10 +3,12 @@
 // database (the app's WHARF_TEST_NSS_DB, so no test touches the user's browsers), the dialog
 // names that database as updated, `certutil -L` lists the CA, and headless Chromium whose
 // HOME holds that database loads the https URL with no certificate error; Untrust takes it
-// out again, and the same browser then refuses the certificate.
+// out again, and the same browser then refuses the certificate. Shared on the network, the
+// dialog gives a phone the CA's download address, which serves the CA with that fingerprint.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
@@ -86,4 +88,23 @@ test("Trust in the window installs the app's CA in the NSS db, Chromium then loa
   assert.doesNotMatch(listed(), /Wharf local certificate authority/);
   assert.match((await load(httpsUrl)).error ?? "", /ERR_CERT_AUTHORITY_INVALID/, "refused again after Untrust");
   await app.click("#close-trust");
+});
+
+test("shared on the network, the dialog gives the phone the CA's download address, which serves that CA", { timeout: 60_000 }, async () => {
+  await app.waitFor(`return !document.querySelector("#trust-dialog").open;`, "the trust dialog closed");
+  await app.click("#lan-toggle");
+  const lanUrl = (await app.waitForText("#lan-url", (t) => /^http:\/\/[\d.]+:\d+\//.test(t), "a LAN URL")).split(/\s/)[0];
+  await app.click("#open-trust");
+  const phoneUrl = await app.waitForText("#phone-ca-url", (t) => t !== "", "the phone's download address");
+  assert.equal(phoneUrl, new URL("__wharf/ca.crt", lanUrl).toString());
+  assert.equal(await app.run(`return document.querySelector("#phone-ca-off").hidden;`), true);
+
+  const response = await fetch(phoneUrl);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "application/x-x509-ca-cert");
+  const der = Buffer.from(await response.arrayBuffer());
+  const fingerprint = createHash("sha256").update(der).digest("hex").toUpperCase().match(/../g).join(":");
+  assert.equal(fingerprint, await app.text("#ca-fingerprint"), "the fingerprint the phone compares is the downloaded CA's");
+  await app.click("#close-trust");
+  await app.click("#lan-toggle");
 });
