@@ -60,7 +60,8 @@ fi
 mkdir -p "$root/deb/var/lib/dpkg/info" "$root/deb/var/lib/dpkg/updates"
 touch "$root/deb/var/lib/dpkg/status"
 # --force-depends: the root is empty, the dependencies are this machine's.
-dpkg --root="$root/deb" --log=/dev/null --force-depends --force-script-chrootless -i "$deb" >/dev/null
+dpkg --root="$root/deb" --log=/dev/null --force-depends --force-script-chrootless -i "$deb" >"$root/dpkg.log" 2>&1 ||
+  { cat "$root/dpkg.log" >&2; fail "dpkg could not install the .deb"; }
 [[ $(dpkg-query --admindir="$root/deb/var/lib/dpkg" -W -f='${Status}' wharf) == "install ok installed" ]] ||
   fail "dpkg did not install the .deb"
 for file in "${expected_files[@]}"; do
@@ -85,7 +86,8 @@ echo "rpm: $(basename "$rpm"), $(du -h "$rpm" | cut -f1); Requires: $(tr '\n' ' 
 for file in "${expected_files[@]}"; do
   expect_line ".rpm's file list" "$rpm_files" "$file"
 done
-grep -q '^webkit2gtk4.1' <<<"$rpm_requires" || fail ".rpm does not require webkit2gtk4.1"
+# rpm names the libraries the binary links (found by the bundler), not packages.
+grep -Eq '^(webkit2gtk4.1|libwebkit2gtk-4.1.so)' <<<"$rpm_requires" || fail ".rpm does not require WebKitGTK 4.1"
 if $tray; then
   grep -q 'appindicator' <<<"$rpm_requires" || fail ".rpm does not require libayatana-appindicator"
 fi
