@@ -8,9 +8,8 @@
 //! launch. The window's size, position and maximized state are saved next to `sites.json`
 //! (`tauri-plugin-window-state`), at exit and soon after each change, and restored at the
 //! next launch; whether it is shown is not, so that starting hidden stays the app's
-//! decision. Wired by `lib.rs::run`
-//! only: the tests build the app without these plugins, so they never meet a Wharf the
-//! developer is running.
+//! decision. Wired by `lib.rs::run` only: the tests build the app without these plugins, so
+//! they never meet a Wharf the developer is running.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -3,9 +3,9 @@
 //! At launch it loads the sites from `sites.json` (or starts with the built-in welcome site)
 //! and starts those that were running at quit; then the window drives them through the
 //! commands in [`commands`] and watches them through the channels in [`feeds`]. Folders
-//! dropped on the window, or given on the command line (see [`instance`]), become sites. At exit every server gets a moment to finish its
-//! transfers. This file only wires; the logic is in the Tauri-free modules `site`, `sites`,
-//! `store`, `lan`, `launch` and `export`.
+//! dropped on the window or given on the command line (see [`instance`]) become sites. At
+//! exit every server gets a moment to finish its transfers. This file only wires; the logic
+//! is in the Tauri-free modules `site`, `sites`, `store`, `lan`, `launch` and `export`.
 //!
 //! `WHARF_CONFIG_DIR` and `WHARF_DATA_DIR` replace the app's config and data folders (tests
 //! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too.
