@@ -3,9 +3,9 @@
 //! At launch it loads the sites from `sites.json` (or starts with the built-in welcome site)
 //! and starts those that were running at quit; then the window drives them through the
 //! commands in [`commands`] and watches them through the channels in [`feeds`]. Folders
-//! dropped on the window become sites. At exit every server gets a moment to finish its
-//! transfers. This file only wires; the logic is in the Tauri-free modules `site`, `sites`,
-//! `store`, `lan` and `export`.
+//! dropped on the window or given on the command line (see [`instance`]) become sites. At
+//! exit every server gets a moment to finish its transfers. This file only wires; the logic
+//! is in the Tauri-free modules `site`, `sites`, `store`, `lan`, `launch` and `export`.
 //!
 //! `WHARF_CONFIG_DIR` and `WHARF_DATA_DIR` replace the app's config and data folders (tests
 //! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too.
@@ -20,7 +20,9 @@ pub mod draft;
 pub mod error;
 pub mod export;
 mod feeds;
+mod instance;
 pub mod lan;
+pub mod launch;
 pub mod site;
 pub mod sites;
 pub mod store;
@@ -46,7 +48,9 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    match app(tauri::Builder::default()).build(tauri::generate_context!()) {
+    let context = tauri::generate_context!();
+    let builder = instance::plugins(tauri::Builder::default(), &context.config().identifier);
+    match app(builder).build(context) {
         Ok(app) => app.run(on_run_event),
         Err(err) => {
             eprintln!("error: Wharf could not start: {err}");
@@ -140,7 +144,10 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error
             changes,
         )),
         tauri::async_runtime::spawn(add_dropped(Arc::clone(&sites), Arc::clone(&feed), drops)),
-    ];
+    ]
+    .into_iter()
+    .chain(instance::tasks(app, Arc::clone(&sites), Arc::clone(&feed)))
+    .collect();
     app.manage(sites);
     app.manage(SaveTarget::from_env());
     app.manage(feed);

@@ -19,6 +19,7 @@ import { LogBuffer } from "./log/buffer";
 import { CsvExport } from "./log/export";
 import { FilterBar } from "./log/filter-bar";
 import { LogTable } from "./log/table";
+import { listenForShortcuts, markShortcut } from "./shortcuts";
 import { SettingsForm } from "./settings/form";
 import { SiteHeader } from "./sites/header";
 import { Sidebar } from "./sites/sidebar";
@@ -124,16 +125,17 @@ const header = new SiteHeader({
   },
   qr: (site) => commands.lanQr(site.id),
 });
+const pickFolder = () =>
+  void run(() => commands.pickFolder("Choose a folder to serve")).then((root) => {
+    if (root) {
+      void addRoot(root);
+    }
+  });
 const sidebar = new Sidebar({
   select: (id) => store.select(id),
   toggle: (site) => void toggleSite(site),
   addRoot,
-  pickFolder: () =>
-    void run(() => commands.pickFolder("Choose a folder to serve")).then((root) => {
-      if (root) {
-        void addRoot(root);
-      }
-    }),
+  pickFolder,
 });
 const feed = new FeedController({
   watch: watchSiteFeed,
@@ -150,6 +152,29 @@ const feed = new FeedController({
     exporter.clear();
   },
   error: (error) => banner.error(error),
+});
+
+const filterPath = byId<HTMLInputElement>("filter-path");
+markShortcut(byId("add-folder"), "o", "Choose a folder to serve");
+markShortcut(filterPath, "l", "Filter the log by path");
+listenForShortcuts(document, (shortcut) => {
+  switch (shortcut.action) {
+    case "addFolder":
+      pickFolder();
+      break;
+    case "selectSite": {
+      const site = store.sites[shortcut.index];
+      if (site) {
+        store.select(site.id);
+      }
+      break;
+    }
+    case "focusFilter":
+      tabs.select("log", false);
+      filterPath.focus();
+      filterPath.select();
+      break;
+  }
 });
 
 tabs.onSelect((tab) => {

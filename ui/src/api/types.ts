@@ -84,6 +84,15 @@ export interface AppState {
   recents: string[];
   /** Messages for the banner from this app run, oldest first (e.g. a corrupt settings file). */
   notices: string[];
+  /** The site a launch last asked for (`wharf-desktop ~/site`, Open with Wharf): selected when `count` grows. */
+  opened: Opened | null;
+}
+
+/** Mirrors `sites::Opened`: a site opened from outside the window. */
+export interface Opened {
+  id: SiteId;
+  /** Sites opened so far in this app run, this one included. */
+  count: number;
 }
 
 /** Mirrors `commands::CommandError`: branch on `kind`, show `message`. */
