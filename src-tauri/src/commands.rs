@@ -31,6 +31,7 @@ pub(crate) enum ErrorKind {
     LanOff,
     ExportFailed,
     OpenFailed,
+    SettingsFailed,
 }
 
 /// An error as the window receives it: it branches on `kind`, shows `message`, and puts it
@@ -46,6 +47,19 @@ pub(crate) struct CommandError {
     index: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     member: Option<String>,
+}
+
+impl CommandError {
+    /// An error that is no site's (e.g. the App settings'): `kind` and a sentence.
+    pub(crate) fn other(kind: ErrorKind, message: String) -> CommandError {
+        CommandError {
+            kind,
+            message,
+            field: None,
+            index: None,
+            member: None,
+        }
+    }
 }
 
 impl From<SiteError> for CommandError {
