@@ -171,8 +171,11 @@ test("closing the window keeps serving; the tray's Quit stops every site and flu
   // Show Wharf: the item above Quit (the separator is skipped), chosen with the keyboard.
   const menu = await openTrayMenu();
   mkdirSync(artifacts, { recursive: true });
+  // The top right corner of the screen: the tray host and the open menu (imagemagick's import).
+  const [screenWidth] = xdotool("getdisplaygeometry")[0].split(" ").map(Number);
   const left = Math.max(0, menu.x - 40);
-  execFileSync("import", ["-window", "root", "-crop", `${1280 - left}x${menu.y + menu.height + 10}+${left}+0`, join(artifacts, "tray-menu.png")]);
+  const corner = `${screenWidth - left}x${menu.y + menu.height + 10}+${left}+0`;
+  execFileSync("import", ["-window", "root", "-crop", corner, join(artifacts, "tray-menu.png")]);
   console.log(`# screenshot: ${join(artifacts, "tray-menu.png")}`);
   xdotool("key", "Up", "Up", "Return");
   await until(() => visibleWharfWindows().length > 0, "Show Wharf brings the window back");
