@@ -522,9 +522,14 @@ impl Sites {
                 self.folders.store.display()
             );
             tracing::error!("{notice}");
-            if !self.notices.contains(&notice) {
-                self.notices.push(notice);
-            }
+            self.notify(notice);
+        }
+    }
+
+    /// Adds `notice` for the window's banner, unless it is there already.
+    pub fn notify(&mut self, notice: String) {
+        if !self.notices.contains(&notice) {
+            self.notices.push(notice);
         }
     }
 }

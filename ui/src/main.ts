@@ -7,6 +7,7 @@ import "./style.css";
 import * as commands from "./api/commands";
 import { subscribeAppState, watchSiteFeed } from "./api/streams";
 import type { Site, SiteId } from "./api/types";
+import { AppSettingsPanel } from "./app/app-settings";
 import { Banner } from "./app/banner";
 import { FeedController } from "./app/feed";
 import { AppStore } from "./app/store";
@@ -196,6 +197,12 @@ store.onChange(({ selectionChanged }) => {
     feed.watch(site?.id ?? null);
   }
 });
+
+void new AppSettingsPanel({
+  get: commands.getAppSettings,
+  set: commands.setAppSettings,
+  error: (error) => banner.error(error),
+}).load();
 
 subscribeAppState((state) => {
   store.setState(state);

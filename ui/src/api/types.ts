@@ -105,7 +105,8 @@ export interface CommandError {
     | "noSuchSite"
     | "lanOff"
     | "exportFailed"
-    | "openFailed";
+    | "openFailed"
+    | "settingsFailed";
   message: string;
   /**
    * The settings field at fault (camelCase, e.g. `keepAliveIdleTimeoutMs`), for an inline error.
@@ -275,3 +276,14 @@ export interface QrCode {
   width: number;
   modules: string;
 }
+
+/** Mirrors `preferences::AppSettings`: the App settings, not a site's. */
+export interface AppSettings {
+  /** Closing the window hides it and the sites keep serving; off, closing quits. Default: on. */
+  keepServingOnClose: boolean;
+  /** Wharf starts at login, hidden in the tray, with the sites that were running. Default: off. */
+  startAtLogin: boolean;
+}
+
+/** Mirrors `preferences::AppSettingsChange`: what to change; a missing field stays. */
+export type AppSettingsChange = Partial<AppSettings>;
