@@ -366,8 +366,8 @@ test("HTTPS beside HTTP: the window shows the https URL and the fingerprint the 
   const httpsUrl = await app.waitForText("#site-https-url", (t) => /^https:\/\/127\.0\.0\.1:\d+\/$/.test(t), "an https URL");
   const shown = await app.waitForText("#tls-fingerprint", (t) => /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(t), "a SHA-256 fingerprint");
 
-  // Pinned: the only certificate trusted is the one in the app's data folder.
-  const ca = readFileSync(join(app.dirs.data, "certs", "cert.pem"));
+  // The only authority trusted is Wharf's local CA, in the app's data folder.
+  const ca = readFileSync(join(app.dirs.data, "certs", "ca.pem"));
   site.requests += 1;
   const { status, body, fingerprint, protocol } = await new Promise((resolveGet, reject) => {
     const req = httpsGet(new URL("hello.txt", httpsUrl), { ca, agent: false }, (res) => {
