@@ -2,12 +2,14 @@
 # Sourced by start.sh, test.sh, build.sh and .ci/run; defines functions only.
 
 # Needed to build and run the desktop app.
-APP_PACKAGES=(libwebkit2gtk-4.1-dev build-essential pkg-config)
+APP_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev build-essential pkg-config)
 # Needed to run the end-to-end tests of the real window, headless.
-E2E_PACKAGES=(xvfb xauth webkit2gtk-driver)
+E2E_PACKAGES=(xvfb xauth webkit2gtk-driver dbus-daemon trayer xdotool imagemagick python3)
 # Needed to run the browser tests of live reload (headless, driven by playwright-core).
 # libnss3-tools: certutil, for `wharf trust` into Chromium's and Firefox's NSS databases (tests/browser/trust.test.mjs).
 BROWSER_PACKAGES=(chromium libnss3-tools)
+# Needed to read the .rpm package back (scripts/check-packages.sh; dpkg-deb comes with Debian).
+PACKAGE_CHECK_PACKAGES=(rpm)
 # Needed to cross-build for Windows and run the server's tests under Wine (scripts/test-windows.sh).
 WINDOWS_PACKAGES=(mingw-w64 wine64)
 

@@ -12,7 +12,7 @@ cd "$WHARF_ROOT"
 
 ensure_rust
 if [[ $WHARF_OS == linux ]]; then
-  ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" "${WINDOWS_PACKAGES[@]}" libreoffice-calc-nogui
+  ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" "${WINDOWS_PACKAGES[@]}" "${PACKAGE_CHECK_PACKAGES[@]}" libreoffice-calc-nogui
   ensure_rust_target x86_64-pc-windows-gnu
   ensure_tauri_driver
 fi
@@ -57,8 +57,9 @@ step "End-to-end: the real window under Xvfb"
 cargo build -p wharf-desktop
 export WHARF_APP_BIN="$CARGO_TARGET_DIR/debug/wharf-desktop"
 rm -rf artifacts/e2e
-xvfb-run -a -s "-screen 0 1280x900x24" node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+dbus-run-session -- xvfb-run -a -s "-screen 0 1280x900x24" node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
 echo "screenshots: $WHARF_ROOT/artifacts/e2e/"
+bash scripts/check-packages.sh
 
 step "Cross builds: macOS compile checks, the Windows app"
 bash scripts/cross.sh

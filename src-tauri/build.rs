@@ -18,6 +18,8 @@ const COMMANDS: &[&str] = &[
     "pick_folder",
     "export_csv",
     "reveal_export",
+    "get_app_settings",
+    "set_app_settings",
     "trust_ca",
     "trust_ca_system",
 ];

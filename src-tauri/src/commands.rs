@@ -33,6 +33,7 @@ pub(crate) enum ErrorKind {
     LanOff,
     ExportFailed,
     OpenFailed,
+    SettingsFailed,
     TrustFailed,
 }
 
@@ -53,6 +54,20 @@ pub(crate) struct CommandError {
     /// label it shows (`Max connections: 0 is out of range; use 1 to 1,000,000`).
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+}
+
+impl CommandError {
+    /// An error that is no site's (e.g. the App settings'): `kind` and a sentence.
+    pub(crate) fn other(kind: ErrorKind, message: String) -> CommandError {
+        CommandError {
+            kind,
+            message,
+            field: None,
+            index: None,
+            member: None,
+            reason: None,
+        }
+    }
 }
 
 impl From<SiteError> for CommandError {

@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tauri::async_runtime::JoinHandle;
 use tauri::ipc::Channel;
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 use wharf_core::AccessRecord;
 use wharf_core::MetricsSample;
 use wharf_core::{AccessLog, LogBatch};
@@ -92,11 +92,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The window's state subscriptions, and the last state pushed.
+/// The window's state subscriptions, and the last state pushed (which the tray watches).
 #[derive(Default)]
 pub(crate) struct StateFeed {
     subscribers: Mutex<Vec<Channel<AppState>>>,
-    last: Mutex<Option<AppState>>,
+    last: watch::Sender<Option<AppState>>,
 }
 
 impl StateFeed {
@@ -109,18 +109,23 @@ impl StateFeed {
             }
             subscribers.push(channel);
         }
-        *lock(&self.last) = Some(current);
+        self.last.send_replace(Some(current));
     }
 
     /// Sends `state` to every subscriber, dropping those that are gone.
     pub(crate) fn publish(&self, state: AppState) {
         lock(&self.subscribers).retain(|channel| channel.send(state.clone()).is_ok());
-        *lock(&self.last) = Some(state);
+        self.last.send_replace(Some(state));
+    }
+
+    /// Each state pushed from now on (the tray's menu follows it).
+    pub(crate) fn published(&self) -> watch::Receiver<Option<AppState>> {
+        self.last.subscribe()
     }
 
     /// [`StateFeed::publish`], unless `state` is what was pushed last.
     fn publish_if_changed(&self, state: AppState) {
-        if lock(&self.last).as_ref() != Some(&state) {
+        if self.last.borrow().as_ref() != Some(&state) {
             self.publish(state);
         }
     }

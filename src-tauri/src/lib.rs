@@ -3,28 +3,34 @@
 //! At launch it loads the sites from `sites.json` (or starts with the built-in welcome site)
 //! and starts those that were running at quit; then the window drives them through the
 //! commands in [`commands`] and watches them through the channels in [`feeds`]. Folders
-//! dropped on the window become sites. At exit every server gets a moment to finish its
-//! transfers. This file only wires; the logic is in the Tauri-free modules `site`, `sites`,
-//! `store`, `lan` and `export`.
+//! dropped on the window or given on the command line (see [`instance`]) become sites. The
+//! tray and closing to it are in [`tray`] and `background`. At exit every server gets a moment
+//! to finish its transfers. This file only wires; the logic is in the Tauri-free modules
+//! `site`, `sites`, `store`, `preferences`, `lan`, `launch`, `export` and `trust`.
 //!
 //! `WHARF_CONFIG_DIR` and `WHARF_DATA_DIR` replace the app's config and data folders (tests
 //! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too.
 //! `WHARF_TEST_EXPORT_PATH` (tests only) replaces the Export button's save dialog with that
-//! file (see [`export::SaveTarget`]); `WHARF_TEST_NSS_DB` (tests only) is the one trust
-//! store the Trust button changes (see [`trust::CaTrust`]). The data folder (Tauri's local one: on Windows
-//! `%LOCALAPPDATA%`, not the roaming profile, as the logs grow and the certificate names this
-//! machine's addresses) holds the access logs (`access-log/<site>/`) and the one HTTPS
-//! certificate every site presents (`certs/`).
+//! file (see [`export::SaveTarget`]); `WHARF_TEST_NSS_DB` (tests only) is the one trust store
+//! the Trust button changes (see [`trust::CaTrust`]). The data folder (Tauri's local one: on
+//! Windows `%LOCALAPPDATA%`, not the roaming profile, as the logs grow and the certificate
+//! names this machine's addresses) holds the access logs (`access-log/<site>/`) and the one
+//! HTTPS certificate every site presents (`certs/`, with the local CA that issues it).
 
+mod background;
 mod commands;
 pub mod draft;
 pub mod error;
 pub mod export;
 mod feeds;
+mod instance;
 pub mod lan;
+pub mod launch;
+pub mod preferences;
 pub mod site;
 pub mod sites;
 pub mod store;
+pub mod tray;
 pub mod trust;
 mod welcome;
 
@@ -39,7 +45,8 @@ use crate::export::SaveTarget;
 use crate::feeds::{SharedSites, SiteWatch, StateFeed};
 use crate::sites::{Folders, Sites};
 
-/// Builds and runs the app until its window closes.
+/// Builds and runs the app until it quits (the tray's Quit, or closing the window when it
+/// does not keep serving: see [`background`]).
 pub fn run() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -48,7 +55,9 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    match app(tauri::Builder::default()).build(tauri::generate_context!()) {
+    let context = tauri::generate_context!();
+    let builder = instance::plugins(tauri::Builder::default(), &context.config().identifier);
+    match app(builder).build(context) {
         Ok(app) => app.run(on_run_event),
         Err(err) => {
             eprintln!("error: Wharf could not start: {err}");
@@ -63,6 +72,7 @@ fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_shell::init())
+        .plugin(background::autostart_plugin())
         .setup(|app| setup(app.handle()))
         .on_window_event(|window, event| {
             if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
@@ -70,6 +80,9 @@ fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                     // The receiver lives as long as the app; a send fails only at exit.
                     let _ = dropped.0.send(paths.clone());
                 }
+            }
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                background::on_close_requested(window, api);
             }
         })
         .invoke_handler(tauri::generate_handler![
@@ -88,6 +101,8 @@ fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::pick_folder,
             commands::export_csv,
             commands::reveal_export,
+            background::get_app_settings,
+            background::set_app_settings,
             commands::trust_ca,
             commands::trust_ca_system,
         ])
@@ -136,17 +151,20 @@ fn setup<R: Runtime>(app: &AppHandle<R>) -> Result<(), Box<dyn std::error::Error
     };
     let sites = tauri::async_runtime::block_on(Sites::open(folders));
     let changes = sites.changes();
+    let state = sites.state();
     let sites: SharedSites = Arc::new(tokio::sync::Mutex::new(sites));
     let feed = Arc::new(StateFeed::default());
     let (dropped, drops) = mpsc::unbounded_channel();
-    let tasks = vec![
+    let mut tasks = background::setup(app, &config_dir, &feed, &state);
+    tasks.extend([
         tauri::async_runtime::spawn(feeds::push_state_changes(
             Arc::clone(&sites),
             Arc::clone(&feed),
             changes,
         )),
         tauri::async_runtime::spawn(add_dropped(Arc::clone(&sites), Arc::clone(&feed), drops)),
-    ];
+    ]);
+    tasks.extend(instance::tasks(app, Arc::clone(&sites), Arc::clone(&feed)));
     app.manage(sites);
     app.manage(SaveTarget::from_env());
     app.manage(feed);
@@ -409,6 +427,18 @@ mod tests {
             serde_json::json!({ "id": site["id"] }),
         )
         .unwrap();
+
+        // The App settings: saved beside sites.json; the notice flag is not the window's.
+        let settings = invoke(&webview, "get_app_settings", serde_json::json!({})).unwrap();
+        assert_eq!(settings["keepServingOnClose"], true);
+        let change = serde_json::json!({ "change": { "keepServingOnClose": false } });
+        let changed = invoke(&webview, "set_app_settings", change).unwrap();
+        assert_eq!(changed["keepServingOnClose"], false);
+        let saved = std::fs::read(config.path().join("preferences.json")).unwrap();
+        let saved: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+        assert_eq!(saved["keepServingOnClose"], false);
+        let change = serde_json::json!({ "change": { "closeNoticeShown": true } });
+        assert!(invoke(&webview, "set_app_settings", change).is_err());
         shut_down(app.handle());
     }
 }

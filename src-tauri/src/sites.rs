@@ -38,6 +38,19 @@ pub struct AppState {
     pub recents: Vec<String>,
     /// Messages for the banner from this app run, oldest first.
     pub notices: Vec<String>,
+    /// The site a launch last asked for (see [`Sites::add_launched`]); the window selects it
+    /// when `count` grows.
+    pub opened: Option<Opened>,
+}
+
+/// A site opened from outside the window. Mirrors `Opened` in `ui/src/api/types.ts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Opened {
+    /// The site's id.
+    pub id: String,
+    /// Sites opened so far in this app run, this one included.
+    pub count: u64,
 }
 
 /// What `apply_settings` did. Mirrors `ApplyOutcome` in `ui/src/api/types.ts`.
@@ -96,6 +109,7 @@ pub struct Sites {
     sites: Vec<Site>,
     recents: Vec<PathBuf>,
     notices: Vec<String>,
+    opened: Option<Opened>,
     folders: Folders,
     /// CSV files exported this app run, export `n` at index `n - 1`: the only files
     /// `reveal_export` shows.
@@ -113,6 +127,7 @@ impl Sites {
             sites: Vec::new(),
             recents: Vec::new(),
             notices: loaded.notice.into_iter().collect(),
+            opened: None,
             folders,
             exported: Vec::new(),
             changed: Arc::default(),
@@ -184,6 +199,7 @@ impl Sites {
                 .map(|root| root.display().to_string())
                 .collect(),
             notices: self.notices.clone(),
+            opened: self.opened.clone(),
         }
     }
 
@@ -248,11 +264,32 @@ impl Sites {
             } else {
                 path.parent().unwrap_or(path)
             };
-            if let Err(err) = self.add(folder).await {
-                self.notices
-                    .push(format!("{} was not added: {err}", path.display()));
+            self.add_or_notice(path, folder).await;
+        }
+    }
+
+    /// Adds each folder Wharf was launched with (`wharf-desktop ~/site`, "Open with Wharf")
+    /// as a site, or starts the site that already serves it, and asks the window to select
+    /// the last one. Anything but a folder becomes a notice: unlike a drop, a file does not
+    /// stand for its folder, as a mistyped name would then serve the folder it was typed in.
+    pub async fn add_launched(&mut self, paths: &[PathBuf]) {
+        for path in paths {
+            if let Some(site) = self.add_or_notice(path, path).await {
+                let count = self.opened.as_ref().map_or(0, |opened| opened.count) + 1;
+                self.opened = Some(Opened { id: site.id, count });
             }
         }
+    }
+
+    /// [`Sites::add`]s `folder`; on failure a notice says that `path` was not added.
+    async fn add_or_notice(&mut self, path: &Path, folder: &Path) -> Option<SiteStatus> {
+        self.add(folder)
+            .await
+            .inspect_err(|err| {
+                self.notices
+                    .push(format!("{} was not added: {err}", path.display()));
+            })
+            .ok()
     }
 
     /// Removes site `id`, stopping it; its logs stay on disk.
@@ -485,9 +522,14 @@ impl Sites {
                 self.folders.store.display()
             );
             tracing::error!("{notice}");
-            if !self.notices.contains(&notice) {
-                self.notices.push(notice);
-            }
+            self.notify(notice);
+        }
+    }
+
+    /// Adds `notice` for the window's banner, unless it is there already.
+    pub fn notify(&mut self, notice: String) {
+        if !self.notices.contains(&notice) {
+            self.notices.push(notice);
         }
     }
 }

@@ -104,15 +104,16 @@ pub fn load(path: &Path) -> Loaded {
     }
 }
 
-/// Writes `sites` to `path` atomically and privately ([`wharf_core::replace_private`]).
+/// Writes `value` (the sites, or another of the app's files, e.g. the preferences) to `path`
+/// as JSON, atomically and privately ([`wharf_core::replace_private`]).
 ///
 /// # Errors
 /// What the file system reports; the previous file is then left as it was.
-pub fn save(path: &Path, sites: &StoredSites) -> io::Result<()> {
+pub fn save<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let json = serde_json::to_vec_pretty(sites).map_err(io::Error::other)?;
+    let json = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
     wharf_core::replace_private(path, |file| file.write_all(&json))?
 }
 

@@ -18,10 +18,10 @@ export { removeTempDirs, tempDir };
 /**
  * One app run. `prepare(configDir)` may write files into the app's config folder before it
  * starts (e.g. a corrupt settings file).
- * `env` adds to the app's environment.
- * @param {{ prepare?: (configDir: string) => void, env?: Record<string, string> }} [options]
+ * `env` adds to the app's environment; `args` are the app's command-line arguments.
+ * @param {{ prepare?: (configDir: string) => void, env?: Record<string, string>, args?: string[] }} [options]
  */
-export async function launchApp({ prepare, env = {} } = {}) {
+export async function launchApp({ prepare, env = {}, args = [] } = {}) {
   const appBin = process.env.WHARF_APP_BIN;
   assert.ok(appBin, "WHARF_APP_BIN must name the built app (run through `npm test`)");
   const home = tempDir("wharf-e2e-app-");
@@ -62,7 +62,7 @@ export async function launchApp({ prepare, env = {} } = {}) {
   }
   const driver = await new Builder()
     .usingServer(`http://127.0.0.1:${port}/`)
-    .withCapabilities({ browserName: "wry", "tauri:options": { application: appBin } })
+    .withCapabilities({ browserName: "wry", "tauri:options": { application: appBin, args } })
     .build();
   return new App(driver, tauriDriver, dirs);
 }

@@ -366,8 +366,7 @@ test("HTTPS beside HTTP: the window shows the https URL and the fingerprint the 
   const httpsUrl = await app.waitForText("#site-https-url", (t) => /^https:\/\/127\.0\.0\.1:\d+\/$/.test(t), "an https URL");
   const shown = await app.waitForText("#tls-fingerprint", (t) => /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(t), "a SHA-256 fingerprint");
 
-  // Pinned: the only authority trusted is the app's local CA in its data folder, which
-  // issues the site's certificate (issue 16); the fingerprint below is the site certificate's.
+  // The only authority trusted is Wharf's local CA, in the app's data folder.
   const ca = readFileSync(join(app.dirs.data, "certs", "ca.pem"));
   site.requests += 1;
   const { status, body, fingerprint, protocol } = await new Promise((resolveGet, reject) => {

@@ -7,6 +7,7 @@ import "./style.css";
 import * as commands from "./api/commands";
 import { subscribeAppState, watchSiteFeed } from "./api/streams";
 import type { Site, SiteId } from "./api/types";
+import { AppSettingsPanel } from "./app/app-settings";
 import { Banner } from "./app/banner";
 import { FeedController } from "./app/feed";
 import { AppStore } from "./app/store";
@@ -19,6 +20,7 @@ import { LogBuffer } from "./log/buffer";
 import { CsvExport } from "./log/export";
 import { FilterBar } from "./log/filter-bar";
 import { LogTable } from "./log/table";
+import { listenForShortcuts, markShortcut } from "./shortcuts";
 import { SettingsForm } from "./settings/form";
 import { SiteHeader } from "./sites/header";
 import { TrustDialog } from "./sites/trust";
@@ -127,16 +129,17 @@ const header = new SiteHeader({
   qr: (site) => commands.lanQr(site.id),
   trust: (site) => trustDialog.open(site),
 });
+const pickFolder = () =>
+  void run(() => commands.pickFolder("Choose a folder to serve")).then((root) => {
+    if (root) {
+      void addRoot(root);
+    }
+  });
 const sidebar = new Sidebar({
   select: (id) => store.select(id),
   toggle: (site) => void toggleSite(site),
   addRoot,
-  pickFolder: () =>
-    void run(() => commands.pickFolder("Choose a folder to serve")).then((root) => {
-      if (root) {
-        void addRoot(root);
-      }
-    }),
+  pickFolder,
 });
 const feed = new FeedController({
   watch: watchSiteFeed,
@@ -153,6 +156,29 @@ const feed = new FeedController({
     exporter.clear();
   },
   error: (error) => banner.error(error),
+});
+
+const filterPath = byId<HTMLInputElement>("filter-path");
+markShortcut(byId("add-folder"), "o", "Choose a folder to serve");
+markShortcut(filterPath, "l", "Filter the log by path");
+listenForShortcuts(document, (shortcut) => {
+  switch (shortcut.action) {
+    case "addFolder":
+      pickFolder();
+      break;
+    case "selectSite": {
+      const site = store.sites[shortcut.index];
+      if (site) {
+        store.select(site.id);
+      }
+      break;
+    }
+    case "focusFilter":
+      tabs.select("log", false);
+      filterPath.focus();
+      filterPath.select();
+      break;
+  }
 });
 
 tabs.onSelect((tab) => {
@@ -174,6 +200,12 @@ store.onChange(({ selectionChanged }) => {
     feed.watch(site?.id ?? null);
   }
 });
+
+void new AppSettingsPanel({
+  get: commands.getAppSettings,
+  set: commands.setAppSettings,
+  error: (error) => banner.error(error),
+}).load();
 
 subscribeAppState((state) => {
   store.setState(state);

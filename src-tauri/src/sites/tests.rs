@@ -145,6 +145,49 @@ async fn a_dropped_file_adds_its_folder_and_a_missing_path_becomes_a_notice() {
 }
 
 #[tokio::test]
+async fn a_launched_folder_is_served_and_selected_once_and_a_file_becomes_a_notice() {
+    let fixture = Fixture::new();
+    let mut sites = fixture.open().await;
+    assert_eq!(sites.state().opened, None);
+    let folder = site_dir("launched");
+    let file = folder.path().join("index.html");
+    sites.add_launched(&[folder.path().to_path_buf()]).await;
+    let state = sites.state();
+    assert_eq!(state.sites.len(), 2);
+    let site = &state.sites[1];
+    assert!(site.running);
+    assert!(fetch(site.url.as_ref().unwrap(), "/")
+        .await
+        .contains("launched"));
+    assert_eq!(
+        state.opened,
+        Some(Opened {
+            id: site.id.clone(),
+            count: 1
+        })
+    );
+
+    // The same folder again (through another spelling) selects the site it already is.
+    let again = folder
+        .path()
+        .join("..")
+        .join(folder.path().file_name().unwrap());
+    sites.add_launched(&[again, file.clone()]).await;
+    let state = sites.state();
+    assert_eq!(state.sites.len(), 2, "not added twice");
+    assert_eq!(state.opened.as_ref().unwrap().id, site.id);
+    assert_eq!(state.opened.as_ref().unwrap().count, 2);
+    // Unlike a drop, a file is not taken for its folder.
+    assert_eq!(state.notices.len(), 1);
+    assert!(
+        state.notices[0].starts_with(&format!("{} was not added: ", file.display()))
+            && state.notices[0].contains("not a folder"),
+        "{}",
+        state.notices[0]
+    );
+}
+
+#[tokio::test]
 async fn an_export_holds_every_request_and_only_exports_can_be_revealed() {
     let fixture = Fixture::new();
     let mut sites = fixture.open().await;

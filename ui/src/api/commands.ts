@@ -5,6 +5,8 @@
 //! `CommandError` (see `errors.ts`).
 import { invoke, type Channel } from "@tauri-apps/api/core";
 import type {
+  AppSettings,
+  AppSettingsChange,
   AppState,
   ApplyOutcome,
   ExportFilter,
@@ -44,3 +46,7 @@ export const trustCaSystem = (action: TrustAction) => invoke<TrustReport>("trust
 
 /** The native folder picker, opened by the app; null when the user cancels. */
 export const pickFolder = (title: string) => invoke<string | null>("pick_folder", { title });
+
+/** The App settings (keep serving on close, start at login). */
+export const getAppSettings = () => invoke<AppSettings>("get_app_settings");
+export const setAppSettings = (change: AppSettingsChange) => invoke<AppSettings>("set_app_settings", { change });

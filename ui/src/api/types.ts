@@ -84,6 +84,15 @@ export interface AppState {
   recents: string[];
   /** Messages for the banner from this app run, oldest first (e.g. a corrupt settings file). */
   notices: string[];
+  /** The site a launch last asked for (`wharf-desktop ~/site`, Open with Wharf): selected when `count` grows. */
+  opened: Opened | null;
+}
+
+/** Mirrors `sites::Opened`: a site opened from outside the window. */
+export interface Opened {
+  id: SiteId;
+  /** Sites opened so far in this app run, this one included. */
+  count: number;
 }
 
 /** Mirrors `commands::CommandError`: branch on `kind`, show `message`. */
@@ -97,6 +106,7 @@ export interface CommandError {
     | "lanOff"
     | "exportFailed"
     | "openFailed"
+    | "settingsFailed"
     | "trustFailed";
   message: string;
   /**
@@ -295,3 +305,14 @@ export interface QrCode {
   width: number;
   modules: string;
 }
+
+/** Mirrors `preferences::AppSettings`: the App settings, not a site's. */
+export interface AppSettings {
+  /** Closing the window hides it and the sites keep serving; off, closing quits. Default: on. */
+  keepServingOnClose: boolean;
+  /** Wharf starts at login, hidden in the tray, with the sites that were running. Default: off. */
+  startAtLogin: boolean;
+}
+
+/** Mirrors `preferences::AppSettingsChange`: what to change; a missing field stays. */
+export type AppSettingsChange = Partial<AppSettings>;

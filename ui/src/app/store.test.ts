@@ -4,7 +4,7 @@ import { AppStore, PENDING_MS, resolveSelection } from "./store";
 
 const site = (id: string, over: Partial<Site> = {}): Site =>
   ({ id, name: id, root: `/srv/${id}`, running: true, ...over }) as Site;
-const state = (...sites: Site[]): AppState => ({ sites, recents: [], notices: [] });
+const state = (...sites: Site[]): AppState => ({ sites, recents: [], notices: [], opened: null });
 
 describe("resolveSelection", () => {
   it("keeps a selection that exists, else takes the first site", () => {
@@ -26,6 +26,19 @@ describe("AppStore", () => {
     store.select("b");
     expect(store.selectedId).toBe("b");
     expect(changes).toEqual([true, false, true]);
+  });
+
+  it("selects a site a launch opened once per opening, then leaves the selection to the user", () => {
+    const store = new AppStore();
+    store.setState(state(site("a"), site("b")));
+    const opened = (id: string, count: number): AppState => ({ ...state(site("a"), site("b")), opened: { id, count } });
+    store.setState(opened("b", 1));
+    expect(store.selectedId).toBe("b");
+    store.select("a");
+    store.setState(opened("b", 1));
+    expect(store.selectedId).toBe("a");
+    store.setState(opened("b", 2));
+    expect(store.selectedId).toBe("b");
   });
 
   it("moves the selection when the selected site is removed", () => {

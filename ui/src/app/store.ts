@@ -1,7 +1,8 @@
 //! The window's copy of the app state and which site is selected. State pushes are the
 //! authority; a site a command just returned is shown at once (`upsertSite`) and, if the
 //! push that contains it has not arrived yet, kept for a few seconds so a push sent just
-//! before the command cannot take the new site (and the selection) away. Pure: no DOM.
+//! before the command cannot take the new site (and the selection) away. A site a launch
+//! opened (`AppState.opened`) is selected once, when its count grows. Pure: no DOM.
 import type { AppState, Site, SiteId } from "../api/types";
 
 /** How long a site returned by a command is kept while pushes do not show it yet. */
@@ -23,6 +24,7 @@ export interface StoreChange {
 export class AppStore {
   private appState: AppState | null = null;
   private selected: SiteId | null = null;
+  private openedCount = 0;
   private readonly pending = new Map<SiteId, { site: Site; since: number }>();
   private readonly listeners: Array<(change: StoreChange) => void> = [];
 
@@ -64,11 +66,15 @@ export class AppStore {
       }
     }
     this.commit({ ...state, sites });
+    if (state.opened !== null && state.opened.count > this.openedCount) {
+      this.openedCount = state.opened.count;
+      this.select(state.opened.id);
+    }
   }
 
   /** A site a command returned (added, started, applied…): shown before the next push. */
   upsertSite(site: Site): void {
-    const state = this.appState ?? { sites: [], recents: [], notices: [] };
+    const state = this.appState ?? { sites: [], recents: [], notices: [], opened: null };
     const known = state.sites.some((s) => s.id === site.id);
     if (!known) {
       this.pending.set(site.id, { site, since: this.now() });

@@ -5,6 +5,7 @@
 import type { Site, SiteId } from "../api/types";
 import { byId, el, setText, show } from "../dom";
 import { visibleText } from "../format";
+import { ariaKeys, keyLabel } from "../shortcuts";
 
 export interface SidebarActions {
   select(id: SiteId): void;
@@ -56,11 +57,11 @@ export class Sidebar {
   render(sites: readonly Site[], selected: SiteId | null, recents: readonly string[]): void {
     const seen = new Set<SiteId>();
     let previous: Element | null = null;
-    for (const site of sites) {
+    for (const [index, site] of sites.entries()) {
       seen.add(site.id);
       const item = this.items.get(site.id) ?? this.create(site);
       item.site = site;
-      this.update(item, site.id === selected);
+      this.update(item, site.id === selected, index);
       // Move only when out of place: moving a focused node would blur it.
       const expected: Element | null = previous === null ? this.list.firstElementChild : previous.nextElementSibling;
       if (expected !== item.li) {
@@ -103,7 +104,8 @@ export class Sidebar {
     return item;
   }
 
-  private update(item: Item, selected: boolean): void {
+  /** `index`: the site's place in the list, whose Ctrl+1 to Ctrl+9 shortcut its title names. */
+  private update(item: Item, selected: boolean, index: number): void {
     const { site } = item;
     item.li.setAttribute("aria-selected", String(selected));
     item.select.setAttribute("aria-current", selected ? "true" : "false");
@@ -111,7 +113,14 @@ export class Sidebar {
     setText(item.name, visibleText(site.name));
     setText(item.url, site.running && site.url ? site.url : site.error ? "Stopped · error" : "Stopped");
     item.url.dataset.error = String(site.error !== null);
-    item.select.title = visibleText(site.error ? `${site.root}\n${site.error}` : site.root);
+    const key = index < 9 ? String(index + 1) : null;
+    const shortcut = key === null ? "" : `\n${keyLabel(key)}`;
+    item.select.title = visibleText(site.error ? `${site.root}\n${site.error}` : site.root) + shortcut;
+    if (key === null) {
+      item.select.removeAttribute("aria-keyshortcuts");
+    } else {
+      item.select.setAttribute("aria-keyshortcuts", ariaKeys(key));
+    }
     // A symbol keeps the URL readable in a narrow sidebar; the label says it in words.
     setText(item.power, site.running ? "■" : "▶");
     item.power.setAttribute("aria-label", `${site.running ? "Stop" : "Start"} ${visibleText(site.name)}`);
