@@ -63,12 +63,14 @@ pub(crate) fn launched_hidden() -> bool {
     std::env::args().skip(1).any(|arg| arg == HIDDEN_ARG)
 }
 
-/// Shows, unminimises and focuses the main window.
+/// Shows, unminimises and focuses the main window (the tray's Show Wharf, a second launch).
 pub(crate) fn show_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
+        for result in [window.unminimize(), window.show(), window.set_focus()] {
+            if let Err(err) = result {
+                tracing::warn!("cannot bring the window to the front: {err}");
+            }
+        }
     }
 }
 

@@ -51,7 +51,7 @@ pub(crate) fn plugins<R: Runtime>(builder: Builder<R>, identifier: &str) -> Buil
     let single_instance = tauri_plugin_single_instance::Builder::new()
         .dbus_id(launch::instance_id(identifier, config_override.as_deref()))
         .callback(move |app, args, cwd| {
-            bring_to_front(app);
+            crate::background::show_window(app);
             let folders = launch::folders(args.into_iter().skip(1), Path::new(&cwd));
             if !folders.is_empty() && launches.send(folders).is_err() {
                 tracing::warn!("a launch's folders arrived while Wharf was quitting");
@@ -87,17 +87,6 @@ fn window_state<R: Runtime>(config_override: Option<&Path>) -> TauriPlugin<R> {
         None => builder,
     };
     builder.build()
-}
-
-/// Shows the main window, out of the minimized state, with the focus.
-fn bring_to_front<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = app.get_webview_window("main") {
-        for result in [window.show(), window.unminimize(), window.set_focus()] {
-            if let Err(err) = result {
-                tracing::warn!("cannot bring the window to the front: {err}");
-            }
-        }
-    }
 }
 
 /// Starts serving the launches' folders and saving the window's place as it changes; none
