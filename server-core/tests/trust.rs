@@ -9,7 +9,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use common::get;
@@ -18,7 +17,6 @@ use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wharf_core::trust::{self, Outcome, TrustOptions};
 use wharf_core::{fingerprint, Certificate, LocalCa, ServerEvent};
 use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
 
@@ -190,86 +188,97 @@ async fn the_ca_certificate_downloads_from_the_site_and_never_its_key() {
     assert_eq!(get(plain.local_addr(), "/__wharf/ca.crt").await.status, 404);
 }
 
-/// Whether `certutil` runs; without it the NSS test cannot, which CI must not accept.
-fn certutil_present() -> bool {
-    let present = Command::new("certutil").arg("-H").output().is_ok();
-    if !present {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "certutil is missing: scripts/deps.sh installs libnss3-tools"
+// Linux, where scripts/deps.sh installs NSS's certutil (libnss3-tools); Windows has a
+// `certutil` of its own, another tool, and macOS has none unless Homebrew's nss is added.
+#[cfg(target_os = "linux")]
+mod nss {
+    use std::path::Path;
+    use std::process::Command;
+
+    use wharf_core::trust::{self, Outcome, TrustOptions};
+    use wharf_core::LocalCa;
+
+    /// Whether `certutil` runs; without it the NSS test cannot, which CI must not accept.
+    fn certutil_present() -> bool {
+        let present = Command::new("certutil").arg("-H").output().is_ok();
+        if !present {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "certutil is missing: scripts/deps.sh installs libnss3-tools"
+            );
+            eprintln!("skipped: certutil is missing (install libnss3-tools)");
+        }
+        present
+    }
+
+    fn listed(db: &Path) -> String {
+        let output = Command::new("certutil")
+            .arg("-L")
+            .arg("-d")
+            .arg(format!("sql:{}", db.display()))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    #[test]
+    fn trust_and_untrust_a_temporary_nss_database() {
+        if !certutil_present() {
+            return;
+        }
+        let data = tempfile::tempdir().unwrap();
+        let db = data.path().join("home/.pki/nssdb");
+        let options = TrustOptions {
+            cert_dir: data.path().join("certs"),
+            nss_dbs: Some(vec![db.clone()]),
+            home: None,
+        };
+        let outcomes = |report: trust::TrustReport| -> Vec<Outcome> {
+            report
+                .stores
+                .into_iter()
+                .map(|store| store.outcome)
+                .collect()
+        };
+        assert_eq!(
+            outcomes(trust::status(&options).unwrap()),
+            [Outcome::NotTrusted]
         );
-        eprintln!("skipped: certutil is missing (install libnss3-tools)");
+
+        let report = trust::trust(&options).unwrap();
+        assert!(!report.failed(), "{report}");
+        let ca = LocalCa::load_or_create(&options.cert_dir).unwrap();
+        assert_eq!(report.ca_fingerprint, ca.fingerprint);
+        assert_eq!(outcomes(report), [Outcome::Updated]);
+        let list = listed(&db);
+        assert!(list.contains(&ca.nickname()), "{list}");
+        assert!(
+            list.contains("C,,"),
+            "trusted to issue server certificates: {list}"
+        );
+        assert_eq!(
+            outcomes(trust::status(&options).unwrap()),
+            [Outcome::Trusted]
+        );
+        assert_eq!(
+            outcomes(trust::trust(&options).unwrap()),
+            [Outcome::Unchanged]
+        );
+
+        assert_eq!(
+            outcomes(trust::untrust(&options).unwrap()),
+            [Outcome::Updated]
+        );
+        let list = listed(&db);
+        assert!(!list.contains(&ca.nickname()), "{list}");
+        assert_eq!(
+            outcomes(trust::status(&options).unwrap()),
+            [Outcome::NotTrusted]
+        );
+        assert_eq!(
+            outcomes(trust::untrust(&options).unwrap()),
+            [Outcome::Unchanged]
+        );
     }
-    present
-}
-
-fn listed(db: &Path) -> String {
-    let output = Command::new("certutil")
-        .arg("-L")
-        .arg("-d")
-        .arg(format!("sql:{}", db.display()))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8(output.stdout).unwrap()
-}
-
-#[test]
-fn trust_and_untrust_a_temporary_nss_database() {
-    if !certutil_present() {
-        return;
-    }
-    let data = tempfile::tempdir().unwrap();
-    let db = data.path().join("home/.pki/nssdb");
-    let options = TrustOptions {
-        cert_dir: data.path().join("certs"),
-        nss_dbs: Some(vec![db.clone()]),
-        home: None,
-    };
-    let outcomes = |report: trust::TrustReport| -> Vec<Outcome> {
-        report
-            .stores
-            .into_iter()
-            .map(|store| store.outcome)
-            .collect()
-    };
-    assert_eq!(
-        outcomes(trust::status(&options).unwrap()),
-        [Outcome::NotTrusted]
-    );
-
-    let report = trust::trust(&options).unwrap();
-    assert!(!report.failed(), "{report}");
-    let ca = LocalCa::load_or_create(&options.cert_dir).unwrap();
-    assert_eq!(report.ca_fingerprint, ca.fingerprint);
-    assert_eq!(outcomes(report), [Outcome::Updated]);
-    let list = listed(&db);
-    assert!(list.contains(&ca.nickname()), "{list}");
-    assert!(
-        list.contains("C,,"),
-        "trusted to issue server certificates: {list}"
-    );
-    assert_eq!(
-        outcomes(trust::status(&options).unwrap()),
-        [Outcome::Trusted]
-    );
-    assert_eq!(
-        outcomes(trust::trust(&options).unwrap()),
-        [Outcome::Unchanged]
-    );
-
-    assert_eq!(
-        outcomes(trust::untrust(&options).unwrap()),
-        [Outcome::Updated]
-    );
-    let list = listed(&db);
-    assert!(!list.contains(&ca.nickname()), "{list}");
-    assert_eq!(
-        outcomes(trust::status(&options).unwrap()),
-        [Outcome::NotTrusted]
-    );
-    assert_eq!(
-        outcomes(trust::untrust(&options).unwrap()),
-        [Outcome::Unchanged]
-    );
 }
