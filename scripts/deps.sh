@@ -57,6 +57,22 @@ ensure_node_modules() {
   fi
 }
 
+# Cargo's output outlives clones (env.sh), so its stale incremental state and old artifacts
+# pile up across builds. Keeps room for a full build: below 20 GB free it drops the incremental
+# caches, below 10 GB the whole cache (the next build is cold, about 10 minutes, but it fits).
+ensure_build_space() {
+  local free_gb
+  mkdir -p "$CARGO_TARGET_DIR"
+  free_gb=$(df -Pk "$CARGO_TARGET_DIR" | awk 'NR == 2 { print int($4 / 1048576) }')
+  ((free_gb >= 20)) && return 0
+  echo "wharf: ${free_gb} GB free; dropping Cargo's incremental caches in $CARGO_TARGET_DIR" >&2
+  rm -rf "$CARGO_TARGET_DIR"/debug/incremental "$CARGO_TARGET_DIR"/*/debug/incremental
+  free_gb=$(df -Pk "$CARGO_TARGET_DIR" | awk 'NR == 2 { print int($4 / 1048576) }')
+  ((free_gb >= 10)) && return 0
+  echo "wharf: still ${free_gb} GB free; dropping Cargo's whole cache (the next build is cold)" >&2
+  rm -rf "${CARGO_TARGET_DIR:?}"/*
+}
+
 ensure_tauri_driver() {
   command -v tauri-driver >/dev/null 2>&1 && return 0
   echo "wharf: installing tauri-driver (cargo install, about 2 minutes)" >&2

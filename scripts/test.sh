@@ -11,6 +11,7 @@ source "$WHARF_ROOT/scripts/deps.sh"
 cd "$WHARF_ROOT"
 
 ensure_rust
+ensure_build_space
 if [[ $WHARF_OS == linux ]]; then
   ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" "${WINDOWS_PACKAGES[@]}" "${PACKAGE_CHECK_PACKAGES[@]}" libreoffice-calc-nogui
   ensure_rust_target x86_64-pc-windows-gnu
