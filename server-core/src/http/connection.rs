@@ -117,7 +117,9 @@ pub(super) struct Scope {
     unflushed: AtomicUsize,
     /// The access records of those responses, if requests are logged. They are recorded as
     /// completed when the socket is next flushed, or as aborted if the connection ends first.
-    unflushed_records: Mutex<Vec<PendingRecord>>,
+    /// Kept boxed as each response's body held them: unboxing would move them.
+    #[allow(clippy::vec_box)]
+    unflushed_records: Mutex<Vec<Box<PendingRecord>>>,
     /// A newer config generation applies: the next response says `Connection: close`.
     retiring: AtomicBool,
     /// Live-reload event streams open on the connection. While there is one, the socket
@@ -146,7 +148,7 @@ impl Scope {
     /// hyper took every byte of a response; it is sent once hyper flushes the socket.
     pub(super) fn taken(&self, record: Option<Box<PendingRecord>>) {
         if let Some(pending) = record {
-            lock(&self.unflushed_records).push(*pending);
+            lock(&self.unflushed_records).push(pending);
         }
         self.unflushed.fetch_add(1, Ordering::Relaxed);
     }
@@ -160,8 +162,8 @@ impl Scope {
         for _ in 0..sent {
             self.activity.done();
         }
-        let done = std::mem::take(&mut *lock(&self.unflushed_records));
-        for pending in done {
+        // Drained in place, so the list keeps its memory for the next responses.
+        for pending in lock(&self.unflushed_records).drain(..) {
             pending.finish(self, true);
         }
     }

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::{header, Request, StatusCode, Version};
+use http::{header, Request, StatusCode};
 use http_body::{Frame, SizeHint};
 use tokio::time::Instant;
 
@@ -20,42 +20,41 @@ use crate::http::body::Body;
 use crate::http::connection::Scope;
 use crate::lifecycle::registry::ConnectionState;
 use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, Served};
+use crate::observe::packed::{self, Numbers, RequestText};
 
 /// What is known of a request once its head has been read.
 pub(super) struct RequestStart {
     at: Instant,
     start_ms: u64,
-    method: String,
-    target: String,
-    version: &'static str,
-    user_agent: Option<String>,
-    referer: Option<String>,
+    /// Its code (see [`packed::VERSIONS`]).
+    version: u8,
+    /// Method, target, user agent and referer, capped and packed in one buffer.
+    text: RequestText,
 }
 
 impl RequestStart {
-    /// Client-chosen text is capped as it is copied (see [`crate::observe::access::capped`]),
+    /// Client-chosen text is capped as it is copied (see [`crate::observe::access::capped_end`]),
     /// so a record's size is bounded whatever the request carried.
     pub(super) fn of<B>(request: &Request<B>) -> RequestStart {
-        use crate::observe::access::{capped, capped_bytes, MAX_METHOD_BYTES, MAX_REFERER_BYTES};
-        use crate::observe::access::{MAX_TARGET_BYTES, MAX_USER_AGENT_BYTES};
-        let text = |name, cap| {
-            request
-                .headers()
-                .get(name)
-                .map(|value| capped_bytes(value.as_bytes(), cap))
-        };
+        let header = |name| request.headers().get(name).map(|value| value.as_bytes());
+        let whole_uri;
         let target = match request.uri().path_and_query() {
-            Some(pq) => capped(pq.as_str(), MAX_TARGET_BYTES),
-            None => capped(&request.uri().to_string(), MAX_TARGET_BYTES),
+            Some(pq) => pq.as_str(),
+            None => {
+                whole_uri = request.uri().to_string();
+                &whole_uri
+            }
         };
         RequestStart {
             at: Instant::now(),
             start_ms: unix_ms(SystemTime::now()),
-            method: capped(request.method().as_str(), MAX_METHOD_BYTES),
-            target,
-            version: version_name(request.version()),
-            user_agent: text(header::USER_AGENT, MAX_USER_AGENT_BYTES),
-            referer: text(header::REFERER, MAX_REFERER_BYTES),
+            version: packed::version_code(request.version()),
+            text: RequestText::new(
+                request.method().as_str(),
+                target,
+                header(header::USER_AGENT),
+                header(header::REFERER),
+            ),
         }
     }
 }
@@ -98,13 +97,10 @@ impl PendingRecord {
         } else {
             Outcome::ClientAborted
         };
-        log.record(AccessRecord {
-            id: 0,
+        let numbers = Numbers {
             start_ms: self.start.start_ms,
             peer: scope.peer,
-            method: self.start.method,
-            target: self.start.target,
-            version: self.start.version.to_owned(),
+            version: self.start.version,
             status: self.status,
             body_bytes: self.body_bytes,
             completed,
@@ -112,12 +108,11 @@ impl PendingRecord {
             ttfb_us: Some(micros(self.ttfb.unwrap_or(total))),
             total_us: micros(total),
             outcome,
-            user_agent: self.start.user_agent,
-            referer: self.start.referer,
             connection: scope.id,
             generation: scope.config.generation,
             served: self.served,
-        });
+        };
+        log.record_request(&numbers, &self.start.text);
     }
 }
 
@@ -220,7 +215,7 @@ pub(super) fn record_failed_request(context: &Scope, err: &hyper::Error) {
         (0, Outcome::Error)
     };
     let began = activity.request_began();
-    log.record(AccessRecord {
+    log.record(&AccessRecord {
         id: 0,
         start_ms: unix_ms(SystemTime::now() - began.elapsed()),
         peer: context.peer,
@@ -239,15 +234,4 @@ pub(super) fn record_failed_request(context: &Scope, err: &hyper::Error) {
         generation: context.config.generation,
         served: Served::Status,
     });
-}
-
-fn version_name(version: Version) -> &'static str {
-    match version {
-        Version::HTTP_09 => "HTTP/0.9",
-        Version::HTTP_10 => "HTTP/1.0",
-        Version::HTTP_11 => "HTTP/1.1",
-        Version::HTTP_2 => "HTTP/2.0",
-        Version::HTTP_3 => "HTTP/3.0",
-        _ => "",
-    }
 }

@@ -117,30 +117,46 @@ pub const TRUNCATION_MARK: char = '…';
 /// assert_eq!(cut, "éééé…");
 /// assert!(is_truncated(&cut, 9));
 /// ```
+#[cfg(test)]
 pub(crate) fn capped(text: &str, cap: usize) -> String {
-    if text.len() < cap {
+    let Some(end) = capped_end(text, cap) else {
         return text.to_owned();
-    }
-    let mut end = cap;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    };
     let mut out = String::with_capacity(end + TRUNCATION_MARK.len_utf8());
     out.push_str(&text[..end]);
     out.push(TRUNCATION_MARK);
     out
 }
 
-/// [`capped`] for a header value: invalid UTF-8 becomes U+FFFD, and a huge value is never
-/// copied whole first.
-pub(crate) fn capped_bytes(bytes: &[u8], cap: usize) -> String {
-    // A char is at most 4 bytes, and an invalid byte becomes one 3-byte U+FFFD: this prefix
-    // decodes to more than `cap` bytes whenever the whole value would.
-    let prefix = &bytes[..bytes.len().min(cap + 4)];
-    capped(&String::from_utf8_lossy(prefix), cap)
+/// Where [`capped`] cuts `text`: `None` when it is kept whole, else the last char boundary at
+/// or before `cap`, after which the mark follows.
+pub(crate) fn capped_end(text: &str, cap: usize) -> Option<usize> {
+    if text.len() < cap {
+        return None;
+    }
+    let mut end = cap;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(end)
 }
 
-/// Whether `field` was cut by [`capped`] with a cap of `cap` bytes.
+/// [`capped`] for a header value: invalid UTF-8 becomes U+FFFD, and a huge value is never
+/// copied whole first.
+#[cfg(test)]
+pub(crate) fn capped_bytes(bytes: &[u8], cap: usize) -> String {
+    capped(&lossy_prefix(bytes, cap), cap)
+}
+
+/// The start of a header value `bytes`, decoded (invalid UTF-8 as U+FFFD), long enough to be
+/// capped at `cap` as the whole value would be: a char is at most 4 bytes, and an invalid
+/// byte becomes one 3-byte U+FFFD, so this prefix decodes to more than `cap` bytes whenever
+/// the whole value would.
+pub(crate) fn lossy_prefix(bytes: &[u8], cap: usize) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(cap + 4)])
+}
+
+/// Whether `field` was cut by [`capped_end`] with a cap of `cap` bytes.
 pub(crate) fn is_truncated(field: &str, cap: usize) -> bool {
     field.len() >= cap && field.ends_with(TRUNCATION_MARK)
 }
@@ -156,10 +172,10 @@ pub struct AccessRecord {
     /// The client's address.
     pub peer: SocketAddr,
     /// The method as received (`GET`); empty when the request could not be parsed. Capped
-    /// at [`MAX_METHOD_BYTES`] (see [`capped`]).
+    /// at [`MAX_METHOD_BYTES`] (see [`capped_end`]).
     pub method: String,
     /// The path and query exactly as received; empty when the request could not be parsed.
-    /// Capped at [`MAX_TARGET_BYTES`] (see [`capped`]).
+    /// Capped at [`MAX_TARGET_BYTES`] (see [`capped_end`]).
     pub target: String,
     /// `HTTP/1.1`, `HTTP/1.0`; empty when unknown.
     pub version: String,
@@ -177,10 +193,10 @@ pub struct AccessRecord {
     /// How it ended.
     pub outcome: Outcome,
     /// The `User-Agent` header, if any. Untrusted text, capped at [`MAX_USER_AGENT_BYTES`]
-    /// (see [`capped`]).
+    /// (see [`capped_end`]).
     pub user_agent: Option<String>,
     /// The `Referer` header, if any. Untrusted text, capped at [`MAX_REFERER_BYTES`] (see
-    /// [`capped`]).
+    /// [`capped_end`]).
     pub referer: Option<String>,
     /// The connection it arrived on, as in [`crate::ConnectionInfo::id`].
     pub connection: u64,

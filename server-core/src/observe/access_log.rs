@@ -1,12 +1,15 @@
 //! The access-log pipeline, as in the Haskell web server's logging thread: the request path
-//! only hands a finished [`AccessRecord`] to a bounded queue, and one writer thread does
-//! everything else.
+//! only appends a finished record, packed into bytes (`packed`), to a bounded queue, and one
+//! writer thread does everything else.
 //!
-//! The writer empties the queue every 10 ms (it never sleeps on the queue itself, so no request
-//! ever wakes it). Every 100 ms it numbers the records it has received, appends them to the durable
-//! session log ([`crate::observe::session_log`]), feeds the metrics, and hands the batch to live
-//! subscribers. Once a second it closes a metrics sample. Nothing on the request path waits
-//! for I/O, a lock held across I/O, or a subscriber:
+//! The queue is one buffer of packed records behind a lock held for a copy: no allocation and
+//! no message per record. The writer swaps it for its spare buffer every 10 ms (it never
+//! sleeps on the queue itself, so no request ever wakes it), numbers the records, feeds the
+//! metrics, and writes each to the durable session log ([`crate::observe::session_log`]) as a
+//! JSON line straight from its packed bytes; it makes owned [`AccessRecord`]s only while
+//! someone subscribes to the live stream. Every 100 ms it flushes the session log and hands
+//! the batch to live subscribers. Once a second it closes a metrics sample. Nothing on the
+//! request path waits for I/O, a lock held across I/O, or a subscriber:
 //!
 //! - If the queue is full, the record is counted as lost (never silently): the count is
 //!   written into the log as a `lost` line, and shown by [`AccessLog::stats`].
@@ -18,7 +21,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{self, TryRecvError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -27,6 +30,7 @@ use tokio::sync::broadcast;
 
 use crate::observe::access::{unix_ms, AccessRecord};
 use crate::observe::metrics::{Metrics, MetricsSample};
+use crate::observe::packed::{self, Numbers, RequestText};
 use crate::observe::session_log::{LogLine, Retention, SessionWriter};
 
 /// How often the writer flushes to disk and to subscribers.
@@ -49,9 +53,10 @@ pub struct LogSettings {
     pub dir: Option<PathBuf>,
     /// How much the durable log keeps.
     pub retention: Retention,
-    /// Records the queue holds between the request path and the writer (about 240 bytes
-    /// each, allocated up front). Default: 16,384: the writer drains the queue as records
-    /// arrive, so this absorbs a burst of several hundred milliseconds at top speed.
+    /// Records the queue holds between the request path and the writer (packed, about 150
+    /// bytes each, and at most 3.3 KiB with the longest target and headers a record keeps;
+    /// the buffer grows as they come). Default: 16,384: the writer empties the queue every
+    /// 10 ms, so this absorbs a burst far beyond top speed.
     pub queue_capacity: usize,
 }
 
@@ -104,16 +109,23 @@ impl std::fmt::Debug for AccessLog {
     }
 }
 
-// Records travel by value: boxing them would cost an allocation per request.
-#[allow(clippy::large_enum_variant)]
-enum Message {
-    Record(AccessRecord),
-    /// Write out everything received so far, then answer.
-    Sync(mpsc::Sender<()>),
+/// The queue between the request path and the writer: packed records, one after the other.
+#[derive(Default)]
+struct Queue {
+    pending: Mutex<Pending>,
+}
+
+#[derive(Default)]
+struct Pending {
+    bytes: Vec<u8>,
+    records: usize,
 }
 
 struct Shared {
-    queue: SyncSender<Message>,
+    queue: Arc<Queue>,
+    capacity: usize,
+    /// Requests to write out everything queued so far, each answered when done.
+    syncs: mpsc::Sender<mpsc::Sender<()>>,
     lost: AtomicU64,
     logged: AtomicU64,
     /// Connections open on the server feeding this log, for the metrics.
@@ -147,25 +159,26 @@ impl AccessLog {
     /// # Errors
     /// What the file system reports when the session cannot be created.
     pub fn start(settings: LogSettings) -> std::io::Result<AccessLog> {
-        let (log, writer, received) = AccessLog::assemble(settings)?;
+        let (log, writer) = AccessLog::assemble(settings)?;
         std::thread::Builder::new()
             .name("wharf-access-log".into())
-            .spawn(move || writer.run(received))?;
+            .spawn(move || writer.run())?;
         Ok(log)
     }
 
     /// The log and its writer, not yet running.
-    fn assemble(
-        settings: LogSettings,
-    ) -> std::io::Result<(AccessLog, Writer, mpsc::Receiver<Message>)> {
+    fn assemble(settings: LogSettings) -> std::io::Result<(AccessLog, Writer)> {
         let session = match &settings.dir {
             Some(dir) => Some(SessionWriter::create(dir, settings.retention.clone())?),
             None => None,
         };
-        let (queue, received) = mpsc::sync_channel(settings.queue_capacity.max(1));
+        let queue = Arc::new(Queue::default());
+        let (syncs, sync_requests) = mpsc::channel();
         let (samples, _) = broadcast::channel(64);
         let shared = Arc::new(Shared {
-            queue,
+            queue: Arc::clone(&queue),
+            capacity: settings.queue_capacity.max(1),
+            syncs,
             lost: AtomicU64::new(0),
             logged: AtomicU64::new(0),
             active_connections: AtomicUsize::new(0),
@@ -181,32 +194,44 @@ impl AccessLog {
         });
         let writer = Writer {
             shared: Arc::downgrade(&shared),
+            queue,
+            sync_requests,
             session,
             metrics: Metrics::new(unix_ms(SystemTime::now())),
             next_id: 1,
             lost_reported: 0,
-            pending: Vec::new(),
+            received: Vec::new(),
+            line: Vec::new(),
             live: Vec::new(),
         };
-        Ok((AccessLog { shared }, writer, received))
+        Ok((AccessLog { shared }, writer))
     }
 
-    /// Hands a finished record to the writer. Never blocks: if the queue is full the record
-    /// is counted as lost.
-    pub fn record(&self, record: AccessRecord) {
-        match self.shared.queue.try_send(Message::Record(record)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.shared.lost.fetch_add(1, Ordering::Relaxed);
-            }
+    /// Hands a finished request's record to the writer: its `numbers` and the client's
+    /// `text`, packed into the queue in one copy. Never blocks on I/O: if the queue is full
+    /// the record is counted as lost.
+    pub(crate) fn record_request(&self, numbers: &Numbers, text: &RequestText) {
+        let mut pending = lock(&self.shared.queue.pending);
+        if pending.records < self.shared.capacity {
+            packed::pack(numbers, text, &mut pending.bytes);
+            pending.records += 1;
+        } else {
+            drop(pending);
+            self.shared.lost.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// [`AccessLog::record_request`] for a whole record (a request that never reached the
+    /// service has no text of its own). Its id is the writer's to give.
+    pub(crate) fn record(&self, record: &AccessRecord) {
+        self.record_request(&Numbers::of(record), &RequestText::of_record(record));
     }
 
     /// Waits (blocking the calling thread) until everything recorded so far is written and
     /// handed to subscribers, e.g. before an export, so the export holds every request.
     pub fn sync(&self) {
         let (done, wait) = mpsc::channel();
-        if self.shared.queue.send(Message::Sync(done)).is_ok() {
+        if self.shared.syncs.send(done).is_ok() {
             let _ = wait.recv();
         }
     }
@@ -290,52 +315,55 @@ impl Drop for OpenConnection {
 struct Writer {
     /// Weak, so the thread ends when the last [`AccessLog`] is dropped.
     shared: std::sync::Weak<Shared>,
+    /// Strong, so what was queued before the last [`AccessLog`] went is still written.
+    queue: Arc<Queue>,
+    sync_requests: mpsc::Receiver<mpsc::Sender<()>>,
     session: Option<SessionWriter>,
     metrics: Metrics,
     next_id: u64,
     lost_reported: u64,
-    /// Received, not yet written.
-    pending: Vec<AccessRecord>,
-    /// Written, not yet handed to subscribers.
+    /// The queue's bytes last taken; swapped back as the queue's next buffer, so both keep
+    /// their memory.
+    received: Vec<u8>,
+    /// One JSON line.
+    line: Vec<u8>,
+    /// Written, not yet handed to subscribers (made only while there are any).
     live: Vec<AccessRecord>,
 }
 
 impl Writer {
-    /// Drains the queue every [`DRAIN_INTERVAL`] rather than waiting on it: a writer blocked
+    /// Empties the queue every [`DRAIN_INTERVAL`] rather than waiting on it: a writer blocked
     /// on the queue would have every request wake it (a futex call and a context switch per
     /// request, on the server's own cores).
-    fn run(mut self, received: mpsc::Receiver<Message>) {
+    fn run(mut self) {
         let mut next_flush = Instant::now() + BATCH_INTERVAL;
         let mut next_sample = Instant::now() + SAMPLE_INTERVAL;
         loop {
             std::thread::sleep(DRAIN_INTERVAL);
-            loop {
-                match received.try_recv() {
-                    Ok(Message::Record(record)) => self.pending.push(record),
-                    Ok(Message::Sync(done)) => {
-                        self.write();
-                        self.publish();
-                        let _ = done.send(());
-                    }
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        self.write();
-                        self.publish();
-                        return;
-                    }
-                }
-            }
+            // Taken before the queue: a sync asked for now finds its records in it.
+            let syncs: Vec<mpsc::Sender<()>> = match self.sync_requests.try_recv() {
+                Ok(first) => std::iter::once(first)
+                    .chain(self.sync_requests.try_iter())
+                    .collect(),
+                Err(TryRecvError::Empty) => Vec::new(),
+                // The last `AccessLog` is gone.
+                Err(TryRecvError::Disconnected) => break,
+            };
+            self.drain();
             let now = Instant::now();
-            if now >= next_flush {
-                self.write();
+            if now >= next_flush || !syncs.is_empty() {
+                self.flush();
                 if !self.publish() {
-                    return;
+                    break;
+                }
+                for done in syncs {
+                    let _ = done.send(());
                 }
                 next_flush = now + BATCH_INTERVAL;
             }
             if now >= next_sample {
                 if !self.sample() {
-                    return;
+                    break;
                 }
                 next_sample += SAMPLE_INTERVAL;
                 if next_sample < now {
@@ -343,12 +371,22 @@ impl Writer {
                 }
             }
         }
+        // Write what the last `AccessLog` queued before it went.
+        self.drain();
+        self.flush();
     }
 
-    /// Numbers, measures and writes out the pending records, and any loss since last time.
-    /// Runs even after the last [`AccessLog`] is gone, so nothing received is dropped.
-    fn write(&mut self) {
+    /// Takes what the queue holds, and numbers, measures and writes out each record (and any
+    /// loss since last time, first). Runs even after the last [`AccessLog`] is gone, so
+    /// nothing queued is dropped.
+    fn drain(&mut self) {
         let shared = self.shared.upgrade();
+        {
+            let mut pending = lock(&self.queue.pending);
+            self.received.clear();
+            std::mem::swap(&mut pending.bytes, &mut self.received);
+            pending.records = 0;
+        }
         let mut result = Ok(());
         let lost = shared.as_ref().map_or(self.lost_reported, |shared| {
             shared.lost.load(Ordering::Relaxed)
@@ -363,22 +401,35 @@ impl Writer {
                 result = session.append(&line);
             }
         }
-        let written = self.pending.len() as u64;
-        for mut record in self.pending.drain(..) {
-            record.id = self.next_id;
+        let live = shared
+            .as_ref()
+            .is_some_and(|shared| !lock(&shared.subscribers).is_empty());
+        let mut written = 0;
+        for record in packed::unpack(&self.received) {
+            let id = self.next_id;
             self.next_id += 1;
-            self.metrics.observe(&record);
-            let line = LogLine::Request(record);
+            written += 1;
+            self.metrics.observe(&record.numbers);
             if let (Some(session), Ok(())) = (&mut self.session, &result) {
-                result = session.append(&line);
+                self.line.clear();
+                record.write_json(id, &mut self.line);
+                result = session.append_request_line(&self.line);
             }
-            if let LogLine::Request(record) = line {
-                self.live.push(record);
+            if live {
+                self.live.push(record.to_record(id));
             }
         }
-        if let Some(session) = &mut self.session {
-            result = result.and_then(|()| session.flush());
-        }
+        self.report(shared.as_deref(), written, result);
+    }
+
+    /// Makes what was written durable.
+    fn flush(&mut self) {
+        let result = self.session.as_mut().map_or(Ok(()), SessionWriter::flush);
+        self.report(self.shared.upgrade().as_deref(), 0, result);
+    }
+
+    /// Counts `written` records as logged, and keeps a write error for the stats.
+    fn report(&self, shared: Option<&Shared>, written: u64, result: std::io::Result<()>) {
         if let Err(err) = &result {
             tracing::error!("cannot write the access log: {err}");
         }
@@ -460,7 +511,7 @@ mod tests {
 
     #[test]
     fn an_applied_generation_marks_the_next_sample_with_its_time() {
-        let (log, mut writer, _received) = AccessLog::assemble(LogSettings::default()).unwrap();
+        let (log, mut writer) = AccessLog::assemble(LogSettings::default()).unwrap();
         let last = |log: &AccessLog| log.timeline().pop().unwrap();
         // The server starts on generation 1: nothing to differ from yet.
         log.generation_applied(1);
@@ -488,7 +539,7 @@ mod tests {
     /// batches it had no room for, are counted in its next batch. Others get every record.
     #[test]
     fn batches_are_thinned_to_the_newest_records_and_the_rest_counted() {
-        let (log, mut writer, received) = AccessLog::assemble(LogSettings {
+        let (log, mut writer) = AccessLog::assemble(LogSettings {
             queue_capacity: 4096,
             ..LogSettings::default()
         })
@@ -497,12 +548,9 @@ mod tests {
         let mut whole = log.subscribe();
         let publish = |writer: &mut Writer, targets: std::ops::RangeInclusive<u64>| {
             for n in targets {
-                log.record(record(&format!("/{n}")));
+                log.record(&record(&format!("/{n}")));
             }
-            while let Ok(Message::Record(record)) = received.try_recv() {
-                writer.pending.push(record);
-            }
-            writer.write();
+            writer.drain();
             assert!(writer.publish());
         };
         publish(&mut writer, 1..=3);
@@ -533,7 +581,7 @@ mod tests {
     #[test]
     fn a_full_queue_counts_the_loss_and_writes_it_into_the_log() {
         let dir = tempfile::tempdir().unwrap();
-        let (log, writer, received) = AccessLog::assemble(LogSettings {
+        let (log, writer) = AccessLog::assemble(LogSettings {
             dir: Some(dir.path().to_path_buf()),
             queue_capacity: 4,
             ..LogSettings::default()
@@ -541,10 +589,10 @@ mod tests {
         .unwrap();
         // The writer is not running yet: the queue holds 4, the other 6 are lost.
         for n in 0..10 {
-            log.record(record(&format!("/{n}")));
+            log.record(&record(&format!("/{n}")));
         }
         assert_eq!(log.stats().lost, 6);
-        std::thread::spawn(move || writer.run(received));
+        std::thread::spawn(move || writer.run());
         log.sync();
         let stats = log.stats();
         assert_eq!((stats.logged, stats.lost), (4, 6));

@@ -1,7 +1,7 @@
 //! Request metrics: one sample per second and a 16-minute timeline.
 //!
 //! [`Metrics`] is owned by the access log's writer thread, which feeds it every
-//! [`AccessRecord`] ([`Metrics::observe`]) and closes a sample once a second
+//! record ([`Metrics::observe`], on its [`Numbers`]) and closes a sample once a second
 //! ([`Metrics::tick`]). It is a plain value: no locks, no I/O, no channels, no clock of its own.
 //! It must not send samples anywhere; the writer broadcasts what `tick` returns.
 //!
@@ -70,7 +70,8 @@ use std::fmt;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::observe::access::{AccessRecord, Outcome};
+use crate::observe::access::Outcome;
+use crate::observe::packed::Numbers;
 
 /// The longest duration the histograms tell apart: 1 hour, in microseconds. Longer ones are
 /// recorded as this.
@@ -117,7 +118,7 @@ impl Metrics {
     /// Counts one request in the current second.
     ///
     /// O(1) and does not allocate. See the module docs for how each field is counted.
-    pub(crate) fn observe(&mut self, record: &AccessRecord) {
+    pub(crate) fn observe(&mut self, record: &Numbers) {
         self.second.observe(record);
     }
 
@@ -295,7 +296,7 @@ impl Tally {
         }
     }
 
-    fn observe(&mut self, record: &AccessRecord) {
+    fn observe(&mut self, record: &Numbers) {
         self.requests += 1;
         self.bytes = self.bytes.saturating_add(record.body_bytes);
         self.status.count(record.status);

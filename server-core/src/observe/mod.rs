@@ -5,4 +5,5 @@ pub(crate) mod access;
 pub(crate) mod access_log;
 pub(crate) mod export;
 pub(crate) mod metrics;
+pub(crate) mod packed;
 pub(crate) mod session_log;

@@ -1,4 +1,6 @@
 use super::*;
+use crate::observe::access::AccessRecord;
+use crate::observe::packed::Numbers;
 
 const START_MS: u64 = 1_795_230_000_000;
 
@@ -24,7 +26,7 @@ fn ended(status: u16, outcome: Outcome) -> AccessRecord {
 /// Observes one record per value, with the same value as ttfb and total.
 fn observe_all(metrics: &mut Metrics, values_us: impl IntoIterator<Item = u64>) {
     for value_us in values_us {
-        metrics.observe(&record(value_us, value_us));
+        metrics.observe(&Numbers::of(&record(value_us, value_us)));
     }
 }
 
@@ -189,7 +191,7 @@ fn a_record_belongs_to_the_second_it_is_observed_in() {
         start_ms: START_MS - 60_000,
         ..record(10, 60_000_000)
     };
-    metrics.observe(&old);
+    metrics.observe(&Numbers::of(&old));
     let sample = metrics.tick(START_MS + 2_000, 0, 1);
     assert_eq!((sample.requests, sample.total.max_us), (1, 60_000_000));
 }
@@ -206,8 +208,8 @@ fn records_without_a_response_count_everywhere_but_ttfb() {
         completed: false,
         ..record(0, 0)
     };
-    metrics.observe(&unanswered);
-    metrics.observe(&record(40, 80));
+    metrics.observe(&Numbers::of(&unanswered));
+    metrics.observe(&Numbers::of(&record(40, 80)));
     let sample = metrics.tick(START_MS + 1_000, 0, 1);
     assert_eq!(sample.requests, 2);
     assert_eq!((sample.status.no_response, sample.status.success), (1, 1));
@@ -224,7 +226,7 @@ fn statuses_are_counted_by_class_and_add_up_to_requests() {
         999,
     ];
     for status in statuses {
-        metrics.observe(&ended(status, Outcome::Completed));
+        metrics.observe(&Numbers::of(&ended(status, Outcome::Completed)));
     }
     let sample = metrics.tick(START_MS + 1_000, 0, 1);
     let expected = StatusCounts {
@@ -258,7 +260,7 @@ fn errors_and_aborts_are_counted_once_each() {
     ];
     for (status, outcome, error, aborted) in cases {
         let mut metrics = Metrics::new(START_MS);
-        metrics.observe(&ended(status, outcome));
+        metrics.observe(&Numbers::of(&ended(status, outcome)));
         let sample = metrics.tick(START_MS + 1_000, 0, 1);
         assert_eq!(
             (sample.errors, sample.aborted),

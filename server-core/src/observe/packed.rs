@@ -1,0 +1,575 @@
+//! An access record packed into bytes, as the request path hands it to the log's writer.
+//!
+//! The request path copies the client's text (method, target, user agent, referer) once, when
+//! the request's head arrives, into one buffer of exactly its size ([`RequestText`]). When the
+//! response ends it appends the whole record, numbers and text, to the log's queue in one
+//! copy ([`pack`]): no allocation per field, no 240-byte record moved from struct to struct.
+//! The writer reads records back as views that borrow the queue's bytes ([`Packed`]), writes
+//! each straight to the session log as its JSON line ([`Packed::write_json`]), and makes an
+//! owned [`AccessRecord`] only for live subscribers.
+//!
+//! Hand-written rather than a serde format such as bincode or postcard: the layout never
+//! leaves the process, a view must borrow the text rather than copy it, and the JSON line
+//! must be exactly serde's `LogLine::Request` (a test holds them equal), which is written here
+//! with `itoa` and a fast path for text that needs no escaping.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::sync::OnceLock;
+
+use crate::observe::access::MAX_USER_AGENT_BYTES;
+use crate::observe::access::TRUNCATION_MARK;
+use crate::observe::access::{capped_end, lossy_prefix, AccessRecord, Outcome, Served};
+use crate::observe::access::{MAX_METHOD_BYTES, MAX_REFERER_BYTES, MAX_TARGET_BYTES};
+
+/// The HTTP versions a record names, by their code in a packed record (its index here).
+pub(crate) const VERSIONS: [&str; 6] = [
+    "", "HTTP/0.9", "HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/3.0",
+];
+/// The code in [`VERSIONS`] of `version`.
+pub(crate) fn version_code(version: http::Version) -> u8 {
+    use http::Version;
+    match version {
+        Version::HTTP_09 => 1,
+        Version::HTTP_10 => 2,
+        Version::HTTP_11 => 3,
+        Version::HTTP_2 => 4,
+        Version::HTTP_3 => 5,
+        _ => 0,
+    }
+}
+/// Every [`Outcome`], in declaration order: a packed record holds the index.
+const OUTCOMES: [Outcome; 4] = [
+    Outcome::Completed,
+    Outcome::ClientAborted,
+    Outcome::TimedOut,
+    Outcome::Error,
+];
+/// Every [`Served`], in declaration order: a packed record holds the index.
+const SERVED: [Served; 11] = [
+    Served::File,
+    Served::Br,
+    Served::Gzip,
+    Served::Range,
+    Served::NotModified,
+    Served::Listing,
+    Served::Redirect,
+    Served::Fallback,
+    Served::LiveReload,
+    Served::Status,
+    Served::Blocked,
+];
+
+/// The client's text of one request, capped and packed: each field a 16-bit length and its
+/// bytes, with a flag byte first saying which optional headers were present.
+#[derive(Debug, Default)]
+pub(crate) struct RequestText {
+    bytes: Vec<u8>,
+}
+
+const HAS_USER_AGENT: u8 = 1;
+const HAS_REFERER: u8 = 2;
+
+impl RequestText {
+    /// `method`, `target`, and the `User-Agent` and `Referer` values if sent, each capped at
+    /// its limit (see [`crate::observe::access::capped_end`]); invalid UTF-8 in a header value
+    /// becomes U+FFFD. One allocation, of the exact size.
+    pub(crate) fn new(
+        method: &str,
+        target: &str,
+        user_agent: Option<&[u8]>,
+        referer: Option<&[u8]>,
+    ) -> RequestText {
+        let user_agent = user_agent.map(|value| lossy_prefix(value, MAX_USER_AGENT_BYTES));
+        let referer = referer.map(|value| lossy_prefix(value, MAX_REFERER_BYTES));
+        let fields = [
+            Some((method, MAX_METHOD_BYTES)),
+            Some((target, MAX_TARGET_BYTES)),
+            user_agent
+                .as_deref()
+                .map(|text| (text, MAX_USER_AGENT_BYTES)),
+            referer.as_deref().map(|text| (text, MAX_REFERER_BYTES)),
+        ];
+        let size = 1 + fields
+            .iter()
+            .flatten()
+            .map(|&(text, cap)| 2 + capped_len(text, cap))
+            .sum::<usize>();
+        let mut bytes = Vec::with_capacity(size);
+        let flags = u8::from(fields[2].is_some()) * HAS_USER_AGENT
+            + u8::from(fields[3].is_some()) * HAS_REFERER;
+        bytes.push(flags);
+        for &(text, cap) in fields.iter().flatten() {
+            push_capped(&mut bytes, text, cap);
+        }
+        RequestText { bytes }
+    }
+}
+
+impl RequestText {
+    /// The text of a whole `record`.
+    pub(crate) fn of_record(record: &AccessRecord) -> RequestText {
+        RequestText::new(
+            &record.method,
+            &record.target,
+            record.user_agent.as_deref().map(str::as_bytes),
+            record.referer.as_deref().map(str::as_bytes),
+        )
+    }
+}
+
+/// What a record holds besides the client's text and its id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Numbers {
+    pub(crate) start_ms: u64,
+    pub(crate) peer: SocketAddr,
+    /// Index in [`VERSIONS`].
+    pub(crate) version: u8,
+    pub(crate) status: u16,
+    pub(crate) body_bytes: u64,
+    pub(crate) completed: bool,
+    pub(crate) ttfb_us: Option<u64>,
+    pub(crate) total_us: u64,
+    pub(crate) outcome: Outcome,
+    pub(crate) connection: u64,
+    pub(crate) generation: u64,
+    pub(crate) served: Served,
+}
+
+impl Numbers {
+    /// The numbers of `record`.
+    pub(crate) fn of(record: &AccessRecord) -> Numbers {
+        let version = VERSIONS
+            .iter()
+            .position(|name| *name == record.version)
+            .unwrap_or(0);
+        Numbers {
+            start_ms: record.start_ms,
+            peer: record.peer,
+            version: version as u8,
+            status: record.status,
+            body_bytes: record.body_bytes,
+            completed: record.completed,
+            ttfb_us: record.ttfb_us,
+            total_us: record.total_us,
+            outcome: record.outcome,
+            connection: record.connection,
+            generation: record.generation,
+            served: record.served,
+        }
+    }
+}
+
+/// Bytes of a packed record before its text: its length, the numbers and the peer.
+const HEAD: usize = 4 + 7 * 8 + 2 + 2 + 16 + 4 + 5;
+
+/// Appends the record of `numbers` and `text` to `out`.
+pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
+    let len = HEAD + text.bytes.len();
+    out.reserve(len);
+    out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+    for value in [
+        numbers.start_ms,
+        numbers.body_bytes,
+        numbers.ttfb_us.unwrap_or(u64::MAX),
+        numbers.total_us,
+        numbers.connection,
+        numbers.generation,
+        u64::from(numbers.status),
+    ] {
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+    let (ip, port, scope, v6) = match numbers.peer {
+        SocketAddr::V4(addr) => (addr.ip().to_ipv6_mapped(), addr.port(), 0, 0),
+        SocketAddr::V6(addr) => (*addr.ip(), addr.port(), addr.scope_id(), 1),
+    };
+    out.extend_from_slice(&port.to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&ip.octets());
+    out.extend_from_slice(&scope.to_le_bytes());
+    out.extend_from_slice(&[
+        v6,
+        numbers.version,
+        numbers.outcome as u8,
+        numbers.served as u8,
+        u8::from(numbers.completed),
+    ]);
+    out.extend_from_slice(&text.bytes);
+}
+
+/// A packed record, read back: borrows its text from the queue's bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Packed<'a> {
+    pub(crate) numbers: Numbers,
+    pub(crate) method: &'a str,
+    pub(crate) target: &'a str,
+    pub(crate) user_agent: Option<&'a str>,
+    pub(crate) referer: Option<&'a str>,
+}
+
+/// The records packed one after the other in `bytes`, in order.
+pub(crate) fn unpack(bytes: &[u8]) -> impl Iterator<Item = Packed<'_>> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        let (record, after) = rest.split_at_checked(len)?;
+        rest = after;
+        Packed::read(record)
+    })
+}
+
+/// Reads fields front to back.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (taken, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(taken)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn text(&mut self) -> Option<&'a str> {
+        let len = u16::from_le_bytes(self.take(2)?.try_into().ok()?);
+        std::str::from_utf8(self.take(usize::from(len))?).ok()
+    }
+}
+
+impl<'a> Packed<'a> {
+    /// The record packed in `bytes` by [`pack`]; `None` if they are not one.
+    fn read(bytes: &'a [u8]) -> Option<Packed<'a>> {
+        let mut reader = Reader(bytes.get(4..)?);
+        let [start_ms, body_bytes, ttfb_us, total_us, connection, generation, status] =
+            [(); 7].map(|()| reader.u64());
+        let port = u16::from_le_bytes(reader.take(2)?.try_into().ok()?);
+        reader.take(2)?;
+        let ip = Ipv6Addr::from(<[u8; 16]>::try_from(reader.take(16)?).ok()?);
+        let scope = u32::from_le_bytes(reader.take(4)?.try_into().ok()?);
+        let &[v6, version, outcome, served, completed] = reader.take(5)? else {
+            return None;
+        };
+        let peer = match (v6, ip.to_ipv4_mapped()) {
+            (0, Some(v4)) => SocketAddr::new(IpAddr::V4(v4), port),
+            _ => SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope)),
+        };
+        let flags = *reader.take(1)?.first()?;
+        let method = reader.text()?;
+        let target = reader.text()?;
+        let user_agent = (flags & HAS_USER_AGENT != 0)
+            .then(|| reader.text())
+            .flatten();
+        let referer = (flags & HAS_REFERER != 0).then(|| reader.text()).flatten();
+        let numbers = Numbers {
+            start_ms: start_ms?,
+            peer,
+            version,
+            status: u16::try_from(status?).ok()?,
+            body_bytes: body_bytes?,
+            completed: completed != 0,
+            ttfb_us: Some(ttfb_us?).filter(|&us| us != u64::MAX),
+            total_us: total_us?,
+            outcome: *OUTCOMES.get(usize::from(outcome))?,
+            connection: connection?,
+            generation: generation?,
+            served: *SERVED.get(usize::from(served))?,
+        };
+        Some(Packed {
+            numbers,
+            method,
+            target,
+            user_agent,
+            referer,
+        })
+    }
+
+    fn version(&self) -> &'static str {
+        VERSIONS
+            .get(usize::from(self.numbers.version))
+            .copied()
+            .unwrap_or("")
+    }
+
+    /// The owned record, numbered `id`.
+    pub(crate) fn to_record(self, id: u64) -> AccessRecord {
+        let n = &self.numbers;
+        AccessRecord {
+            id,
+            start_ms: n.start_ms,
+            peer: n.peer,
+            method: self.method.to_owned(),
+            target: self.target.to_owned(),
+            version: self.version().to_owned(),
+            status: n.status,
+            body_bytes: n.body_bytes,
+            completed: n.completed,
+            ttfb_us: n.ttfb_us,
+            total_us: n.total_us,
+            outcome: n.outcome,
+            user_agent: self.user_agent.map(str::to_owned),
+            referer: self.referer.map(str::to_owned),
+            connection: n.connection,
+            generation: n.generation,
+            served: n.served,
+        }
+    }
+
+    /// Appends the record's line of the session log, numbered `id`, without its newline:
+    /// exactly what serde writes for `LogLine::Request` of [`Packed::to_record`].
+    pub(crate) fn write_json(&self, id: u64, out: &mut Vec<u8>) {
+        let n = &self.numbers;
+        let mut digits = itoa::Buffer::new();
+        let mut number = |out: &mut Vec<u8>, key: &str, value: u64| {
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(digits.format(value).as_bytes());
+        };
+        number(out, r#"{"type":"request","id":"#, id);
+        number(out, r#","startMs":"#, n.start_ms);
+        out.extend_from_slice(br#","peer":""#);
+        write_peer(n.peer, out);
+        out.extend_from_slice(br#"","method":"#);
+        json_string(self.method, out);
+        out.extend_from_slice(br#","target":"#);
+        json_string(self.target, out);
+        out.extend_from_slice(br#","version":"#);
+        json_string(self.version(), out);
+        number(out, r#","status":"#, u64::from(n.status));
+        number(out, r#","bodyBytes":"#, n.body_bytes);
+        out.extend_from_slice(if n.completed {
+            br#","completed":true"#
+        } else {
+            br#","completed":false"#
+        });
+        match n.ttfb_us {
+            Some(us) => number(out, r#","ttfbUs":"#, us),
+            None => out.extend_from_slice(br#","ttfbUs":null"#),
+        }
+        number(out, r#","totalUs":"#, n.total_us);
+        out.extend_from_slice(br#","outcome":"#);
+        out.extend_from_slice(names().outcomes[n.outcome as usize].as_bytes());
+        out.extend_from_slice(br#","userAgent":"#);
+        optional_string(self.user_agent, out);
+        out.extend_from_slice(br#","referer":"#);
+        optional_string(self.referer, out);
+        number(out, r#","connection":"#, n.connection);
+        number(out, r#","generation":"#, n.generation);
+        out.extend_from_slice(br#","served":"#);
+        out.extend_from_slice(names().served[n.served as usize].as_bytes());
+        out.push(b'}');
+    }
+}
+
+/// The JSON of each [`Outcome`] and [`Served`] (quoted), as serde writes them: taken from
+/// serde once, so their names are declared only on the enums.
+struct Names {
+    outcomes: Vec<String>,
+    served: Vec<String>,
+}
+
+fn names() -> &'static Names {
+    fn json<T: serde::Serialize>(all: &[T]) -> Vec<String> {
+        all.iter()
+            .map(|value| serde_json::to_string(value).unwrap_or_default())
+            .collect()
+    }
+    static NAMES: OnceLock<Names> = OnceLock::new();
+    NAMES.get_or_init(|| Names {
+        outcomes: json(&OUTCOMES),
+        served: json(&SERVED),
+    })
+}
+
+fn write_peer(peer: SocketAddr, out: &mut Vec<u8>) {
+    match peer {
+        SocketAddr::V4(addr) => {
+            let mut digits = itoa::Buffer::new();
+            for (i, octet) in addr.ip().octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                out.extend_from_slice(digits.format(octet).as_bytes());
+            }
+            out.push(b':');
+            out.extend_from_slice(digits.format(addr.port()).as_bytes());
+        }
+        // Rare on a preview server, and needs no escaping either: std's own text.
+        SocketAddr::V6(addr) => {
+            let _ = write!(out, "{addr}");
+        }
+    }
+}
+
+fn optional_string(text: Option<&str>, out: &mut Vec<u8>) {
+    match text {
+        Some(text) => json_string(text, out),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// `text` as a JSON string. Most text needs no escaping and is copied as is; the rest goes
+/// through serde_json, so both write the same.
+fn json_string(text: &str, out: &mut Vec<u8>) {
+    let plain = text
+        .bytes()
+        .all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\' && byte != 0x7f);
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(out, text);
+    }
+}
+
+/// Bytes `text` takes once capped at `cap`.
+fn capped_len(text: &str, cap: usize) -> usize {
+    match capped_end(text, cap) {
+        Some(end) => end + TRUNCATION_MARK.len_utf8(),
+        None => text.len(),
+    }
+}
+
+/// Appends `text` capped at `cap`, with its 16-bit length first.
+fn push_capped(out: &mut Vec<u8>, text: &str, cap: usize) {
+    let len = capped_len(text, cap);
+    out.extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_le_bytes());
+    match capped_end(text, cap) {
+        Some(end) => {
+            out.extend_from_slice(&text.as_bytes()[..end]);
+            let mut mark = [0; 4];
+            out.extend_from_slice(TRUNCATION_MARK.encode_utf8(&mut mark).as_bytes());
+        }
+        None => out.extend_from_slice(text.as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::access::capped;
+    use crate::observe::session_log::LogLine;
+
+    fn roundtrip(record: &AccessRecord) -> (AccessRecord, Vec<u8>) {
+        let mut bytes = Vec::new();
+        for record in [record, &AccessRecord::example("/second")] {
+            pack(
+                &Numbers::of(record),
+                &RequestText::of_record(record),
+                &mut bytes,
+            );
+        }
+        let read: Vec<Packed<'_>> = unpack(&bytes).collect();
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[1].target, "/second");
+        let mut json = Vec::new();
+        read[0].write_json(record.id, &mut json);
+        (read[0].to_record(record.id), json)
+    }
+
+    /// Every field, every variant, odd text and both address families come back as they
+    /// went in, and the JSON line is serde's, byte for byte.
+    #[test]
+    fn a_packed_record_reads_back_whole_and_writes_serdes_json() {
+        let peers: [SocketAddr; 3] = [
+            "127.0.0.1:50000".parse().unwrap(),
+            "[::1]:8080".parse().unwrap(),
+            SocketAddr::V6(SocketAddrV6::new("fe80::1".parse().unwrap(), 443, 0, 7)),
+        ];
+        let mut records = Vec::new();
+        for (i, (&served, &outcome)) in SERVED.iter().zip(OUTCOMES.iter().cycle()).enumerate() {
+            let mut record = AccessRecord::example("/a b/ünï\"code\"\\\u{1}\u{7f}?q=1");
+            record.id = i as u64 + 1;
+            record.served = served;
+            record.outcome = outcome;
+            record.peer = peers[i % peers.len()];
+            record.version = VERSIONS[i % VERSIONS.len()].to_owned();
+            record.ttfb_us = (i % 2 == 0).then_some(i as u64 * 1000);
+            record.user_agent = (i % 3 != 0).then(|| "Mozilla/5.0 \"quoted\"".to_owned());
+            record.referer = (i % 4 != 0).then(|| "http://127.0.0.1/é".to_owned());
+            record.completed = i % 2 == 1;
+            record.status = [200, 304, 0, 404][i % 4];
+            record.body_bytes = u64::MAX - i as u64;
+            record.total_us = i as u64;
+            records.push(record);
+        }
+        records.push(AccessRecord {
+            method: String::new(),
+            target: String::new(),
+            version: String::new(),
+            ..AccessRecord::example("")
+        });
+        for record in records {
+            let (read, json) = roundtrip(&record);
+            assert_eq!(read, record);
+            let serde = serde_json::to_vec(&LogLine::Request(record)).unwrap();
+            assert_eq!(
+                String::from_utf8(json).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
+        }
+    }
+
+    /// The client's text is capped as `capped` caps it, invalid UTF-8 included.
+    #[test]
+    fn request_text_is_capped_at_char_boundaries() {
+        let long_target = format!("/{}", "é".repeat(MAX_TARGET_BYTES));
+        let text = RequestText::new(
+            "GET",
+            &long_target,
+            Some(&[0xff; 50_000]),
+            Some("x".repeat(MAX_REFERER_BYTES).as_bytes()),
+        );
+        assert_eq!(
+            text.bytes.capacity(),
+            text.bytes.len(),
+            "one exact allocation"
+        );
+        let numbers = Numbers {
+            start_ms: 1,
+            peer: "127.0.0.1:1".parse().unwrap(),
+            version: 3,
+            status: 200,
+            body_bytes: 0,
+            completed: true,
+            ttfb_us: None,
+            total_us: 0,
+            outcome: Outcome::Completed,
+            connection: 1,
+            generation: 1,
+            served: Served::File,
+        };
+        let mut bytes = Vec::new();
+        pack(&numbers, &text, &mut bytes);
+        let read = unpack(&bytes).next().unwrap();
+        assert_eq!(read.target, capped(&long_target, MAX_TARGET_BYTES));
+        let ua = String::from_utf8_lossy(&[0xff; 50_000]).into_owned();
+        assert_eq!(read.user_agent.unwrap(), capped(&ua, MAX_USER_AGENT_BYTES));
+        assert_eq!(
+            read.referer.unwrap(),
+            capped(&"x".repeat(MAX_REFERER_BYTES), MAX_REFERER_BYTES)
+        );
+        assert!(read.to_record(1).truncated());
+    }
+
+    #[test]
+    fn the_code_tables_follow_the_enums() {
+        use http::Version;
+        for version in [
+            Version::HTTP_09,
+            Version::HTTP_10,
+            Version::HTTP_11,
+            Version::HTTP_2,
+        ] {
+            let name = VERSIONS[usize::from(version_code(version))];
+            assert_eq!(format!("{version:?}"), name);
+        }
+        for (i, served) in SERVED.iter().enumerate() {
+            assert_eq!(*served as usize, i);
+        }
+        for (i, outcome) in OUTCOMES.iter().enumerate() {
+            assert_eq!(*outcome as usize, i);
+        }
+    }
+}
