@@ -109,7 +109,10 @@ function closeWindow() {
   }
 }
 
-/** Every line of site `id`'s access log (all sessions, all segments). */
+/**
+ * Site `id`'s access log (all sessions, all segments), as text: its segments hold each
+ * request's target as it was sent, among binary numbers.
+ */
 function accessLog(dataDir, id) {
   const root = join(dataDir, "access-log", id);
   if (!existsSync(root)) {
@@ -117,8 +120,8 @@ function accessLog(dataDir, id) {
   }
   return readdirSync(root, { recursive: true })
     .map(String)
-    .filter((name) => name.endsWith(".jsonl"))
-    .map((name) => readFileSync(join(root, name), "utf8"))
+    .filter((name) => name.endsWith(".wlog"))
+    .map((name) => readFileSync(join(root, name), "latin1"))
     .join("");
 }
 

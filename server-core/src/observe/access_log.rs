@@ -5,8 +5,8 @@
 //! The queue is one buffer of packed records behind a lock held for a copy: no allocation and
 //! no message per record. The writer swaps it for its spare buffer every 10 ms (it never
 //! sleeps on the queue itself, so no request ever wakes it), numbers the records, feeds the
-//! metrics, and writes each to the durable session log ([`crate::observe::session_log`]) as a
-//! JSON line straight from its packed bytes; it makes owned [`AccessRecord`]s only while
+//! metrics, and appends each to the durable session log ([`crate::observe::session_log`]) as
+//! the packed bytes it is, with no formatting; it makes owned [`AccessRecord`]s only while
 //! someone subscribes to the live stream. Every 100 ms it flushes the session log and hands
 //! the batch to live subscribers. Once a second it closes a metrics sample. Nothing on the
 //! request path waits for I/O, a lock held across I/O, or a subscriber:
@@ -201,7 +201,6 @@ impl AccessLog {
             next_id: 1,
             lost_reported: 0,
             received: Vec::new(),
-            line: Vec::new(),
             live: Vec::new(),
         };
         Ok((AccessLog { shared }, writer))
@@ -325,8 +324,6 @@ struct Writer {
     /// The queue's bytes last taken; swapped back as the queue's next buffer, so both keep
     /// their memory.
     received: Vec<u8>,
-    /// One JSON line.
-    line: Vec<u8>,
     /// Written, not yet handed to subscribers (made only while there are any).
     live: Vec<AccessRecord>,
 }
@@ -411,9 +408,7 @@ impl Writer {
             written += 1;
             self.metrics.observe(&record.numbers);
             if let (Some(session), Ok(())) = (&mut self.session, &result) {
-                self.line.clear();
-                record.write_json(id, &mut self.line);
-                result = session.append_request_line(&self.line);
+                result = session.append_packed(id, record.bytes);
             }
             if live {
                 self.live.push(record.to_record(id));

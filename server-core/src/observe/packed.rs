@@ -1,21 +1,20 @@
-//! An access record packed into bytes, as the request path hands it to the log's writer.
+//! An access record packed into bytes: how the request path hands it to the log's writer,
+//! and how the session log keeps it on disk.
 //!
 //! The request path copies the client's text (method, target, user agent, referer) once, when
 //! the request's head arrives, into one buffer of exactly its size ([`RequestText`]). When the
 //! response ends it appends the whole record, numbers and text, to the log's queue in one
 //! copy ([`pack`]): no allocation per field, no 240-byte record moved from struct to struct.
-//! The writer reads records back as views that borrow the queue's bytes ([`Packed`]), writes
-//! each straight to the session log as its JSON line ([`Packed::write_json`]), and makes an
-//! owned [`AccessRecord`] only for live subscribers.
+//! The writer reads records back as views that borrow the queue's bytes ([`Packed`]), copies
+//! each one's bytes as they are into the session log (`session_log`), and makes an owned
+//! [`AccessRecord`] only for live subscribers and readers.
 //!
-//! Hand-written rather than a serde format such as bincode or postcard: the layout never
-//! leaves the process, a view must borrow the text rather than copy it, and the JSON line
-//! must be exactly serde's `LogLine::Request` (a test holds them equal), which is written here
-//! with `itoa` and a fast path for text that needs no escaping.
+//! Hand-written rather than a serde format such as bincode or postcard: a view must borrow
+//! the text rather than copy it, and a record must be appended from its parts without first
+//! being assembled as a value. A packed record starts with its own length, so records follow
+//! one another without framing.
 
-use std::io::Write;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
-use std::sync::OnceLock;
 
 use crate::observe::access::MAX_USER_AGENT_BYTES;
 use crate::observe::access::TRUNCATION_MARK;
@@ -200,6 +199,8 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
 /// A packed record, read back: borrows its text from the queue's bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Packed<'a> {
+    /// The whole packed record, as [`pack`] wrote it.
+    pub(crate) bytes: &'a [u8],
     pub(crate) numbers: Numbers,
     pub(crate) method: &'a str,
     pub(crate) target: &'a str,
@@ -211,11 +212,16 @@ pub(crate) struct Packed<'a> {
 pub(crate) fn unpack(bytes: &[u8]) -> impl Iterator<Item = Packed<'_>> {
     let mut rest = bytes;
     std::iter::from_fn(move || {
-        let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-        let (record, after) = rest.split_at_checked(len)?;
+        let (record, after) = rest.split_at_checked(packed_len(rest)?)?;
         rest = after;
         Packed::read(record)
     })
+}
+
+/// The length of the packed record at the start of `bytes`, read from its first 4 bytes.
+pub(crate) fn packed_len(bytes: &[u8]) -> Option<usize> {
+    let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    (len >= HEAD).then_some(len)
 }
 
 /// Reads fields front to back.
@@ -240,7 +246,7 @@ impl<'a> Reader<'a> {
 
 impl<'a> Packed<'a> {
     /// The record packed in `bytes` by [`pack`]; `None` if they are not one.
-    fn read(bytes: &'a [u8]) -> Option<Packed<'a>> {
+    pub(crate) fn read(bytes: &'a [u8]) -> Option<Packed<'a>> {
         let mut reader = Reader(bytes.get(4..)?);
         let [start_ms, body_bytes, ttfb_us, total_us, connection, generation, status] =
             [(); 7].map(|()| reader.u64());
@@ -277,6 +283,7 @@ impl<'a> Packed<'a> {
             served: *SERVED.get(usize::from(served))?,
         };
         Some(Packed {
+            bytes,
             numbers,
             method,
             target,
@@ -315,112 +322,6 @@ impl<'a> Packed<'a> {
             served: n.served,
         }
     }
-
-    /// Appends the record's line of the session log, numbered `id`, without its newline:
-    /// exactly what serde writes for `LogLine::Request` of [`Packed::to_record`].
-    pub(crate) fn write_json(&self, id: u64, out: &mut Vec<u8>) {
-        let n = &self.numbers;
-        let mut digits = itoa::Buffer::new();
-        let mut number = |out: &mut Vec<u8>, key: &str, value: u64| {
-            out.extend_from_slice(key.as_bytes());
-            out.extend_from_slice(digits.format(value).as_bytes());
-        };
-        number(out, r#"{"type":"request","id":"#, id);
-        number(out, r#","startMs":"#, n.start_ms);
-        out.extend_from_slice(br#","peer":""#);
-        write_peer(n.peer, out);
-        out.extend_from_slice(br#"","method":"#);
-        json_string(self.method, out);
-        out.extend_from_slice(br#","target":"#);
-        json_string(self.target, out);
-        out.extend_from_slice(br#","version":"#);
-        json_string(self.version(), out);
-        number(out, r#","status":"#, u64::from(n.status));
-        number(out, r#","bodyBytes":"#, n.body_bytes);
-        out.extend_from_slice(if n.completed {
-            br#","completed":true"#
-        } else {
-            br#","completed":false"#
-        });
-        match n.ttfb_us {
-            Some(us) => number(out, r#","ttfbUs":"#, us),
-            None => out.extend_from_slice(br#","ttfbUs":null"#),
-        }
-        number(out, r#","totalUs":"#, n.total_us);
-        out.extend_from_slice(br#","outcome":"#);
-        out.extend_from_slice(names().outcomes[n.outcome as usize].as_bytes());
-        out.extend_from_slice(br#","userAgent":"#);
-        optional_string(self.user_agent, out);
-        out.extend_from_slice(br#","referer":"#);
-        optional_string(self.referer, out);
-        number(out, r#","connection":"#, n.connection);
-        number(out, r#","generation":"#, n.generation);
-        out.extend_from_slice(br#","served":"#);
-        out.extend_from_slice(names().served[n.served as usize].as_bytes());
-        out.push(b'}');
-    }
-}
-
-/// The JSON of each [`Outcome`] and [`Served`] (quoted), as serde writes them: taken from
-/// serde once, so their names are declared only on the enums.
-struct Names {
-    outcomes: Vec<String>,
-    served: Vec<String>,
-}
-
-fn names() -> &'static Names {
-    fn json<T: serde::Serialize>(all: &[T]) -> Vec<String> {
-        all.iter()
-            .map(|value| serde_json::to_string(value).unwrap_or_default())
-            .collect()
-    }
-    static NAMES: OnceLock<Names> = OnceLock::new();
-    NAMES.get_or_init(|| Names {
-        outcomes: json(&OUTCOMES),
-        served: json(&SERVED),
-    })
-}
-
-fn write_peer(peer: SocketAddr, out: &mut Vec<u8>) {
-    match peer {
-        SocketAddr::V4(addr) => {
-            let mut digits = itoa::Buffer::new();
-            for (i, octet) in addr.ip().octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                out.extend_from_slice(digits.format(octet).as_bytes());
-            }
-            out.push(b':');
-            out.extend_from_slice(digits.format(addr.port()).as_bytes());
-        }
-        // Rare on a preview server, and needs no escaping either: std's own text.
-        SocketAddr::V6(addr) => {
-            let _ = write!(out, "{addr}");
-        }
-    }
-}
-
-fn optional_string(text: Option<&str>, out: &mut Vec<u8>) {
-    match text {
-        Some(text) => json_string(text, out),
-        None => out.extend_from_slice(b"null"),
-    }
-}
-
-/// `text` as a JSON string. Most text needs no escaping and is copied as is; the rest goes
-/// through serde_json, so both write the same.
-fn json_string(text: &str, out: &mut Vec<u8>) {
-    let plain = text
-        .bytes()
-        .all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\' && byte != 0x7f);
-    if plain {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
-    } else {
-        let _ = serde_json::to_writer(out, text);
-    }
 }
 
 /// Bytes `text` takes once capped at `cap`.
@@ -449,9 +350,8 @@ fn push_capped(out: &mut Vec<u8>, text: &str, cap: usize) {
 mod tests {
     use super::*;
     use crate::observe::access::capped;
-    use crate::observe::session_log::LogLine;
 
-    fn roundtrip(record: &AccessRecord) -> (AccessRecord, Vec<u8>) {
+    fn roundtrip(record: &AccessRecord) -> AccessRecord {
         let mut bytes = Vec::new();
         for record in [record, &AccessRecord::example("/second")] {
             pack(
@@ -463,15 +363,14 @@ mod tests {
         let read: Vec<Packed<'_>> = unpack(&bytes).collect();
         assert_eq!(read.len(), 2);
         assert_eq!(read[1].target, "/second");
-        let mut json = Vec::new();
-        read[0].write_json(record.id, &mut json);
-        (read[0].to_record(record.id), json)
+        assert_eq!(read[0].bytes.len() + read[1].bytes.len(), bytes.len());
+        read[0].to_record(record.id)
     }
 
     /// Every field, every variant, odd text and both address families come back as they
-    /// went in, and the JSON line is serde's, byte for byte.
+    /// went in.
     #[test]
-    fn a_packed_record_reads_back_whole_and_writes_serdes_json() {
+    fn a_packed_record_reads_back_whole() {
         let peers: [SocketAddr; 3] = [
             "127.0.0.1:50000".parse().unwrap(),
             "[::1]:8080".parse().unwrap(),
@@ -501,13 +400,22 @@ mod tests {
             ..AccessRecord::example("")
         });
         for record in records {
-            let (read, json) = roundtrip(&record);
-            assert_eq!(read, record);
-            let serde = serde_json::to_vec(&LogLine::Request(record)).unwrap();
-            assert_eq!(
-                String::from_utf8(json).unwrap(),
-                String::from_utf8(serde).unwrap()
-            );
+            assert_eq!(roundtrip(&record), record);
+        }
+    }
+
+    /// Bytes that are not a whole record read as none, never as a wrong one.
+    #[test]
+    fn a_cut_record_reads_as_none() {
+        let record = AccessRecord::example("/cut");
+        let mut bytes = Vec::new();
+        pack(
+            &Numbers::of(&record),
+            &RequestText::of_record(&record),
+            &mut bytes,
+        );
+        for end in 0..bytes.len() {
+            assert!(unpack(&bytes[..end]).next().is_none(), "cut at {end}");
         }
     }
 

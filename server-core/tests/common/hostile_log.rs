@@ -126,9 +126,9 @@ pub struct Fixture {
 pub fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let retention = Retention {
-        max_session_bytes: 8_000,
+        max_session_bytes: 4_000,
         max_sessions: 20,
-        segment_bytes: 2_000,
+        segment_bytes: 800,
     };
     let mut writer = SessionWriter::create(dir.path(), retention).unwrap();
     let mut lines: Vec<LogLine> = (1..=FILLERS)

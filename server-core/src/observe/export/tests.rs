@@ -346,15 +346,15 @@ fn states_retention_first_and_counts_torn_lines() {
     let newest = std::fs::read_dir(&session.folder)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wlog"))
         .max()
         .unwrap();
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .open(newest)
         .unwrap();
-    // A crash mid-line, inside a multi-byte character: not even UTF-8.
-    file.write_all(b"{\"type\":\"request\",\"target\":\"/caf\xc3")
+    // A crash mid-frame: a request's tag, its id, and the start of its record.
+    file.write_all(&[1, 101, 0, 0, 0, 0, 0, 0, 0, 120, 0])
         .unwrap();
     drop(file);
 
