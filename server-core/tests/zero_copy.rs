@@ -20,7 +20,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use wharf_core::{ConfigDraft, ServerHandle};
+use wharf_core::{sessions, AccessLog, AccessRecord, LogLine, LogSettings, SessionReader};
+use wharf_core::{ConfigDraft, Outcome, ServerConfig, ServerHandle};
 
 /// Over the cache's 16 MiB limit: opened and sent from disk for each request.
 const BIG: usize = 17 << 20;
@@ -44,13 +45,16 @@ impl Site {
         Site { dir, one, two }
     }
 
-    async fn serve(&self) -> ServerHandle {
-        common::start_draft(ConfigDraft {
+    fn draft(&self) -> ConfigDraft {
+        ConfigDraft {
             compression: Some(false),
             live_reload: Some(false),
             ..common::draft(self.dir.path())
-        })
-        .await
+        }
+    }
+
+    async fn serve(&self) -> ServerHandle {
+        common::start_draft(self.draft()).await
     }
 
     fn file(&self, name: &str) -> &[u8] {
@@ -240,6 +244,73 @@ async fn pipelined_requests_are_answered_in_order_byte_for_byte() {
         assert_same(&response.body, expected, &format!("{method} {path}"));
     }
     assert_closed(&mut stream).await;
+    server.stop(Duration::from_secs(1)).await;
+}
+
+/// The record of `target` in the session log in `logs`, once it is there.
+async fn logged(log: &AccessLog, logs: &Path, target: &str) -> AccessRecord {
+    let deadline = tokio::time::Instant::now() + STALL;
+    loop {
+        log.sync();
+        let found = sessions(logs).unwrap().first().and_then(|session| {
+            SessionReader::open(session)
+                .unwrap()
+                .find_map(|line| match line {
+                    Ok(LogLine::Request(record)) if record.target == target => Some(record),
+                    _ => None,
+                })
+        });
+        if let Some(record) = found {
+            return record;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{target} was never logged"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The access record counts the body bytes sent with `sendfile`, as it counts any body's.
+#[tokio::test]
+async fn access_records_count_the_bytes_sent_with_sendfile() {
+    let site = Site::new();
+    let logs = tempfile::tempdir().unwrap();
+    let log = AccessLog::start(LogSettings {
+        dir: Some(logs.path().to_path_buf()),
+        ..LogSettings::default()
+    })
+    .unwrap();
+    let config = ServerConfig::try_from(site.draft()).unwrap();
+    let server = ServerHandle::start_logged(config, Some(log.clone()))
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    let asks = [
+        ("GET", "/one.bin?whole", ""),
+        ("GET", "/two.bin?range", "Range: bytes=100-300099\r\n"),
+        ("HEAD", "/one.bin?head", ""),
+    ];
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    for (method, target, extra) in asks {
+        let request = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\n{extra}\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let response = read_response(&mut stream, method, Duration::ZERO).await;
+        let record = logged(&log, logs.path(), target).await;
+        assert_eq!(
+            (record.status, record.outcome, record.body_bytes),
+            (
+                response.status,
+                Outcome::Completed,
+                response.body.len() as u64
+            ),
+            "{target}"
+        );
+    }
+    assert_eq!(
+        logged(&log, logs.path(), "/one.bin?whole").await.body_bytes,
+        BIG as u64
+    );
     server.stop(Duration::from_secs(1)).await;
 }
 

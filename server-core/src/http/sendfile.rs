@@ -8,7 +8,7 @@
 //! costs less than `sendfile` from the page cache, which pays an `open` and a `stat` per
 //! request and hands TCP page-sized fragments (measured: see the README's benchmark).
 //!
-//! How: such a body ([`ZeroCopy`]) hands hyper *placeholders*, slices of [`PLACEHOLDER`] (a
+//! How: such a body ([`ZeroCopy`]) hands hyper *placeholders*, slices of `PLACEHOLDER` (a
 //! static buffer of zeros) as long as its frames, and queues in its connection's [`Lane`]
 //! where each frame's bytes really are (a file and an offset), in order. On a vectored socket
 //! hyper queues body `Bytes` as they are, without copying them, and sends them in order, so
