@@ -12,14 +12,11 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 
-refbin="$HOME/.cache/wharf/target-ref/release"
-(cd bench/harness/refservers && CARGO_TARGET_DIR="${refbin%/release}" cargo build --release --locked)
-
 out="bench-out/ceiling-$(date -u +%Y%m%d-%H%M%S)"
 bench/harness/run.sh --root "$fixture" --out "$out" --rounds 5 --scenarios e \
   --server "nginx={HERE}/servers/nginx.sh {ROOT} {PORT} {TMP}" \
   --server "wharf=$wharf serve {ROOT} --port {PORT}" \
-  --server "hyper-mem=$refbin/hyper-mem {ROOT} {PORT}" \
+  --server "hyper-mem=$hyper_mem {ROOT} {PORT}" \
   "$@"
 
 python3 - "$out/results.csv" <<'PY'

@@ -1,5 +1,6 @@
-//! The response body type: bytes already in memory, a file streamed in large chunks, or an
-//! event stream of unknown length.
+//! The response body type: bytes already in memory, a file streamed in large chunks, a file
+//! sent with `sendfile` (Linux, plain HTTP/1: see `sendfile`), or an event stream of unknown
+//! length.
 //!
 //! One concrete enum rather than a boxed trait object, so the common small-file case costs
 //! no allocation beyond its `Bytes`. Only the event stream is boxed: [`EventStream`] is owned
@@ -15,6 +16,9 @@ use futures_util::Stream;
 use http_body::{Frame, SizeHint};
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
+
+#[cfg(target_os = "linux")]
+use crate::http::sendfile::{Next, ZeroCopy};
 
 /// Chunk size for streamed files and large bodies in memory: large enough to keep syscalls
 /// per MiB low.
@@ -38,6 +42,9 @@ pub enum Body {
     },
     /// An event stream, of unknown length: sent chunked until it ends.
     Events(EventStream),
+    /// A file read as it is sent, which can go from disk with `sendfile` instead.
+    #[cfg(target_os = "linux")]
+    ZeroCopy(ZeroCopy),
 }
 
 /// A stream of chunks sent as they come, until it ends (live reload's events).
@@ -121,6 +128,15 @@ impl http_body::Body for Body {
             Body::Events(events) => Poll::Ready(
                 ready!(events.inner.as_mut().poll_next(cx)).map(|event| Ok(Frame::data(event))),
             ),
+            #[cfg(target_os = "linux")]
+            Body::ZeroCopy(body) => match body.next() {
+                Next::Frame(placeholder) => Poll::Ready(Some(Ok(Frame::data(placeholder)))),
+                Next::End => Poll::Ready(None),
+                Next::Instead(body) => {
+                    *this = body;
+                    Pin::new(this).poll_frame(cx)
+                }
+            },
         }
     }
 
@@ -130,6 +146,8 @@ impl http_body::Body for Body {
             Body::Full(bytes) => bytes.is_empty(),
             Body::File { remaining, .. } => *remaining == 0,
             Body::Events(_) => false,
+            #[cfg(target_os = "linux")]
+            Body::ZeroCopy(body) => body.remaining() == 0,
         }
     }
 
@@ -139,6 +157,8 @@ impl http_body::Body for Body {
             Body::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
             Body::File { remaining, .. } => SizeHint::with_exact(*remaining),
             Body::Events(_) => SizeHint::default(),
+            #[cfg(target_os = "linux")]
+            Body::ZeroCopy(body) => SizeHint::with_exact(body.remaining()),
         }
     }
 }

@@ -51,6 +51,7 @@ use crate::http::body::Body;
 use crate::http::https::serve_tls;
 use crate::http::metered::Metered;
 use crate::http::record::{record_failed_request, PendingRecord, RequestStart, Tracked};
+use crate::http::sendfile::Lane;
 use crate::lifecycle::registry::{Activity, ConnectionState, Registration};
 use crate::live_reload::{BoundPorts, ReloadFeed};
 use crate::observe::access::Served;
@@ -125,6 +126,8 @@ pub(super) struct Scope {
     /// Live-reload event streams open on the connection. While there is one, the socket
     /// bounds how long sent bytes may stay unacknowledged (see `dead_client`).
     pub(super) event_streams: AtomicUsize,
+    /// On a plain connection, its file bodies' frames sent with `sendfile` (see `sendfile`).
+    pub(super) zero_copy: Option<Arc<Lane>>,
 }
 
 impl Scope {
@@ -223,6 +226,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         unflushed_records: Mutex::new(Vec::new()),
         retiring: AtomicBool::new(false),
         event_streams: AtomicUsize::new(0),
+        zero_copy: tls.is_none().then(Arc::default),
     });
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);
@@ -340,6 +344,7 @@ async fn answer(
         context.event_streams.fetch_add(1, Ordering::Relaxed);
     }
     let record = start.map(|start| PendingRecord::new(start, response.status(), served));
+    let response = response.map(|body| body.zero_copy(context.zero_copy.as_ref()));
     Ok(response.map(|body| Tracked::new(body, context, record)))
 }
 

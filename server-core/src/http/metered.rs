@@ -2,7 +2,8 @@
 //! activity when bytes arrive and leave, tells the connection when hyper flushes (so responses
 //! hyper had buffered count as sent), bounds unacknowledged bytes while an event stream is
 //! open (see `dead_client`), and puts back in front the bytes a parked hyper connection had
-//! read but not used.
+//! read but not used. On a plain connection it sends the file bytes behind `sendfile`'s
+//! placeholders (see there).
 
 use std::io;
 use std::pin::Pin;
@@ -16,6 +17,7 @@ use tokio::net::TcpStream;
 
 use crate::http::connection::Scope;
 use crate::http::dead_client;
+use crate::http::sendfile;
 
 /// The socket, noting when bytes arrive so an active client is never idled out, with bytes
 /// already read (by a hyper connection since parked) put back in front.
@@ -74,7 +76,9 @@ impl AsyncWrite for Metered {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.follow_event_streams();
-        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
+        let lane = this.scope.zero_copy.as_deref();
+        let result = sendfile::poll_write_vectored(&this.inner, lane, cx, &[io::IoSlice::new(buf)])
+            .unwrap_or_else(|| Pin::new(&mut this.inner).poll_write(cx, buf));
         if let Poll::Ready(Ok(n)) = result {
             this.scope.activity.wrote(n);
         }
@@ -88,7 +92,9 @@ impl AsyncWrite for Metered {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.follow_event_streams();
-        let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        let lane = this.scope.zero_copy.as_deref();
+        let result = sendfile::poll_write_vectored(&this.inner, lane, cx, bufs)
+            .unwrap_or_else(|| Pin::new(&mut this.inner).poll_write_vectored(cx, bufs));
         if let Poll::Ready(Ok(n)) = result {
             this.scope.activity.wrote(n);
         }

@@ -1,6 +1,7 @@
 //! One accepted connection, below the routing: HTTP/1.1 (`connection`), the HTTPS port's
 //! handshake (`https`) and HTTP/2 (`h2`) on hyper, the metered socket (`metered`), each
-//! request's access record (`record`), the response body type, the dead-client bound, and the
+//! request's access record (`record`), the response body type, zero-copy file bodies
+//! (`sendfile`), the dead-client bound, and the
 //! browser-facing guards (Host allow-list, cross-site refusals, CORS) asked before any
 //! request is routed.
 
@@ -12,3 +13,4 @@ mod h2;
 mod https;
 mod metered;
 mod record;
+pub(crate) mod sendfile;

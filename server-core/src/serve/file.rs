@@ -353,7 +353,7 @@ async fn slice_body(entry: &CachedFile, start: u64, len: u64) -> Option<Body> {
         use tokio::io::AsyncSeekExt;
         file.seek(std::io::SeekFrom::Start(start)).await.ok()?;
     }
-    Some(Body::file(file, len))
+    Some(Body::file_at(file, start, len))
 }
 
 fn with_headers(status: StatusCode, headers: HeaderMap, body: Body) -> Response<Body> {
