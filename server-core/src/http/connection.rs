@@ -318,7 +318,10 @@ async fn answer(
     context: Arc<Scope>,
     request: Request<Incoming>,
 ) -> Result<Response<Tracked>, Infallible> {
-    let start = context.log.is_some().then(|| RequestStart::of(&request));
+    let start = context
+        .log
+        .as_ref()
+        .map(|log| RequestStart::of(&request, log));
     let uri = request.uri().clone();
     // A bug in answering one request costs that request a 500, not the connection or the
     // server.

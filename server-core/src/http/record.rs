@@ -20,6 +20,7 @@ use crate::http::body::Body;
 use crate::http::connection::Scope;
 use crate::lifecycle::registry::ConnectionState;
 use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, Served};
+use crate::observe::access_log::AccessLog;
 use crate::observe::packed::{self, Numbers, RequestText};
 
 /// What is known of a request once its head has been read.
@@ -35,7 +36,7 @@ pub(super) struct RequestStart {
 impl RequestStart {
     /// Client-chosen text is capped as it is copied (see [`crate::observe::access::capped_end`]),
     /// so a record's size is bounded whatever the request carried.
-    pub(super) fn of<B>(request: &Request<B>) -> RequestStart {
+    pub(super) fn of<B>(request: &Request<B>, log: &AccessLog) -> RequestStart {
         let header = |name| request.headers().get(name).map(|value| value.as_bytes());
         let whole_uri;
         let target = match request.uri().path_and_query() {
@@ -45,9 +46,10 @@ impl RequestStart {
                 &whole_uri
             }
         };
+        let at = Instant::now();
         RequestStart {
-            at: Instant::now(),
-            start_ms: unix_ms(SystemTime::now()),
+            at,
+            start_ms: log.unix_ms_at(at.into_std()),
             version: packed::version_code(request.version()),
             text: RequestText::new(
                 request.method().as_str(),

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::observe::access::{unix_ms, AccessRecord};
+use crate::observe::access::{micros, unix_ms, AccessRecord};
 use crate::observe::metrics::{Metrics, MetricsSample};
 use crate::observe::packed::{self, Numbers, RequestText};
 use crate::observe::session_log::{LogLine, Retention, SessionWriter};
@@ -123,6 +123,11 @@ struct Pending {
 
 struct Shared {
     queue: Arc<Queue>,
+    /// The wall clock, read through the monotonic one: Unix microseconds at `clock_base`,
+    /// set again by the writer every 10 ms so that it follows the wall clock's jumps and a
+    /// suspended machine. A request's start time then costs no clock read of its own.
+    clock_base: Instant,
+    clock_base_us: AtomicU64,
     capacity: usize,
     /// Requests to write out everything queued so far, each answered when done.
     syncs: mpsc::Sender<mpsc::Sender<()>>,
@@ -175,8 +180,11 @@ impl AccessLog {
         let queue = Arc::new(Queue::default());
         let (syncs, sync_requests) = mpsc::channel();
         let (samples, _) = broadcast::channel(64);
+        let clock_base = Instant::now();
         let shared = Arc::new(Shared {
             queue: Arc::clone(&queue),
+            clock_base,
+            clock_base_us: AtomicU64::new(wall_us_at_base(clock_base)),
             capacity: settings.queue_capacity.max(1),
             syncs,
             lost: AtomicU64::new(0),
@@ -218,6 +226,14 @@ impl AccessLog {
             drop(pending);
             self.shared.lost.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// The wall-clock time of `at`, in milliseconds since the Unix epoch (see
+    /// `Shared::clock_base`).
+    pub(crate) fn unix_ms_at(&self, at: Instant) -> u64 {
+        let since = micros(at.saturating_duration_since(self.shared.clock_base));
+        let base = self.shared.clock_base_us.load(Ordering::Relaxed);
+        base.saturating_add(since) / 1000
     }
 
     /// [`AccessLog::record_request`] for a whole record (a request that never reached the
@@ -295,6 +311,13 @@ impl AccessLog {
         self.shared.generation.store(generation, Ordering::Relaxed);
         *lock(&self.shared.applied) = Some((generation, unix_ms(SystemTime::now())));
     }
+}
+
+/// Unix microseconds at `base`, by the wall clock now.
+fn wall_us_at_base(base: Instant) -> u64 {
+    let since = micros(base.elapsed());
+    let now = SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    micros(now.unwrap_or_default()).saturating_sub(since)
 }
 
 /// An open connection, counted in the metrics while it lives.
@@ -378,6 +401,10 @@ impl Writer {
     /// nothing queued is dropped.
     fn drain(&mut self) {
         let shared = self.shared.upgrade();
+        if let Some(shared) = &shared {
+            let base_us = wall_us_at_base(shared.clock_base);
+            shared.clock_base_us.store(base_us, Ordering::Relaxed);
+        }
         {
             let mut pending = lock(&self.queue.pending);
             self.received.clear();
@@ -502,6 +529,21 @@ mod tests {
 
     fn record(target: &str) -> AccessRecord {
         AccessRecord::example(target)
+    }
+
+    /// A start time read through the monotonic clock is the wall clock's, to the millisecond.
+    #[test]
+    fn start_times_are_the_wall_clocks() {
+        let (log, _writer) = AccessLog::assemble(LogSettings::default()).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        for _ in 0..100 {
+            let before = unix_ms(SystemTime::now());
+            let at = Instant::now();
+            let after = unix_ms(SystemTime::now());
+            let ms = log.unix_ms_at(at);
+            // Within a millisecond either way: both clocks are read in whole microseconds.
+            assert!((before - 1..=after + 1).contains(&ms), "{before} <= {ms} <= {after}");
+        }
     }
 
     #[test]
