@@ -27,7 +27,7 @@ use crate::serve::encoding::Encoding;
 use crate::serve::file::serve_file;
 use crate::serve::folder;
 use crate::serve::listing::SEGMENT;
-use crate::serve::resolve::{Refusal, SitePath};
+use crate::serve::resolve::{lies_in, Refusal, SitePath};
 use crate::serve::service::status_page;
 
 /// Files up to this size are read on the runtime's thread on a cache miss; larger ones on the
@@ -208,7 +208,7 @@ pub(super) async fn file_answer<B>(
 /// symlinks may lead out, and below no dot-folder unless dotfiles are shown. Checked against
 /// this snapshot's root on every request: the cache outlives root changes.
 pub(super) fn may_serve(config: &ServerConfig, entry: &CachedFile) -> bool {
-    (entry.real_path.starts_with(&config.root) || config.follow_symlinks)
+    (lies_in(&entry.real_path, &config.root) || config.follow_symlinks)
         && (config.show_dotfiles || !entry.hidden_below(&config.root))
 }
 
