@@ -210,7 +210,7 @@ impl Site {
         request: Request<B>,
     ) -> Response<Bytes> {
         let response =
-            respond_noting(config, &self.cache, &self.feed, request)
+            respond_noting(config, &self.cache, &self.feed, &request)
                 .await
                 .0;
         let (parts, body) = response.into_parts();
@@ -223,7 +223,7 @@ impl Site {
         config: &Arc<ServerConfig>,
         request: Request<B>,
     ) -> Response<Body> {
-        respond_noting(config, &self.cache, &self.feed, request)
+        respond_noting(config, &self.cache, &self.feed, &request)
             .await
             .0
     }

@@ -35,7 +35,7 @@ use http::HeaderValue;
 use crate::files::listing_cache::ListingCache;
 use crate::files::watcher::SiteWatch;
 use crate::serve::mime;
-use crate::serve::resolve::DotDepth;
+use crate::serve::resolve::{lies_in, DotDepth};
 
 /// Files modified more recently than this are read from disk on every request.
 pub(crate) const RACY_WINDOW: Duration = Duration::from_secs(2);
@@ -183,7 +183,7 @@ impl CachedFile {
     /// file or folder below it: a symlink, or on Windows an 8.3 name such as `GIT~1`, that
     /// reaches what a lexically dotted path could not.
     pub(crate) fn hidden_below(&self, root: &Path) -> bool {
-        self.dots.below(root) && self.real_path.starts_with(root)
+        self.dots.below(root) && lies_in(&self.real_path, root)
     }
 
     /// The body rewritten by `inject` (live reload adds its script), computed once per

@@ -4,11 +4,13 @@
 //! `h2` if the client chose HTTP/2; the socket under both is `metered`'s, and each request's
 //! access record is `record`'s.
 //!
-//! It enforces what hyper leaves to the caller: the header-read timeout (hyper needs a timer),
-//! a bounded header buffer (431 beyond it), and the keep-alive idle timeout, measured from the
-//! last byte received or response finished. A keep-alive connection that goes quiet is
-//! parked: hyper's buffers are freed and only the socket waits, so idle browser connections
-//! cost little. The connection closes gracefully — finishing the response in flight, never
+//! It enforces what hyper leaves to the caller: the header-read timeout, a bounded header
+//! buffer (431 beyond it), and the keep-alive idle timeout, measured from the last byte
+//! received or response finished. Both timeouts share the connection's one timer, checked
+//! against its activity when it fires, so a request costs no timer of its own (hyper's
+//! header timer was a boxed sleep and a timer-wheel entry per request, issue 17). A
+//! keep-alive connection that goes quiet is parked: hyper's buffers are freed and only the
+//! socket waits, so idle browser connections cost little. The connection closes gracefully — finishing the response in flight, never
 //! cutting it — when it idles out, when the server stops, or when a newer config generation
 //! is applied, so the client's next request arrives on a new connection with the new config.
 //!
@@ -32,7 +34,7 @@ use http::header::{self, HeaderValue, X_CONTENT_TYPE_OPTIONS};
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -50,11 +52,12 @@ use crate::files::watcher::SiteWatch;
 use crate::http::body::Body;
 use crate::http::https::serve_tls;
 use crate::http::metered::Metered;
-use crate::http::record::{record_failed_request, PendingRecord, RequestStart, Tracked};
+use crate::http::record::{record_failed_request, record_unfinished_head};
+use crate::http::record::{PendingRecord, RequestStart, Tracked};
 use crate::http::sendfile::Lane;
 use crate::lifecycle::registry::{Activity, ConnectionState, Registration};
 use crate::live_reload::{BoundPorts, ReloadFeed};
-use crate::observe::access::Served;
+use crate::observe::access::{Outcome, Served};
 use crate::observe::access_log::AccessLog;
 use crate::serve::service;
 
@@ -322,19 +325,19 @@ async fn answer(
         .log
         .as_ref()
         .map(|log| RequestStart::of(&request, log));
-    let uri = request.uri().clone();
     // A bug in answering one request costs that request a 500, not the connection or the
     // server.
     let (mut response, served) = AssertUnwindSafe(service::respond_noting(
         &context.config,
         &context.cache,
         &context.feed,
-        request,
+        &request,
     ))
     .catch_unwind()
     .await
     .unwrap_or_else(|panic| {
         let what = panic_message(&*panic);
+        let uri = request.uri();
         tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
         (service::internal_error(), Served::Status)
     });
@@ -394,9 +397,8 @@ pub(super) async fn serve_stretch<S: Transport>(
     let (peer, config, activity) = (context.peer, &context.config, &context.activity);
     let mut builder = http1::Builder::new();
     builder
-        // hyper enforces header_read_timeout only when it has a timer.
-        .timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
+        // Enforced below, on the connection's own timer.
+        .header_read_timeout(None)
         .max_buf_size(READ_BUFFER_MAX)
         .keep_alive(config.keep_alive);
     let mut connection = builder.serve_connection(TokioIo::new(io), connection_service(context));
@@ -409,8 +411,16 @@ pub(super) async fn serve_stretch<S: Transport>(
             idle_timeout
         }
     };
-    let quiet = tokio::time::sleep(park_after(activity));
-    tokio::pin!(quiet);
+    // hyper reads a request head from the moment it starts (now) or finishes a response
+    // until the head is complete; a head not complete `header_timeout` after that times out.
+    let (began, header_timeout) = (Instant::now(), config.header_read_timeout);
+    let header_due = |now: Instant| match activity.head_wait_began(began) {
+        Some(waiting) => waiting + header_timeout,
+        // No head can time out before the response in flight is done.
+        None => now + header_timeout,
+    };
+    let timer = tokio::time::sleep(park_after(activity).min(header_timeout));
+    tokio::pin!(timer);
     // Set once we ask hyper to stop: `Some(t)` to park (decided at t), `None` to close.
     let mut stopping: Option<Option<Instant>> = None;
     loop {
@@ -448,20 +458,29 @@ pub(super) async fn serve_stretch<S: Transport>(
                 }
                 return socket.park(read_buf);
             }
-            // Without keep-alive each connection closes after its response anyway; a fresh one
-            // (a browser's preconnect) is left to the header timeout.
-            () = &mut quiet, if stopping.is_none() && config.keep_alive => {
-                let last = activity.last_active();
-                let park_after = park_after(activity);
-                if activity.between_requests() && last.elapsed() >= park_after {
-                    // hyper closes an idle connection at once; anything else finishes first.
-                    Pin::new(&mut connection).graceful_shutdown();
-                    let decided = Instant::now();
-                    // An idle timeout shorter than the park delay is simply the idle timeout.
-                    stopping = Some((park_after < idle_timeout).then_some(decided));
-                } else {
-                    quiet.as_mut().reset(last.max(Instant::now() - park_after) + park_after);
+            () = &mut timer => {
+                let now = Instant::now();
+                let mut next = header_due(now);
+                if now >= next {
+                    tracing::debug!(%peer, "request head timed out");
+                    record_unfinished_head(context, 0, Outcome::TimedOut);
+                    return Stretch::Closed;
                 }
+                // Without keep-alive each connection closes after its response anyway; a
+                // fresh one (a browser's preconnect) is left to the header timeout.
+                if stopping.is_none() && config.keep_alive {
+                    let last = activity.last_active();
+                    let park_after = park_after(activity);
+                    if activity.between_requests() && now - last >= park_after {
+                        // hyper closes an idle connection at once; anything else finishes first.
+                        Pin::new(&mut connection).graceful_shutdown();
+                        // An idle timeout shorter than the park delay is simply the idle timeout.
+                        stopping = Some((park_after < idle_timeout).then_some(now));
+                    } else {
+                        next = next.min(last.max(now - park_after) + park_after);
+                    }
+                }
+                timer.as_mut().reset(next);
             }
             () = shutdown.cancelled(), if !matches!(stopping, Some(None)) => {
                 Pin::new(&mut connection).graceful_shutdown();
@@ -571,5 +590,31 @@ mod tests {
         let size = std::mem::size_of_val(&task);
         assert!(size <= 2048, "the connection task takes {size} bytes");
         drop((task, client));
+    }
+
+    /// A request's future is boxed and moved whole for every request: answering a file from
+    /// memory must not pay for the rare branches (a listing, a miss, a big file's read), which
+    /// are boxed (issue 17).
+    #[tokio::test]
+    async fn a_request_future_stays_small() {
+        let site = tempfile::tempdir().unwrap();
+        let config = Arc::new(ServerConfig::for_root(site.path()).unwrap());
+        let (_live, updates) = watch::channel(Arc::clone(&config));
+        let feed = ReloadFeed {
+            instance: 0,
+            shutdown: CancellationToken::new(),
+            updates,
+            https: false,
+            ports: Arc::default(),
+            peer: std::net::Ipv4Addr::LOCALHOST.into(),
+            registry: Arc::new(Registry::new(tokio::sync::broadcast::channel(1).0)),
+            watch: Arc::default(),
+        };
+        let cache = Arc::new(FileCache::default());
+        let request = Request::get("/index.html").body(()).unwrap();
+        let answering = service::respond_noting(&config, &cache, &feed, &request);
+        // About 500 bytes in a debug build; 1.7 KiB before the rare branches were boxed.
+        let size = std::mem::size_of_val(&answering);
+        assert!(size <= 1536, "a request's future takes {size} bytes");
     }
 }

@@ -200,11 +200,6 @@ impl http_body::Body for Tracked {
 /// recorded when the client had started sending it; a connection that never said anything
 /// is not a request.
 pub(super) fn record_failed_request(context: &Scope, err: &hyper::Error) {
-    let Some(log) = &context.log else { return };
-    let activity = &context.activity;
-    if activity.state() != ConnectionState::Reading {
-        return;
-    }
     let (status, outcome) = if err.is_timeout() {
         (0, Outcome::TimedOut)
     } else if err.is_parse_too_large() {
@@ -216,6 +211,17 @@ pub(super) fn record_failed_request(context: &Scope, err: &hyper::Error) {
     } else {
         (0, Outcome::Error)
     };
+    record_unfinished_head(context, status, outcome);
+}
+
+/// A request whose head never finished, answered with `status` (0 for none), as `outcome`
+/// says; recorded as [`record_failed_request`] says.
+pub(super) fn record_unfinished_head(context: &Scope, status: u16, outcome: Outcome) {
+    let Some(log) = &context.log else { return };
+    let activity = &context.activity;
+    if activity.state() != ConnectionState::Reading {
+        return;
+    }
     let began = activity.request_began();
     log.record(&AccessRecord {
         id: 0,

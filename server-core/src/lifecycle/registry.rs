@@ -154,6 +154,17 @@ impl Activity {
         self.opened + Duration::from_millis(ms.saturating_sub(1))
     }
 
+    /// Since when the connection has been waiting for the head of its next request: the end
+    /// of its last response, or `since` if that is later (when its reading began), or `None`
+    /// while a request is in flight.
+    pub(crate) fn head_wait_began(&self, since: Instant) -> Option<Instant> {
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
+            return None;
+        }
+        let done_ms = self.last_done_ms.load(Ordering::Relaxed);
+        Some(since.max(self.opened + Duration::from_millis(done_ms.saturating_sub(1))))
+    }
+
     /// Nothing in flight and no byte received since the last response: no request is half
     /// read, so the connection can be let go without cutting anyone off.
     pub(crate) fn between_requests(&self) -> bool {

@@ -542,7 +542,10 @@ mod tests {
             let after = unix_ms(SystemTime::now());
             let ms = log.unix_ms_at(at);
             // Within a millisecond either way: both clocks are read in whole microseconds.
-            assert!((before - 1..=after + 1).contains(&ms), "{before} <= {ms} <= {after}");
+            assert!(
+                (before - 1..=after + 1).contains(&ms),
+                "{before} <= {ms} <= {after}"
+            );
         }
     }
 

@@ -53,6 +53,16 @@ pub struct Validators<'a> {
 /// Call it only when the response without preconditions would be 2xx (§13.2.1): not for 404s,
 /// redirects or 405s.
 pub fn evaluate(method: &Method, headers: &HeaderMap, v: &Validators) -> Precondition {
+    // Most requests carry no precondition: then no clock is read and no tag parsed (issue 17).
+    let preconditions = [
+        header::IF_MATCH,
+        header::IF_UNMODIFIED_SINCE,
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+    ];
+    if !preconditions.iter().any(|name| headers.contains_key(name)) {
+        return Precondition::Proceed;
+    }
     evaluate_at(method, headers, v, SystemTime::now())
 }
 

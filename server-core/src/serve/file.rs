@@ -59,9 +59,9 @@ pub(super) async fn serve_file<B>(
         out.insert(header::VARY, VARY_ENCODING);
     }
     let response = if page {
-        serve_page(visit, entry, chosen, wants_range, out).await
+        serve_page(visit, entry, chosen, wants_range, out)
     } else {
-        serve_whole(entry, chosen, status, out).await
+        serve_whole(entry, chosen, status, out)
     };
     (response, encoding)
 }
@@ -85,7 +85,8 @@ async fn choose<B>(
     if let Some(injected) = injected {
         choose_injected(compressible, headers, entry, injected)
     } else if compressible && !wants_range {
-        choose_encoding(visit, path, entry).await
+        // Boxed: a precompressed sibling's lookup would make every file's future larger.
+        Box::pin(choose_encoding(visit, path, entry)).await
     } else {
         identity(entry)
     }
@@ -100,7 +101,7 @@ fn identity(entry: &CachedFile) -> Representation {
 }
 
 /// The chosen representation sent whole with `status`, without validators.
-async fn serve_whole(
+fn serve_whole(
     entry: &CachedFile,
     chosen: Representation,
     status: StatusCode,
@@ -112,7 +113,7 @@ async fn serve_whole(
     }
     match chosen.body {
         Some(body) => with_headers(status, out, Body::Full(body)),
-        None => match full_body(entry).await {
+        None => match full_body(entry) {
             Some(body) => with_headers(status, out, body),
             None => status_page(status),
         },
@@ -121,7 +122,7 @@ async fn serve_whole(
 
 /// The page asked for: its validators, then the preconditions, then the representation, or
 /// the ranges of the file asked for.
-async fn serve_page<B>(
+fn serve_page<B>(
     visit: &Visit<'_, B>,
     entry: &CachedFile,
     chosen: Representation,
@@ -165,17 +166,13 @@ async fn serve_page<B>(
     } else {
         RangeDecision::Full
     };
-    serve_ranges(entry, decision, out).await
+    serve_ranges(entry, decision, out)
 }
 
 /// The file itself, whole or in the ranges decided.
-async fn serve_ranges(
-    entry: &CachedFile,
-    decision: RangeDecision,
-    mut out: HeaderMap,
-) -> Response<Body> {
+fn serve_ranges(entry: &CachedFile, decision: RangeDecision, mut out: HeaderMap) -> Response<Body> {
     match decision {
-        RangeDecision::Full => match full_body(entry).await {
+        RangeDecision::Full => match full_body(entry) {
             Some(body) => with_headers(StatusCode::OK, out, body),
             None => status_page(StatusCode::NOT_FOUND),
         },
@@ -192,7 +189,7 @@ async fn serve_ranges(
                 header::CONTENT_RANGE,
                 header_value(&part.content_range(entry.len)),
             );
-            match slice_body(entry, part.start, part.len()).await {
+            match slice_body(entry, part.start, part.len()) {
                 Some(body) => with_headers(StatusCode::PARTIAL_CONTENT, out, body),
                 None => status_page(StatusCode::NOT_FOUND),
             }
@@ -201,7 +198,7 @@ async fn serve_ranges(
             Some(body) => multipart(entry, body, &ranges, out),
             // Several ranges of a file too big to keep in memory: RFC 9110 §14.2 lets us send
             // the whole file instead, which players never ask for anyway.
-            None => match full_body(entry).await {
+            None => match full_body(entry) {
                 Some(body) => with_headers(StatusCode::OK, out, body),
                 None => status_page(StatusCode::NOT_FOUND),
             },
@@ -334,26 +331,29 @@ async fn precompressed(
     }
 }
 
-async fn full_body(entry: &CachedFile) -> Option<Body> {
+fn full_body(entry: &CachedFile) -> Option<Body> {
     match &entry.body {
         Some(body) => Some(Body::Full(body.clone())),
-        None => slice_body(entry, 0, entry.len).await,
+        None => slice_body(entry, 0, entry.len),
     }
 }
 
 /// `len` bytes from `start`: a zero-copy slice of the cached body, or a stream from disk.
-async fn slice_body(entry: &CachedFile, start: u64, len: u64) -> Option<Body> {
+fn slice_body(entry: &CachedFile, start: u64, len: u64) -> Option<Body> {
     if let Some(body) = &entry.body {
         return Some(Body::Full(
             body.slice(start as usize..(start + len) as usize),
         ));
     }
-    let mut file = tokio::fs::File::open(&entry.real_path).await.ok()?;
+    // Opened on the runtime's thread, like the `stat` of every lookup and the read of a small
+    // file on a miss: an open costs less than either, and a response decided without an
+    // await keeps the request's future small (issue 17).
+    let mut file = std::fs::File::open(&entry.real_path).ok()?;
     if start > 0 {
-        use tokio::io::AsyncSeekExt;
-        file.seek(std::io::SeekFrom::Start(start)).await.ok()?;
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::Start(start)).ok()?;
     }
-    Some(Body::file_at(file, start, len))
+    Some(Body::file_at(tokio::fs::File::from_std(file), start, len))
 }
 
 fn with_headers(status: StatusCode, headers: HeaderMap, body: Body) -> Response<Body> {

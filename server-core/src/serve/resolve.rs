@@ -82,12 +82,33 @@ impl SitePath {
 
     /// The file system path under `root`. Lexically inside `root` by construction.
     pub fn under(&self, root: &Path) -> PathBuf {
-        let mut path = root.to_path_buf();
+        let len = self.segments.iter().map(|s| s.len() + 1).sum::<usize>();
+        let mut path = PathBuf::with_capacity(root.as_os_str().len() + len);
+        path.push(root);
         for segment in &self.segments {
             path.push(segment);
         }
         path
     }
+}
+
+/// Whether `path` lies in `root` (or is it), as [`Path::starts_with`] says, which compares
+/// component by component. Most calls are answered by a byte comparison: the root's bytes,
+/// then the separator, are a component boundary in any path; anything else is left to
+/// `starts_with`. Checked on every request, for the file's real path (issue 17).
+pub fn lies_in(path: &Path, root: &Path) -> bool {
+    let (path_bytes, root_bytes) = (
+        path.as_os_str().as_encoded_bytes(),
+        root.as_os_str().as_encoded_bytes(),
+    );
+    let boundary = path_bytes.get(root_bytes.len()).copied();
+    if path_bytes.starts_with(root_bytes)
+        && !root_bytes.is_empty()
+        && boundary == Some(std::path::MAIN_SEPARATOR as u8)
+    {
+        return true;
+    }
+    path.starts_with(root)
 }
 
 /// Where the deepest dot-named component of a real (canonical) path ends, found once per
@@ -332,6 +353,36 @@ mod tests {
         assert!(!below("/home/u/.local/site", "/home/u/.local/site"));
         assert!(below("/home/u/.local/site/.cache/x", "/home/u/.local/site"));
         assert_eq!(DotDepth::of(Path::new("/a/b")), DotDepth::default());
+    }
+
+    #[test]
+    fn lies_in_says_what_starts_with_says() {
+        let cases = [
+            ("/srv/site/a.txt", "/srv/site"),
+            ("/srv/site", "/srv/site"),
+            ("/srv/site2/a.txt", "/srv/site"),
+            ("/srv/sit", "/srv/site"),
+            ("/srv/site/a.txt", "/"),
+            ("/srv/site/a.txt", "/srv/site/"),
+            ("/srv//site/a.txt", "/srv/site"),
+            ("/srv/./site/a.txt", "/srv/site"),
+            ("/srv/site/../b", "/srv/site"),
+            ("relative/a", "relative"),
+            ("/a", ""),
+            ("C:\\site\\a.txt", "C:\\site"),
+            ("C:\\site/a.txt", "C:\\site"),
+            ("\\\\?\\C:\\site\\a", "\\\\?\\C:\\site"),
+            ("\\\\?\\C:\\site/a", "\\\\?\\C:\\site"),
+            ("C:\\a", "C:"),
+        ];
+        for (path, root) in cases {
+            let (path, root) = (Path::new(path), Path::new(root));
+            assert_eq!(
+                lies_in(path, root),
+                path.starts_with(root),
+                "{path:?} in {root:?}"
+            );
+        }
     }
 
     #[test]

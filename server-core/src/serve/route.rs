@@ -27,7 +27,7 @@ use crate::serve::encoding::Encoding;
 use crate::serve::file::serve_file;
 use crate::serve::folder;
 use crate::serve::listing::SEGMENT;
-use crate::serve::resolve::{Refusal, SitePath};
+use crate::serve::resolve::{lies_in, Refusal, SitePath};
 use crate::serve::service::status_page;
 
 /// Files up to this size are read on the runtime's thread on a cache miss; larger ones on the
@@ -61,14 +61,14 @@ pub(super) async fn route<B>(visit: &Visit<'_, B>, feed: &ReloadFeed) -> Answer 
         Ok(path) => path,
         Err(Refusal::Malformed) => return (status_page(StatusCode::BAD_REQUEST), Served::Status),
         // Hidden is answered as absent, including by the site's own 404 page.
-        Err(Refusal::Hidden) => return not_found(visit, None).await,
+        Err(Refusal::Hidden) => return Box::pin(not_found(visit, None)).await,
     };
     // Checked on the decoded path, so `/%5F%5Fwharf/` cannot reach a site folder either.
     if let Some((first, rest)) = site_path.segments.split_first() {
         if first == RESERVED_SEGMENT {
             if let [name] = rest {
                 if name == ca::DOWNLOAD_NAME {
-                    return ca_certificate(config).await;
+                    return Box::pin(ca_certificate(config)).await;
                 }
             }
             let http2 = request.version() == http::Version::HTTP_2;
@@ -79,8 +79,10 @@ pub(super) async fn route<B>(visit: &Visit<'_, B>, feed: &ReloadFeed) -> Answer 
         }
     }
     let path = site_path.under(&config.root);
+    // Every branch but a file's is boxed: a future is as large as its largest state, and the
+    // file's is the one that must cost little (issue 17).
     match lookup(visit.cache, &config.root, &path).await {
-        Lookup::Missing => missing(visit, &site_path, path).await,
+        Lookup::Missing => Box::pin(missing(visit, &site_path, path)).await,
         Lookup::File(entry) => file(visit, &site_path, &path, &entry).await,
         Lookup::Dir {
             real_path,
@@ -90,11 +92,11 @@ pub(super) async fn route<B>(visit: &Visit<'_, B>, feed: &ReloadFeed) -> Answer 
             // A symlink or an 8.3 name (`/GIT~1/`) that reaches a dot-folder is hidden, as the
             // dotted path would be (issue 13).
             if hidden_below_root && !config.show_dotfiles {
-                not_found(visit, None).await
+                Box::pin(not_found(visit, None)).await
             } else if !inside_root && !config.follow_symlinks {
-                not_found(visit, Some(&site_path)).await
+                Box::pin(not_found(visit, Some(&site_path))).await
             } else {
-                folder::answer(visit, &site_path, &path, &real_path).await
+                Box::pin(folder::answer(visit, &site_path, &path, &real_path)).await
             }
         }
     }
@@ -172,13 +174,13 @@ async fn file<B>(
     let config = visit.config;
     // A symlink or an 8.3 name that reaches a dotfile is hidden, as the dotted path would be.
     if !config.show_dotfiles && entry.hidden_below(&config.root) {
-        return not_found(visit, None).await;
+        return Box::pin(not_found(visit, None)).await;
     }
     if !may_serve(config, entry) || site_path.trailing_slash {
-        return not_found(visit, Some(site_path)).await;
+        return Box::pin(not_found(visit, Some(site_path))).await;
     }
     if config.drop_html_extension {
-        if let Some(response) = drop_html(visit, site_path).await {
+        if let Some(response) = Box::pin(drop_html(visit, site_path)).await {
             return (response, Served::Redirect);
         }
     }
@@ -206,7 +208,7 @@ pub(super) async fn file_answer<B>(
 /// symlinks may lead out, and below no dot-folder unless dotfiles are shown. Checked against
 /// this snapshot's root on every request: the cache outlives root changes.
 pub(super) fn may_serve(config: &ServerConfig, entry: &CachedFile) -> bool {
-    (entry.real_path.starts_with(&config.root) || config.follow_symlinks)
+    (lies_in(&entry.real_path, &config.root) || config.follow_symlinks)
         && (config.show_dotfiles || !entry.hidden_below(&config.root))
 }
 
@@ -284,9 +286,12 @@ pub(super) async fn lookup(cache: &Arc<FileCache>, root: &Path, path: &Path) -> 
         Err(miss) if miss.len() <= READ_INLINE_MAX => cache.load(root, path, miss),
         Err(miss) => {
             let (cache, root, path) = (Arc::clone(cache), root.to_path_buf(), path.to_path_buf());
-            tokio::task::spawn_blocking(move || cache.load(&root, &path, miss))
-                .await
-                .unwrap_or(Lookup::Missing)
+            // Boxed, so that a lookup's future is small when it answers from memory.
+            Box::pin(tokio::task::spawn_blocking(move || {
+                cache.load(&root, &path, miss)
+            }))
+            .await
+            .unwrap_or(Lookup::Missing)
         }
     }
 }

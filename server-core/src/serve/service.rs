@@ -26,7 +26,7 @@ use crate::http::body::Body;
 use crate::http::guard;
 use crate::live_reload::ReloadFeed;
 use crate::observe::access::Served;
-use crate::serve::route::{route, Visit};
+use crate::serve::route::{route, Answer, Visit};
 
 /// Longest request target accepted; longer ones get 414 (nginx's default buffer is 8 KiB too).
 #[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
@@ -43,34 +43,31 @@ pub async fn respond_noting<B>(
     config: &Arc<ServerConfig>,
     cache: &Arc<FileCache>,
     feed: &ReloadFeed,
-    request: Request<B>,
+    request: &Request<B>,
 ) -> (Response<Body>, Served) {
     let head = request.method() == Method::HEAD;
     // The head's own faults first (framing, Host count, target length): each is a 4xx
     // whatever else the request says, and a framing fault closes the connection. Then, before
     // anything is looked up, `/__wharf/` included: a foreign Host or a cross-site load.
-    let malformed = refuse_head(&request);
-    let blocked = match malformed {
-        None => guard::refusal(config, &request),
-        Some(_) => None,
+    // Boxed: a refusal is rare, and inline it would be held across the route's await, making
+    // every request's future larger (issue 17).
+    let refused: Option<Box<(Response<Body>, Served)>> = match refuse_head(request) {
+        Some(malformed) => Some(Box::new(site_answer(
+            config,
+            request,
+            (malformed, Served::Status),
+        ))),
+        None => guard::refusal(config, request).map(|blocked| Box::new((blocked, Served::Blocked))),
     };
-    let (mut response, served) = match blocked {
-        Some(refused) => (refused, Served::Blocked),
+    let (mut response, served) = match refused {
+        Some(refused) => *refused,
         None => {
-            let (mut response, what) = match malformed {
-                Some(refused) => (refused, Served::Status),
-                None => {
-                    let visit = Visit {
-                        config,
-                        cache,
-                        request: &request,
-                    };
-                    route(&visit, feed).await
-                }
+            let visit = Visit {
+                config,
+                cache,
+                request,
             };
-            add_site_headers(config, &request, response.headers_mut());
-            let served = served(response.status(), what);
-            (response, served)
+            site_answer(config, request, route(&visit, feed).await)
         }
     };
     if head {
@@ -85,6 +82,14 @@ pub async fn respond_noting<B>(
         }
         *response.body_mut() = Body::Empty;
     }
+    (response, served)
+}
+
+/// `answer` with the site's header settings, and what answered as its status says.
+fn site_answer<B>(config: &ServerConfig, request: &Request<B>, answer: Answer) -> Answer {
+    let (mut response, what) = answer;
+    add_site_headers(config, request, response.headers_mut());
+    let served = served(response.status(), what);
     (response, served)
 }
 
