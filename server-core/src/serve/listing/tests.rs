@@ -473,6 +473,8 @@ proptest! {
             render(&[], &[], &query)
         };
         let (hostile, plain) = (page(&filter), page("x"));
+        // A control character (`q=%00`) is written out in the template's own frame.
+        let hostile = hostile.replace("<span class=\"ctl\">", "").replace("</span>", "");
         for markup in ['<', '>', '"', '\''] {
             prop_assert_eq!(hostile.matches(markup).count(), plain.matches(markup).count());
         }
