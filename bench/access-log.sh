@@ -18,8 +18,9 @@ echo
 echo "Access log of each logged run (requests recorded, lost):"
 status=0
 for log in "$out"/logs/wharf-logged-*.server.log; do
-  summary=$(grep -h '^access log:' "$log" || true)
-  echo "  $(basename "$log" .server.log): ${summary:-NO SUMMARY}"
+  summary=$(grep -h '^access log: .* lost$' "$log" || true)
+  cost=$(grep -h '^access log: the writer used' "$log" | sed 's/^access log: //' || true)
+  echo "  $(basename "$log" .server.log): ${summary:-NO SUMMARY}${cost:+ ($cost)}"
   [[ $summary == *", 0 lost" ]] || status=1
 done
 echo "report: $out/results.md"

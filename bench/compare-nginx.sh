@@ -40,4 +40,9 @@ for s in sorted(labels):
     cells = [ratio(s, server, base) for server in ("wharf", "wharf-log") for base in ("nginx", "hyper-mem")]
     print(f"| {s}: {labels[s]} | " + " | ".join(cells) + " |")
 PY
+echo
+echo "Access log of each wharf-log run (requests, lost, and the writer's CPU per request):"
+for log in "$out"/logs/wharf-log-*.server.log; do
+  echo "  $(basename "$log" .server.log): $(grep -h '^access log:' "$log" | sed 's/^access log: //' | paste -sd ';' -)"
+done
 echo "report: $out/results.md"

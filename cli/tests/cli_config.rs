@@ -250,6 +250,17 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
         "{summary}"
     );
     assert!(summary.ends_with(", 0 lost"), "{summary}");
+    if cfg!(target_os = "linux") {
+        let cost = err
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the writer's cost on stderr");
+        let micros: f64 = cost
+            .strip_prefix("access log: the writer used ")
+            .and_then(|rest| rest.strip_suffix(" µs of CPU per request"))
+            .and_then(|number| number.parse().ok())
+            .unwrap_or_else(|| panic!("{cost}"));
+        assert!(micros > 0.0, "{cost}");
+    }
 
     let exported = wharf()
         .args(["export-csv", "--log-dir"])

@@ -145,6 +145,8 @@ struct Shared {
     timeline: Mutex<std::collections::VecDeque<MetricsSample>>,
     session: Option<(String, PathBuf)>,
     write_error: Mutex<Option<String>>,
+    /// CPU time the writer thread has used, in microseconds, where the OS tells (Linux).
+    writer_cpu_us: AtomicU64,
 }
 
 struct Subscriber {
@@ -199,6 +201,7 @@ impl AccessLog {
                 .as_ref()
                 .map(|session| (session.id().to_owned(), session.folder().to_path_buf())),
             write_error: Mutex::new(None),
+            writer_cpu_us: AtomicU64::new(0),
         });
         let writer = Writer {
             shared: Arc::downgrade(&shared),
@@ -266,6 +269,14 @@ impl AccessLog {
         }
     }
 
+    /// The CPU time the writer thread has used so far (numbering, metrics, writing to disk and
+    /// to subscribers), where the OS tells it (Linux): divided by [`LogStats::logged`], the
+    /// log's cost per request off the request path, which the benchmarks print.
+    pub fn writer_cpu(&self) -> Option<Duration> {
+        cfg!(target_os = "linux")
+            .then(|| Duration::from_micros(self.shared.writer_cpu_us.load(Ordering::Relaxed)))
+    }
+
     /// Live records from now on, in batches at most every 100 ms.
     pub fn subscribe(&self) -> tokio::sync::mpsc::Receiver<LogBatch> {
         self.subscribe_at_most(usize::MAX)
@@ -310,6 +321,21 @@ impl AccessLog {
     pub(crate) fn generation_applied(&self, generation: u64) {
         self.shared.generation.store(generation, Ordering::Relaxed);
         *lock(&self.shared.applied) = Some((generation, unix_ms(SystemTime::now())));
+    }
+}
+
+/// The calling thread's CPU time so far, in microseconds; 0 where the OS does not tell.
+fn thread_cpu_us() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        let spent = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        let secs = u64::try_from(spent.tv_sec).unwrap_or(0);
+        let nanos = u64::try_from(spent.tv_nsec).unwrap_or(0);
+        secs.saturating_mul(1_000_000).saturating_add(nanos / 1000)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        0
     }
 }
 
@@ -404,6 +430,9 @@ impl Writer {
         if let Some(shared) = &shared {
             let base_us = wall_us_at_base(shared.clock_base);
             shared.clock_base_us.store(base_us, Ordering::Relaxed);
+            shared
+                .writer_cpu_us
+                .store(thread_cpu_us(), Ordering::Relaxed);
         }
         {
             let mut pending = lock(&self.queue.pending);
