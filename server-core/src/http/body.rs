@@ -3,9 +3,10 @@
 //! length.
 //!
 //! One concrete enum rather than a boxed trait object, so the common small-file case costs
-//! no allocation beyond its `Bytes`. Only the event stream is boxed: [`EventStream`] is owned
-//! here and holds any stream of chunks, so `live_reload` builds its events on this module and
-//! this module knows nothing of live reload (no `body` → `live_reload` → `body` circle).
+//! no allocation beyond its `Bytes`. The rarer variants are boxed, so a body stays as small as
+//! a `Bytes` and a tag. [`EventStream`] is owned here and holds any stream of chunks, so
+//! `live_reload` builds its events on this module and this module knows nothing of live
+//! reload (no `body` → `live_reload` → `body` circle).
 
 use std::io;
 use std::pin::Pin;
@@ -33,18 +34,24 @@ pub enum Body {
     Empty,
     /// A body held in memory, handed out in chunks of at most [`CHUNK`] bytes.
     Full(Bytes),
-    /// A file of known length, read as it is sent.
-    File {
-        /// The chunks still to come.
-        stream: ReaderStream<tokio::io::Take<tokio::fs::File>>,
-        /// Bytes still to send.
-        remaining: u64,
-    },
+    /// A file of known length, read as it is sent. Boxed, as is [`Body::ZeroCopy`]: unboxed,
+    /// their state would make every body that large, and a response moves several times on
+    /// its way to the socket (issue 17).
+    File(Box<FileStream>),
     /// An event stream, of unknown length: sent chunked until it ends.
     Events(EventStream),
     /// A file read as it is sent, which can go from disk with `sendfile` instead.
     #[cfg(target_os = "linux")]
-    ZeroCopy(ZeroCopy),
+    ZeroCopy(Box<ZeroCopy>),
+}
+
+/// A file of known length, read in chunks as it is sent.
+#[derive(Debug)]
+pub(crate) struct FileStream {
+    /// The chunks still to come.
+    stream: ReaderStream<tokio::io::Take<tokio::fs::File>>,
+    /// Bytes still to send.
+    remaining: u64,
 }
 
 /// A stream of chunks sent as they come, until it ends (live reload's events).
@@ -70,10 +77,10 @@ impl std::fmt::Debug for EventStream {
 impl Body {
     /// A body that streams `len` bytes of `file` from its current position.
     pub(crate) fn file(file: tokio::fs::File, len: u64) -> Body {
-        Body::File {
+        Body::File(Box::new(FileStream {
             stream: ReaderStream::with_capacity(file.take(len), CHUNK),
             remaining: len,
-        }
+        }))
     }
 }
 
@@ -109,7 +116,8 @@ impl http_body::Body for Body {
                 Body::Full(bytes) if !bytes.is_empty() => Poll::Ready(Some(Ok(Frame::data(bytes)))),
                 _ => Poll::Ready(None),
             },
-            Body::File { stream, remaining } => {
+            Body::File(file) => {
+                let FileStream { stream, remaining } = &mut **file;
                 match ready!(Pin::new(stream).poll_next(cx)) {
                     Some(Ok(chunk)) => {
                         *remaining = remaining.saturating_sub(chunk.len() as u64);
@@ -144,7 +152,7 @@ impl http_body::Body for Body {
         match self {
             Body::Empty => true,
             Body::Full(bytes) => bytes.is_empty(),
-            Body::File { remaining, .. } => *remaining == 0,
+            Body::File(file) => file.remaining == 0,
             Body::Events(_) => false,
             #[cfg(target_os = "linux")]
             Body::ZeroCopy(body) => body.remaining() == 0,
@@ -155,10 +163,19 @@ impl http_body::Body for Body {
         match self {
             Body::Empty => SizeHint::with_exact(0),
             Body::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
-            Body::File { remaining, .. } => SizeHint::with_exact(*remaining),
+            Body::File(file) => SizeHint::with_exact(file.remaining),
             Body::Events(_) => SizeHint::default(),
             #[cfg(target_os = "linux")]
             Body::ZeroCopy(body) => SizeHint::with_exact(body.remaining()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A response moves several times on its way to the socket: its body stays small.
+    #[test]
+    fn a_body_is_as_small_as_bytes_and_a_tag() {
+        assert!(std::mem::size_of::<super::Body>() <= 40);
     }
 }

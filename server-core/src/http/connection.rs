@@ -14,8 +14,9 @@
 //! cutting it — when it idles out, when the server stops, or when a newer config generation
 //! is applied, so the client's next request arrives on a new connection with the new config.
 //!
-//! tower composes the service (hyper-util's `TowerToHyperService` adapts it to hyper);
-//! tower-http's set-header layer adds `nosniff`. The per-connection service is built once per
+//! The service is a tower service (hyper-util's `TowerToHyperService` adapts it to hyper),
+//! which also adds `nosniff` to every answer that does not say otherwise (in place: a tower-http
+//! set-header layer around it cost a move of each response, issue 17). It is built once per
 //! connection from its snapshot, so a request never reads the live config.
 
 use std::convert::Infallible;
@@ -43,8 +44,6 @@ use tokio::time::Instant;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceBuilder;
-use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 
 use crate::config::ServerConfig;
 use crate::files::cache::FileCache;
@@ -168,6 +167,10 @@ impl Scope {
         for _ in 0..sent {
             self.activity.done();
         }
+        if self.log.is_none() {
+            // No records: `taken` never queues one.
+            return;
+        }
         // Drained in place, so the list keeps its memory for the next responses.
         for pending in lock(&self.unflushed_records).drain(..) {
             pending.finish(self, true);
@@ -270,23 +273,11 @@ pub(super) enum Stretch {
     },
 }
 
-/// The connection's service, composed with tower: tower-http's `SetResponseHeader` adds
-/// `nosniff` to every answer that does not already say otherwise (a custom header rule may),
-/// around [`Answering`], which answers on the connection's config snapshot.
-pub(super) fn connection_service(
-    context: &Arc<Scope>,
-) -> TowerToHyperService<SetResponseHeader<Answering, HeaderValue>> {
-    let answering = Answering {
+/// The connection's service: [`Answering`], which answers on the connection's config snapshot.
+pub(super) fn connection_service(context: &Arc<Scope>) -> TowerToHyperService<Answering> {
+    TowerToHyperService::new(Answering {
         context: Arc::clone(context),
-    };
-    TowerToHyperService::new(
-        ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::if_not_present(
-                X_CONTENT_TYPE_OPTIONS,
-                NOSNIFF,
-            ))
-            .service(answering),
-    )
+    })
 }
 
 /// Answers each request of a connection on its config snapshot, and follows its response
@@ -341,8 +332,11 @@ async fn answer(
         tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
         (service::internal_error(), Served::Status)
     });
+    // Every answer says `nosniff`, unless it says otherwise (a custom header rule may).
+    let headers = response.headers_mut();
+    headers.entry(X_CONTENT_TYPE_OPTIONS).or_insert(NOSNIFF);
     if context.retiring.load(Ordering::Relaxed) {
-        response.headers_mut().insert(header::CONNECTION, CLOSE);
+        headers.insert(header::CONNECTION, CLOSE);
     }
     if matches!(response.body(), Body::Events(_)) {
         context.activity.streaming.store(true, Ordering::Relaxed);

@@ -67,7 +67,7 @@ impl Body {
     pub(crate) fn file_at(file: tokio::fs::File, start: u64, len: u64) -> Body {
         #[cfg(target_os = "linux")]
         {
-            Body::ZeroCopy(ZeroCopy::new(file, start, len))
+            Body::ZeroCopy(Box::new(ZeroCopy::new(file, start, len)))
         }
         #[cfg(not(target_os = "linux"))]
         {

@@ -3,7 +3,7 @@
 //! foreign `Host` and cross-site loads with 403, then `route` (which chooses the resource:
 //! `folder` and `file` serve it), then the site's header settings (CORS, cross-origin
 //! isolation, custom header rules), and last HEAD's empty body. `nosniff` is added to every
-//! answer by the connection's tower layer (`http::connection`).
+//! answer by the connection's service (`http::connection`).
 //!
 //! The site's header settings stay hand-written rather than tower-http layers: a custom
 //! header rule applies by the request's path, which tower-http's `SetResponseHeader` cannot
