@@ -369,9 +369,11 @@ impl Transport for Metered {
     const PARKS: bool = true;
 
     fn park(mut self, read_buf: Bytes) -> Stretch {
-        // hyper read these before the bytes still waiting in `unread`.
-        self.unread = if self.unread.is_empty() {
-            read_buf
+        // hyper read these before the bytes still waiting in `unread`. Copied out, never
+        // kept as they are: even empty, `read_buf` holds hyper's whole read buffer (8 KiB),
+        // which is what parking frees (issue 17).
+        self.unread = if read_buf.is_empty() && self.unread.is_empty() {
+            Bytes::new()
         } else {
             [read_buf, std::mem::take(&mut self.unread)].concat().into()
         };
