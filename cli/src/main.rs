@@ -13,7 +13,11 @@ use clap::{Parser, Subcommand};
 
 use crate::args::ServeArgs;
 
-/// mimalloc: faster small allocations on the request path than glibc's malloc.
+/// mimalloc: faster small allocations on the request path than glibc's malloc. Its v2 line
+/// (the crate's `v2` feature), because v2 returns freed pages to the OS after 10 ms where v3
+/// waits 1 s and then only on later allocator activity: hyper's buffers, freed when a quiet
+/// connection parks, would otherwise stay resident (issue 17: 6-7 KiB instead of 8+ per idle
+/// connection, peak RSS with 1,000 busy connections 25 MB instead of 32, same CPU per request).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

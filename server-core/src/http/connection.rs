@@ -363,13 +363,19 @@ impl Transport for Metered {
     const PARKS: bool = true;
 
     fn park(mut self, read_buf: Bytes) -> Stretch {
-        // hyper read these before the bytes still waiting in `unread`.
-        self.unread = if self.unread.is_empty() {
-            read_buf
-        } else {
-            [read_buf, std::mem::take(&mut self.unread)].concat().into()
-        };
+        self.unread = unused_bytes(read_buf, std::mem::take(&mut self.unread));
         Stretch::Parked { socket: self }
+    }
+}
+
+/// The bytes a parked socket hands out first: hyper's `read_buf`, read before the bytes still
+/// in `unread`. Copied out, never kept as they are: even empty, `read_buf` holds hyper's whole
+/// read buffer (8 KiB), which is what parking frees (issue 17).
+fn unused_bytes(read_buf: Bytes, unread: Bytes) -> Bytes {
+    if read_buf.is_empty() && unread.is_empty() {
+        Bytes::new()
+    } else {
+        [read_buf, unread].concat().into()
     }
 }
 
@@ -584,6 +590,31 @@ mod tests {
         let size = std::mem::size_of_val(&task);
         assert!(size <= 2048, "the connection task takes {size} bytes");
         drop((task, client));
+    }
+
+    /// A parked socket keeps only the bytes hyper read but did not use, never hyper's read
+    /// buffer, which parking is meant to free (issue 17).
+    #[test]
+    fn a_parked_socket_lets_go_of_hyper_s_read_buffer() {
+        let mut hyper_buffer = bytes::BytesMut::with_capacity(8192);
+        hyper_buffer.extend_from_slice(b"GET / HTTP/1.1\r\n\r\nGET /a");
+        let read_buf = hyper_buffer.freeze().split_off(18);
+        let held = read_buf.clone();
+        let kept = unused_bytes(read_buf, Bytes::from_static(b" HTTP/1.1"));
+        assert_eq!(kept, &b"GET /a HTTP/1.1"[..]);
+        assert!(
+            held.is_unique(),
+            "the parked socket still holds hyper's buffer"
+        );
+
+        let read_buf = bytes::BytesMut::with_capacity(8192).freeze();
+        let held = read_buf.clone();
+        let kept = unused_bytes(read_buf, Bytes::new());
+        assert!(kept.is_empty());
+        assert!(
+            held.is_unique(),
+            "the parked socket still holds hyper's buffer"
+        );
     }
 
     /// A request's future is boxed and moved whole for every request: answering a file from
