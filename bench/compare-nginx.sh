@@ -43,6 +43,6 @@ PY
 echo
 echo "Access log of each wharf-log run (requests, lost, and the writer's CPU per request):"
 for log in "$out"/logs/wharf-log-*.server.log; do
-  echo "  $(basename "$log" .server.log): $(grep -h '^access log:' "$log" | sed 's/^access log: //' | paste -sd ';' -)"
+  echo "  $(basename "$log" .server.log): $(grep -h '^access log:' "$log" | sed 's/^access log: //' | paste -sd ';' - | sed 's/;/; /g')"
 done
 echo "report: $out/results.md"

@@ -21,9 +21,13 @@ use tokio_util::io::ReaderStream;
 #[cfg(target_os = "linux")]
 use crate::http::sendfile::{Next, ZeroCopy};
 
-/// Chunk size for streamed files and large bodies in memory: large enough to keep syscalls
-/// per MiB low.
+/// Chunk size for files streamed from disk: large enough to keep syscalls per MiB low.
 const CHUNK: usize = 128 * 1024;
+/// Frame size for large bodies in memory: each frame is a flush of hyper's (a write, and a
+/// wait for the socket), so small frames cost throughput; a 10 MiB body (scenario d) went out
+/// at 3.1 GB/s in 128 KiB frames and at 5.7 GB/s, bare hyper's speed, in 2 MiB ones. An
+/// aborted transfer's record may count up to one frame that hyper took but never sent.
+const MEMORY_CHUNK: usize = 2 * 1024 * 1024;
 
 /// A response body.
 #[derive(Debug)]
@@ -32,7 +36,7 @@ const CHUNK: usize = 128 * 1024;
 pub enum Body {
     /// Nothing, or nothing left to send.
     Empty,
-    /// A body held in memory, handed out in chunks of at most [`CHUNK`] bytes.
+    /// A body held in memory, handed out in frames of at most [`MEMORY_CHUNK`] bytes.
     Full(Bytes),
     /// A file of known length, read as it is sent. Boxed, as is [`Body::ZeroCopy`]: unboxed,
     /// their state would make every body that large, and a response moves several times on
@@ -107,10 +111,10 @@ impl http_body::Body for Body {
         let this = self.get_mut();
         match this {
             Body::Empty => Poll::Ready(None),
-            // A large body goes in chunks (zero-copy slices), so what hyper has taken is never
-            // far ahead of what it has written: the access record counts what it took.
-            Body::Full(bytes) if bytes.len() > CHUNK => {
-                Poll::Ready(Some(Ok(Frame::data(bytes.split_to(CHUNK)))))
+            // A large body goes in frames (zero-copy slices), so what hyper has taken is at
+            // most one frame ahead of what it has written: the access record counts what it took.
+            Body::Full(bytes) if bytes.len() > MEMORY_CHUNK => {
+                Poll::Ready(Some(Ok(Frame::data(bytes.split_to(MEMORY_CHUNK)))))
             }
             Body::Full(_) => match std::mem::replace(this, Body::Empty) {
                 Body::Full(bytes) if !bytes.is_empty() => Poll::Ready(Some(Ok(Frame::data(bytes)))),
