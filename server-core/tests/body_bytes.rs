@@ -10,13 +10,12 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use common::tls::{h2, h2_request};
 use http_body_util::BodyExt;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use wharf_core::{sessions, AccessLog, AccessRecord, LogLine, LogSettings, SessionReader};
+use wharf_core::{AccessLog, LogSettings};
 use wharf_core::{ConfigDraft, Outcome, ServerConfig, ServerHandle};
 
 const TEXT: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz, a small text file\n";
@@ -64,34 +63,9 @@ async fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    /// The record of `target`, once the log has it.
-    async fn logged(&self, target: &str) -> AccessRecord {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            self.log.sync();
-            let all = sessions(self.logs.path()).unwrap();
-            if let Some(session) = all.first() {
-                let found = SessionReader::open(session)
-                    .unwrap()
-                    .find_map(|line| match line {
-                        Ok(LogLine::Request(record)) if record.target == target => Some(record),
-                        _ => None,
-                    });
-                if let Some(record) = found {
-                    return record;
-                }
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{target} was never logged"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
     /// Asserts that `target`'s record counts `received` body bytes, with `status` and `outcome`.
     async fn assert_logged(&self, target: &str, status: u16, outcome: Outcome, received: usize) {
-        let record = self.logged(target).await;
+        let record = common::logged(&self.log, self.logs.path(), target).await;
         assert_eq!(
             (record.status, record.outcome, record.body_bytes),
             (status, outcome, received as u64),

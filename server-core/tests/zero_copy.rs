@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use wharf_core::{sessions, AccessLog, AccessRecord, LogLine, LogSettings, SessionReader};
+use wharf_core::{AccessLog, LogSettings};
 use wharf_core::{ConfigDraft, Outcome, ServerConfig, ServerHandle};
 
 /// Over the cache's 16 MiB limit: opened and sent from disk for each request.
@@ -247,30 +247,6 @@ async fn pipelined_requests_are_answered_in_order_byte_for_byte() {
     server.stop(Duration::from_secs(1)).await;
 }
 
-/// The record of `target` in the session log in `logs`, once it is there.
-async fn logged(log: &AccessLog, logs: &Path, target: &str) -> AccessRecord {
-    let deadline = tokio::time::Instant::now() + STALL;
-    loop {
-        log.sync();
-        let found = sessions(logs).unwrap().first().and_then(|session| {
-            SessionReader::open(session)
-                .unwrap()
-                .find_map(|line| match line {
-                    Ok(LogLine::Request(record)) if record.target == target => Some(record),
-                    _ => None,
-                })
-        });
-        if let Some(record) = found {
-            return record;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{target} was never logged"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// The access record counts the body bytes sent with `sendfile`, as it counts any body's.
 #[tokio::test]
 async fn access_records_count_the_bytes_sent_with_sendfile() {
@@ -296,7 +272,7 @@ async fn access_records_count_the_bytes_sent_with_sendfile() {
         let request = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\n{extra}\r\n");
         stream.write_all(request.as_bytes()).await.unwrap();
         let response = read_response(&mut stream, method, Duration::ZERO).await;
-        let record = logged(&log, logs.path(), target).await;
+        let record = common::logged(&log, logs.path(), target).await;
         assert_eq!(
             (record.status, record.outcome, record.body_bytes),
             (
@@ -308,7 +284,9 @@ async fn access_records_count_the_bytes_sent_with_sendfile() {
         );
     }
     assert_eq!(
-        logged(&log, logs.path(), "/one.bin?whole").await.body_bytes,
+        common::logged(&log, logs.path(), "/one.bin?whole")
+            .await
+            .body_bytes,
         BIG as u64
     );
     server.stop(Duration::from_secs(1)).await;

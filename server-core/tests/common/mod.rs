@@ -14,6 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
+use wharf_core::{sessions, AccessLog, AccessRecord, LogLine, SessionReader};
 use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
 
 pub mod hostile_log;
@@ -199,4 +200,29 @@ pub async fn tls_connect_to(
 /// [`tls_connect_to`] `localhost`.
 pub async fn tls_connect(tcp: TcpStream, pem: &Path, alpn: &[&[u8]]) -> TlsStream<TcpStream> {
     tls_connect_to(tcp, pem, alpn, "localhost").await
+}
+
+/// The record of `target` in the session log `log` writes into `logs`, once it is there
+/// (within 10 s).
+pub async fn logged(log: &AccessLog, logs: &Path, target: &str) -> AccessRecord {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        log.sync();
+        let found = sessions(logs).unwrap().first().and_then(|session| {
+            SessionReader::open(session)
+                .unwrap()
+                .find_map(|line| match line {
+                    Ok(LogLine::Request(record)) if record.target == target => Some(record),
+                    _ => None,
+                })
+        });
+        if let Some(record) = found {
+            return record;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{target} was never logged"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
