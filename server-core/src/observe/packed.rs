@@ -82,24 +82,26 @@ impl RequestText {
         let user_agent = user_agent.map(|value| lossy_prefix(value, MAX_USER_AGENT_BYTES));
         let referer = referer.map(|value| lossy_prefix(value, MAX_REFERER_BYTES));
         let fields = [
-            Some((method, MAX_METHOD_BYTES)),
-            Some((target, MAX_TARGET_BYTES)),
+            Some(Capped::of(method, MAX_METHOD_BYTES)),
+            Some(Capped::of(target, MAX_TARGET_BYTES)),
             user_agent
                 .as_deref()
-                .map(|text| (text, MAX_USER_AGENT_BYTES)),
-            referer.as_deref().map(|text| (text, MAX_REFERER_BYTES)),
+                .map(|text| Capped::of(text, MAX_USER_AGENT_BYTES)),
+            referer
+                .as_deref()
+                .map(|text| Capped::of(text, MAX_REFERER_BYTES)),
         ];
         let size = 1 + fields
             .iter()
             .flatten()
-            .map(|&(text, cap)| 2 + capped_len(text, cap))
+            .map(|field| 2 + field.len())
             .sum::<usize>();
         let mut bytes = Vec::with_capacity(size);
         let flags = u8::from(fields[2].is_some()) * HAS_USER_AGENT
             + u8::from(fields[3].is_some()) * HAS_REFERER;
         bytes.push(flags);
-        for &(text, cap) in fields.iter().flatten() {
-            push_capped(&mut bytes, text, cap);
+        for field in fields.iter().flatten() {
+            field.push(&mut bytes);
         }
         RequestText { bytes }
     }
@@ -324,25 +326,46 @@ impl<'a> Packed<'a> {
     }
 }
 
-/// Bytes `text` takes once capped at `cap`.
-fn capped_len(text: &str, cap: usize) -> usize {
-    match capped_end(text, cap) {
-        Some(end) => end + TRUNCATION_MARK.len_utf8(),
-        None => text.len(),
-    }
+/// A field's text as a record keeps it: whole, or cut at its cap and marked.
+#[derive(Debug, Clone, Copy)]
+struct Capped<'a> {
+    kept: &'a str,
+    cut: bool,
 }
 
-/// Appends `text` capped at `cap`, with its 16-bit length first.
-fn push_capped(out: &mut Vec<u8>, text: &str, cap: usize) {
-    let len = capped_len(text, cap);
-    out.extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_le_bytes());
-    match capped_end(text, cap) {
-        Some(end) => {
-            out.extend_from_slice(&text.as_bytes()[..end]);
+impl<'a> Capped<'a> {
+    /// `text` capped at `cap` (see [`capped_end`]).
+    fn of(text: &'a str, cap: usize) -> Capped<'a> {
+        match capped_end(text, cap) {
+            Some(end) => Capped {
+                kept: &text[..end],
+                cut: true,
+            },
+            None => Capped {
+                kept: text,
+                cut: false,
+            },
+        }
+    }
+
+    /// Its bytes, the mark included.
+    fn len(self) -> usize {
+        self.kept.len()
+            + if self.cut {
+                TRUNCATION_MARK.len_utf8()
+            } else {
+                0
+            }
+    }
+
+    /// Appends it, with its 16-bit length first.
+    fn push(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&u16::try_from(self.len()).unwrap_or(u16::MAX).to_le_bytes());
+        out.extend_from_slice(self.kept.as_bytes());
+        if self.cut {
             let mut mark = [0; 4];
             out.extend_from_slice(TRUNCATION_MARK.encode_utf8(&mut mark).as_bytes());
         }
-        None => out.extend_from_slice(text.as_bytes()),
     }
 }
 

@@ -389,7 +389,6 @@ fn read_frame(file: &mut BufReader<File>) -> Result<Option<LogLine>, Option<io::
         Ok(_) => {}
         Err(err) => return Err(Some(err)),
     }
-    let mut u64s = [0; 16];
     let cut = |err: io::Error| match err.kind() {
         io::ErrorKind::UnexpectedEof => None,
         _ => Some(err),
@@ -407,6 +406,7 @@ fn read_frame(file: &mut BufReader<File>) -> Result<Option<LogLine>, Option<io::
             Ok(Some(LogLine::Request(read.to_record(id))))
         }
         LOST => {
+            let mut u64s = [0; 16];
             file.read_exact(&mut u64s).map_err(cut)?;
             let count = u64::from_le_bytes(u64s[..8].try_into().unwrap_or_default());
             let at_ms = u64::from_le_bytes(u64s[8..].try_into().unwrap_or_default());
