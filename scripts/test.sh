@@ -23,11 +23,25 @@ exe=""
 
 step() { printf '\n== %s\n' "$*"; }
 
+# Runs a test step (not a build) bounded in time: `bounded MINUTES CMD...`. A step that hangs
+# fails the run with its name, instead of holding CI until its own limit.
+bounded() {
+  local minutes=$1
+  shift
+  local rc=0
+  timeout --kill-after=30 "$((minutes * 60))" "$@" || rc=$?
+  if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    echo "wharf: this step ran longer than $minutes minutes and was stopped: $*" >&2
+  fi
+  return "$rc"
+}
+
 step "UI build (src-tauri embeds ui/dist at compile time)"
 npm run --silent build:ui
 
 step "Rust: unit, integration and doc tests"
-cargo test --workspace
+cargo test --workspace --no-run
+bounded 20 cargo test --workspace
 
 if [[ $WHARF_OS == linux ]]; then
   step "Windows: server-core's and the CLI's unit and integration tests under Wine"
@@ -43,13 +57,14 @@ esac
 export WHARF_CHROMIUM="${WHARF_CHROMIUM:-$chromium}"
 # Linux always runs it (deps.sh installs Chromium); elsewhere it needs a Chrome.
 if [[ $WHARF_OS == linux || -f $WHARF_CHROMIUM ]]; then
-  WHARF_BIN="$CARGO_TARGET_DIR/debug/wharf$exe" node --test --test-reporter=spec tests/browser/
+  export WHARF_BIN="$CARGO_TARGET_DIR/debug/wharf$exe"
+  bounded 10 node --test --test-force-exit --test-reporter=spec tests/browser/
 else
   echo "skipped: no browser at $WHARF_CHROMIUM (set WHARF_CHROMIUM to a Chromium or Chrome)"
 fi
 
 step "UI unit tests (Vitest)"
-npm run --silent test:ui
+bounded 10 npm run --silent test:ui
 
 [[ $WHARF_OS == linux ]] || exit 0
 # Linux only from here: WebKitWebDriver drives the window; Linux builds for the other OSes.
@@ -58,7 +73,9 @@ step "End-to-end: the real window under Xvfb"
 cargo build -p wharf-desktop
 export WHARF_APP_BIN="$CARGO_TARGET_DIR/debug/wharf-desktop"
 rm -rf artifacts/e2e
-dbus-run-session -- xvfb-run -a -s "-screen 0 1280x900x24" node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+# --test-force-exit: a file whose tests are done ends even if a handle is left open.
+bounded 20 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x900x24" \
+  node --test --test-concurrency=1 --test-force-exit --test-reporter=spec tests/e2e/
 echo "screenshots: $WHARF_ROOT/artifacts/e2e/"
 bash scripts/check-packages.sh
 

@@ -43,6 +43,10 @@ export async function launchApp({ prepare, env = {}, args = [] } = {}) {
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, with WebKitWebDriver and the app under it: `stopGroup` ends all
+    // three, so no process outlives its test (a leftover holds the single-instance name and
+    // keeps the test file's process, and so the whole run, from ending).
+    detached: true,
   });
   tauriDriver.stdout?.on("data", (d) => (log += d));
   tauriDriver.stderr?.on("data", (d) => (log += d));
@@ -54,17 +58,70 @@ export async function launchApp({ prepare, env = {}, args = [] } = {}) {
       break;
     } catch {
       if (Date.now() > deadline) {
-        tauriDriver.kill();
+        await stopGroup(tauriDriver);
         throw new Error(`tauri-driver did not listen on ${port}:\n${log}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const driver = await new Builder()
-    .usingServer(`http://127.0.0.1:${port}/`)
-    .withCapabilities({ browserName: "wry", "tauri:options": { application: appBin, args } })
-    .build();
+  let driver;
+  try {
+    driver = await bounded(
+      new Builder()
+        .usingServer(`http://127.0.0.1:${port}/`)
+        .withCapabilities({ browserName: "wry", "tauri:options": { application: appBin, args } })
+        .build(),
+      30_000,
+      "the WebDriver session (the app's window)",
+    );
+  } catch (error) {
+    await stopGroup(tauriDriver);
+    throw new Error(`${error.message}\ntauri-driver said:\n${log}`);
+  }
   return new App(driver, tauriDriver, dirs);
+}
+
+/** `promise`, or an error naming `what` once `ms` have passed. */
+function bounded(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Whether any process of `child`'s process group is alive. */
+function groupAlive(child) {
+  try {
+    process.kill(-(/** @type {number} */ (child.pid)), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ends tauri-driver's whole process group (tauri-driver, WebKitWebDriver, the app): TERM,
+ * then KILL for what is left after 5 s, and waits until none of it is alive. */
+async function stopGroup(child) {
+  const signal = (name) => {
+    try {
+      process.kill(-(/** @type {number} */ (child.pid)), name);
+    } catch {
+      // The group is gone already.
+    }
+  };
+  signal("SIGTERM");
+  for (let waited = 0; groupAlive(child); waited += 50) {
+    if (waited === 5_000) {
+      signal("SIGKILL");
+    }
+    if (waited > 15_000) {
+      throw new Error(`tauri-driver's process group ${child.pid} outlived SIGKILL`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.stdout?.destroy();
+  child.stderr?.destroy();
 }
 
 /** The running app: its window (through WebDriver) and its folders. */
@@ -76,11 +133,12 @@ export class App {
     this.dirs = dirs;
   }
 
+  /** Ends the session, then every process of the run, and returns once none is left. */
   async quit() {
     try {
-      await this.driver.quit();
+      await bounded(this.driver.quit(), 15_000, "the WebDriver session's end");
     } finally {
-      this.tauriDriver.kill();
+      await stopGroup(this.tauriDriver);
     }
   }
 
