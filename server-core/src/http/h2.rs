@@ -1,6 +1,7 @@
 //! An HTTP/2 connection: hyper's HTTP/2 server with its streams run inside the connection's
 //! task (see [`StreamTasks`]), so cutting the connection cuts them and a stop waits for them,
-//! and GOAWAY when it idles out, the server stops or the config moves on.
+//! and GOAWAY when it idles out, the server stops or the config moves on. Its socket lingers
+//! as it closes (see `linger`), so the end of the last response is never lost to a reset.
 
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
