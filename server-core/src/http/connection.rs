@@ -50,6 +50,7 @@ use crate::files::cache::FileCache;
 use crate::files::watcher::SiteWatch;
 use crate::http::body::Body;
 use crate::http::https::serve_tls;
+use crate::http::linger::Close;
 use crate::http::metered::Metered;
 use crate::http::record::{record_failed_request, record_unfinished_head};
 use crate::http::record::{PendingRecord, RequestStart, Tracked};
@@ -241,6 +242,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         scope: Arc::clone(&context),
         unread: Bytes::new(),
         bounded: false,
+        close: Close::AtOnce,
     };
     if let Some(acceptor) = tls {
         // Boxed: TLS and HTTP/2 state is large, and unboxed it would make every plain

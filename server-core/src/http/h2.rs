@@ -1,6 +1,7 @@
 //! An HTTP/2 connection: hyper's HTTP/2 server with its streams run inside the connection's
 //! task (see [`StreamTasks`]), so cutting the connection cuts them and a stop waits for them,
-//! and GOAWAY when it idles out, the server stops or the config moves on.
+//! and GOAWAY when it idles out, the server stops or the config moves on. Its socket lingers
+//! as it closes (see `linger`), so the end of the last response is never lost to a reset.
 
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
@@ -19,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::ServerConfig;
 use crate::http::connection::{connection_service, lock, Scope, READ_BUFFER_MAX};
+use crate::http::linger::Close;
 use crate::http::metered::Metered;
 use crate::lifecycle::registry::Activity;
 
@@ -26,12 +28,15 @@ use crate::lifecycle::registry::Activity;
 /// config moves on. The last three send GOAWAY: streams in flight finish, and the client
 /// sends any later request again on a new connection.
 pub(super) async fn serve_h2(
-    io: TlsStream<Metered>,
+    mut io: TlsStream<Metered>,
     context: &Arc<Scope>,
     updates: &mut watch::Receiver<Arc<ServerConfig>>,
     shutdown: &CancellationToken,
 ) {
     let (peer, config, activity) = (context.peer, &context.config, &context.activity);
+    // The client may be sending (WINDOW_UPDATE as it reads the last DATA frames) when the
+    // connection ends: the socket lingers, so the end of a response is not lost to a reset.
+    io.get_mut().0.close = Close::Lingering;
     let tasks = StreamTasks::default();
     let mut builder = http2::Builder::new(tasks.clone());
     builder

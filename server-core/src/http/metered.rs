@@ -3,7 +3,7 @@
 //! hyper had buffered count as sent), bounds unacknowledged bytes while an event stream is
 //! open (see `dead_client`), and puts back in front the bytes a parked hyper connection had
 //! read but not used. On a plain connection it sends the file bytes behind `sendfile`'s
-//! placeholders (see there).
+//! placeholders (see there). Its shutdown is `linger`'s: at once, or lingering for HTTP/2.
 
 use std::io;
 use std::pin::Pin;
@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 
 use crate::http::connection::Scope;
 use crate::http::dead_client;
+use crate::http::linger::Close;
 use crate::http::sendfile;
 
 /// The socket, noting when bytes arrive so an active client is never idled out, with bytes
@@ -29,6 +30,8 @@ pub(super) struct Metered {
     pub(super) unread: Bytes,
     /// The socket bounds how long sent bytes may stay unacknowledged (see `dead_client`).
     pub(super) bounded: bool,
+    /// How the socket closes when hyper shuts it down (see `linger`).
+    pub(super) close: Close,
 }
 
 impl Metered {
@@ -116,6 +119,8 @@ impl AsyncWrite for Metered {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+        let this = self.get_mut();
+        let quiet = this.scope.config.keep_alive_idle_timeout;
+        this.close.poll_shutdown(&mut this.inner, quiet, cx)
     }
 }

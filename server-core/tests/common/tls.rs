@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http_body_util::Empty;
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::client::TlsStream;
 use wharf_core::fingerprint;
 use wharf_core::ServerHandle;
@@ -55,7 +55,25 @@ pub async fn connect_to(
 
 /// An HTTP/2 connection (ALPN `h2`), its driver spawned.
 pub async fn h2(server: &ServerHandle, name: &str) -> http2::SendRequest<Empty<Bytes>> {
-    let tls = connect(server, &[b"h2", b"http/1.1"], name).await;
+    h2_over(connect(server, &[b"h2", b"http/1.1"], name).await).await
+}
+
+/// An HTTP/2 connection to `localhost` whose socket receives into a buffer of only `bytes`
+/// (which also stops the kernel from growing it): the last bytes of a response then wait in the
+/// server's send buffer until the client reads them, as they do across a slow network.
+pub async fn h2_with_receive_buffer(
+    server: &ServerHandle,
+    bytes: u32,
+) -> http2::SendRequest<Empty<Bytes>> {
+    let https = server.https().expect("HTTPS is on");
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(bytes).unwrap();
+    let tcp = socket.connect(https.local_addr).await.unwrap();
+    h2_over(super::tls_connect_to(tcp, &https.ca_cert_path, &[b"h2"], "localhost").await).await
+}
+
+/// HTTP/2 over `tls`, its driver spawned.
+async fn h2_over(tls: TlsStream<TcpStream>) -> http2::SendRequest<Empty<Bytes>> {
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
     let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
         .await
