@@ -237,6 +237,67 @@ fn allowed_host_flags_add_names_to_the_allow_list() {
     );
 }
 
+/// `--proxy PATH=URL` (issue 18): the path goes to the target, ahead of files; a malformed
+/// flag or a bad rule is refused at startup, naming the rule's member.
+#[test]
+fn proxy_flags_forward_a_path_and_bad_ones_name_the_field() {
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = format!("http://{}", upstream.local_addr().unwrap());
+    let answering = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut tcp, _) = upstream.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0];
+        while !head.ends_with(b"\r\n\r\n") && tcp.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        tcp.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nupstream")
+            .unwrap();
+        String::from_utf8(head).unwrap()
+    });
+    let site = fixture_site();
+    let rule = format!("/api={target}");
+    let (mut child, line) = spawn_serve(&[site.to_str().unwrap(), "--port", "0", "--proxy", &rule]);
+    let addr = addr_from_first_line(&line);
+    assert_eq!(http_get(addr, "/api/users").text(), "upstream");
+    assert!(answering
+        .join()
+        .unwrap()
+        .starts_with("GET /api/users HTTP/1.1"));
+    assert!(terminate(&mut child).success());
+
+    for (flag, expected) in [
+        ("/api", "is not `PATH=URL`"),
+        (
+            "/api=localhost:3000",
+            "proxy[0].target: \"localhost:3000\" is not an http:// URL",
+        ),
+        (
+            "api=http://localhost:3000",
+            "proxy[0].path: \"api\" must start with /",
+        ),
+        (
+            "/__wharf=http://localhost:3000",
+            "proxy[0].path: \"/__wharf\" is under /__wharf/",
+        ),
+    ] {
+        let output = wharf()
+            .args([
+                "serve",
+                site.to_str().unwrap(),
+                "--port",
+                "0",
+                "--proxy",
+                flag,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(expected), "{flag}: {stderr}");
+    }
+}
+
 // --- HTTPS ---
 
 #[tokio::test]

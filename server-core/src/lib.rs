@@ -39,6 +39,7 @@ mod http;
 mod lifecycle;
 mod live_reload;
 mod observe;
+mod proxy;
 mod serve;
 pub mod trust;
 

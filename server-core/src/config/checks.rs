@@ -12,10 +12,12 @@ use http::HeaderValue;
 use super::error::ConfigError;
 use super::rules::{HeaderRules, IgnoreGlobs};
 use super::settings::{
-    CustomHeaderDraft, DEFAULT_CACHE_CONTROL, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_HOST,
-    DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT,
+    CustomHeaderDraft, ProxyRuleDraft, DEFAULT_CACHE_CONTROL, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_HOST, DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT,
+    DEFAULT_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_FIRST_BYTE_TIMEOUT,
 };
 use crate::http::guard::{AllowedHosts, CorsOrigins};
+use crate::proxy::ProxyRules;
 use crate::serve::names::NameMatching;
 
 /// What a check knows beside its own value: the field it checks (for its errors) and how the
@@ -128,6 +130,27 @@ pub(crate) fn keep_alive_idle_timeout(
     cx: &mut Context,
 ) -> Result<Duration, ConfigError> {
     timeout(value, DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT, cx)
+}
+
+pub(crate) fn proxy(
+    value: Option<Vec<ProxyRuleDraft>>,
+    cx: &mut Context,
+) -> Result<ProxyRules, ConfigError> {
+    ProxyRules::new(cx.field, value.unwrap_or_default())
+}
+
+pub(crate) fn proxy_connect_timeout(
+    value: Option<u64>,
+    cx: &mut Context,
+) -> Result<Duration, ConfigError> {
+    timeout(value, DEFAULT_PROXY_CONNECT_TIMEOUT, cx)
+}
+
+pub(crate) fn proxy_first_byte_timeout(
+    value: Option<u64>,
+    cx: &mut Context,
+) -> Result<Duration, ConfigError> {
+    timeout(value, DEFAULT_PROXY_FIRST_BYTE_TIMEOUT, cx)
 }
 
 /// Timeouts are at least 100 ms (shorter would cut off real clients) and at most a day.

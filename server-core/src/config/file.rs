@@ -253,6 +253,26 @@ mod tests {
             "{err}"
         );
 
+        // Proxy rules (issue 18) in the TOML form, with snake_case members.
+        let text = format!(
+            "root = {:?}\n\n[[proxy]]\npath = \"/api\"\ntarget = \"http://localhost:3000\"\n\
+             rewrite = \"\"\nchange_origin = false\n\n[[proxy]]\npath = \"/b\"\ntarget = \"ftp://x\"\n",
+            dir.path()
+        );
+        let err = parse(&text).unwrap().validate().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("proxy[1].target: \"ftp://x\" is not an http:// URL"),
+            "{err}"
+        );
+        let text = text.replace("ftp://x", "http://127.0.0.1:4000");
+        let config = parse(&text).unwrap().validate().unwrap();
+        let rule = &config.proxy.rules()[0];
+        assert_eq!(
+            (rule.rewrite.as_deref(), rule.change_origin),
+            (Some(""), false)
+        );
+
         let text = format!("root = {:?}\nmaxConnections = 0\n", dir.path());
         let err = parse(&text).unwrap().validate().unwrap_err();
         assert_eq!(

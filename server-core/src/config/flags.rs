@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use super::settings::CustomHeaderDraft;
+use super::settings::{CustomHeaderDraft, ProxyRuleDraft};
 
 /// A setting's flag as the CLI shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,5 +188,18 @@ pub(crate) fn header_rule(text: &str) -> Result<CustomHeaderDraft, String> {
         path: path.to_owned(),
         name: name.trim().to_owned(),
         value: value.trim().to_owned(),
+    })
+}
+
+/// `--proxy PATH=URL`: a proxy rule with the default rewrite (none) and change of origin (on).
+pub(crate) fn proxy_rule(text: &str) -> Result<ProxyRuleDraft, String> {
+    let (path, target) = text
+        .trim()
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not `PATH=URL`, e.g. '/api=http://localhost:3000'"))?;
+    Ok(ProxyRuleDraft {
+        path: path.trim().to_owned(),
+        target: target.trim().to_owned(),
+        ..ProxyRuleDraft::default()
     })
 }

@@ -28,15 +28,17 @@ mod table;
 mod validated;
 mod value;
 
+pub use crate::proxy::{ProxyRule, ProxyRules};
 pub use changes::{snake_case, Change};
 pub use error::ConfigError;
 pub use file::{ConfigFile, ConfigFileError};
 pub use flags::{FlagSpec, Takes};
 pub use rules::{HeaderRule, HeaderRules, IgnoreGlobs};
 pub use settings::{
-    ConfigDraft, CustomHeaderDraft, ServerConfig, DEFAULT_CACHE_CONTROL,
+    ConfigDraft, CustomHeaderDraft, ProxyRuleDraft, ServerConfig, DEFAULT_CACHE_CONTROL,
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_HOST, DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, DEFAULT_RELOAD_IGNORE,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, DEFAULT_PROXY_CONNECT_TIMEOUT,
+    DEFAULT_PROXY_FIRST_BYTE_TIMEOUT, DEFAULT_RELOAD_IGNORE,
 };
 
 #[cfg(test)]

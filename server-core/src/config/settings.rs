@@ -19,6 +19,7 @@ use super::table::settings;
 use super::validated::Rebind;
 use super::value::Value;
 use crate::http::guard::{AllowedHosts, CorsOrigins};
+use crate::proxy::ProxyRules;
 
 /// Address the server binds when none is given: loopback only. Default: `127.0.0.1`.
 pub const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -30,6 +31,10 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// `Cache-Control` for served files: revalidate every time, so an edit is never stale.
 pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
+/// How long the proxy waits to connect to a rule's target before answering 502. Default: 5 s.
+pub const DEFAULT_PROXY_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the proxy waits for a target's response head before answering 504. Default: 30 s.
+pub const DEFAULT_PROXY_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once; further ones wait in the kernel's accept queue. Default: 4096.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
 /// Changes live reload ignores: version control, dependencies, build output and editors'
@@ -162,6 +167,31 @@ settings! {
             help: "Add a response header for URL paths matching a glob, e.g. `--header \
                 '/assets/** Cache-Control: max-age=31536000'`. Repeatable; replaces the file's \
                 custom_headers." };
+    /// Requests whose path matches a rule are forwarded to the rule's target (an `http://`
+    /// URL), ahead of files, clean URLs and the SPA fallback; `/__wharf/` never is. The first
+    /// matching rule wins. Default: none.
+    "proxy" "proxy" proxy: Vec<ProxyRuleDraft> => proxy: ProxyRules,
+        check checks::proxy, rebind None, cli Repeated { long: "proxy",
+            value_name: "PATH=URL", parse: flags::proxy_rule,
+            help: "Forward requests whose path starts with PATH (or matches a ^regex) to URL, \
+                e.g. `--proxy '/api=http://localhost:3000'`, ahead of files. Repeatable; \
+                replaces the file's proxy rules." };
+    /// Milliseconds the proxy waits to connect to a target before answering 502.
+    /// Default: 5,000.
+    "proxyConnectTimeoutMs" "proxy_connect_timeout_ms"
+        proxy_connect_timeout_ms: u64 => proxy_connect_timeout: Duration,
+        check checks::proxy_connect_timeout, rebind None, cli Single {
+            long: "proxy-connect-timeout", value_name: "SECS", parse: flags::seconds,
+            help: "Seconds the proxy waits to connect to a target before answering 502 \
+                [default: 5]" };
+    /// Milliseconds the proxy waits for a target's response head before answering 504.
+    /// Default: 30,000.
+    "proxyFirstByteTimeoutMs" "proxy_first_byte_timeout_ms"
+        proxy_first_byte_timeout_ms: u64 => proxy_first_byte_timeout: Duration,
+        check checks::proxy_first_byte_timeout, rebind None, cli Single {
+            long: "proxy-timeout", value_name: "SECS", parse: flags::seconds,
+            help: "Seconds the proxy waits for a target's response before answering 504 \
+                [default: 30]" };
     /// Reload pages when a file of the site changes (the `/__wharf/` endpoints and the
     /// script injected into HTML); CSS changes are swapped in place. Default: on.
     "liveReload" "live_reload" live_reload: bool => live_reload: bool,
@@ -205,4 +235,26 @@ pub struct CustomHeaderDraft {
     pub name: String,
     /// Header value.
     pub value: String,
+}
+
+/// One proxy rule as written: `{ path = "/api", target = "http://localhost:3000" }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ProxyRuleDraft {
+    /// A path prefix matched at segment boundaries (`/api` matches `/api` and `/api/users`,
+    /// not `/apix`), or a regular expression over the path when it starts with `^`.
+    pub path: String,
+    /// Where matching requests go: an `http://` URL, e.g. `http://localhost:3000`; a path in
+    /// it (`http://localhost:3000/v2`) is put in front of the forwarded path.
+    pub target: String,
+    /// Replaces the matched prefix (or, for a regex, the match; `$1` names a group) before
+    /// forwarding; `""` strips it. Default: none (the path is forwarded as it came).
+    #[cfg_attr(test, ts(optional))]
+    pub rewrite: Option<String>,
+    /// Send the target's host as `Host` (on), or keep the browser's (off). Default: on.
+    /// `change_origin` in the TOML file, as its other names are snake_case.
+    #[serde(alias = "change_origin")]
+    #[cfg_attr(test, ts(optional))]
+    pub change_origin: Option<bool>,
 }

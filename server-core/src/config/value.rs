@@ -8,8 +8,9 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use super::rules::{HeaderRules, IgnoreGlobs};
-use super::settings::CustomHeaderDraft;
+use super::settings::{CustomHeaderDraft, ProxyRuleDraft};
 use crate::http::guard::{AllowedHosts, CorsOrigins};
+use crate::proxy::ProxyRules;
 
 /// A validated setting's type, read back.
 pub(crate) trait Value {
@@ -171,6 +172,28 @@ impl Value for CorsOrigins {
 }
 
 /// `a b c`, or `none`.
+impl Value for ProxyRules {
+    type Draft = Vec<ProxyRuleDraft>;
+    fn to_draft(&self) -> Option<Vec<ProxyRuleDraft>> {
+        let drafts = self.rules().iter().map(|rule| ProxyRuleDraft {
+            path: rule.path.clone(),
+            target: rule.target.clone(),
+            rewrite: rule.rewrite.clone(),
+            change_origin: Some(rule.change_origin),
+        });
+        Some(drafts.collect())
+    }
+    /// `/api=http://localhost:3000; ...`, or `none`.
+    fn show(&self) -> String {
+        let text: Vec<String> = self
+            .rules()
+            .iter()
+            .map(|rule| format!("{}={}", rule.path, rule.target))
+            .collect();
+        list_text(&text, "; ")
+    }
+}
+
 fn list_text(entries: &[String], separator: &str) -> String {
     if entries.is_empty() {
         return "none".into();

@@ -47,6 +47,8 @@ pub enum Body {
     /// A file read as it is sent, which can go from disk with `sendfile` instead.
     #[cfg(target_os = "linux")]
     ZeroCopy(Box<ZeroCopy>),
+    /// A proxy target's response body, passed on frame by frame as it arrives (`proxy`).
+    Upstream(Box<hyper::body::Incoming>),
 }
 
 /// A file of known length, read in chunks as it is sent.
@@ -140,6 +142,11 @@ impl http_body::Body for Body {
             Body::Events(events) => Poll::Ready(
                 ready!(events.inner.as_mut().poll_next(cx)).map(|event| Ok(Frame::data(event))),
             ),
+            // An upstream that fails mid-body fails the transfer: never a clean, short end.
+            Body::Upstream(body) => Poll::Ready(
+                ready!(Pin::new(&mut **body).poll_frame(cx))
+                    .map(|frame| frame.map_err(io::Error::other)),
+            ),
             #[cfg(target_os = "linux")]
             Body::ZeroCopy(body) => match body.next() {
                 Next::Frame(placeholder) => Poll::Ready(Some(Ok(Frame::data(placeholder)))),
@@ -158,6 +165,7 @@ impl http_body::Body for Body {
             Body::Full(bytes) => bytes.is_empty(),
             Body::File(file) => file.remaining == 0,
             Body::Events(_) => false,
+            Body::Upstream(body) => http_body::Body::is_end_stream(&**body),
             #[cfg(target_os = "linux")]
             Body::ZeroCopy(body) => body.remaining() == 0,
         }
@@ -169,6 +177,7 @@ impl http_body::Body for Body {
             Body::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
             Body::File(file) => SizeHint::with_exact(file.remaining),
             Body::Events(_) => SizeHint::default(),
+            Body::Upstream(body) => http_body::Body::size_hint(&**body),
             #[cfg(target_os = "linux")]
             Body::ZeroCopy(body) => SizeHint::with_exact(body.remaining()),
         }

@@ -131,6 +131,9 @@ pub(super) struct Scope {
     pub(super) event_streams: AtomicUsize,
     /// On a plain connection, its file bodies' frames sent with `sendfile` (see `sendfile`).
     pub(super) zero_copy: Option<Arc<Lane>>,
+    /// A proxy target's side of a switched protocol (a WebSocket), once its 101 is sent:
+    /// the connection then joins its socket to it (`proxy::tunnel`).
+    upgrade: Mutex<Option<hyper::upgrade::OnUpgrade>>,
 }
 
 impl Scope {
@@ -234,6 +237,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         retiring: AtomicBool::new(false),
         event_streams: AtomicUsize::new(0),
         zero_copy: tls.is_none().then(Arc::default),
+        upgrade: Mutex::new(None),
     });
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);
@@ -320,20 +324,24 @@ async fn answer(
         .map(|log| RequestStart::of(&request, log));
     // A bug in answering one request costs that request a 500, not the connection or the
     // server.
-    let (mut response, served) = AssertUnwindSafe(service::respond_noting(
-        &context.config,
-        &context.cache,
-        &context.feed,
-        &request,
-    ))
-    .catch_unwind()
-    .await
-    .unwrap_or_else(|panic| {
-        let what = panic_message(&*panic);
-        let uri = request.uri();
-        tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
-        (service::internal_error(), Served::Status)
-    });
+    let (mut response, served) = match service::proxied(&context.config, &request) {
+        None => AssertUnwindSafe(service::respond_noting(
+            &context.config,
+            &context.cache,
+            &context.feed,
+            &request,
+        ))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            let what = panic_message(&*panic);
+            let uri = request.uri();
+            tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
+            (service::internal_error(), Served::Status)
+        }),
+        // Boxed: rare, and large (issue 17).
+        Some(rule) => Box::pin(proxied(&context, request, rule)).await,
+    };
     // Every answer says `nosniff`, unless it says otherwise (a custom header rule may).
     let headers = response.headers_mut();
     headers.entry(X_CONTENT_TYPE_OPTIONS).or_insert(NOSNIFF);
@@ -348,6 +356,29 @@ async fn answer(
     let record = start.map(|start| PendingRecord::new(start, response.status(), served));
     let response = response.map(|body| body.zero_copy(context.zero_copy.as_ref()));
     Ok(response.map(|body| Tracked::new(body, context, record)))
+}
+
+/// Answers a request proxy rule `rule` takes. A 101 leaves the target's upgrade with the
+/// connection, which joins it to the socket once hyper hands that back.
+async fn proxied(
+    context: &Scope,
+    request: Request<Incoming>,
+    rule: usize,
+) -> (Response<Body>, Served) {
+    let https = context.feed.https;
+    let answer = service::respond_proxied(&context.config, request, rule, context.peer, https);
+    let (response, served, note) = AssertUnwindSafe(answer)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            let what = panic_message(&*panic);
+            tracing::error!(peer = %context.peer, "proxying panicked: {what}");
+            (service::internal_error(), Served::Status, None)
+        });
+    if let Some(upgrade) = note.and_then(|note| note.upgrade) {
+        *lock(&context.upgrade) = Some(upgrade);
+    }
+    (response, served)
 }
 
 /// What an HTTP/1 connection runs on: the plain socket, which can be parked, or a TLS
@@ -442,6 +473,15 @@ pub(super) async fn serve_stretch<S: Transport>(
                 if let Err(err) = result {
                     tracing::debug!(%peer, "connection ended with an error: {err}");
                     record_failed_request(context, &err);
+                    return Stretch::Closed;
+                }
+                // hyper stops after sending a 101 and hands the socket back: a proxied
+                // WebSocket runs on it from here, on this connection's snapshot.
+                let upgrade = lock(&context.upgrade).take();
+                if let Some(upgrade) = upgrade {
+                    let parts = connection.into_parts();
+                    let (socket, read_buf) = (parts.io.into_inner(), parts.read_buf);
+                    crate::proxy::tunnel(socket, read_buf, upgrade, shutdown).await;
                     return Stretch::Closed;
                 }
                 if closing {

@@ -66,11 +66,13 @@ pub enum Served {
     /// Refused with 403 before anything was looked up: a `Host` the server does not answer to
     /// (DNS rebinding) or a cross-site `no-cors` load (see [`crate::http::guard`]).
     Blocked,
+    /// Forwarded to a proxy rule's target, or answered 502/504 for it (see [`crate::proxy`]).
+    Proxy,
 }
 
 impl Served {
     /// The name used in logs and exports: `file`, `br`, `gzip`, `range`, `304`, `listing`,
-    /// `redirect`, `fallback`, `live_reload`, `status`, `blocked`.
+    /// `redirect`, `fallback`, `live_reload`, `status`, `blocked`, `proxy`.
     pub fn as_str(self) -> &'static str {
         match self {
             Served::File => "file",
@@ -84,6 +86,7 @@ impl Served {
             Served::LiveReload => "live_reload",
             Served::Status => "status",
             Served::Blocked => "blocked",
+            Served::Proxy => "proxy",
         }
     }
 }

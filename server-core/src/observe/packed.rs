@@ -45,7 +45,7 @@ const OUTCOMES: [Outcome; 4] = [
     Outcome::Error,
 ];
 /// Every [`Served`], in declaration order: a packed record holds the index.
-const SERVED: [Served; 11] = [
+const SERVED: [Served; 12] = [
     Served::File,
     Served::Br,
     Served::Gzip,
@@ -57,6 +57,7 @@ const SERVED: [Served; 11] = [
     Served::LiveReload,
     Served::Status,
     Served::Blocked,
+    Served::Proxy,
 ];
 
 /// The client's text of one request, capped and packed: each field a 16-bit length and its

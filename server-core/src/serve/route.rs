@@ -1,6 +1,8 @@
 //! Routing: which resource answers a well-formed request, and what answered it.
 //!
-//! The method first (GET and HEAD are served, OPTIONS is answered, the rest get 405), then
+//! Before everything here, [`proxied`] says whether a proxy rule takes the request: a
+//! matching rule wins over files, clean URLs and the SPA fallback, and over the method check
+//! (the target answers POST and the rest), but never takes `/__wharf/`. Then the method (GET and HEAD are served, OPTIONS is answered, the rest get 405), then
 //! the URL path through [`SitePath`], then the reserved `/__wharf/` prefix (to
 //! `live_reload`), then the file system through the cache. A miss goes through the site's
 //! routing helpers, in this order: the real file, then the clean URL (`/about` →
@@ -45,6 +47,19 @@ pub(super) struct Visit<'a, B> {
 
 /// A response, and what produced it (before its status has a say, see `service::served`).
 pub(super) type Answer = (Response<Body>, Served);
+
+/// The index of the proxy rule that takes `request`, if any (see the module's doc).
+pub(crate) fn proxied<B>(config: &ServerConfig, request: &Request<B>) -> Option<usize> {
+    if config.proxy.is_empty() {
+        return None;
+    }
+    let path = request.uri().path();
+    // Decoded, so `/%5F%5Fwharf/` is Wharf's too.
+    if crate::http::guard::is_wharf_path(path) {
+        return None;
+    }
+    config.proxy.matching(path)
+}
 
 /// Answers a well-formed request.
 pub(super) async fn route<B>(visit: &Visit<'_, B>, feed: &ReloadFeed) -> Answer {

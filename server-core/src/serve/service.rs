@@ -26,6 +26,7 @@ use crate::http::body::Body;
 use crate::http::guard;
 use crate::live_reload::ReloadFeed;
 use crate::observe::access::Served;
+pub(crate) use crate::serve::route::proxied;
 use crate::serve::route::{route, Answer, Visit};
 
 /// Longest request target accepted; longer ones get 414 (nginx's default buffer is 8 KiB too).
@@ -85,6 +86,31 @@ pub async fn respond_noting<B>(
     (response, served)
 }
 
+/// Answers `request`, which proxy rule `index` takes (see `route::proxied`), from `peer`:
+/// the head's hygiene and the guard's refusals first, as for any request, then the rule's
+/// target. Request bodies are forwarded, so `Transfer-Encoding` is no fault here. The
+/// target's headers pass as it sent them: the site's header settings are for its files.
+pub(crate) async fn respond_proxied(
+    config: &Arc<ServerConfig>,
+    request: Request<hyper::body::Incoming>,
+    index: usize,
+    peer: std::net::SocketAddr,
+    https: bool,
+) -> (Response<Body>, Served, Option<crate::proxy::ProxyNote>) {
+    let refused = refuse_host_and_length(&request)
+        .or_else(|| guard::refusal(config, &request))
+        .or_else(|| {
+            (head_size(&request) > MAX_HEAD_BYTES)
+                .then(|| status_page(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE))
+        });
+    if let Some(refused) = refused {
+        let (response, served) = site_answer(config, &request, (refused, Served::Status));
+        return (response, served, None);
+    }
+    let (response, note) = crate::proxy::forward(config, index, request, peer, https).await;
+    (response, Served::Proxy, Some(note))
+}
+
 /// `answer` with the site's header settings, and what answered as its status says.
 fn site_answer<B>(config: &ServerConfig, request: &Request<B>, answer: Answer) -> Answer {
     let (mut response, what) = answer;
@@ -125,6 +151,11 @@ fn refuse_head<B>(request: &Request<B>) -> Option<Response<Body>> {
     if let Some(refusal) = refuse_framing(request) {
         return Some(refusal);
     }
+    refuse_host_and_length(request)
+}
+
+/// A request without exactly one `Host` (400) or with too long a target (414).
+fn refuse_host_and_length<B>(request: &Request<B>) -> Option<Response<Body>> {
     // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400. hyper does not check.
     if request.version() == Version::HTTP_11
         && request.headers().get_all(header::HOST).iter().count() != 1

@@ -19,4 +19,4 @@ mod tests;
 
 pub(crate) use entries::read_entries;
 pub(crate) use query::ListingQuery;
-pub(crate) use render::{render, SEGMENT};
+pub(crate) use render::{escape, render, SEGMENT};

@@ -339,7 +339,6 @@ fn push_visible(out: &mut String, text: &str, markup: bool) {
 }
 
 /// Escapes text for HTML element content and double- or single-quoted attributes.
-#[cfg(test)]
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     escape_into(&mut out, text);

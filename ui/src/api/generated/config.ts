@@ -20,6 +20,31 @@ name: string,
 value: string, };
 
 /**
+ * One proxy rule as written: `{ path = "/api", target = "http://localhost:3000" }`.
+ */
+export type ProxyRuleDraft = { 
+/**
+ * A path prefix matched at segment boundaries (`/api` matches `/api` and `/api/users`,
+ * not `/apix`), or a regular expression over the path when it starts with `^`.
+ */
+path: string, 
+/**
+ * Where matching requests go: an `http://` URL, e.g. `http://localhost:3000`; a path in
+ * it (`http://localhost:3000/v2`) is put in front of the forwarded path.
+ */
+target: string, 
+/**
+ * Replaces the matched prefix (or, for a regex, the match; `$1` names a group) before
+ * forwarding; `""` strips it. Default: none (the path is forwarded as it came).
+ */
+rewrite?: string, 
+/**
+ * Send the target's host as `Host` (on), or keep the browser's (off). Default: on.
+ * `change_origin` in the TOML file, as its other names are snake_case.
+ */
+change_origin?: boolean, };
+
+/**
  * A configuration as a user wrote it: every field optional, nothing checked yet.
  *
  * Fields left out take the documented defaults of [`ServerConfig`]. Field names are
@@ -122,6 +147,22 @@ crossOriginIsolation?: boolean | null,
  * Extra response headers for paths matching a glob, in order. Default: none.
  */
 customHeaders?: Array<CustomHeaderDraft> | null, 
+/**
+ * Requests whose path matches a rule are forwarded to the rule's target (an `http://`
+ * URL), ahead of files, clean URLs and the SPA fallback; `/__wharf/` never is. The first
+ * matching rule wins. Default: none.
+ */
+proxy?: Array<ProxyRuleDraft> | null, 
+/**
+ * Milliseconds the proxy waits to connect to a target before answering 502.
+ * Default: 5,000.
+ */
+proxyConnectTimeoutMs?: number | null, 
+/**
+ * Milliseconds the proxy waits for a target's response head before answering 504.
+ * Default: 30,000.
+ */
+proxyFirstByteTimeoutMs?: number | null, 
 /**
  * Reload pages when a file of the site changes (the `/__wharf/` endpoints and the
  * script injected into HTML); CSS changes are swapped in place. Default: on.

@@ -1,0 +1,456 @@
+//! The per-path proxy (issue 18) against real upstreams started here on 127.0.0.1: a plain
+//! HTTP one that echoes what it got, a slow one, none at all, an IPv4-only one reached as
+//! `localhost`, a WebSocket echo and a server-sent event stream.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{draft, free_port, request, send_raw, start_draft};
+use futures_util::{SinkExt, StreamExt};
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Message;
+use wharf_core::config::ProxyRuleDraft;
+use wharf_core::ConfigDraft;
+
+/// A rule `path` → `target`, with the default rewrite and change of origin.
+fn rule(path: &str, target: &str) -> ProxyRuleDraft {
+    ProxyRuleDraft {
+        path: path.into(),
+        target: target.into(),
+        ..ProxyRuleDraft::default()
+    }
+}
+
+fn with_rules(root: &std::path::Path, rules: Vec<ProxyRuleDraft>) -> ConfigDraft {
+    ConfigDraft {
+        proxy: Some(rules),
+        ..draft(root)
+    }
+}
+
+/// An upstream that answers every request with what it received, one `name: value` a line:
+/// the method and target, `Host`, the `X-Forwarded-*` headers and the body.
+async fn echo_upstream() -> SocketAddr {
+    serve_http(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        |request| async move {
+            let (parts, body) = request.into_parts();
+            let body = body.collect().await.unwrap().to_bytes();
+            let header = |name: &str| {
+                parts
+                    .headers
+                    .get(name)
+                    .map_or("-".to_owned(), |v| v.to_str().unwrap().to_owned())
+            };
+            let text = format!(
+            "target: {} {}\nhost: {}\nfor: {}\nfwd-host: {}\nproto: {}\nconnection: {}\nbody: {}\n",
+            parts.method,
+            parts.uri,
+            header("host"),
+            header("x-forwarded-for"),
+            header("x-forwarded-host"),
+            header("x-forwarded-proto"),
+            header("connection"),
+            String::from_utf8_lossy(&body),
+        );
+            Response::builder()
+                .header("content-type", "text/plain")
+                .header("x-upstream", "echo")
+                .body(full(text))
+                .unwrap()
+        },
+    )
+}
+
+type TestBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
+fn full(text: impl Into<Bytes>) -> TestBody {
+    Full::new(text.into()).boxed()
+}
+
+/// Serves `listener` with hyper, each request by `answer`.
+fn serve_http<F, Fut>(listener: TcpListener, answer: F) -> SocketAddr
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<TestBody>> + Send + 'static,
+{
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let answer = answer.clone();
+                    async move { Ok::<_, Infallible>(answer(request).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_rule_wins_over_files_and_forwards_the_request() {
+    let upstream = echo_upstream().await;
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir(site.path().join("api")).unwrap();
+    std::fs::write(site.path().join("api/data.json"), "from the folder").unwrap();
+    std::fs::write(site.path().join("apix.txt"), "a file").unwrap();
+    let server = start_draft(with_rules(
+        site.path(),
+        vec![rule("/api", &format!("http://{upstream}"))],
+    ))
+    .await;
+    let addr = server.local_addr();
+
+    let answer = request(
+        addr,
+        "GET",
+        "/api/data.json?x=1",
+        &[("Connection", "close")],
+    )
+    .await;
+    let text = answer.text();
+    assert_eq!(answer.status, 200, "{text}");
+    assert_eq!(answer.header("x-upstream"), Some("echo"));
+    assert!(text.contains("target: GET /api/data.json?x=1\n"), "{text}");
+    // Change origin (the default): the target's own Host.
+    assert!(text.contains(&format!("host: {upstream}\n")), "{text}");
+    assert!(text.contains("for: 127.0.0.1\n"), "{text}");
+    assert!(text.contains(&format!("fwd-host: {addr}\n")), "{text}");
+    assert!(text.contains("proto: http\n"), "{text}");
+    // Hop-by-hop headers stay on their hop.
+    assert!(!text.contains("connection: close"), "{text}");
+    // A prefix matches at segment boundaries: `/apix.txt` is the folder's.
+    assert_eq!(common::get(addr, "/apix.txt").await.text(), "a file");
+    server.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn wharf_s_own_paths_are_never_proxied() {
+    let upstream = echo_upstream().await;
+    let site = tempfile::tempdir().unwrap();
+    let server = start_draft(with_rules(
+        site.path(),
+        vec![rule("/", &format!("http://{upstream}"))],
+    ))
+    .await;
+    let addr = server.local_addr();
+    assert_eq!(
+        common::get(addr, "/anything").await.header("x-upstream"),
+        Some("echo")
+    );
+    for path in ["/__wharf/reload.js", "/%5F%5Fwharf/reload.js"] {
+        let answer = common::get(addr, path).await;
+        assert_eq!(answer.header("x-upstream"), None, "{path} was proxied");
+    }
+    server.stop(Duration::from_secs(1)).await;
+
+    let refused = wharf_core::ServerConfig::try_from(with_rules(
+        site.path(),
+        vec![rule("/__wharf/x", "http://localhost:1")],
+    ))
+    .unwrap_err();
+    assert_eq!(refused.to_string().split(':').next(), Some("proxy[0].path"));
+    assert!(refused.reason.contains("/__wharf/"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_rewrite_replaces_the_prefix_and_the_browser_s_host_can_be_kept() {
+    let upstream = echo_upstream().await;
+    let site = tempfile::tempdir().unwrap();
+    let server = start_draft(with_rules(
+        site.path(),
+        vec![ProxyRuleDraft {
+            rewrite: Some("/v2".into()),
+            change_origin: Some(false),
+            ..rule("/api", &format!("http://{upstream}/base"))
+        }],
+    ))
+    .await;
+    let addr = server.local_addr();
+    let text = common::get(addr, "/api/users").await.text();
+    assert!(text.contains("target: GET /base/v2/users\n"), "{text}");
+    assert!(text.contains(&format!("host: {addr}\n")), "{text}");
+    server.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn request_bodies_of_any_method_reach_the_target() {
+    let upstream = echo_upstream().await;
+    let site = tempfile::tempdir().unwrap();
+    let server = start_draft(with_rules(
+        site.path(),
+        vec![rule("^/items/[0-9]+$", &format!("http://{upstream}"))],
+    ))
+    .await;
+    let addr = server.local_addr();
+    // Chunked: Wharf refuses request bodies for its own files, not for its targets.
+    let answer = send_raw(
+        addr,
+        format!(
+            "POST /items/42 HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+    let text = answer.text();
+    assert_eq!(answer.status, 200, "{text}");
+    assert!(text.contains("target: POST /items/42\n"), "{text}");
+    assert!(text.contains("body: hello world\n"), "{text}");
+    // The regex is anchored: `/items/x` is not the target's.
+    assert_eq!(common::get(addr, "/items/x").await.status, 404);
+    server.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn a_target_that_is_down_is_a_502_naming_it() {
+    let site = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let target = format!("http://127.0.0.1:{port}");
+    let server = start_draft(with_rules(site.path(), vec![rule("/api", &target)])).await;
+    let answer = common::get(server.local_addr(), "/api/x").await;
+    let page = answer.text();
+    assert_eq!(answer.status, 502, "{page}");
+    assert!(page.contains(&target), "{page}");
+    // The OS's own words (`Connection refused`, or Windows's sentence), and what to do.
+    assert!(page.contains("os error"), "{page}");
+    assert!(page.contains("Start it"), "{page}");
+    server.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn a_target_that_never_answers_is_a_504() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = listener.local_addr().unwrap();
+    // Accepts and reads, and never answers.
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            held.push(tcp);
+        }
+    });
+    let site = tempfile::tempdir().unwrap();
+    let server = start_draft(ConfigDraft {
+        proxy_first_byte_timeout_ms: Some(300),
+        ..with_rules(
+            site.path(),
+            vec![rule("/api", &format!("http://{upstream}"))],
+        )
+    })
+    .await;
+    let answer = common::get(server.local_addr(), "/api/slow").await;
+    assert_eq!(answer.status, 504, "{}", answer.text());
+    assert!(answer.text().contains(&upstream.to_string()));
+    silent.abort();
+    server.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn localhost_reaches_a_backend_listening_on_ipv4_only() {
+    let upstream = echo_upstream().await;
+    let site = tempfile::tempdir().unwrap();
+    let target = format!("http://localhost:{}", upstream.port());
+    let server = start_draft(with_rules(site.path(), vec![rule("/api", &target)])).await;
+    let answer = common::get(server.local_addr(), "/api/x").await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(answer
+        .text()
+        .contains(&format!("host: localhost:{}\n", upstream.port())));
+    server.stop(Duration::from_secs(1)).await;
+}
+
+/// An event stream passes event by event: the second event is only sent once the first
+/// has reached the browser, so a proxy that waited for the whole body would hang here.
+#[tokio::test]
+async fn server_sent_events_stream_through() {
+    let first_seen = Arc::new(Notify::new());
+    let gate = Arc::clone(&first_seen);
+    let upstream = serve_http(TcpListener::bind("127.0.0.1:0").await.unwrap(), move |_| {
+        let gate = Arc::clone(&gate);
+        async move {
+            let events = futures_util::stream::unfold(0, move |n| {
+                let gate = Arc::clone(&gate);
+                async move {
+                    match n {
+                        0 => Some((Ok(Frame::data(Bytes::from("data: one\n\n"))), 1)),
+                        1 => {
+                            gate.notified().await;
+                            Some((Ok(Frame::data(Bytes::from("data: two\n\n"))), 2))
+                        }
+                        _ => None,
+                    }
+                }
+            });
+            Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(BodyExt::boxed(StreamBody::new(events)))
+                .unwrap()
+        }
+    });
+    let site = tempfile::tempdir().unwrap();
+    let server = start_draft(with_rules(
+        site.path(),
+        vec![rule("/events", &format!("http://{upstream}"))],
+    ))
+    .await;
+    let addr = server.local_addr();
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let head = format!("GET /events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let wait = Duration::from_secs(10);
+    tokio::time::timeout(wait, read_until(&mut tcp, &mut seen, "data: one"))
+        .await
+        .expect("the first event arrived before the stream ended");
+    first_seen.notify_one();
+    tokio::time::timeout(wait, read_until(&mut tcp, &mut seen, "data: two"))
+        .await
+        .expect("the second event arrived");
+    server.stop(Duration::from_secs(1)).await;
+}
+
+/// Reads from `tcp` into `seen` until `what` is in it.
+async fn read_until(tcp: &mut TcpStream, seen: &mut Vec<u8>, what: &str) {
+    let mut buf = [0; 1024];
+    while !String::from_utf8_lossy(seen).contains(what) {
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(
+            n > 0,
+            "closed before {what:?}: {}",
+            String::from_utf8_lossy(seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// A WebSocket echo server: every message comes back as it went.
+async fn websocket_echo() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let Ok(mut socket) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                while let Some(Ok(message)) = socket.next().await {
+                    if message.is_close() {
+                        break;
+                    }
+                    if socket.send(message).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A WebSocket passes both ways, and carries on over an apply that changes the rules: it
+/// stays on the generation it was opened under, while a new request sees the new one.
+#[tokio::test]
+async fn a_websocket_passes_both_ways_and_outlives_an_apply() {
+    let upstream = websocket_echo().await;
+    let site = tempfile::tempdir().unwrap();
+    let server = start_draft(with_rules(
+        site.path(),
+        vec![rule("/ws", &format!("http://{upstream}"))],
+    ))
+    .await;
+    let addr = server.local_addr();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut socket, response) = tokio_tungstenite::client_async(format!("ws://{addr}/ws"), tcp)
+        .await
+        .expect("the handshake passes through");
+    assert_eq!(response.status(), 101);
+    let wait = Duration::from_secs(10);
+    socket.send(Message::text("hello")).await.unwrap();
+    let echoed = tokio::time::timeout(wait, socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(echoed, Message::text("hello"));
+
+    // The rule now leads nowhere: new requests get 502, the open socket carries on.
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    server
+        .apply(with_rules(site.path(), vec![rule("/ws", &nowhere)]))
+        .await
+        .unwrap();
+    assert_eq!(common::get(addr, "/ws").await.status, 502);
+    socket.send(Message::binary(vec![1, 2, 3])).await.unwrap();
+    let echoed = tokio::time::timeout(wait, socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(echoed, Message::binary(vec![1, 2, 3]));
+    socket.close(None).await.unwrap();
+    server.stop(Duration::from_secs(1)).await;
+}
+
+/// Proxied HTML gets the live-reload script, with a Content-Length that counts it.
+#[tokio::test]
+async fn proxied_html_gets_the_live_reload_script() {
+    let upstream = serve_http(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        |request| async move {
+            // Asked for uncompressed, so the script can go in.
+            let coding = request.headers().get("accept-encoding").cloned();
+            assert_eq!(
+                coding.as_ref().map(|v| v.to_str().unwrap()),
+                Some("identity")
+            );
+            Response::builder()
+                .header("content-type", "text/html; charset=utf-8")
+                .body(full("<!doctype html><body><p>app</p></body>"))
+                .unwrap()
+        },
+    );
+    let site = tempfile::tempdir().unwrap();
+    let server = start_draft(with_rules(
+        site.path(),
+        vec![rule("/app", &format!("http://{upstream}"))],
+    ))
+    .await;
+    let answer = request(
+        server.local_addr(),
+        "GET",
+        "/app",
+        &[("Accept", "text/html"), ("Accept-Encoding", "gzip, br")],
+    )
+    .await;
+    let text = answer.text();
+    assert_eq!(answer.status, 200, "{text}");
+    assert!(text.contains(wharf_core::SCRIPT_TAG), "{text}");
+    assert!(text.contains("<p>app</p>"), "{text}");
+    assert_eq!(
+        answer.header("content-length"),
+        Some(answer.body.len().to_string().as_str())
+    );
+    server.stop(Duration::from_secs(1)).await;
+}
