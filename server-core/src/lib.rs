@@ -55,8 +55,8 @@ pub use lifecycle::server::{ApplyReport, HttpsInfo, ServerHandle, StopReport};
 pub use lifecycle::tls::{fingerprint, provider as tls_provider, Certificate, CertificateError};
 pub use live_reload::{DEAD_CLIENT_AFTER, KEEP_ALIVE, MAX_STREAMS_PER_PEER, SCRIPT_TAG};
 pub use observe::access::{
-    rfc3339_ms, unix_ms, AccessRecord, Outcome, Served, MAX_REFERER_BYTES, MAX_TARGET_BYTES,
-    MAX_USER_AGENT_BYTES, TRUNCATION_MARK,
+    rfc3339_ms, unix_ms, AccessRecord, Outcome, ProxyRecord, Served, MAX_REFERER_BYTES,
+    MAX_TARGET_BYTES, MAX_USER_AGENT_BYTES, TRUNCATION_MARK,
 };
 pub use observe::access_log::{AccessLog, LogBatch, LogSettings, LogStats};
 pub use observe::export::{

@@ -454,3 +454,73 @@ async fn proxied_html_gets_the_live_reload_script() {
     );
     server.stop(Duration::from_secs(1)).await;
 }
+
+/// The session log says which rule took a request, what its target answered and how soon;
+/// a target that is down is logged with the 502 and no upstream status.
+#[tokio::test]
+async fn the_log_records_the_rule_the_upstream_status_and_its_first_byte() {
+    let upstream = echo_upstream().await;
+    let site = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = wharf_core::AccessLog::start(wharf_core::LogSettings {
+        dir: Some(logs.path().to_path_buf()),
+        ..wharf_core::LogSettings::default()
+    })
+    .unwrap();
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    let config = wharf_core::ServerConfig::try_from(with_rules(
+        site.path(),
+        vec![
+            rule("/down", &nowhere),
+            rule("/api", &format!("http://{upstream}")),
+        ],
+    ))
+    .unwrap();
+    let server = wharf_core::ServerHandle::start_logged(config, Some(log.clone()))
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    assert_eq!(common::get(addr, "/api/logged").await.status, 200);
+    assert_eq!(common::get(addr, "/down/logged").await.status, 502);
+
+    let record = common::logged(&log, logs.path(), "/api/logged").await;
+    assert_eq!(record.served, wharf_core::Served::Proxy);
+    let proxy = record.proxy.expect("a proxied request's record says so");
+    assert_eq!((proxy.rule, proxy.upstream_status), (1, Some(200)));
+    assert!(proxy.upstream_ttfb_us.is_some());
+    let record = common::logged(&log, logs.path(), "/down/logged").await;
+    assert_eq!(record.status, 502);
+    let proxy = record
+        .proxy
+        .expect("a failed proxied request's record says so");
+    assert_eq!(
+        (proxy.rule, proxy.upstream_status, proxy.upstream_ttfb_us),
+        (0, None, None)
+    );
+    server.stop(Duration::from_secs(1)).await;
+
+    // The CSV export ends each row with the rule, the upstream status and its first byte.
+    let mut csv = Vec::new();
+    wharf_core::export_csv(logs.path(), &wharf_core::ExportFilter::default(), &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.ends_with(",proxy_rule,upstream_status,upstream_ttfb_us"),
+        "{header}"
+    );
+    let row = csv
+        .lines()
+        .find(|line| line.contains("/api/logged"))
+        .unwrap();
+    let cells: Vec<&str> = row.rsplitn(4, ',').collect();
+    assert_eq!((cells[2], cells[1]), ("1", "200"), "{row}");
+    assert!(
+        cells[3].ends_with(",proxy,") && !cells[0].is_empty(),
+        "{row}"
+    );
+    let row = csv
+        .lines()
+        .find(|line| line.contains("/down/logged"))
+        .unwrap();
+    assert!(row.ends_with(",proxy,,0,,"), "{row}");
+}

@@ -57,7 +57,7 @@ use crate::http::record::{PendingRecord, RequestStart, Tracked};
 use crate::http::sendfile::Lane;
 use crate::lifecycle::registry::{Activity, ConnectionState, Registration};
 use crate::live_reload::{BoundPorts, ReloadFeed};
-use crate::observe::access::{Outcome, Served};
+use crate::observe::access::{micros, Outcome, ProxyRecord, Served};
 use crate::observe::access_log::AccessLog;
 use crate::serve::service;
 
@@ -324,21 +324,24 @@ async fn answer(
         .map(|log| RequestStart::of(&request, log));
     // A bug in answering one request costs that request a 500, not the connection or the
     // server.
-    let (mut response, served) = match service::proxied(&context.config, &request) {
-        None => AssertUnwindSafe(service::respond_noting(
-            &context.config,
-            &context.cache,
-            &context.feed,
-            &request,
-        ))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| {
-            let what = panic_message(&*panic);
-            let uri = request.uri();
-            tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
-            (service::internal_error(), Served::Status)
-        }),
+    let (mut response, served, proxy) = match service::proxied(&context.config, &request) {
+        None => {
+            let answer = AssertUnwindSafe(service::respond_noting(
+                &context.config,
+                &context.cache,
+                &context.feed,
+                &request,
+            ))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                let what = panic_message(&*panic);
+                let uri = request.uri();
+                tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
+                (service::internal_error(), Served::Status)
+            });
+            (answer.0, answer.1, None)
+        }
         // Boxed: rare, and large (issue 17).
         Some(rule) => Box::pin(proxied(&context, request, rule)).await,
     };
@@ -353,7 +356,11 @@ async fn answer(
         // Given back when its `Tracked` body is dropped.
         context.event_streams.fetch_add(1, Ordering::Relaxed);
     }
-    let record = start.map(|start| PendingRecord::new(start, response.status(), served));
+    let record = start.map(|start| {
+        let mut record = PendingRecord::new(start, response.status(), served);
+        record.proxy = proxy;
+        record
+    });
     let response = response.map(|body| body.zero_copy(context.zero_copy.as_ref()));
     Ok(response.map(|body| Tracked::new(body, context, record)))
 }
@@ -364,7 +371,7 @@ async fn proxied(
     context: &Scope,
     request: Request<Incoming>,
     rule: usize,
-) -> (Response<Body>, Served) {
+) -> (Response<Body>, Served, Option<ProxyRecord>) {
     let https = context.feed.https;
     let answer = service::respond_proxied(&context.config, request, rule, context.peer, https);
     let (response, served, note) = AssertUnwindSafe(answer)
@@ -375,10 +382,18 @@ async fn proxied(
             tracing::error!(peer = %context.peer, "proxying panicked: {what}");
             (service::internal_error(), Served::Status, None)
         });
-    if let Some(upgrade) = note.and_then(|note| note.upgrade) {
+    let Some(note) = note else {
+        return (response, served, None);
+    };
+    if let Some(upgrade) = note.upgrade {
         *lock(&context.upgrade) = Some(upgrade);
     }
-    (response, served)
+    let record = ProxyRecord {
+        rule: u16::try_from(note.rule).unwrap_or(u16::MAX),
+        upstream_status: note.upstream_status.map(|status| status.as_u16()),
+        upstream_ttfb_us: note.ttfb.map(micros),
+    };
+    (response, served, Some(record))
 }
 
 /// What an HTTP/1 connection runs on: the plain socket, which can be parked, or a TLS

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use crate::http::body::Body;
 use crate::http::connection::Scope;
 use crate::lifecycle::registry::ConnectionState;
-use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, Served};
+use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, ProxyRecord, Served};
 use crate::observe::access_log::AccessLog;
 use crate::observe::packed::{self, Numbers, RequestText};
 
@@ -66,6 +66,8 @@ pub(super) struct PendingRecord {
     start: RequestStart,
     status: u16,
     served: Served,
+    /// For a proxied request: the rule and what its target did.
+    pub(super) proxy: Option<ProxyRecord>,
     ttfb: Option<Duration>,
     /// The body's bytes hyper has taken: counted from the body's data frames, so they are the
     /// body's own bytes whatever the framing (chunked, HTTP/2 DATA frames, TLS records) and
@@ -81,6 +83,7 @@ impl PendingRecord {
             start,
             status: status.as_u16(),
             served,
+            proxy: None,
             ttfb: None,
             body_bytes: 0,
         })
@@ -113,6 +116,7 @@ impl PendingRecord {
             connection: scope.id,
             generation: scope.config.generation,
             served: self.served,
+            proxy: self.proxy,
         };
         log.record_request(&numbers, &self.start.text);
     }
@@ -241,5 +245,6 @@ pub(super) fn record_unfinished_head(context: &Scope, status: u16, outcome: Outc
         connection: context.id,
         generation: context.config.generation,
         served: Served::Status,
+        proxy: None,
     });
 }

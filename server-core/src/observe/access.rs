@@ -207,6 +207,22 @@ pub struct AccessRecord {
     pub generation: u64,
     /// What answered it.
     pub served: Served,
+    /// For a proxied request, the rule and what its target did; absent from records written
+    /// before the proxy (issue 18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyRecord>,
+}
+
+/// What a proxy rule's target did for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProxyRecord {
+    /// The rule that matched: its index in the `proxy` setting of the record's generation.
+    pub rule: u16,
+    /// The target's status; `None` when it did not answer (the 502 or 504 is `status`).
+    pub upstream_status: Option<u16>,
+    /// Microseconds from sending the request to the target to its response head.
+    pub upstream_ttfb_us: Option<u64>,
 }
 
 impl AccessRecord {
@@ -249,6 +265,7 @@ impl AccessRecord {
             connection: 1,
             generation: 1,
             served: Served::File,
+            proxy: None,
         }
     }
 }

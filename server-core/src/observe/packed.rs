@@ -18,7 +18,9 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use crate::observe::access::MAX_USER_AGENT_BYTES;
 use crate::observe::access::TRUNCATION_MARK;
-use crate::observe::access::{capped_end, lossy_prefix, AccessRecord, Outcome, Served};
+use crate::observe::access::{
+    capped_end, lossy_prefix, AccessRecord, Outcome, ProxyRecord, Served,
+};
 use crate::observe::access::{MAX_METHOD_BYTES, MAX_REFERER_BYTES, MAX_TARGET_BYTES};
 
 /// The HTTP versions a record names, by their code in a packed record (its index here).
@@ -136,6 +138,7 @@ pub(crate) struct Numbers {
     pub(crate) connection: u64,
     pub(crate) generation: u64,
     pub(crate) served: Served,
+    pub(crate) proxy: Option<ProxyRecord>,
 }
 
 impl Numbers {
@@ -158,6 +161,7 @@ impl Numbers {
             connection: record.connection,
             generation: record.generation,
             served: record.served,
+            proxy: record.proxy,
         }
     }
 }
@@ -165,11 +169,15 @@ impl Numbers {
 /// Bytes of a packed record before its text: its length, the numbers and the peer.
 const HEAD: usize = 4 + 7 * 8 + 2 + 2 + 16 + 4 + 5;
 
+/// Bytes of a record's proxy section, when it has one.
+const PROXY_LEN: usize = 2 + 2 + 8;
+
 /// Appends the record of `numbers` and `text` to `out`.
 pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
-    let len = HEAD + text.bytes.len();
-    out.reserve(len);
-    out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+    let start = out.len();
+    out.reserve(HEAD + text.bytes.len() + PROXY_LEN);
+    // The length, written once the record is whole.
+    out.extend_from_slice(&[0; 4]);
     for value in [
         numbers.start_ms,
         numbers.body_bytes,
@@ -197,6 +205,15 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         u8::from(numbers.completed),
     ]);
     out.extend_from_slice(&text.bytes);
+    // After the text, and only when there is one, so records written before it read as they
+    // were (issue 18): the rule, the target's status (0: none), its first byte (MAX: none).
+    if let Some(proxy) = numbers.proxy {
+        out.extend_from_slice(&proxy.rule.to_le_bytes());
+        out.extend_from_slice(&proxy.upstream_status.unwrap_or(0).to_le_bytes());
+        out.extend_from_slice(&proxy.upstream_ttfb_us.unwrap_or(u64::MAX).to_le_bytes());
+    }
+    let len = u32::try_from(out.len() - start).unwrap_or(u32::MAX);
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
 }
 
 /// A packed record, read back: borrows its text from the queue's bytes.
@@ -271,6 +288,15 @@ impl<'a> Packed<'a> {
             .then(|| reader.text())
             .flatten();
         let referer = (flags & HAS_REFERER != 0).then(|| reader.text()).flatten();
+        let proxy = reader.take(PROXY_LEN).map(|bytes| {
+            let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+            let ttfb = u64::from_le_bytes(bytes[4..].try_into().unwrap_or([0xff; 8]));
+            ProxyRecord {
+                rule: u16_at(0),
+                upstream_status: Some(u16_at(2)).filter(|&status| status != 0),
+                upstream_ttfb_us: Some(ttfb).filter(|&us| us != u64::MAX),
+            }
+        });
         let numbers = Numbers {
             start_ms: start_ms?,
             peer,
@@ -284,6 +310,7 @@ impl<'a> Packed<'a> {
             connection: connection?,
             generation: generation?,
             served: *SERVED.get(usize::from(served))?,
+            proxy,
         };
         Some(Packed {
             bytes,
@@ -323,6 +350,7 @@ impl<'a> Packed<'a> {
             connection: n.connection,
             generation: n.generation,
             served: n.served,
+            proxy: n.proxy,
         }
     }
 }
@@ -412,6 +440,11 @@ mod tests {
             record.user_agent = (i % 3 != 0).then(|| "Mozilla/5.0 \"quoted\"".to_owned());
             record.referer = (i % 4 != 0).then(|| "http://127.0.0.1/é".to_owned());
             record.completed = i % 2 == 1;
+            record.proxy = (i % 3 == 1).then_some(ProxyRecord {
+                rule: i as u16,
+                upstream_status: (i % 2 == 0).then_some(201),
+                upstream_ttfb_us: (i % 4 == 1).then_some(i as u64 * 7),
+            });
             record.status = [200, 304, 0, 404][i % 4];
             record.body_bytes = u64::MAX - i as u64;
             record.total_us = i as u64;
@@ -471,6 +504,7 @@ mod tests {
             connection: 1,
             generation: 1,
             served: Served::File,
+            proxy: None,
         };
         let mut bytes = Vec::new();
         pack(&numbers, &text, &mut bytes);

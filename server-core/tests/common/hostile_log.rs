@@ -35,6 +35,7 @@ pub fn record(id: u64) -> AccessRecord {
         connection: 1,
         generation: 1,
         served: Served::File,
+        proxy: None,
     }
 }
 
@@ -215,6 +216,13 @@ pub fn shown(record: &AccessRecord) -> Vec<String> {
         record.generation.to_string(),
         record.served.as_str().to_owned(),
         String::new(),
+        (record.proxy.map(|p| p.rule.to_string())).unwrap_or_default(),
+        (record.proxy.and_then(|p| p.upstream_status))
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        (record.proxy.and_then(|p| p.upstream_ttfb_us))
+            .map(|us| us.to_string())
+            .unwrap_or_default(),
     ]
 }
 

@@ -39,10 +39,7 @@ impl<W: Write> CsvWriter<W> {
         self.number(u64::from(record.status));
         self.number(record.body_bytes);
         self.safe(if record.completed { "true" } else { "false" });
-        match record.ttfb_us {
-            Some(ttfb_us) => self.number(ttfb_us),
-            None => self.safe(""),
-        }
+        self.optional(record.ttfb_us);
         self.number(record.total_us);
         self.safe(record.outcome.as_str());
         self.text(record.user_agent.as_deref().unwrap_or(""));
@@ -51,6 +48,10 @@ impl<W: Write> CsvWriter<W> {
         self.number(record.generation);
         self.safe(record.served.as_str());
         self.safe("");
+        let proxy = record.proxy;
+        self.optional(proxy.map(|proxy| u64::from(proxy.rule)));
+        self.optional(proxy.and_then(|proxy| proxy.upstream_status).map(u64::from));
+        self.optional(proxy.and_then(|proxy| proxy.upstream_ttfb_us));
         self.end_row()
     }
 
@@ -71,6 +72,14 @@ impl<W: Write> CsvWriter<W> {
             }
         }
         self.end_row()
+    }
+
+    /// A number, or an empty cell.
+    pub(super) fn optional(&mut self, value: Option<u64>) {
+        match value {
+            Some(value) => self.number(value),
+            None => self.safe(""),
+        }
     }
 
     pub(super) fn number(&mut self, value: u64) {

@@ -27,7 +27,7 @@ mod csv;
 mod filter;
 
 /// The header row, in column order. Each data row has exactly these cells.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 21] = [
     "id",
     "start",
     "peer",
@@ -46,6 +46,10 @@ pub const COLUMNS: [&str; 18] = [
     "generation",
     "served",
     "note",
+    // Issue 18: appended, so the columns before keep their places.
+    "proxy_rule",
+    "upstream_status",
+    "upstream_ttfb_us",
 ];
 
 /// The `outcome` of the row stating what retention deleted before the export.
