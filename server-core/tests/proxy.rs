@@ -281,7 +281,8 @@ async fn localhost_reaches_a_backend_listening_on_ipv4_only() {
 }
 
 /// An event stream passes event by event: the second event is only sent once the first
-/// has reached the browser, so a proxy that waited for the whole body would hang here.
+/// has reached the browser, so a proxy that waited for the whole body would hang here. An
+/// apply in between leaves the stream on its generation.
 #[tokio::test]
 async fn server_sent_events_stream_through() {
     let first_seen = Arc::new(Notify::new());
@@ -323,6 +324,10 @@ async fn server_sent_events_stream_through() {
     tokio::time::timeout(wait, read_until(&mut tcp, &mut seen, "data: one"))
         .await
         .expect("the first event arrived before the stream ended");
+    // An apply that takes the rule away does not cut the transfer in flight: it finishes on
+    // the generation it started with.
+    server.apply(draft(site.path())).await.unwrap();
+    assert_eq!(common::get(addr, "/events").await.status, 404);
     first_seen.notify_one();
     tokio::time::timeout(wait, read_until(&mut tcp, &mut seen, "data: two"))
         .await

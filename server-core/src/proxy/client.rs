@@ -47,7 +47,8 @@ fn build(connect_timeout: Duration) -> ProxyClient {
     connector.set_connect_timeout(Some(connect_timeout));
     connector.set_nodelay(true);
     Client::builder(TokioExecutor::new())
-        // Upgrades (WebSocket) need the connection handed over, which a pooled one is not.
+        // An idle upstream connection is kept this long for the next request; a target that
+        // closed it first costs nothing, as hyper retries a request not yet sent on it.
         .pool_idle_timeout(Duration::from_secs(30))
         .build(connector)
 }

@@ -2,8 +2,10 @@
 //! head's hygiene (framing, `Host`, target length) first, then [`guard`]'s refusal of a
 //! foreign `Host` and cross-site loads with 403, then `route` (which chooses the resource:
 //! `folder` and `file` serve it), then the site's header settings (CORS, cross-origin
-//! isolation, custom header rules), and last HEAD's empty body. `nosniff` is added to every
-//! answer by the connection's service (`http::connection`).
+//! isolation, custom header rules), and last HEAD's empty body. A path a proxy rule takes
+//! (`route::proxied`) goes through the same hygiene and guard, then to the rule's target
+//! (`respond_proxied`). `nosniff` is added to every answer by the connection's service
+//! (`http::connection`).
 //!
 //! The site's header settings stay hand-written rather than tower-http layers: a custom
 //! header rule applies by the request's path, which tower-http's `SetResponseHeader` cannot
