@@ -529,3 +529,39 @@ async fn the_log_records_the_rule_the_upstream_status_and_its_first_byte() {
         .unwrap();
     assert!(row.ends_with(",proxy,,0,,"), "{row}");
 }
+
+/// Over HTTPS and HTTP/2 (no `Host`, no hop-by-hop headers allowed), a proxied request gets
+/// the target's answer, and the target learns the browser's host and `https`.
+#[tokio::test]
+async fn a_proxied_request_over_http2_says_https_and_the_browser_s_host() {
+    let upstream = echo_upstream().await;
+    let site = tempfile::tempdir().unwrap();
+    let certs = tempfile::tempdir().unwrap();
+    let server = start_draft(ConfigDraft {
+        https_port: Some(0),
+        cert_dir: Some(certs.path().join("certs")),
+        ..with_rules(
+            site.path(),
+            vec![rule("/api", &format!("http://{upstream}"))],
+        )
+    })
+    .await;
+    let mut sender = common::tls::h2(&server, "localhost").await;
+    let response = sender
+        .send_request(common::tls::h2_request(&server, "/api/h2"))
+        .await
+        .unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("connection").is_none());
+    let text = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&text);
+    let port = common::tls::https_addr(&server).port();
+    assert!(text.contains("target: GET /api/h2\n"), "{text}");
+    assert!(text.contains("proto: https\n"), "{text}");
+    assert!(
+        text.contains(&format!("fwd-host: localhost:{port}\n")),
+        "{text}"
+    );
+    server.stop(Duration::from_secs(1)).await;
+}

@@ -70,8 +70,12 @@ pub(crate) async fn forward(
         let failure = Failure::Broken("the rewritten path is not a valid URL path".into());
         return (failure_page(&rule.target, &failure), note);
     };
+    // HTTP/2 has no `Host`: its `:authority` is in the URI.
+    let browser_host = parts.headers.get(header::HOST).cloned().or_else(|| {
+        let authority = parts.uri.authority()?;
+        HeaderValue::from_str(authority.as_str()).ok()
+    });
     let headers = &mut parts.headers;
-    let browser_host = headers.get(header::HOST).cloned();
     strip_hop_by_hop(headers);
     // `Upgrade` is hop-by-hop too, but a WebSocket handshake must reach the target.
     headers.remove(header::UPGRADE);
