@@ -16,6 +16,7 @@ use super::settings::{
     DEFAULT_KEEP_ALIVE_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT,
 };
 use crate::http::guard::{AllowedHosts, CorsOrigins};
+use crate::network::{NetworkRuleDraft, NetworkRules};
 use crate::serve::names::NameMatching;
 
 /// What a check knows beside its own value: the field it checks (for its errors) and how the
@@ -175,6 +176,13 @@ pub(crate) fn custom_headers(
     cx: &mut Context,
 ) -> Result<HeaderRules, ConfigError> {
     HeaderRules::new(cx.field, value.unwrap_or_default(), cx.names)
+}
+
+pub(crate) fn network(
+    value: Option<Vec<NetworkRuleDraft>>,
+    cx: &mut Context,
+) -> Result<NetworkRules, ConfigError> {
+    NetworkRules::new(cx.field, value.unwrap_or_default(), cx.names)
 }
 
 pub(crate) fn reload_ignore(

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::settings::CustomHeaderDraft;
+use crate::network::NetworkRuleDraft;
 
 /// A setting's flag as the CLI shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,4 +190,9 @@ pub(crate) fn header_rule(text: &str) -> Result<CustomHeaderDraft, String> {
         name: name.trim().to_owned(),
         value: value.trim().to_owned(),
     })
+}
+
+/// A network rule from the CLI's `GLOB KEY=VALUE ...` (see [`crate::network`]).
+pub(crate) fn network_rule(text: &str) -> Result<NetworkRuleDraft, String> {
+    crate::network::parse_flag(text)
 }

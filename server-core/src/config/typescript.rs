@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use ts_rs::{Config, TS};
 
-use super::{ConfigDraft, CustomHeaderDraft};
+use super::{ConfigDraft, CustomHeaderDraft, NetworkRuleDraft};
 
 /// Where the UI imports them from.
 fn committed() -> PathBuf {
@@ -24,6 +24,7 @@ fn generated() -> String {
     );
     for (docs, decl) in [
         (CustomHeaderDraft::docs(), CustomHeaderDraft::decl(&config)),
+        (NetworkRuleDraft::docs(), NetworkRuleDraft::decl(&config)),
         (ConfigDraft::docs(), ConfigDraft::decl(&config)),
     ] {
         out.push('\n');

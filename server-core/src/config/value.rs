@@ -10,6 +10,7 @@ use http::HeaderValue;
 use super::rules::{HeaderRules, IgnoreGlobs};
 use super::settings::CustomHeaderDraft;
 use crate::http::guard::{AllowedHosts, CorsOrigins};
+use crate::network::{NetworkRuleDraft, NetworkRules};
 
 /// A validated setting's type, read back.
 pub(crate) trait Value {
@@ -134,6 +135,22 @@ impl Value for HeaderRules {
                 let value = String::from_utf8_lossy(rule.value.as_bytes());
                 format!("{} {}: {value}", rule.path, rule.name)
             })
+            .collect();
+        list_text(&text, "; ")
+    }
+}
+
+impl Value for NetworkRules {
+    type Draft = Vec<NetworkRuleDraft>;
+    fn to_draft(&self) -> Option<Vec<NetworkRuleDraft>> {
+        Some(self.rules().iter().map(|rule| rule.draft.clone()).collect())
+    }
+    /// `/api/** status=503 p=0.1; ...`, or `none`.
+    fn show(&self) -> String {
+        let text: Vec<String> = self
+            .rules()
+            .iter()
+            .map(|rule| rule.draft.to_flag())
             .collect();
         list_text(&text, "; ")
     }

@@ -20,6 +20,7 @@ use tokio_util::io::ReaderStream;
 
 #[cfg(target_os = "linux")]
 use crate::http::sendfile::{Next, ZeroCopy};
+use crate::network::Shaped;
 
 /// Chunk size for files streamed from disk: large enough to keep syscalls per MiB low.
 const CHUNK: usize = 128 * 1024;
@@ -47,6 +48,9 @@ pub enum Body {
     /// A file read as it is sent, which can go from disk with `sendfile` instead.
     #[cfg(target_os = "linux")]
     ZeroCopy(Box<ZeroCopy>),
+    /// A body a network rule paces or faults (see [`crate::network`]). A file inside it is
+    /// read as it is sent, never with `sendfile`: only a top-level body gets a lane.
+    Shaped(Box<Shaped>),
 }
 
 /// A file of known length, read in chunks as it is sent.
@@ -149,6 +153,7 @@ impl http_body::Body for Body {
                     Pin::new(this).poll_frame(cx)
                 }
             },
+            Body::Shaped(body) => Pin::new(&mut **body).poll_frame(cx),
         }
     }
 
@@ -160,6 +165,7 @@ impl http_body::Body for Body {
             Body::Events(_) => false,
             #[cfg(target_os = "linux")]
             Body::ZeroCopy(body) => body.remaining() == 0,
+            Body::Shaped(body) => body.is_end_stream(),
         }
     }
 
@@ -171,6 +177,7 @@ impl http_body::Body for Body {
             Body::Events(_) => SizeHint::default(),
             #[cfg(target_os = "linux")]
             Body::ZeroCopy(body) => SizeHint::with_exact(body.remaining()),
+            Body::Shaped(body) => body.size_hint(),
         }
     }
 }

@@ -25,6 +25,7 @@ use crate::files::cache::FileCache;
 use crate::http::body::Body;
 use crate::http::guard;
 use crate::live_reload::ReloadFeed;
+use crate::network;
 use crate::observe::access::Served;
 use crate::serve::route::{route, Answer, Visit};
 
@@ -70,6 +71,12 @@ pub async fn respond_noting<B>(
             site_answer(config, request, route(&visit, feed).await)
         }
     };
+    // Network rules shape whatever answered the site (files, listings, proxied answers),
+    // never a refusal and never Wharf's own endpoints.
+    if !config.network.is_empty() && !guard::is_wharf_path(request.uri().path()) {
+        let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
+        response = network::shape(&config.network, &path, response, status_page).await;
+    }
     if head {
         // HEAD carries GET's headers, Content-Length included, and no body.
         let len = http_body::Body::size_hint(response.body()).exact();
