@@ -45,7 +45,9 @@ enum Command {
         Exit status 2: the port is in use, or an argument is invalid.\n\
         Set WHARF_LOG=debug for diagnostics on stderr."
     )]
-    Serve(ServeArgs),
+    // Boxed: its settings (one flag per row of the settings table) make it far larger than
+    // the other commands (clippy's large_enum_variant, on Windows's wider paths).
+    Serve(Box<ServeArgs>),
     /// Export one session of the access log (`serve --log-dir`) as a CSV file.
     #[command(
         after_help = "Columns: id, start, peer, method, target, version, status, body_bytes, \
@@ -90,7 +92,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::Serve(args) => runtime.block_on(serve::run(*args)),
         Command::ExportCsv(args) => export::run(args),
         Command::Trust(args) => trust::run(args, wharf_core::trust::Action::Install),
         Command::Untrust(args) => trust::run(args, wharf_core::trust::Action::Remove),
