@@ -128,27 +128,51 @@ async fn offline_resets_before_any_body_byte() {
 }
 
 #[tokio::test]
-async fn a_stall_sends_k_bytes_then_nothing_and_the_stop_still_ends_it() {
+async fn a_stall_sends_k_bytes_then_nothing_and_still_ends_with_its_connection() {
     let dir = site();
     let server = start(with_rules(&dir, &["/big.bin stall-after=1000"])).await;
     let addr = server.local_addr();
     let (bytes, ended) = read_until_end(addr, "/big.bin", Duration::from_secs(2)).await;
     assert!(!ended, "the server keeps the connection open");
     assert_eq!(body_of(&bytes), noise(BIG, 7)[..1000]);
-    // Stall again on a connection still open while the server stops: the stop cuts it.
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let text = format!("GET /big.bin HTTP/1.1\r\nHost: {addr}\r\n\r\n");
-    stream.write_all(text.as_bytes()).await.unwrap();
-    let mut first = [0; 512];
-    let n = stream.read(&mut first).await.unwrap();
-    assert!(n > 0);
+    // The client has left: its stalled connection ends.
+    wait_for(|| server.connections().is_empty()).await;
+    // Cut from the window: it ends.
+    let _open = stalled(addr).await;
+    wait_for(|| server.connections().len() == 1).await;
+    let id = server.connections()[0].id;
+    assert!(server.close_connection(id));
+    wait_for(|| server.connections().is_empty()).await;
+    // Open while the server stops: the stop's deadline cuts it.
+    let _open = stalled(addr).await;
     let report = tokio::time::timeout(
         Duration::from_secs(10),
         server.stop(Duration::from_millis(300)),
     )
     .await
     .expect("the stop completes at its deadline");
-    assert!(report.cut >= 1, "{report:?}");
+    assert_eq!(report.cut, 1, "{report:?}");
+}
+
+/// A connection whose answer has started and stalled.
+async fn stalled(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let text = format!("GET /big.bin HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    stream.write_all(text.as_bytes()).await.unwrap();
+    let mut first = [0; 512];
+    assert!(stream.read(&mut first).await.unwrap() > 0);
+    stream
+}
+
+/// Waits up to 10 s for `done`.
+async fn wait_for(done: impl Fn() -> bool) {
+    for _ in 0..1000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("not within 10 s");
 }
 
 #[tokio::test]
