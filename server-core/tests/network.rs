@@ -176,6 +176,36 @@ async fn wait_for(done: impl Fn() -> bool) {
 }
 
 #[tokio::test]
+async fn a_transfer_in_flight_keeps_its_rule_across_apply() {
+    let dir = site();
+    let rules = ["/mib.bin rate=400000", "/index.html status=503"];
+    let server = start(with_rules(&dir, &rules)).await;
+    let addr = server.local_addr();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let text = format!("GET /mib.bin HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(text.as_bytes()).await.unwrap();
+    let mut bytes = vec![0; 1024];
+    let n = stream.read(&mut bytes).await.unwrap();
+    bytes.truncate(n);
+    // The rules are turned off while the throttled transfer is under way.
+    server.apply(draft(dir.path())).await.unwrap();
+    assert_eq!(
+        get(addr, "/index.html").await.status,
+        200,
+        "new connections: no rule"
+    );
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut bytes))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        body_of(&bytes) == noise(1 << 20, 9),
+        "the transfer in flight ends whole"
+    );
+    server.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
 async fn sliced_writes_arrive_whole_and_in_order() {
     let dir = site();
     let server = start(with_rules(&dir, &["/big.bin slice=7"])).await;

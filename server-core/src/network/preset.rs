@@ -60,3 +60,25 @@ pub(crate) fn preset(name: &str) -> Option<Preset> {
 pub(crate) fn names() -> String {
     PRESETS.map(|(name, _)| name).join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::preset;
+
+    /// Issue 18's table, which is Chrome DevTools'.
+    #[test]
+    fn presets_have_devtools_numbers() {
+        let cases = [
+            ("slow-3g", Some(50_000), 2_000_000),
+            ("Slow-4G", Some(180_000), 562_500),
+            ("fast-4g", Some(1_012_500), 165_000),
+            ("offline", None, 0),
+        ];
+        for (name, rate, latency_us) in cases {
+            let found = preset(name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!((found.rate, found.latency_us), (rate, latency_us), "{name}");
+            assert_eq!(found.offline, name == "offline");
+        }
+        assert!(preset("slow-5g").is_none());
+    }
+}
