@@ -22,6 +22,52 @@ pub(crate) use body::Shaped;
 pub use rule::parse_flag;
 pub use rule::{NetworkRule, NetworkRuleDraft, NetworkRules};
 
+/// What a network rule did to an answer, for its access record: carried in the response's
+/// extensions from [`shape`] to the connection, which makes the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NetworkNote {
+    /// Index of the rule in the `network` setting.
+    pub rule: u32,
+    /// What it did: [`NetworkNote::THROTTLE`], [`NetworkNote::LATENCY`] and the faults.
+    pub effects: u8,
+}
+
+impl NetworkNote {
+    /// Paced through a token bucket.
+    pub const THROTTLE: u8 = 1;
+    /// Held for the rule's latency (and jitter).
+    pub const LATENCY: u8 = 2;
+    /// Answered with the fault's status instead.
+    pub const STATUS: u8 = 4;
+    /// Reset after K body bytes.
+    pub const RESET: u8 = 8;
+    /// Stalled after K body bytes.
+    pub const STALL: u8 = 16;
+    /// Head held for the fault's slow first byte.
+    pub const TTFB: u8 = 32;
+    /// Body sent in small writes.
+    pub const SLICE: u8 = 64;
+    const NAMES: [(u8, &'static str); 7] = [
+        (NetworkNote::THROTTLE, "throttle"),
+        (NetworkNote::LATENCY, "latency"),
+        (NetworkNote::STATUS, "status"),
+        (NetworkNote::RESET, "reset"),
+        (NetworkNote::STALL, "stall"),
+        (NetworkNote::TTFB, "ttfb"),
+        (NetworkNote::SLICE, "slice"),
+    ];
+
+    /// The effects' names joined by `+`, e.g. `throttle+reset`; empty for none.
+    pub fn effect_names(&self) -> String {
+        let names: Vec<&str> = NetworkNote::NAMES
+            .iter()
+            .filter(|(bit, _)| self.effects & bit != 0)
+            .map(|&(_, name)| name)
+            .collect();
+        names.join("+")
+    }
+}
+
 /// `Retry-After` sent with a 429 or 503 fault: the client may try again in a second.
 const RETRY_AFTER: HeaderValue = HeaderValue::from_static("1");
 
@@ -33,7 +79,7 @@ pub(crate) async fn shape(
     response: Response<Body>,
     status_page: impl FnOnce(StatusCode) -> Response<Body>,
 ) -> Response<Body> {
-    let Some((_, rule)) = rules.matching(path) else {
+    let Some((index, rule)) = rules.matching(path) else {
         return response;
     };
     let faulted = rule.p >= 1.0 || (rule.p > 0.0 && fastrand::f64() < rule.p);
@@ -73,13 +119,74 @@ pub(crate) async fn shape(
         reset_after: rule.reset_after.filter(|_| faulted),
         stall_after: rule.stall_after.filter(|_| faulted),
     };
-    if shape.limiter.is_some()
-        || shape.slice.is_some()
-        || shape.reset_after.is_some()
-        || shape.stall_after.is_some()
+    let effects = [
+        (shape.limiter.is_some(), NetworkNote::THROTTLE),
+        (
+            !rule.latency.is_zero() || !rule.jitter.is_zero(),
+            NetworkNote::LATENCY,
+        ),
+        (faulted && rule.status.is_some(), NetworkNote::STATUS),
+        (shape.reset_after.is_some(), NetworkNote::RESET),
+        (shape.stall_after.is_some(), NetworkNote::STALL),
+        (faulted && rule.ttfb.is_some(), NetworkNote::TTFB),
+        (shape.slice.is_some(), NetworkNote::SLICE),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .fold(0, |effects, (_, bit)| effects | bit);
+    if effects
+        & (NetworkNote::THROTTLE | NetworkNote::RESET | NetworkNote::STALL | NetworkNote::SLICE)
+        != 0
     {
         let inner = std::mem::replace(response.body_mut(), Body::Empty);
         *response.body_mut() = Body::Shaped(Box::new(Shaped::new(inner, shape)));
     }
+    response.extensions_mut().insert(NetworkNote {
+        rule: u32::try_from(index).unwrap_or(u32::MAX),
+        effects,
+    });
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use http::Response;
+
+    use super::{shape, NetworkNote, NetworkRules};
+    use crate::http::body::Body;
+    use crate::serve::names::NameMatching;
+
+    fn rules(texts: &[&str]) -> NetworkRules {
+        let drafts = texts
+            .iter()
+            .map(|text| super::parse_flag(text).unwrap())
+            .collect();
+        NetworkRules::new("network", drafts, NameMatching::default()).unwrap()
+    }
+
+    async fn note(rules: &NetworkRules, path: &str) -> Option<NetworkNote> {
+        let response = shape(rules, path, Response::new(Body::Empty), |status| {
+            let mut page = Response::new(Body::Empty);
+            *page.status_mut() = status;
+            page
+        })
+        .await;
+        response.extensions().get::<NetworkNote>().copied()
+    }
+
+    /// The note says which rule applied (the first that matches) and what it did.
+    #[tokio::test]
+    async fn the_note_names_the_rule_and_its_effects() {
+        let rules = rules(&[
+            "/a/** rate=1000000 reset-after=5",
+            "/** status=503 slice=3 p=0",
+            "/** status=503",
+        ]);
+        let a = note(&rules, "/a/x").await.unwrap();
+        assert_eq!((a.rule, a.effect_names().as_str()), (0, "throttle+reset"));
+        let b = note(&rules, "/b").await.unwrap();
+        assert_eq!((b.rule, b.effects), (1, 0), "p=0: matched, nothing done");
+        let none = NetworkRules::default();
+        assert_eq!(note(&none, "/a/x").await, None);
+    }
 }
