@@ -133,6 +133,7 @@ mod tests {
             connection: 1,
             generation: 1,
             served: Served::Status,
+            network: None,
         };
         let mut out = String::new();
         line(&mut out, &record, Format::Combined);

@@ -136,6 +136,7 @@ fn record(id: u64) -> AccessRecord {
         connection: id / 8,
         generation: 1,
         served: Served::Gzip,
+        network: None,
     }
 }
 

@@ -10,11 +10,12 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{draft, get, noise, parse, start_draft as start, write_aged};
+use common::{draft, get, logged, noise, parse, start_draft as start, write_aged};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wharf_core::config::NetworkRuleDraft;
-use wharf_core::{ConfigDraft, ServerConfig};
+use wharf_core::{AccessLog, LogSettings, Outcome};
+use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
 
 const BIG: usize = 100_000;
 
@@ -289,4 +290,45 @@ fn toml_uses_the_cli_names() {
     assert_eq!(rules[0].status, Some(503));
     assert_eq!(rules[0].reset_after, Some(10));
     assert_eq!(rules[0].p, Some(0.5));
+}
+
+/// The access record says which rule applied and what it did, and how the transfer ended;
+/// requests no rule matched carry no note.
+#[tokio::test]
+async fn the_access_record_names_the_rule_and_its_effect() {
+    let dir = site();
+    let logs = tempfile::tempdir().unwrap();
+    let log = AccessLog::start(LogSettings {
+        dir: Some(logs.path().to_path_buf()),
+        ..LogSettings::default()
+    })
+    .unwrap();
+    let config = ServerConfig::try_from(with_rules(
+        &dir,
+        &[
+            "/api/** status=503",
+            "/big.bin rate=10000000 reset-after=1000",
+        ],
+    ))
+    .unwrap();
+    let server = ServerHandle::start_logged(config, Some(log.clone()))
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    assert_eq!(get(addr, "/api/data.json").await.status, 503);
+    read_until_end(addr, "/big.bin", Duration::from_secs(10)).await;
+    assert_eq!(get(addr, "/index.html").await.status, 200);
+    let failed = logged(&log, logs.path(), "/api/data.json").await;
+    let note = failed.network.expect("a note");
+    assert_eq!((note.rule, note.effect_names().as_str()), (0, "status"));
+    let reset = logged(&log, logs.path(), "/big.bin").await;
+    let note = reset.network.expect("a note");
+    assert_eq!(
+        (note.rule, note.effect_names().as_str()),
+        (1, "throttle+reset")
+    );
+    assert!(!reset.completed);
+    assert_ne!(reset.outcome, Outcome::Completed);
+    assert_eq!(logged(&log, logs.path(), "/index.html").await.network, None);
+    server.stop(Duration::from_secs(1)).await;
 }

@@ -57,6 +57,7 @@ use crate::http::record::{PendingRecord, RequestStart, Tracked};
 use crate::http::sendfile::Lane;
 use crate::lifecycle::registry::{Activity, ConnectionState, Registration};
 use crate::live_reload::{BoundPorts, ReloadFeed};
+use crate::network::NetworkNote;
 use crate::observe::access::{Outcome, Served};
 use crate::observe::access_log::AccessLog;
 use crate::serve::service;
@@ -345,7 +346,8 @@ async fn answer(
         // Given back when its `Tracked` body is dropped.
         context.event_streams.fetch_add(1, Ordering::Relaxed);
     }
-    let record = start.map(|start| PendingRecord::new(start, response.status(), served));
+    let network = response.extensions().get::<NetworkNote>().copied();
+    let record = start.map(|start| PendingRecord::new(start, response.status(), served, network));
     let response = response.map(|body| body.zero_copy(context.zero_copy.as_ref()));
     Ok(response.map(|body| Tracked::new(body, context, record)))
 }

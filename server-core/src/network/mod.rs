@@ -24,7 +24,7 @@ pub use rule::{NetworkRule, NetworkRuleDraft, NetworkRules};
 
 /// What a network rule did to an answer, for its access record: carried in the response's
 /// extensions from [`shape`] to the connection, which makes the record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NetworkNote {
     /// Index of the rule in the `network` setting.
     pub rule: u32,

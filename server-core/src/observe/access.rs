@@ -204,6 +204,10 @@ pub struct AccessRecord {
     pub generation: u64,
     /// What answered it.
     pub served: Served,
+    /// Which network rule shaped or failed it, and how (issue 18); `None` when no rule
+    /// matched, and in records written before network rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<crate::network::NetworkNote>,
 }
 
 impl AccessRecord {
@@ -246,6 +250,7 @@ impl AccessRecord {
             connection: 1,
             generation: 1,
             served: Served::File,
+            network: None,
         }
     }
 }

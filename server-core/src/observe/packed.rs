@@ -16,6 +16,7 @@
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
+use crate::network::NetworkNote;
 use crate::observe::access::MAX_USER_AGENT_BYTES;
 use crate::observe::access::TRUNCATION_MARK;
 use crate::observe::access::{capped_end, lossy_prefix, AccessRecord, Outcome, Served};
@@ -135,6 +136,9 @@ pub(crate) struct Numbers {
     pub(crate) connection: u64,
     pub(crate) generation: u64,
     pub(crate) served: Served,
+    /// What a network rule did: packed after the text, so records without it (and those
+    /// written before network rules) read back as `None`.
+    pub(crate) network: Option<NetworkNote>,
 }
 
 impl Numbers {
@@ -157,6 +161,7 @@ impl Numbers {
             connection: record.connection,
             generation: record.generation,
             served: record.served,
+            network: record.network,
         }
     }
 }
@@ -166,7 +171,7 @@ const HEAD: usize = 4 + 7 * 8 + 2 + 2 + 16 + 4 + 5;
 
 /// Appends the record of `numbers` and `text` to `out`.
 pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
-    let len = HEAD + text.bytes.len();
+    let len = HEAD + text.bytes.len() + numbers.network.map_or(0, |_| NETWORK_GROUP);
     out.reserve(len);
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
     for value in [
@@ -196,7 +201,16 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         u8::from(numbers.completed),
     ]);
     out.extend_from_slice(&text.bytes);
+    if let Some(note) = numbers.network {
+        out.push(HAS_NETWORK);
+        out.extend_from_slice(&note.rule.to_le_bytes());
+        out.push(note.effects);
+    }
 }
+
+/// The optional group after the text: its tag, the rule's index and the effects.
+const NETWORK_GROUP: usize = 1 + 4 + 1;
+const HAS_NETWORK: u8 = 1;
 
 /// A packed record, read back: borrows its text from the queue's bytes.
 #[derive(Debug, Clone, Copy)]
@@ -270,6 +284,13 @@ impl<'a> Packed<'a> {
             .then(|| reader.text())
             .flatten();
         let referer = (flags & HAS_REFERER != 0).then(|| reader.text()).flatten();
+        let network = match reader.take(NETWORK_GROUP) {
+            Some(&[HAS_NETWORK, a, b, c, d, effects]) => Some(NetworkNote {
+                rule: u32::from_le_bytes([a, b, c, d]),
+                effects,
+            }),
+            _ => None,
+        };
         let numbers = Numbers {
             start_ms: start_ms?,
             peer,
@@ -283,6 +304,7 @@ impl<'a> Packed<'a> {
             connection: connection?,
             generation: generation?,
             served: *SERVED.get(usize::from(served))?,
+            network,
         };
         Some(Packed {
             bytes,
@@ -322,6 +344,7 @@ impl<'a> Packed<'a> {
             connection: n.connection,
             generation: n.generation,
             served: n.served,
+            network: n.network,
         }
     }
 }
@@ -470,6 +493,7 @@ mod tests {
             connection: 1,
             generation: 1,
             served: Served::File,
+            network: None,
         };
         let mut bytes = Vec::new();
         pack(&numbers, &text, &mut bytes);
@@ -502,5 +526,18 @@ mod tests {
         for (i, outcome) in OUTCOMES.iter().enumerate() {
             assert_eq!(*outcome as usize, i);
         }
+    }
+
+    /// A record's network note survives packing; a record without one reads as `None`.
+    #[test]
+    fn a_network_note_roundtrips() {
+        let mut record = AccessRecord::example("/noted");
+        record.network = Some(crate::network::NetworkNote {
+            rule: 70_000,
+            effects: 0b101,
+        });
+        assert_eq!(roundtrip(&record), record);
+        record.network = None;
+        assert_eq!(roundtrip(&record), record);
     }
 }

@@ -35,6 +35,7 @@ pub fn record(id: u64) -> AccessRecord {
         connection: 1,
         generation: 1,
         served: Served::File,
+        network: None,
     }
 }
 
