@@ -52,7 +52,7 @@ enum Command {
     #[command(
         after_help = "Columns: id, start, peer, method, target, version, status, body_bytes, \
         completed, ttfb_us, total_us, outcome, user_agent, referer, connection, generation, \
-        served, note (see the README). Cells starting with = + - @ are prefixed with ' so \
+        served, note, network_rule, network_effect (see the README). Cells starting with = + - @ are prefixed with ' so \
         spreadsheets show them as text. Records deleted by retention or lost to a full log \
         queue are stated as rows with outcome retention_dropped or lost.\n\
         Exit status 2: an argument is invalid, or the session does not exist."

@@ -331,4 +331,23 @@ async fn the_access_record_names_the_rule_and_its_effect() {
     assert_ne!(reset.outcome, Outcome::Completed);
     assert_eq!(logged(&log, logs.path(), "/index.html").await.network, None);
     server.stop(Duration::from_secs(1)).await;
+    // The CSV export's last two columns.
+    let mut csv = Vec::new();
+    wharf_core::export_csv(logs.path(), &Default::default(), &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let row = |target: &str| {
+        let line = csv.lines().find(|line| line.contains(target)).unwrap();
+        line.rsplitn(3, ',').take(2).collect::<Vec<_>>()
+    };
+    assert_eq!(row("/big.bin"), ["throttle+reset", "1"]);
+    assert_eq!(row("/api/data.json"), ["status", "0"]);
+    assert_eq!(row("/index.html"), ["", ""]);
+    assert!(
+        csv.starts_with("id,")
+            && csv
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(",network_rule,network_effect")
+    );
 }

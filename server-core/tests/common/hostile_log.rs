@@ -216,6 +216,8 @@ pub fn shown(record: &AccessRecord) -> Vec<String> {
         record.generation.to_string(),
         record.served.as_str().to_owned(),
         String::new(),
+        String::new(),
+        String::new(),
     ]
 }
 

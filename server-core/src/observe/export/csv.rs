@@ -51,6 +51,16 @@ impl<W: Write> CsvWriter<W> {
         self.number(record.generation);
         self.safe(record.served.as_str());
         self.safe("");
+        match record.network {
+            Some(note) => {
+                self.number(u64::from(note.rule));
+                self.safe(&note.effect_names());
+            }
+            None => {
+                self.safe("");
+                self.safe("");
+            }
+        }
         self.end_row()
     }
 

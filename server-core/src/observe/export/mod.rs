@@ -27,7 +27,7 @@ mod csv;
 mod filter;
 
 /// The header row, in column order. Each data row has exactly these cells.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 20] = [
     "id",
     "start",
     "peer",
@@ -46,6 +46,10 @@ pub const COLUMNS: [&str; 18] = [
     "generation",
     "served",
     "note",
+    // Which network rule (its index in the setting) shaped or failed the request, and how,
+    // e.g. `throttle+reset`; empty when none matched (issue 18).
+    "network_rule",
+    "network_effect",
 ];
 
 /// The `outcome` of the row stating what retention deleted before the export.
