@@ -230,6 +230,33 @@ async fn a_throttled_mebibyte_arrives_byte_exact() {
     }
 }
 
+/// Two answers on one keep-alive connection share its bucket (`per=connection`): both arrive
+/// whole, in order.
+#[tokio::test]
+async fn answers_on_one_connection_share_its_bucket_and_arrive_whole() {
+    let dir = site();
+    let server = start(with_rules(&dir, &["/big.bin rate=2000000 per=connection"])).await;
+    let addr = server.local_addr();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let text = format!(
+        "GET /big.bin HTTP/1.1\r\nHost: {addr}\r\n\r\n\
+         GET /big.bin HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(text.as_bytes()).await.unwrap();
+    let mut bytes = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut bytes))
+        .await
+        .unwrap()
+        .unwrap();
+    let first = parse(&bytes);
+    assert_eq!(first.status, 200);
+    let (one, rest) = first.body.split_at(BIG);
+    assert!(one == noise(BIG, 7), "the first answer whole");
+    let second = parse(rest);
+    assert!(second.body == noise(BIG, 7), "the second answer whole");
+    server.stop(Duration::from_secs(1)).await;
+}
+
 #[tokio::test]
 async fn probability_zero_never_and_one_always() {
     let dir = site();

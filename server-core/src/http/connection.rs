@@ -57,7 +57,7 @@ use crate::http::record::{PendingRecord, RequestStart, Tracked};
 use crate::http::sendfile::Lane;
 use crate::lifecycle::registry::{Activity, ConnectionState, Registration};
 use crate::live_reload::{BoundPorts, ReloadFeed};
-use crate::network::NetworkNote;
+use crate::network::{ConnectionBuckets, NetworkNote};
 use crate::observe::access::{Outcome, Served};
 use crate::observe::access_log::AccessLog;
 use crate::serve::service;
@@ -132,6 +132,8 @@ pub(super) struct Scope {
     pub(super) event_streams: AtomicUsize,
     /// On a plain connection, its file bodies' frames sent with `sendfile` (see `sendfile`).
     pub(super) zero_copy: Option<Arc<Lane>>,
+    /// The token buckets of the network rules shared per connection (`per=connection`).
+    buckets: ConnectionBuckets,
 }
 
 impl Scope {
@@ -232,6 +234,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         log,
         unflushed: AtomicUsize::new(0),
         unflushed_records: Mutex::new(Vec::new()),
+        buckets: ConnectionBuckets::default(),
         retiring: AtomicBool::new(false),
         event_streams: AtomicUsize::new(0),
         zero_copy: tls.is_none().then(Arc::default),
@@ -313,8 +316,12 @@ impl tower::Service<Request<Incoming>> for Answering {
 /// Answers one request on the connection of `context`, on its config snapshot.
 async fn answer(
     context: Arc<Scope>,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
 ) -> Result<Response<Tracked>, Infallible> {
+    if !context.config.network.is_empty() {
+        // Only then: an extension costs an allocation per request.
+        request.extensions_mut().insert(context.buckets.clone());
+    }
     let start = context
         .log
         .as_ref()

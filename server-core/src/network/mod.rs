@@ -12,6 +12,8 @@ mod body;
 mod preset;
 mod rule;
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use async_speed_limit::Limiter;
 use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
@@ -68,6 +70,25 @@ impl NetworkNote {
     }
 }
 
+/// The token buckets of one connection's `per=connection` rules, by rule index: made on the
+/// connection's first answer under each rule, and dropped with the connection. The
+/// connection puts them in its requests' extensions while the site has network rules.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConnectionBuckets(Arc<Mutex<Vec<(usize, Limiter)>>>);
+
+impl ConnectionBuckets {
+    /// The bucket of rule `index`, made at `rate` bytes per second on first use.
+    fn bucket(&self, index: usize, rate: u32) -> Limiter {
+        let mut buckets = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, limiter)) = buckets.iter().find(|(rule, _)| *rule == index) {
+            return limiter.clone();
+        }
+        let limiter = Limiter::new(f64::from(rate));
+        buckets.push((index, limiter.clone()));
+        limiter
+    }
+}
+
 /// `Retry-After` sent with a 429 or 503 fault: the client may try again in a second.
 const RETRY_AFTER: HeaderValue = HeaderValue::from_static("1");
 
@@ -77,6 +98,7 @@ pub(crate) async fn shape(
     rules: &NetworkRules,
     path: &str,
     response: Response<Body>,
+    buckets: Option<&ConnectionBuckets>,
     status_page: impl FnOnce(StatusCode) -> Response<Body>,
 ) -> Response<Body> {
     let Some((index, rule)) = rules.matching(path) else {
@@ -109,10 +131,14 @@ pub(crate) async fn shape(
         }
         None => response,
     };
-    let limiter = rule.rate.map(|(rate, per_connection)| match &rule.shared {
-        Some(shared) if !per_connection => shared.clone(),
-        _ => Limiter::new(f64::from(rate)),
-    });
+    let limiter = rule
+        .rate
+        .map(|(rate, per_connection)| match (&rule.shared, buckets) {
+            (Some(shared), _) if !per_connection => shared.clone(),
+            (_, Some(buckets)) => buckets.bucket(index, rate),
+            // Answered outside a connection (the fuzz targets): a bucket of its own.
+            _ => Limiter::new(f64::from(rate)),
+        });
     let shape = Shape {
         limiter,
         slice: rule.slice.filter(|_| faulted),
@@ -165,7 +191,7 @@ mod tests {
     }
 
     async fn note(rules: &NetworkRules, path: &str) -> Option<NetworkNote> {
-        let response = shape(rules, path, Response::new(Body::Empty), |status| {
+        let response = shape(rules, path, Response::new(Body::Empty), None, |status| {
             let mut page = Response::new(Body::Empty);
             *page.status_mut() = status;
             page

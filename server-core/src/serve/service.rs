@@ -75,7 +75,8 @@ pub async fn respond_noting<B>(
     // never a refusal and never Wharf's own endpoints.
     if !config.network.is_empty() && !guard::is_wharf_path(request.uri().path()) {
         let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
-        response = network::shape(&config.network, &path, response, status_page).await;
+        let buckets = request.extensions().get();
+        response = network::shape(&config.network, &path, response, buckets, status_page).await;
     }
     if head {
         // HEAD carries GET's headers, Content-Length included, and no body.
