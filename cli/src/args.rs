@@ -119,3 +119,47 @@ impl clap::FromArgMatches for SettingFlags {
 pub(crate) fn default_cert_dir() -> Option<PathBuf> {
     dirs::data_local_dir().map(|data| data.join("wharf").join("certs"))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::ServeArgs;
+
+    #[derive(Debug, Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn parse(flags: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let argv = std::iter::once("wharf").chain(flags.iter().copied());
+        Serve::try_parse_from(argv).map(|serve| serve.args)
+    }
+
+    #[test]
+    fn network_flags_repeat_and_keep_their_keys() {
+        let args = parse(&[
+            "--network",
+            "/videos/** preset=slow-3g",
+            "--network",
+            "/api/** status=503 p=0.1 reset-after=10",
+        ])
+        .unwrap_or_else(|err| panic!("{err}"));
+        let rules = args.over(Default::default()).network.unwrap_or_default();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].path, "/videos/**");
+        assert_eq!(rules[0].preset.as_deref(), Some("slow-3g"));
+        assert_eq!(rules[1].status, Some(503));
+        assert_eq!(rules[1].p, Some(0.1));
+        assert_eq!(rules[1].reset_after, Some(10));
+    }
+
+    #[test]
+    fn a_bad_network_flag_is_refused_naming_the_key() {
+        let err = parse(&["--network", "/api/** speed=10"]).unwrap_err();
+        assert!(err.to_string().contains("\"speed\""), "{err}");
+        let err = parse(&["--network", "/api/** rate=fast"]).unwrap_err();
+        assert!(err.to_string().contains("rate="), "{err}");
+    }
+}

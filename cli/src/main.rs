@@ -45,13 +45,15 @@ enum Command {
         Exit status 2: the port is in use, or an argument is invalid.\n\
         Set WHARF_LOG=debug for diagnostics on stderr."
     )]
-    // Boxed: the settings table's flags make it far larger than the other commands.
+    // Boxed: its settings (one flag per row of the settings table) make it far larger than
+    // the other commands (clippy's large_enum_variant, on Windows's wider paths).
     Serve(Box<ServeArgs>),
     /// Export one session of the access log (`serve --log-dir`) as a CSV file.
     #[command(
         after_help = "Columns: id, start, peer, method, target, version, status, body_bytes, \
         completed, ttfb_us, total_us, outcome, user_agent, referer, connection, generation, \
-        served, note, proxy_rule, upstream_status, upstream_ttfb_us (see the README). Cells starting with = + - @ are prefixed with ' so \
+        served, note, proxy_rule, upstream_status, upstream_ttfb_us, network_rule, \
+        network_effect (see the README). Cells starting with = + - @ are prefixed with ' so \
         spreadsheets show them as text. Records deleted by retention or lost to a full log \
         queue are stated as rows with outcome retention_dropped or lost.\n\
         Exit status 2: an argument is invalid, or the session does not exist."

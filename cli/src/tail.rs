@@ -134,6 +134,7 @@ mod tests {
             generation: 1,
             served: Served::Status,
             proxy: None,
+            network: None,
         };
         let mut out = String::new();
         line(&mut out, &record, Format::Combined);

@@ -137,6 +137,7 @@ fn record(id: u64) -> AccessRecord {
         generation: 1,
         served: Served::Gzip,
         proxy: None,
+        network: None,
     }
 }
 

@@ -38,6 +38,7 @@ mod files;
 mod http;
 mod lifecycle;
 mod live_reload;
+pub mod network;
 mod observe;
 mod proxy;
 mod serve;

@@ -508,26 +508,22 @@ async fn the_log_records_the_rule_the_upstream_status_and_its_first_byte() {
     let mut csv = Vec::new();
     wharf_core::export_csv(logs.path(), &wharf_core::ExportFilter::default(), &mut csv).unwrap();
     let csv = String::from_utf8(csv).unwrap();
-    let header = csv.lines().next().unwrap();
-    assert!(
-        header.ends_with(",proxy_rule,upstream_status,upstream_ttfb_us"),
-        "{header}"
-    );
-    let row = csv
-        .lines()
-        .find(|line| line.contains("/api/logged"))
-        .unwrap();
-    let cells: Vec<&str> = row.rsplitn(4, ',').collect();
-    assert_eq!((cells[2], cells[1]), ("1", "200"), "{row}");
-    assert!(
-        cells[3].ends_with(",proxy,") && !cells[0].is_empty(),
-        "{row}"
-    );
-    let row = csv
-        .lines()
-        .find(|line| line.contains("/down/logged"))
-        .unwrap();
-    assert!(row.ends_with(",proxy,,0,,"), "{row}");
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|&cell| cell == name).unwrap();
+    let cells = |target: &str| -> Vec<String> {
+        let row = csv.lines().find(|line| line.contains(target)).unwrap();
+        // No cell of these rows holds a comma.
+        row.split(',').map(str::to_owned).collect()
+    };
+    let row = cells("/api/logged");
+    assert_eq!(row[column("served")], "proxy", "{row:?}");
+    assert_eq!(row[column("proxy_rule")], "1", "{row:?}");
+    assert_eq!(row[column("upstream_status")], "200", "{row:?}");
+    assert!(!row[column("upstream_ttfb_us")].is_empty(), "{row:?}");
+    let row = cells("/down/logged");
+    assert_eq!(row[column("proxy_rule")], "0", "{row:?}");
+    assert_eq!(row[column("upstream_status")], "", "{row:?}");
+    assert_eq!(row[column("upstream_ttfb_us")], "", "{row:?}");
 }
 
 /// Over HTTPS and HTTP/2 (no `Host`, no hop-by-hop headers allowed), a proxied request gets
@@ -562,6 +558,64 @@ async fn a_proxied_request_over_http2_says_https_and_the_browser_s_host() {
     assert!(
         text.contains(&format!("fwd-host: localhost:{port}\n")),
         "{text}"
+    );
+    server.stop(Duration::from_secs(1)).await;
+}
+
+/// Network rules shape proxied answers as they shape files: a fault answers instead of the
+/// target, and a throttled proxied answer arrives whole; the record names both rules.
+#[tokio::test]
+async fn network_rules_shape_proxied_answers_and_the_record_names_both_rules() {
+    let upstream = echo_upstream().await;
+    let site = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = wharf_core::AccessLog::start(wharf_core::LogSettings {
+        dir: Some(logs.path().to_path_buf()),
+        ..wharf_core::LogSettings::default()
+    })
+    .unwrap();
+    let parse = |text: &str| wharf_core::config::parse_network_rule(text).unwrap();
+    let config = wharf_core::ServerConfig::try_from(ConfigDraft {
+        network: Some(vec![
+            parse("/api/failing/** status=503"),
+            parse("/api/** rate=200000"),
+        ]),
+        ..with_rules(
+            site.path(),
+            vec![rule("/api", &format!("http://{upstream}"))],
+        )
+    })
+    .unwrap();
+    let server = wharf_core::ServerHandle::start_logged(config, Some(log.clone()))
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+
+    let failing = common::get(addr, "/api/failing/x").await;
+    assert_eq!(failing.status, 503);
+    assert_eq!(failing.header("retry-after"), Some("1"));
+    let slowed = common::get(addr, "/api/slowed").await;
+    assert_eq!(slowed.status, 200);
+    assert!(
+        slowed.text().contains("target: GET /api/slowed"),
+        "{}",
+        slowed.text()
+    );
+
+    let record = common::logged(&log, logs.path(), "/api/failing/x").await;
+    assert_eq!(record.served, wharf_core::Served::Proxy);
+    let network = record.network.expect("the fault is in the record");
+    assert_eq!(network.rule, 0);
+    assert_eq!(network.effect_names(), "status");
+    let record = common::logged(&log, logs.path(), "/api/slowed").await;
+    assert_eq!(
+        record.proxy.map(|proxy| proxy.upstream_status),
+        Some(Some(200))
+    );
+    let network = record.network.expect("the throttle is in the record");
+    assert_eq!(
+        (network.rule, network.effect_names().as_str()),
+        (1, "throttle")
     );
     server.stop(Duration::from_secs(1)).await;
 }

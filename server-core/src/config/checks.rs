@@ -17,6 +17,7 @@ use super::settings::{
     DEFAULT_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_FIRST_BYTE_TIMEOUT,
 };
 use crate::http::guard::{AllowedHosts, CorsOrigins};
+use crate::network::{NetworkRuleDraft, NetworkRules};
 use crate::proxy::ProxyRules;
 use crate::serve::names::NameMatching;
 
@@ -198,6 +199,13 @@ pub(crate) fn custom_headers(
     cx: &mut Context,
 ) -> Result<HeaderRules, ConfigError> {
     HeaderRules::new(cx.field, value.unwrap_or_default(), cx.names)
+}
+
+pub(crate) fn network(
+    value: Option<Vec<NetworkRuleDraft>>,
+    cx: &mut Context,
+) -> Result<NetworkRules, ConfigError> {
+    NetworkRules::new(cx.field, value.unwrap_or_default(), cx.names)
 }
 
 pub(crate) fn reload_ignore(

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::settings::{CustomHeaderDraft, ProxyRuleDraft};
+use crate::network::NetworkRuleDraft;
 
 /// A setting's flag as the CLI shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,4 +203,9 @@ pub(crate) fn proxy_rule(text: &str) -> Result<ProxyRuleDraft, String> {
         target: target.trim().to_owned(),
         ..ProxyRuleDraft::default()
     })
+}
+
+/// A network rule from the CLI's `GLOB KEY=VALUE ...` (see [`crate::network`]).
+pub(crate) fn network_rule(text: &str) -> Result<NetworkRuleDraft, String> {
+    crate::network::parse_flag(text)
 }

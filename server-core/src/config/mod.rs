@@ -28,6 +28,7 @@ mod table;
 mod validated;
 mod value;
 
+pub use crate::network::{parse_flag as parse_network_rule, NetworkRuleDraft, NetworkRules};
 pub use crate::proxy::{ProxyRule, ProxyRules};
 pub use changes::{snake_case, Change};
 pub use error::ConfigError;

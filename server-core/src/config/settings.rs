@@ -19,6 +19,7 @@ use super::table::settings;
 use super::validated::Rebind;
 use super::value::Value;
 use crate::http::guard::{AllowedHosts, CorsOrigins};
+use crate::network::{NetworkRuleDraft, NetworkRules};
 use crate::proxy::ProxyRules;
 
 /// Address the server binds when none is given: loopback only. Default: `127.0.0.1`.
@@ -192,6 +193,18 @@ settings! {
             long: "proxy-timeout", value_name: "SECS", parse: flags::seconds,
             help: "Seconds the proxy waits for a target's response before answering 504 \
                 [default: 30]" };
+    /// Network conditions and faults for paths matching a glob (bandwidth, latency, a status,
+    /// a reset or stall after K bytes, a slow first byte, small writes); the first matching
+    /// rule applies, never to `/__wharf/`. Default: none.
+    "network" "network" network: Vec<NetworkRuleDraft> => network: NetworkRules,
+        check checks::network, rebind None, cli Repeated { long: "network",
+            value_name: "GLOB KEY=VALUE ...", parse: flags::network_rule,
+            help: "Slow down or fail URL paths matching a glob, e.g. `--network '/videos/** \
+                preset=slow-3g'` or `--network '/api/** status=503 p=0.1'`. Keys: preset \
+                (slow-3g, slow-4g, fast-4g, offline), rate (bytes/s), per (rule or \
+                connection), latency, jitter, ttfb (ms), status, reset-after, stall-after, \
+                slice (bytes), p (probability, default 1). Repeatable; replaces the file's \
+                network." };
     /// Reload pages when a file of the site changes (the `/__wharf/` endpoints and the
     /// script injected into HTML); CSS changes are swapped in place. Default: on.
     "liveReload" "live_reload" live_reload: bool => live_reload: bool,

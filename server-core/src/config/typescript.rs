@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use ts_rs::{Config, TS};
 
+use super::NetworkRuleDraft;
 use super::{ConfigDraft, CustomHeaderDraft, ProxyRuleDraft};
 
 /// Where the UI imports them from.
@@ -25,6 +26,7 @@ fn generated() -> String {
     for (docs, decl) in [
         (CustomHeaderDraft::docs(), CustomHeaderDraft::decl(&config)),
         (ProxyRuleDraft::docs(), ProxyRuleDraft::decl(&config)),
+        (NetworkRuleDraft::docs(), NetworkRuleDraft::decl(&config)),
         (ConfigDraft::docs(), ConfigDraft::decl(&config)),
     ] {
         out.push('\n');

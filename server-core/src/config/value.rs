@@ -10,6 +10,7 @@ use http::HeaderValue;
 use super::rules::{HeaderRules, IgnoreGlobs};
 use super::settings::{CustomHeaderDraft, ProxyRuleDraft};
 use crate::http::guard::{AllowedHosts, CorsOrigins};
+use crate::network::{NetworkRuleDraft, NetworkRules};
 use crate::proxy::ProxyRules;
 
 /// A validated setting's type, read back.
@@ -135,6 +136,22 @@ impl Value for HeaderRules {
                 let value = String::from_utf8_lossy(rule.value.as_bytes());
                 format!("{} {}: {value}", rule.path, rule.name)
             })
+            .collect();
+        list_text(&text, "; ")
+    }
+}
+
+impl Value for NetworkRules {
+    type Draft = Vec<NetworkRuleDraft>;
+    fn to_draft(&self) -> Option<Vec<NetworkRuleDraft>> {
+        Some(self.rules().iter().map(|rule| rule.draft.clone()).collect())
+    }
+    /// `/api/** status=503 p=0.1; ...`, or `none`.
+    fn show(&self) -> String {
+        let text: Vec<String> = self
+            .rules()
+            .iter()
+            .map(|rule| rule.draft.to_flag())
             .collect();
         list_text(&text, "; ")
     }

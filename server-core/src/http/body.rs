@@ -20,6 +20,7 @@ use tokio_util::io::ReaderStream;
 
 #[cfg(target_os = "linux")]
 use crate::http::sendfile::{Next, ZeroCopy};
+use crate::network::Shaped;
 
 /// Chunk size for files streamed from disk: large enough to keep syscalls per MiB low.
 const CHUNK: usize = 128 * 1024;
@@ -49,6 +50,9 @@ pub enum Body {
     ZeroCopy(Box<ZeroCopy>),
     /// A proxy target's response body, passed on frame by frame as it arrives (`proxy`).
     Upstream(Box<hyper::body::Incoming>),
+    /// A body a network rule paces or faults (see [`crate::network`]). A file inside it is
+    /// read as it is sent, never with `sendfile`: only a top-level body gets a lane.
+    Shaped(Box<Shaped>),
 }
 
 /// A file of known length, read in chunks as it is sent.
@@ -156,6 +160,7 @@ impl http_body::Body for Body {
                     Pin::new(this).poll_frame(cx)
                 }
             },
+            Body::Shaped(body) => Pin::new(&mut **body).poll_frame(cx),
         }
     }
 
@@ -168,6 +173,7 @@ impl http_body::Body for Body {
             Body::Upstream(body) => http_body::Body::is_end_stream(&**body),
             #[cfg(target_os = "linux")]
             Body::ZeroCopy(body) => body.remaining() == 0,
+            Body::Shaped(body) => body.is_end_stream(),
         }
     }
 
@@ -180,6 +186,7 @@ impl http_body::Body for Body {
             Body::Upstream(body) => http_body::Body::size_hint(&**body),
             #[cfg(target_os = "linux")]
             Body::ZeroCopy(body) => SizeHint::with_exact(body.remaining()),
+            Body::Shaped(body) => body.size_hint(),
         }
     }
 }

@@ -57,6 +57,7 @@ use crate::http::record::{PendingRecord, RequestStart, Tracked};
 use crate::http::sendfile::Lane;
 use crate::lifecycle::registry::{Activity, ConnectionState, Registration};
 use crate::live_reload::{BoundPorts, ReloadFeed};
+use crate::network::{ConnectionBuckets, NetworkNote};
 use crate::observe::access::{micros, Outcome, ProxyRecord, Served};
 use crate::observe::access_log::AccessLog;
 use crate::serve::service;
@@ -134,6 +135,8 @@ pub(super) struct Scope {
     /// A proxy target's side of a switched protocol (a WebSocket), once its 101 is sent:
     /// the connection then joins its socket to it (`proxy::tunnel`).
     upgrade: Mutex<Option<hyper::upgrade::OnUpgrade>>,
+    /// The token buckets of the network rules shared per connection (`per=connection`).
+    buckets: ConnectionBuckets,
 }
 
 impl Scope {
@@ -234,6 +237,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         log,
         unflushed: AtomicUsize::new(0),
         unflushed_records: Mutex::new(Vec::new()),
+        buckets: ConnectionBuckets::default(),
         retiring: AtomicBool::new(false),
         event_streams: AtomicUsize::new(0),
         zero_copy: tls.is_none().then(Arc::default),
@@ -316,8 +320,12 @@ impl tower::Service<Request<Incoming>> for Answering {
 /// Answers one request on the connection of `context`, on its config snapshot.
 async fn answer(
     context: Arc<Scope>,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
 ) -> Result<Response<Tracked>, Infallible> {
+    if !context.config.network.is_empty() {
+        // Only then: an extension costs an allocation per request.
+        request.extensions_mut().insert(context.buckets.clone());
+    }
     let start = context
         .log
         .as_ref()
@@ -356,8 +364,9 @@ async fn answer(
         // Given back when its `Tracked` body is dropped.
         context.event_streams.fetch_add(1, Ordering::Relaxed);
     }
+    let network = response.extensions().get::<NetworkNote>().copied();
     let record = start.map(|start| {
-        let mut record = PendingRecord::new(start, response.status(), served);
+        let mut record = PendingRecord::new(start, response.status(), served, network);
         record.proxy = proxy;
         record
     });

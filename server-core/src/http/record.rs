@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use crate::http::body::Body;
 use crate::http::connection::Scope;
 use crate::lifecycle::registry::ConnectionState;
+use crate::network::NetworkNote;
 use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, ProxyRecord, Served};
 use crate::observe::access_log::AccessLog;
 use crate::observe::packed::{self, Numbers, RequestText};
@@ -68,6 +69,7 @@ pub(super) struct PendingRecord {
     served: Served,
     /// For a proxied request: the rule and what its target did.
     pub(super) proxy: Option<ProxyRecord>,
+    network: Option<NetworkNote>,
     ttfb: Option<Duration>,
     /// The body's bytes hyper has taken: counted from the body's data frames, so they are the
     /// body's own bytes whatever the framing (chunked, HTTP/2 DATA frames, TLS records) and
@@ -78,12 +80,18 @@ pub(super) struct PendingRecord {
 impl PendingRecord {
     /// The record of a request that began at `start` and is answered with `status` by what
     /// `served` names.
-    pub(super) fn new(start: RequestStart, status: StatusCode, served: Served) -> Box<Self> {
+    pub(super) fn new(
+        start: RequestStart,
+        status: StatusCode,
+        served: Served,
+        network: Option<NetworkNote>,
+    ) -> Box<Self> {
         Box::new(PendingRecord {
             start,
             status: status.as_u16(),
             served,
             proxy: None,
+            network,
             ttfb: None,
             body_bytes: 0,
         })
@@ -117,6 +125,7 @@ impl PendingRecord {
             generation: scope.config.generation,
             served: self.served,
             proxy: self.proxy,
+            network: self.network,
         };
         log.record_request(&numbers, &self.start.text);
     }
@@ -246,5 +255,6 @@ pub(super) fn record_unfinished_head(context: &Scope, status: u16, outcome: Outc
         generation: context.config.generation,
         served: Served::Status,
         proxy: None,
+        network: None,
     });
 }

@@ -211,6 +211,10 @@ pub struct AccessRecord {
     /// before the proxy (issue 18).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxyRecord>,
+    /// Which network rule shaped or failed it, and how (issue 18); `None` when no rule
+    /// matched, and in records written before network rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<crate::network::NetworkNote>,
 }
 
 /// What a proxy rule's target did for one request.
@@ -266,6 +270,7 @@ impl AccessRecord {
             generation: 1,
             served: Served::File,
             proxy: None,
+            network: None,
         }
     }
 }

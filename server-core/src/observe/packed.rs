@@ -16,6 +16,7 @@
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
+use crate::network::NetworkNote;
 use crate::observe::access::MAX_USER_AGENT_BYTES;
 use crate::observe::access::TRUNCATION_MARK;
 use crate::observe::access::{
@@ -138,7 +139,11 @@ pub(crate) struct Numbers {
     pub(crate) connection: u64,
     pub(crate) generation: u64,
     pub(crate) served: Served,
+    /// For a proxied request, what its rule's target did: packed after the text, so records
+    /// without it (and those written before the proxy) read back as `None`.
     pub(crate) proxy: Option<ProxyRecord>,
+    /// What a network rule did: packed after the text, like `proxy`.
+    pub(crate) network: Option<NetworkNote>,
 }
 
 impl Numbers {
@@ -162,6 +167,7 @@ impl Numbers {
             generation: record.generation,
             served: record.served,
             proxy: record.proxy,
+            network: record.network,
         }
     }
 }
@@ -169,15 +175,23 @@ impl Numbers {
 /// Bytes of a packed record before its text: its length, the numbers and the peer.
 const HEAD: usize = 4 + 7 * 8 + 2 + 2 + 16 + 4 + 5;
 
-/// Bytes of a record's proxy section, when it has one.
-const PROXY_LEN: usize = 2 + 2 + 8;
+/// The optional groups after the text (issue 18), each a tag and its bytes, in this order;
+/// records written before them end with the text and read back without them.
+/// The proxy group: the rule, the target's status (0: none), its first byte (MAX: none).
+const PROXY_GROUP: usize = 1 + 2 + 2 + 8;
+const HAS_PROXY: u8 = 2;
+/// The network group: the rule's index and its effects.
+const NETWORK_GROUP: usize = 1 + 4 + 1;
+const HAS_NETWORK: u8 = 1;
 
 /// Appends the record of `numbers` and `text` to `out`.
 pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.reserve(HEAD + text.bytes.len() + PROXY_LEN);
-    // The length, written once the record is whole.
-    out.extend_from_slice(&[0; 4]);
+    let len = HEAD
+        + text.bytes.len()
+        + numbers.proxy.map_or(0, |_| PROXY_GROUP)
+        + numbers.network.map_or(0, |_| NETWORK_GROUP);
+    out.reserve(len);
+    out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
     for value in [
         numbers.start_ms,
         numbers.body_bytes,
@@ -205,15 +219,17 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         u8::from(numbers.completed),
     ]);
     out.extend_from_slice(&text.bytes);
-    // After the text, and only when there is one, so records written before it read as they
-    // were (issue 18): the rule, the target's status (0: none), its first byte (MAX: none).
     if let Some(proxy) = numbers.proxy {
+        out.push(HAS_PROXY);
         out.extend_from_slice(&proxy.rule.to_le_bytes());
         out.extend_from_slice(&proxy.upstream_status.unwrap_or(0).to_le_bytes());
         out.extend_from_slice(&proxy.upstream_ttfb_us.unwrap_or(u64::MAX).to_le_bytes());
     }
-    let len = u32::try_from(out.len() - start).unwrap_or(u32::MAX);
-    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    if let Some(note) = numbers.network {
+        out.push(HAS_NETWORK);
+        out.extend_from_slice(&note.rule.to_le_bytes());
+        out.push(note.effects);
+    }
 }
 
 /// A packed record, read back: borrows its text from the queue's bytes.
@@ -288,15 +304,24 @@ impl<'a> Packed<'a> {
             .then(|| reader.text())
             .flatten();
         let referer = (flags & HAS_REFERER != 0).then(|| reader.text()).flatten();
-        let proxy = reader.take(PROXY_LEN).map(|bytes| {
-            let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
-            let ttfb = u64::from_le_bytes(bytes[4..].try_into().unwrap_or([0xff; 8]));
-            ProxyRecord {
-                rule: u16_at(0),
-                upstream_status: Some(u16_at(2)).filter(|&status| status != 0),
-                upstream_ttfb_us: Some(ttfb).filter(|&us| us != u64::MAX),
-            }
-        });
+        let (mut proxy, mut network) = (None, None);
+        if reader.0.first() == Some(&HAS_PROXY) {
+            proxy = reader.take(PROXY_GROUP).map(|bytes| {
+                let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+                let ttfb = u64::from_le_bytes(bytes[5..].try_into().unwrap_or([0xff; 8]));
+                ProxyRecord {
+                    rule: u16_at(1),
+                    upstream_status: Some(u16_at(3)).filter(|&status| status != 0),
+                    upstream_ttfb_us: Some(ttfb).filter(|&us| us != u64::MAX),
+                }
+            });
+        }
+        if let Some(&[HAS_NETWORK, a, b, c, d, effects]) = reader.take(NETWORK_GROUP) {
+            network = Some(NetworkNote {
+                rule: u32::from_le_bytes([a, b, c, d]),
+                effects,
+            });
+        }
         let numbers = Numbers {
             start_ms: start_ms?,
             peer,
@@ -311,6 +336,7 @@ impl<'a> Packed<'a> {
             generation: generation?,
             served: *SERVED.get(usize::from(served))?,
             proxy,
+            network,
         };
         Some(Packed {
             bytes,
@@ -351,6 +377,7 @@ impl<'a> Packed<'a> {
             generation: n.generation,
             served: n.served,
             proxy: n.proxy,
+            network: n.network,
         }
     }
 }
@@ -505,6 +532,7 @@ mod tests {
             generation: 1,
             served: Served::File,
             proxy: None,
+            network: None,
         };
         let mut bytes = Vec::new();
         pack(&numbers, &text, &mut bytes);
@@ -536,6 +564,40 @@ mod tests {
         }
         for (i, outcome) in OUTCOMES.iter().enumerate() {
             assert_eq!(*outcome as usize, i);
+        }
+    }
+
+    /// A record's network note survives packing; a record without one reads as `None`.
+    #[test]
+    fn a_network_note_roundtrips() {
+        let mut record = AccessRecord::example("/noted");
+        record.network = Some(crate::network::NetworkNote {
+            rule: 70_000,
+            effects: 0b101,
+        });
+        assert_eq!(roundtrip(&record), record);
+        record.network = None;
+        assert_eq!(roundtrip(&record), record);
+    }
+
+    /// A proxied record keeps what its target did, with or without a network note beside it,
+    /// including a target that never answered.
+    #[test]
+    fn a_proxy_record_roundtrips_alone_and_beside_a_network_note() {
+        let mut record = AccessRecord::example("/api/x");
+        for (status, ttfb) in [(Some(201), Some(1_234)), (None, None)] {
+            record.proxy = Some(ProxyRecord {
+                rule: 3,
+                upstream_status: status,
+                upstream_ttfb_us: ttfb,
+            });
+            record.network = None;
+            assert_eq!(roundtrip(&record), record);
+            record.network = Some(crate::network::NetworkNote {
+                rule: 9,
+                effects: crate::network::NetworkNote::THROTTLE,
+            });
+            assert_eq!(roundtrip(&record), record);
         }
     }
 }

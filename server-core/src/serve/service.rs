@@ -27,6 +27,7 @@ use crate::files::cache::FileCache;
 use crate::http::body::Body;
 use crate::http::guard;
 use crate::live_reload::ReloadFeed;
+use crate::network::{self, ConnectionBuckets};
 use crate::observe::access::Served;
 pub(crate) use crate::serve::route::proxied;
 use crate::serve::route::{route, Answer, Visit};
@@ -73,6 +74,13 @@ pub async fn respond_noting<B>(
             site_answer(config, request, route(&visit, feed).await)
         }
     };
+    // Network rules shape whatever answered the site (files, listings, proxied answers),
+    // never a refusal and never Wharf's own endpoints.
+    if !config.network.is_empty() && !guard::is_wharf_path(request.uri().path()) {
+        let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
+        let buckets = request.extensions().get();
+        response = network::shape(&config.network, &path, response, buckets, status_page).await;
+    }
     if head {
         // HEAD carries GET's headers, Content-Length included, and no body.
         let len = http_body::Body::size_hint(response.body()).exact();
@@ -109,7 +117,19 @@ pub(crate) async fn respond_proxied(
         let (response, served) = site_answer(config, &request, (refused, Served::Status));
         return (response, served, None);
     }
-    let (response, note) = crate::proxy::forward(config, index, request, peer, https).await;
+    // Network rules shape the target's answer as they shape files; a switched protocol (a
+    // WebSocket's 101) passes as it is, its tunnel is the target's.
+    let shaping = (!config.network.is_empty()).then(|| {
+        percent_decode_str(request.uri().path())
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    let buckets = request.extensions().get::<ConnectionBuckets>().cloned();
+    let (mut response, note) = crate::proxy::forward(config, index, request, peer, https).await;
+    if let Some(path) = shaping.filter(|_| response.status() != StatusCode::SWITCHING_PROTOCOLS) {
+        let buckets = buckets.as_ref();
+        response = network::shape(&config.network, &path, response, buckets, status_page).await;
+    }
     (response, Served::Proxy, Some(note))
 }
 

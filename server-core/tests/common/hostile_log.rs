@@ -36,6 +36,7 @@ pub fn record(id: u64) -> AccessRecord {
         generation: 1,
         served: Served::File,
         proxy: None,
+        network: None,
     }
 }
 
@@ -223,6 +224,8 @@ pub fn shown(record: &AccessRecord) -> Vec<String> {
         (record.proxy.and_then(|p| p.upstream_ttfb_us))
             .map(|us| us.to_string())
             .unwrap_or_default(),
+        String::new(),
+        String::new(),
     ]
 }
 

@@ -52,6 +52,16 @@ impl<W: Write> CsvWriter<W> {
         self.optional(proxy.map(|proxy| u64::from(proxy.rule)));
         self.optional(proxy.and_then(|proxy| proxy.upstream_status).map(u64::from));
         self.optional(proxy.and_then(|proxy| proxy.upstream_ttfb_us));
+        match record.network {
+            Some(note) => {
+                self.number(u64::from(note.rule));
+                self.safe(&note.effect_names());
+            }
+            None => {
+                self.safe("");
+                self.safe("");
+            }
+        }
         self.end_row()
     }
 

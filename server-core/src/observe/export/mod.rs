@@ -27,7 +27,7 @@ mod csv;
 mod filter;
 
 /// The header row, in column order. Each data row has exactly these cells.
-pub const COLUMNS: [&str; 21] = [
+pub const COLUMNS: [&str; 23] = [
     "id",
     "start",
     "peer",
@@ -46,10 +46,15 @@ pub const COLUMNS: [&str; 21] = [
     "generation",
     "served",
     "note",
-    // Issue 18: appended, so the columns before keep their places.
+    // Issue 18: appended, so the columns before keep their places. The proxy rule (its
+    // index in the setting), its target's status and time to first byte.
     "proxy_rule",
     "upstream_status",
     "upstream_ttfb_us",
+    // Which network rule (its index in the setting) shaped or failed the request, and how,
+    // e.g. `throttle+reset`; empty when none matched (issue 18).
+    "network_rule",
+    "network_effect",
 ];
 
 /// The `outcome` of the row stating what retention deleted before the export.

@@ -45,6 +45,60 @@ rewrite?: string,
 change_origin?: boolean, };
 
 /**
+ * One network rule as written: `{ path = "/api/**", status = 503, p = 0.1 }`. Every member
+ * but `path` is optional; the names are the CLI's keys.
+ */
+export type NetworkRuleDraft = { 
+/**
+ * Glob over the URL path, e.g. `/videos/**`. `*` stays within a segment.
+ */
+path: string, 
+/**
+ * `slow-3g`, `slow-4g`, `fast-4g` (Chrome DevTools' numbers) or `offline` (a reset).
+ */
+preset?: string | null, 
+/**
+ * Download bandwidth in bytes per second.
+ */
+rate?: number | null, 
+/**
+ * Who shares `rate`: `rule` (all its connections together, the default) or `connection`.
+ */
+per?: string | null, 
+/**
+ * Milliseconds added before the first byte.
+ */
+latency?: number | null, 
+/**
+ * Up to this many milliseconds more or less than `latency`, at random.
+ */
+jitter?: number | null, 
+/**
+ * Fault: answer with this status instead (429 and 503 carry `Retry-After: 1`).
+ */
+status?: number | null, 
+/**
+ * Fault: reset the connection after this many body bytes.
+ */
+"reset-after"?: number | null, 
+/**
+ * Fault: send nothing more after this many body bytes, until the connection ends.
+ */
+"stall-after"?: number | null, 
+/**
+ * Fault: hold the response head this many milliseconds (a slow first byte).
+ */
+ttfb?: number | null, 
+/**
+ * Fault: send the body in writes of at most this many bytes.
+ */
+slice?: number | null, 
+/**
+ * Probability (0 to 1) that the faults happen to a request. Default: 1.
+ */
+p?: number | null, };
+
+/**
  * A configuration as a user wrote it: every field optional, nothing checked yet.
  *
  * Fields left out take the documented defaults of [`ServerConfig`]. Field names are
@@ -163,6 +217,12 @@ proxyConnectTimeoutMs?: number | null,
  * Default: 30,000.
  */
 proxyFirstByteTimeoutMs?: number | null, 
+/**
+ * Network conditions and faults for paths matching a glob (bandwidth, latency, a status,
+ * a reset or stall after K bytes, a slow first byte, small writes); the first matching
+ * rule applies, never to `/__wharf/`. Default: none.
+ */
+network?: Array<NetworkRuleDraft> | null, 
 /**
  * Reload pages when a file of the site changes (the `/__wharf/` endpoints and the
  * script injected into HTML); CSS changes are swapped in place. Default: on.
