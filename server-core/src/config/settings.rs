@@ -205,6 +205,11 @@ settings! {
                 connection), latency, jitter, ttfb (ms), status, reset-after, stall-after, \
                 slice (bytes), p (probability, default 1). Repeatable; replaces the file's \
                 network." };
+    /// Apply the `network` rules; off, they are kept and do nothing, so one switch turns every
+    /// throttle and fault off and on again. Default: on.
+    "networkConditions" "network_conditions" network_conditions: bool => network_conditions: bool,
+        check flag::<true>, rebind None, cli Switch { long: "no-network-conditions",
+            sets: false, help: "Keep the network rules but apply none of them." };
     /// Reload pages when a file of the site changes (the `/__wharf/` endpoints and the
     /// script injected into HTML); CSS changes are swapped in place. Default: on.
     "liveReload" "live_reload" live_reload: bool => live_reload: bool,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::error::ConfigError;
 use super::settings::{ConfigDraft, ServerConfig};
+use crate::network::NetworkRules;
 
 /// Which listener a change of a setting needs bound anew.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +41,11 @@ impl ServerConfig {
             port: Some(0),
             ..ConfigDraft::default()
         })
+    }
+
+    /// The network rules to apply: `None` when there are none or `networkConditions` is off.
+    pub(crate) fn shaping(&self) -> Option<&NetworkRules> {
+        (self.network_conditions && !self.network.is_empty()).then_some(&self.network)
     }
 
     /// Counts applied configurations, starting at 1; connections report which one they run on.

@@ -322,7 +322,7 @@ async fn answer(
     context: Arc<Scope>,
     mut request: Request<Incoming>,
 ) -> Result<Response<Tracked>, Infallible> {
-    if !context.config.network.is_empty() {
+    if context.config.shaping().is_some() {
         // Only then: an extension costs an allocation per request.
         request.extensions_mut().insert(context.buckets.clone());
     }

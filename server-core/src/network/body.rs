@@ -137,11 +137,14 @@ impl http_body::Body for Shaped {
             // More bytes are due: a cut-off reached now resets or stalls.
             if this.shape.reset_after.is_some_and(|cut| this.sent >= cut) {
                 // hyper drops what it has not flushed when a body fails: give it a moment to
-                // send the K bytes first (it flushes while the body is pending).
-                let grace = this
-                    .reset_grace
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(RESET_GRACE)));
-                ready!(grace.as_mut().poll(cx));
+                // send the K bytes first (it flushes while the body is pending). With none to
+                // send, it fails at once, so the head is dropped too: a reset before any byte.
+                if this.sent > 0 {
+                    let grace = this
+                        .reset_grace
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(RESET_GRACE)));
+                    ready!(grace.as_mut().poll(cx));
+                }
                 return Poll::Ready(Some(Err(io::Error::new(
                     io::ErrorKind::ConnectionReset,
                     "a network rule resets the connection here",

@@ -76,10 +76,11 @@ pub async fn respond_noting<B>(
     };
     // Network rules shape whatever answered the site (files, listings, proxied answers),
     // never a refusal and never Wharf's own endpoints.
-    if !config.network.is_empty() && !guard::is_wharf_path(request.uri().path()) {
+    let rules = config.shaping();
+    if let Some(rules) = rules.filter(|_| !guard::is_wharf_path(request.uri().path())) {
         let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
         let buckets = request.extensions().get();
-        response = network::shape(&config.network, &path, response, buckets, status_page).await;
+        response = network::shape(rules, &path, response, buckets, status_page).await;
     }
     if head {
         // HEAD carries GET's headers, Content-Length included, and no body.
@@ -119,7 +120,7 @@ pub(crate) async fn respond_proxied(
     }
     // Network rules shape the target's answer as they shape files; a switched protocol (a
     // WebSocket's 101) passes as it is, its tunnel is the target's.
-    let shaping = (!config.network.is_empty()).then(|| {
+    let shaping = config.shaping().is_some().then(|| {
         percent_decode_str(request.uri().path())
             .decode_utf8_lossy()
             .into_owned()
@@ -128,7 +129,8 @@ pub(crate) async fn respond_proxied(
     let (mut response, note) = crate::proxy::forward(config, index, request, peer, https).await;
     if let Some(path) = shaping.filter(|_| response.status() != StatusCode::SWITCHING_PROTOCOLS) {
         let buckets = buckets.as_ref();
-        response = network::shape(&config.network, &path, response, buckets, status_page).await;
+        let rules = &config.network;
+        response = network::shape(rules, &path, response, buckets, status_page).await;
     }
     (response, Served::Proxy, Some(note))
 }

@@ -224,6 +224,11 @@ proxyFirstByteTimeoutMs?: number | null,
  */
 network?: Array<NetworkRuleDraft> | null, 
 /**
+ * Apply the `network` rules; off, they are kept and do nothing, so one switch turns every
+ * throttle and fault off and on again. Default: on.
+ */
+networkConditions?: boolean | null, 
+/**
  * Reload pages when a file of the site changes (the `/__wharf/` endpoints and the
  * script injected into HTML); CSS changes are swapped in place. Default: on.
  */
