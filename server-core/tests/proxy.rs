@@ -88,23 +88,71 @@ where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Response<TestBody>> + Send + 'static,
 {
+    serve(listener, None, answer)
+}
+
+/// Serves `listener` with hyper, over TLS when `tls` is given, each request by `answer`.
+fn serve<F, Fut>(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    answer: F,
+) -> SocketAddr
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<TestBody>> + Send + 'static,
+{
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
             let (tcp, _) = listener.accept().await.unwrap();
             let answer = answer.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |request| {
                     let answer = answer.clone();
                     async move { Ok::<_, Infallible>(answer(request).await) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
+                let http = hyper::server::conn::http1::Builder::new();
+                let _ = match tls {
+                    None => http.serve_connection(TokioIo::new(tcp), service).await,
+                    Some(tls) => match tls.accept(tcp).await {
+                        Ok(tls) => http.serve_connection(TokioIo::new(tls), service).await,
+                        Err(_) => return,
+                    },
+                };
             });
         }
     });
     addr
+}
+
+/// A TLS acceptor with a self-signed certificate for `localhost` and 127.0.0.1, as a
+/// developer's HTTPS dev server has.
+fn self_signed() -> tokio_rustls::TlsAcceptor {
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    let made = rcgen::generate_simple_self_signed(names).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![made.cert.der().clone()], key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// The echo upstream over HTTPS with a self-signed certificate, listening on `ip`.
+async fn echo_upstream_over_tls(ip: std::net::IpAddr) -> SocketAddr {
+    let listener = TcpListener::bind((ip, 0)).await.unwrap();
+    serve(
+        listener,
+        Some(self_signed()),
+        |request: Request<Incoming>| async move {
+            let text = format!("target: {} {}\n", request.method(), request.uri());
+            Response::builder().body(full(text)).unwrap()
+        },
+    )
 }
 
 #[tokio::test]
@@ -617,5 +665,59 @@ async fn network_rules_shape_proxied_answers_and_the_record_names_both_rules() {
         (network.rule, network.effect_names().as_str()),
         (1, "throttle")
     );
+    server.stop(Duration::from_secs(1)).await;
+}
+
+/// An `https://` target on this machine is spoken to over TLS, its self-signed certificate
+/// accepted (a developer's HTTPS dev server), as `localhost` and as 127.0.0.1.
+#[tokio::test]
+async fn an_https_target_on_this_machine_is_reached_with_its_self_signed_certificate() {
+    let upstream = echo_upstream_over_tls(std::net::Ipv4Addr::LOCALHOST.into()).await;
+    let site = tempfile::tempdir().unwrap();
+    let server = start_draft(with_rules(
+        site.path(),
+        vec![
+            rule("/named", &format!("https://localhost:{}", upstream.port())),
+            rule("/api", &format!("https://{upstream}/v1")),
+        ],
+    ))
+    .await;
+    let addr = server.local_addr();
+    for (path, seen) in [
+        ("/named/x?q=1", "/named/x?q=1"),
+        ("/api/users", "/v1/api/users"),
+    ] {
+        let response = common::get(addr, path).await;
+        assert_eq!(response.status, 200, "{path}: {}", response.text());
+        assert_eq!(response.text(), format!("target: GET {seen}\n"));
+    }
+    server.stop(Duration::from_secs(1)).await;
+}
+
+/// An `https://` target on another machine must show a certificate the OS trusts: a
+/// self-signed one gets the 502 page, which says why. The other machine is this one's own
+/// network address (not loopback); without one, there is nothing to test.
+#[tokio::test]
+async fn an_https_target_elsewhere_with_an_untrusted_certificate_is_a_502_saying_why() {
+    let Some(ip) = if_addrs::get_if_addrs()
+        .unwrap()
+        .into_iter()
+        .map(|interface| interface.ip())
+        .find(|ip| ip.is_ipv4() && !ip.is_loopback())
+    else {
+        eprintln!("skipped: this machine has no non-loopback IPv4 address");
+        return;
+    };
+    let upstream = echo_upstream_over_tls(ip).await;
+    let site = tempfile::tempdir().unwrap();
+    let server = start_draft(with_rules(
+        site.path(),
+        vec![rule("/api", &format!("https://{upstream}"))],
+    ))
+    .await;
+    let response = common::get(server.local_addr(), "/api/x").await;
+    assert_eq!(response.status, 502);
+    let page = response.text();
+    assert!(page.to_lowercase().contains("certificate"), "{page}");
     server.stop(Duration::from_secs(1)).await;
 }

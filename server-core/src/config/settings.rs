@@ -169,7 +169,7 @@ settings! {
                 '/assets/** Cache-Control: max-age=31536000'`. Repeatable; replaces the file's \
                 custom_headers." };
     /// Requests whose path matches a rule are forwarded to the rule's target (an `http://`
-    /// URL), ahead of files, clean URLs and the SPA fallback; `/__wharf/` never is. The first
+    /// or `https://` URL), ahead of files, clean URLs and the SPA fallback; `/__wharf/` never is. The first
     /// matching rule wins. Default: none.
     "proxy" "proxy" proxy: Vec<ProxyRuleDraft> => proxy: ProxyRules,
         check checks::proxy, rebind None, cli Repeated { long: "proxy",
@@ -263,8 +263,10 @@ pub struct ProxyRuleDraft {
     /// A path prefix matched at segment boundaries (`/api` matches `/api` and `/api/users`,
     /// not `/apix`), or a regular expression over the path when it starts with `^`.
     pub path: String,
-    /// Where matching requests go: an `http://` URL, e.g. `http://localhost:3000`; a path in
-    /// it (`http://localhost:3000/v2`) is put in front of the forwarded path.
+    /// Where matching requests go: an `http://` or `https://` URL, e.g.
+    /// `http://localhost:3000`; a path in it (`http://localhost:3000/v2`) is put in front of
+    /// the forwarded path. An `https://` target on this machine may show any certificate;
+    /// elsewhere, one the OS trusts.
     pub target: String,
     /// Replaces the matched prefix (or, for a regex, the match; `$1` names a group) before
     /// forwarding; `""` strips it. Default: none (the path is forwarded as it came).

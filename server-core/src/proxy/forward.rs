@@ -11,7 +11,7 @@ use http::{Request, Response, StatusCode, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use super::client::client;
+use super::client::{client, trust_for};
 use super::page::{failure_page, Failure};
 use super::ProxyNote;
 use crate::config::ServerConfig;
@@ -61,7 +61,7 @@ pub(crate) async fn forward(
     let path = parts.uri.path();
     let target = rule.upstream_path(path, parts.uri.query());
     let uri = Uri::builder()
-        .scheme("http")
+        .scheme(if rule.https { "https" } else { "http" })
         .authority(rule.authority.clone())
         .path_and_query(target)
         .build();
@@ -99,7 +99,8 @@ pub(crate) async fn forward(
     let upstream_request = Request::from_parts(parts, body);
 
     let started = Instant::now();
-    let sent = client(config.proxy_connect_timeout).request(upstream_request);
+    let trust = trust_for(rule.authority.host());
+    let sent = client(config.proxy_connect_timeout, trust).request(upstream_request);
     let mut response = match tokio::time::timeout(config.proxy_first_byte_timeout, sent).await {
         Ok(Ok(response)) => response,
         Ok(Err(err)) => {

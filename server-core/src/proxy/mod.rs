@@ -10,7 +10,7 @@
 //!
 //! A proxied request is answered on its connection's config snapshot like any other, so a
 //! transfer or a WebSocket that started before an apply carries on under its generation.
-//! Only `http://` targets are spoken for now.
+//! Targets are `http://` or `https://` (HTTP/1.1 to the target either way).
 
 mod client;
 mod forward;
@@ -30,13 +30,10 @@ pub(crate) use upgrade::tunnel;
 #[derive(Debug)]
 pub(crate) struct ProxyNote {
     /// The index of the rule that matched.
-    #[allow(dead_code)]
     pub(crate) rule: usize,
     /// The target's status, if it answered.
-    #[allow(dead_code)]
     pub(crate) upstream_status: Option<StatusCode>,
     /// From sending the request to the target's response head.
-    #[allow(dead_code)]
     pub(crate) ttfb: Option<Duration>,
     /// The target's side of a switched protocol, once its 101 is in.
     pub(crate) upgrade: Option<hyper::upgrade::OnUpgrade>,

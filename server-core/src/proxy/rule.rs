@@ -22,6 +22,8 @@ pub struct ProxyRule {
     matcher: Matcher,
     /// The target as written, e.g. `http://localhost:3000`.
     pub target: String,
+    /// Whether the target is spoken to over TLS (`https://`).
+    pub(crate) https: bool,
     /// The target's host and port, e.g. `localhost:3000`.
     pub(crate) authority: Authority,
     /// The target's path without its trailing `/`, put in front of the forwarded path.
@@ -127,15 +129,11 @@ impl ProxyRule {
         let uri: Uri = target_text
             .parse()
             .map_err(|_| bad_target("is not a URL"))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => {
-                return Err(bad_target(
-                    "is https, which the proxy does not speak yet (only http:// targets)",
-                ))
-            }
-            _ => return Err(bad_target("is not an http:// URL")),
-        }
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(bad_target("is not an http:// or https:// URL")),
+        };
         let authority = uri
             .authority()
             .filter(|authority| !authority.host().is_empty())
@@ -158,6 +156,7 @@ impl ProxyRule {
             path,
             matcher,
             target: target_text,
+            https,
             authority,
             base,
             rewrite,
@@ -257,8 +256,8 @@ mod tests {
         assert_eq!(err.member, Some("path"));
         for target in [
             "localhost:3000",
-            "https://h",
             "ftp://h",
+            "https://",
             "http://",
             "http://h/?q",
         ] {

@@ -29,8 +29,10 @@ export type ProxyRuleDraft = {
  */
 path: string, 
 /**
- * Where matching requests go: an `http://` URL, e.g. `http://localhost:3000`; a path in
- * it (`http://localhost:3000/v2`) is put in front of the forwarded path.
+ * Where matching requests go: an `http://` or `https://` URL, e.g.
+ * `http://localhost:3000`; a path in it (`http://localhost:3000/v2`) is put in front of
+ * the forwarded path. An `https://` target on this machine may show any certificate;
+ * elsewhere, one the OS trusts.
  */
 target: string, 
 /**
@@ -203,7 +205,7 @@ crossOriginIsolation?: boolean | null,
 customHeaders?: Array<CustomHeaderDraft> | null, 
 /**
  * Requests whose path matches a rule are forwarded to the rule's target (an `http://`
- * URL), ahead of files, clean URLs and the SPA fallback; `/__wharf/` never is. The first
+ * or `https://` URL), ahead of files, clean URLs and the SPA fallback; `/__wharf/` never is. The first
  * matching rule wins. Default: none.
  */
 proxy?: Array<ProxyRuleDraft> | null, 
