@@ -77,7 +77,7 @@ async function addRoot(root: string): Promise<boolean> {
 
 const tabs = new Tabs(byId("tabs"));
 const buffer = new LogBuffer();
-const table = new LogTable(buffer);
+const table = new LogTable(buffer, () => store.selectedSite);
 const filters = new FilterBar((filter) => {
   buffer.setFilter(filter);
   table.filterChanged();
@@ -160,7 +160,7 @@ const feed = new FeedController({
 
 const filterPath = byId<HTMLInputElement>("filter-path");
 markShortcut(byId("add-folder"), "o", "Choose a folder to serve");
-markShortcut(filterPath, "l", "Filter the log by path");
+markShortcut(filterPath, "l", "Filter the log by path; served:proxy, network: or network:reset pick proxied or shaped requests");
 listenForShortcuts(document, (shortcut) => {
   switch (shortcut.action) {
     case "addFolder":

@@ -201,7 +201,31 @@ export interface AccessRecord {
     | "live_reload"
     | "status"
     /** Refused with 403: a Host the site does not answer to, or a cross-site load. */
-    | "blocked";
+    | "blocked"
+    /** Forwarded to a proxy rule's target, or answered 502/504 for it (see `proxy`). */
+    | "proxy";
+  /** For a proxied request: the rule and what its target did. Absent otherwise (and in records from before the proxy). */
+  proxy?: ProxyRecord;
+  /** The network rule that shaped or failed the request, and how. Absent when no rule matched. */
+  network?: NetworkNote;
+}
+
+/** Mirrors `wharf_core::access::ProxyRecord`: what a proxy rule's target did for one request. */
+export interface ProxyRecord {
+  /** The rule that matched: its index, from 0, in the `proxy` setting of the record's generation. */
+  rule: number;
+  /** The target's status; null when it did not answer (the record's status is then 502 or 504). */
+  upstreamStatus: number | null;
+  /** Microseconds from sending the request to the target to its response head; null without one. */
+  upstreamTtfbUs: number | null;
+}
+
+/** Mirrors `wharf_core::network::NetworkNote`: which network rule shaped or failed a request. */
+export interface NetworkNote {
+  /** The rule's index, from 0, in the `network` setting of the record's generation. */
+  rule: number;
+  /** A bit set of what it did (`NetworkNote::THROTTLE`…): see `NETWORK_EFFECTS` in log/marks.ts. */
+  effects: number;
 }
 
 /** Mirrors `wharf_core::metrics::Percentiles` (microseconds). */

@@ -1,9 +1,10 @@
 //! The detail pane (#log-detail): every field of the selected record. Every value is set with
 //! textContent: targets, user agents and referers are a stranger's bytes.
-import type { AccessRecord } from "../api/types";
+import type { AccessRecord, Site } from "../api/types";
 import { byId, el } from "../dom";
 import { formatBytes, formatClock, formatCount, formatDurationUs, visibleText } from "../format";
 import { percentDecode } from "./filter";
+import { effectWords, ruleName } from "./marks";
 
 const OUTCOMES: Record<AccessRecord["outcome"], string> = {
   completed: "completed",
@@ -12,8 +13,65 @@ const OUTCOMES: Record<AccessRecord["outcome"], string> = {
   error: "error",
 };
 
-/** The rows of the detail pane, label and value, for `record`. */
-export function detailRows(record: AccessRecord): Array<[string, string]> {
+/**
+ * A rule of `record`, named: with what it says when `site`'s settings are the ones that
+ * answered the record (the same generation: every change of settings makes a new one), else
+ * by its place in the list. `describe` gets the rule as the settings hold it.
+ */
+function ruleText<T>(
+  record: AccessRecord,
+  site: Site | null,
+  index: number,
+  section: "Proxy" | "Network",
+  rules: (site: Site) => readonly T[] | undefined,
+  describe: (rule: T) => string,
+): string {
+  const name = ruleName(index, section);
+  if (site === null) {
+    return name;
+  }
+  if (site.generation !== record.generation) {
+    return ruleName(index, section, `as of generation ${record.generation}`);
+  }
+  const rule = rules(site)?.[index];
+  return rule === undefined ? name : `${name}: ${describe(rule)}`;
+}
+
+/** A network rule as `--network` takes it: `/videos/** preset=slow-3g`. */
+function networkRuleText(rule: { path: string }): string {
+  const keys = Object.entries(rule)
+    .filter(([key, value]) => key !== "path" && value !== null && value !== undefined)
+    .map(([key, value]) => `${key}=${String(value)}`);
+  return [rule.path, ...keys].join(" ");
+}
+
+/** The proxy's and the network rule's rows, for a record they touched. */
+function ruleRows(record: AccessRecord, site: Site | null): Array<[string, string]> {
+  const rows: Array<[string, string]> = [];
+  const proxy = record.proxy;
+  if (proxy !== undefined) {
+    const rule = ruleText(record, site, proxy.rule, "Proxy", (s) => s.settings.proxy, (p) => `${p.path} → ${p.target}`);
+    rows.push(
+      ["Proxy rule", rule],
+      ["Upstream status", proxy.upstreamStatus === null ? `no answer (Wharf answered ${record.status})` : String(proxy.upstreamStatus)],
+      ["Upstream first byte", formatDurationUs(proxy.upstreamTtfbUs)],
+    );
+  }
+  const network = record.network;
+  if (network !== undefined) {
+    rows.push(
+      ["Network rule", ruleText(record, site, network.rule, "Network", (s) => s.settings.network, networkRuleText)],
+      ["Network effect", effectWords(network, record.status)],
+    );
+  }
+  return rows;
+}
+
+/**
+ * The rows of the detail pane, label and value, for `record`. `site`, the watched site, names
+ * the proxy and network rules by what they say when its settings answered the record.
+ */
+export function detailRows(record: AccessRecord, site: Site | null = null): Array<[string, string]> {
   const decoded = percentDecode(record.target);
   const rows: Array<[string, string]> = [
     ["Request", `${record.method} ${record.target} ${record.version}`],
@@ -29,6 +87,7 @@ export function detailRows(record: AccessRecord): Array<[string, string]> {
     ["HTTP version", record.version],
     ["Status", record.status === 0 ? "0 (no response)" : String(record.status)],
     ["Served", record.served],
+    ...ruleRows(record, site),
     ["Outcome", OUTCOMES[record.outcome] ?? String(record.outcome)],
     ["Completed", record.completed ? "yes" : "no"],
     ["Body bytes", `${formatBytes(record.bodyBytes)} (${formatCount(record.bodyBytes)} B)`],
@@ -49,7 +108,7 @@ export class LogDetail {
 
   constructor(private readonly onClose: () => void) {}
 
-  render(record: AccessRecord | null): void {
+  render(record: AccessRecord | null, site: Site | null = null): void {
     if (record === this.shown) {
       return;
     }
@@ -66,7 +125,7 @@ export class LogDetail {
     close.addEventListener("click", () => this.onClose());
     head.append(el("span", "detail-title", `Request #${record.id}`), close);
     const list = el("dl", "detail-list");
-    for (const [label, value] of detailRows(record)) {
+    for (const [label, value] of detailRows(record, site)) {
       list.append(el("dt", undefined, label), el("dd", undefined, visibleText(value)));
     }
     this.root.replaceChildren(head, list);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { record } from "./fixtures";
-import { compileFilter, isEmptyFilter, NO_FILTER, percentDecode, statusMatcher, toExportFilter } from "./filter";
+import { proxied, proxyNoAnswer, record, throttledReset } from "./fixtures";
+import { compileFilter, isEmptyFilter, NO_FILTER, parsePath, percentDecode, statusMatcher, toExportFilter } from "./filter";
 
 describe("statusMatcher", () => {
   it("matches classes, codes and lists", () => {
@@ -82,5 +82,49 @@ describe("toExportFilter", () => {
     const { filter, unsupported } = toExportFilter({ ...NO_FILTER, method: "other" });
     expect(filter).toEqual({});
     expect(unsupported).toHaveLength(1);
+  });
+});
+
+describe("served: and network: words (issue 18)", () => {
+  const rows = [
+    record({ id: 1, target: "/api/index.html" }),
+    proxied,
+    proxyNoAnswer,
+    throttledReset,
+    record({ id: 5, target: "/slow", network: { rule: 1, effects: 2 } }),
+    record({ id: 6, target: "/lucky", network: { rule: 2, effects: 0 } }),
+    record({ id: 7, status: 403, served: "blocked" }),
+  ];
+  const ids = (path: string) => {
+    const p = compileFilter({ ...NO_FILTER, path });
+    return rows.filter((r) => (p === null ? true : p(r))).map((r) => r.id);
+  };
+
+  it("picks rows by what served them", () => {
+    expect(ids("served:proxy")).toEqual([11, 12]);
+    expect(ids("Served:PROXY,blocked")).toEqual([11, 12, 7]);
+    expect(ids("served:nothing")).toEqual([]);
+    expect(ids("served:")).toEqual([1, 11, 12, 13, 5, 6, 7]);
+  });
+
+  it("picks the rows a network rule shaped or failed, or by effect", () => {
+    expect(ids("network:")).toEqual([13, 5]);
+    expect(ids("network:reset")).toEqual([13]);
+    expect(ids("network:latency,reset")).toEqual([13, 5]);
+    expect(ids("network:stall")).toEqual([]);
+  });
+
+  it("still matches the path text around the words", () => {
+    expect(ids("api served:proxy")).toEqual([11]);
+    expect(ids("served:proxy  v2")).toEqual([12]);
+    expect(ids("/videos network:")).toEqual([13]);
+    expect(parsePath("/a?q=network:x").text).toBe("/a?q=network:x");
+  });
+
+  it("tells the export it cannot apply the words, and exports the path text", () => {
+    expect(toExportFilter({ ...NO_FILTER, path: "api served:proxy network:reset" })).toEqual({
+      filter: { pathContains: "api" },
+      unsupported: ["“served:proxy”", "“network:reset”"],
+    });
   });
 });

@@ -1,8 +1,11 @@
 //! The live log's filters, with the same rules as `ExportFilter` (types.ts) so the table and
 //! the CSV agree: status is a comma list of codes and classes ("2xx,304"; "0" is no response),
 //! method is exact, and the path text matches the target case-insensitively, as received or
-//! percent-decoded. Pure: no DOM.
+//! percent-decoded. Two words in the path box pick rows by what answered them instead
+//! (`parsePath`): `served:proxy` and `network:` (or `network:reset`); the CSV export cannot
+//! apply those and says so. Pure: no DOM.
 import type { AccessRecord, ExportFilter } from "../api/types";
+import { effectNames } from "./marks";
 
 /** Methods with a choice of their own in the method filter; "other" is every other method. */
 export const LISTED_METHODS: readonly string[] = ["GET", "HEAD", "OPTIONS"];
@@ -12,7 +15,7 @@ export interface LogFilter {
   status: string;
   /** "all" (or "") for any, an exact method, or "other" (not one of LISTED_METHODS). */
   method: string;
-  /** Case-insensitive text the target must contain, as received or percent-decoded. */
+  /** Case-insensitive text the target must contain, as received or percent-decoded; and the words of `parsePath`. */
   path: string;
 }
 
@@ -78,6 +81,55 @@ export function percentDecode(text: string): string {
   return decoder.decode(out.subarray(0, n));
 }
 
+/** The path box's text, with the words that pick rows by what answered them taken out. */
+export interface PathQuery {
+  /** The path text left, trimmed. */
+  text: string;
+  /** `served:proxy,blocked`: the `served` kinds kept; null for any. */
+  served: Set<string> | null;
+  /** `network:` keeps the rows a network rule shaped or failed; `network:reset,stall` those with one of these effects (`data-network`'s names). Null for any row. */
+  network: Set<string> | null;
+  /** The words as typed, for the export's "not applied". */
+  words: string[];
+}
+
+const QUERY_WORD = /(^|\s+)(served|network):(\S*)/gi;
+
+/**
+ * Splits the path box into path text and the words `served:KIND[,KIND]` and
+ * `network:[EFFECT[,EFFECT]]` (case-insensitive, anywhere in the box). `served:` alone
+ * narrows nothing yet (it is being typed); an unknown kind or effect matches no row.
+ */
+export function parsePath(path: string): PathQuery {
+  const query: PathQuery = { text: "", served: null, network: null, words: [] };
+  const rest = path.replace(QUERY_WORD, (_word, _space: string, key: string, value: string) => {
+    query.words.push(`${key}:${value}`);
+    const items = value
+      .toLowerCase()
+      .split(",")
+      .filter((item) => item !== "");
+    if (key.toLowerCase() === "served") {
+      if (items.length > 0) {
+        query.served = new Set([...(query.served ?? []), ...items]);
+      }
+    } else {
+      query.network = new Set([...(query.network ?? []), ...items]);
+    }
+    return "";
+  });
+  query.text = rest.trim();
+  return query;
+}
+
+/** Whether a network rule shaped or failed `record` with one of `effects` (any, when empty). */
+function shapedBy(record: AccessRecord, effects: Set<string>): boolean {
+  const note = record.network;
+  if (note === undefined || note.effects === 0) {
+    return false;
+  }
+  return effects.size === 0 || effectNames(note).some((name) => effects.has(name));
+}
+
 /** A predicate for `filter`, or null when it lets everything through. */
 export function compileFilter(filter: LogFilter): ((record: AccessRecord) => boolean) | null {
   if (isEmptyFilter(filter)) {
@@ -85,7 +137,8 @@ export function compileFilter(filter: LogFilter): ((record: AccessRecord) => boo
   }
   const status = isAny(filter.status) ? null : statusMatcher(filter.status);
   const method = isAny(filter.method) ? null : filter.method.trim();
-  const needle = filter.path.trim().toLowerCase();
+  const query = parsePath(filter.path);
+  const needle = query.text.toLowerCase();
   return (record) => {
     if (status !== null && !status(record.status)) {
       return false;
@@ -94,6 +147,12 @@ export function compileFilter(filter: LogFilter): ((record: AccessRecord) => boo
       if (method === "other" ? LISTED_METHODS.includes(record.method) : record.method !== method) {
         return false;
       }
+    }
+    if (query.served !== null && !query.served.has(record.served)) {
+      return false;
+    }
+    if (query.network !== null && !shapedBy(record, query.network)) {
+      return false;
     }
     if (needle !== "") {
       const target = record.target.toLowerCase();
@@ -107,7 +166,8 @@ export function compileFilter(filter: LogFilter): ((record: AccessRecord) => boo
 
 /**
  * The export filter for the table's filters. "other" methods cannot be said in an
- * `ExportFilter` (its method is exact): it is left out and named in `unsupported`.
+ * `ExportFilter` (its method is exact), nor `served:` and `network:` words: they are left out
+ * and named in `unsupported`.
  */
 export function toExportFilter(filter: LogFilter): { filter: ExportFilter; unsupported: string[] } {
   const out: ExportFilter = {};
@@ -122,8 +182,10 @@ export function toExportFilter(filter: LogFilter): { filter: ExportFilter; unsup
       out.method = filter.method.trim();
     }
   }
-  if (filter.path.trim() !== "") {
-    out.pathContains = filter.path.trim();
+  const query = parsePath(filter.path);
+  if (query.text !== "") {
+    out.pathContains = query.text;
   }
+  unsupported.push(...query.words.map((word) => `“${word}”`));
   return { filter: out, unsupported };
 }

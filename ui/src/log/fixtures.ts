@@ -33,3 +33,32 @@ export function records(n: number, first = 1): AccessRecord[] {
       : record({ id, target: `/page-${id}` });
   });
 }
+
+/** Forwarded by proxy rule 0 (the first), whose target answered 200 after 12 ms. */
+export const proxied = record({
+  id: 11,
+  target: "/api/users",
+  served: "proxy",
+  generation: 3,
+  proxy: { rule: 0, upstreamStatus: 200, upstreamTtfbUs: 12_000 },
+});
+
+/** Proxy rule 1 (the second): its target did not answer, so Wharf answered 502. */
+export const proxyNoAnswer = record({
+  id: 12,
+  target: "/v2/items",
+  status: 502,
+  served: "proxy",
+  generation: 3,
+  proxy: { rule: 1, upstreamStatus: null, upstreamTtfbUs: null },
+});
+
+/** A file under network rule 0, throttled (1) then reset (8) mid-body. */
+export const throttledReset = record({
+  id: 13,
+  target: "/videos/a.mp4",
+  completed: false,
+  outcome: "error",
+  generation: 3,
+  network: { rule: 0, effects: 1 | 8 },
+});

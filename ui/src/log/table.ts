@@ -3,18 +3,20 @@
 //! happens at most once per animation frame, however many batches arrive. Following keeps
 //! the newest row in view; scrolling up pauses (rows then stay still even as old records are
 //! evicted), and the Follow box, the Resume button or scrolling to the end resumes.
-import type { AccessRecord } from "../api/types";
+import type { AccessRecord, Site } from "../api/types";
 import { byId, el, setText, show } from "../dom";
 import { formatBytes, formatClock, formatCount, formatDurationUs, plural, visibleText } from "../format";
 import type { LogBuffer } from "./buffer";
 import { LogDetail } from "./detail";
+import { networkMark, proxyTitle } from "./marks";
 
 /** Pixels per row; the CSS grid of `.log-row` uses the same height. */
 export const ROW_HEIGHT = 24;
 
 const CELLS = ["log-time", "log-method", "log-target", "log-status", "log-bytes", "log-ttfb", "log-total", "log-generation"];
 
-interface Row {
+/** A row of the pool: drawn again, in place, for each record that scrolls into it. */
+export interface Row {
   node: HTMLDivElement;
   cells: HTMLSpanElement[];
   record: AccessRecord | null;
@@ -22,11 +24,15 @@ interface Row {
 
 /**
  * The status cell of a record: the code, marked when Wharf refused the request before looking
- * anything up (a Host the site does not answer to, or a cross-site load).
+ * anything up (a Host the site does not answer to, or a cross-site load), or when a proxy
+ * rule's target answered it (or did not: then Wharf's 502 or 504).
  */
 export function statusCell(r: AccessRecord): { text: string; title: string } {
   if (r.served === "blocked") {
     return { text: `${r.status} blocked`, title: "Blocked: a host name this site does not answer to, or a page of another site loading it" };
+  }
+  if (r.served === "proxy") {
+    return { text: `${r.status} proxy`, title: proxyTitle(r) };
   }
   return { text: String(r.status), title: r.status === 0 ? "No response" : "" };
 }
@@ -66,7 +72,11 @@ export class LogTable {
   private droppedSeen = 0;
   private spacerHeight = -1;
 
-  constructor(private readonly buffer: LogBuffer) {
+  /** `site`: the watched site, whose settings name the rules in the detail pane. */
+  constructor(
+    private readonly buffer: LogBuffer,
+    private readonly site: () => Site | null = () => null,
+  ) {
     this.viewport.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.viewport.addEventListener("click", (event) => {
       const node = (event.target as HTMLElement).closest<HTMLElement>("[data-record-id]");
@@ -199,7 +209,7 @@ export class LogTable {
       noRequests ? "No requests yet. Open the site to see requests here." : "No requests match the filters.",
     );
     show(this.empty, length === 0);
-    this.detail.render(this.selected);
+    this.detail.render(this.selected, this.site());
 
     const v = this.viewport;
     if (v.clientHeight === 0) {
@@ -235,7 +245,9 @@ export class LogTable {
     const first = Math.max(0, Math.floor(v.scrollTop / ROW_HEIGHT));
     const wanted = Math.max(0, Math.min(length - first, Math.ceil(v.clientHeight / ROW_HEIGHT) + 1));
     while (this.rows.length < wanted) {
-      this.rows.push(this.createRow());
+      const row = createRow();
+      this.viewport.append(row.node);
+      this.rows.push(row);
     }
     while (this.rows.length > wanted) {
       (this.rows.pop() as Row).node.remove();
@@ -245,7 +257,7 @@ export class LogTable {
       const row = this.rows[i];
       row.node.style.transform = `translateY(${(first + i) * ROW_HEIGHT}px)`;
       if (row.record !== record) {
-        this.fill(row, record);
+        fillRow(row, record);
       }
       const isSelected = this.selected !== null && record.id === this.selected.id;
       if (row.node.getAttribute("aria-selected") !== String(isSelected)) {
@@ -253,39 +265,54 @@ export class LogTable {
       }
     }
   }
+}
 
-  private createRow(): Row {
-    const node = el("div", "log-row log-grid");
-    node.setAttribute("role", "row");
-    node.style.height = `${ROW_HEIGHT}px`;
-    const cells = CELLS.map((name) => {
-      const cell = el("span", name);
-      cell.setAttribute("role", "cell");
-      return cell;
-    });
-    node.append(...cells);
-    this.viewport.append(node);
-    return { node, cells, record: null };
-  }
+/** A new, empty row of the pool (not yet in the table). */
+export function createRow(): Row {
+  const node = el("div", "log-row log-grid");
+  node.setAttribute("role", "row");
+  node.style.height = `${ROW_HEIGHT}px`;
+  const cells = CELLS.map((name) => {
+    const cell = el("span", name);
+    cell.setAttribute("role", "cell");
+    return cell;
+  });
+  node.append(...cells);
+  return { node, cells, record: null };
+}
 
-  /** Untrusted strings (method, target) go in as text, never as markup. */
-  private fill(row: Row, r: AccessRecord): void {
-    row.record = r;
-    row.node.dataset.recordId = String(r.id);
-    row.node.dataset.statusClass = r.status === 0 ? "none" : `${Math.floor(r.status / 100)}xx`;
-    row.node.dataset.outcome = r.outcome;
-    row.node.dataset.served = r.served;
-    const [time, method, target, status, bytes, ttfb, total, generation] = row.cells;
-    time.textContent = formatClock(r.startMs);
-    method.textContent = visibleText(r.method);
-    target.textContent = visibleText(r.target);
+/**
+ * Draws `r` in `row`, over whatever record it showed before. Untrusted strings (method,
+ * target) go in as text, never as markup. A network rule's mark leads the target cell (its
+ * `data-mark`, drawn by CSS, so the cell's text stays the target), its words end the cell's
+ * title, and the row's `data-network` lists its effects (absent when no rule shaped the
+ * request).
+ */
+export function fillRow(row: Row, r: AccessRecord): void {
+  row.record = r;
+  row.node.dataset.recordId = String(r.id);
+  row.node.dataset.statusClass = r.status === 0 ? "none" : `${Math.floor(r.status / 100)}xx`;
+  row.node.dataset.outcome = r.outcome;
+  row.node.dataset.served = r.served;
+  const [time, method, target, status, bytes, ttfb, total, generation] = row.cells;
+  time.textContent = formatClock(r.startMs);
+  method.textContent = visibleText(r.method);
+  target.textContent = visibleText(r.target);
+  const mark = networkMark(r);
+  if (mark === null) {
+    delete row.node.dataset.network;
+    delete target.dataset.mark;
     target.title = target.textContent;
-    const shown = statusCell(r);
-    status.textContent = shown.text;
-    status.title = shown.title;
-    bytes.textContent = formatBytes(r.bodyBytes);
-    ttfb.textContent = formatDurationUs(r.ttfbUs);
-    total.textContent = formatDurationUs(r.totalUs);
-    generation.textContent = String(r.generation);
+  } else {
+    row.node.dataset.network = mark.effects;
+    target.dataset.mark = mark.text;
+    target.title = `${target.textContent}\n${mark.title}`;
   }
+  const shown = statusCell(r);
+  status.textContent = shown.text;
+  status.title = shown.title;
+  bytes.textContent = formatBytes(r.bodyBytes);
+  ttfb.textContent = formatDurationUs(r.ttfbUs);
+  total.textContent = formatDurationUs(r.totalUs);
+  generation.textContent = String(r.generation);
 }

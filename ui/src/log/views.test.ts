@@ -1,9 +1,11 @@
+// @vitest-environment happy-dom
 import { describe, expect, it } from "vitest";
+import type { Site } from "../api/types";
 import { admissionText } from "../connections/view";
 import { detailRows } from "./detail";
 import { exportResultText } from "./export";
-import { record } from "./fixtures";
-import { statusCell } from "./table";
+import { proxied, proxyNoAnswer, record, throttledReset } from "./fixtures";
+import { createRow, fillRow, statusCell } from "./table";
 
 describe("detailRows", () => {
   it("lists every field of the record", () => {
@@ -83,5 +85,113 @@ describe("statusCell", () => {
     expect(statusCell(record({ status: 403, served: "blocked" })).title).toContain("Blocked");
     expect(statusCell(record({ status: 403, served: "status" })).text).toBe("403");
     expect(statusCell(record({ status: 0, served: "status" })).title).toBe("No response");
+  });
+});
+
+describe("proxied and network-shaped requests (issue 18)", () => {
+  const plain = record({ id: 14, generation: 3 });
+  /** The site whose generation 3 answered the fixtures. */
+  const site = {
+    generation: 3,
+    settings: {
+      proxy: [
+        { path: "/api", target: "http://localhost:3000" },
+        { path: "/v2", target: "http://127.0.0.1:9" },
+      ],
+      network: [{ path: "/videos/**", preset: null, rate: 1000000, "reset-after": 5000, p: null }],
+    },
+  } as unknown as Site;
+
+  it("marks a proxied status with what the target answered", () => {
+    expect(statusCell(proxied)).toEqual({
+      text: "200 proxy",
+      title: "Proxied by rule 1 (the first in Settings → Proxy) to its target: 200 in 12 ms",
+    });
+    expect(statusCell(proxyNoAnswer)).toEqual({
+      text: "502 proxy",
+      title: "Proxied by rule 2 (the second in Settings → Proxy): its target did not answer, so Wharf answered 502",
+    });
+    expect(statusCell(throttledReset).text).toBe("200");
+    expect(statusCell(plain)).toEqual({ text: "200", title: "" });
+  });
+
+  it("tags a shaped row and lists its effects in data-network; a reused row loses both", () => {
+    const row = createRow();
+    fillRow(row, throttledReset);
+    expect(row.node.dataset.network).toBe("throttle reset");
+    expect(row.node.matches('[data-network~="reset"]')).toBe(true);
+    expect(row.node.matches('[data-network~="latency"]')).toBe(false);
+    const target = row.node.querySelector(".log-target") as HTMLElement;
+    expect(target.dataset.mark).toBe("fault");
+    expect(target.textContent).toBe("/videos/a.mp4");
+    expect(target.title).toBe("/videos/a.mp4\nNetwork rule 1 (the first in Settings → Network): throttled, then reset");
+
+    fillRow(row, record({ target: "/slow", network: { rule: 2, effects: 2 } }));
+    expect(row.node.dataset.network).toBe("latency");
+    expect(target.dataset.mark).toBe("throttled");
+    expect(target.title).toBe("/slow\nNetwork rule 3 (the third in Settings → Network): delayed");
+
+    for (const r of [plain, proxied, proxyNoAnswer, record({ network: { rule: 0, effects: 0 } })]) {
+      fillRow(row, r);
+      expect(row.node.hasAttribute("data-network")).toBe(false);
+      expect(target.hasAttribute("data-mark")).toBe(false);
+      expect(target.title).toBe(r.target);
+    }
+    fillRow(row, proxied);
+    expect(row.node.dataset.served).toBe("proxy");
+    expect(row.node.querySelector(".log-status")?.textContent).toBe("200 proxy");
+  });
+
+  it("keeps a hostile target as text beside the mark", () => {
+    const row = createRow();
+    const markup = `/<img src=x onerror="window.__xss=3">`;
+    fillRow(row, record({ target: markup, network: { rule: 0, effects: 4 }, status: 503 }));
+    expect(row.node.querySelector("img")).toBeNull();
+    expect(row.node.querySelector(".log-target")?.textContent).toBe(markup);
+    expect(row.node.querySelector(".log-target")?.getAttribute("title")).toBe(
+      `${markup}\nNetwork rule 1 (the first in Settings → Network): answered 503 instead`,
+    );
+  });
+
+  it("details the proxy rule, the upstream status and first byte", () => {
+    const rows = new Map(detailRows(proxied, site));
+    expect(rows.get("Served")).toBe("proxy");
+    expect(rows.get("Proxy rule")).toBe("rule 1 (the first in Settings → Proxy): /api → http://localhost:3000");
+    expect(rows.get("Upstream status")).toBe("200");
+    expect(rows.get("Upstream first byte")).toBe("12 ms");
+    expect(rows.has("Network rule")).toBe(false);
+
+    const failed = new Map(detailRows(proxyNoAnswer, site));
+    expect(failed.get("Proxy rule")).toBe("rule 2 (the second in Settings → Proxy): /v2 → http://127.0.0.1:9");
+    expect(failed.get("Upstream status")).toBe("no answer (Wharf answered 502)");
+    expect(failed.get("Upstream first byte")).toBe("—");
+  });
+
+  it("names a rule by its place alone when the settings at hand are not the record's", () => {
+    expect(new Map(detailRows(proxied)).get("Proxy rule")).toBe("rule 1 (the first in Settings → Proxy)");
+    const later = { ...site, generation: 4 } as Site;
+    expect(new Map(detailRows(proxyNoAnswer, later)).get("Proxy rule")).toBe(
+      "rule 2 (the second in Settings → Proxy, as of generation 3)",
+    );
+  });
+
+  it("details the network rule and its effects in plain words", () => {
+    const rows = new Map(detailRows(throttledReset, site));
+    expect(rows.get("Network rule")).toBe("rule 1 (the first in Settings → Network): /videos/** rate=1000000 reset-after=5000");
+    expect(rows.get("Network effect")).toBe("throttled, then reset");
+    expect(rows.has("Proxy rule")).toBe(false);
+    const effect = (effects: number, status = 200) =>
+      new Map(detailRows(record({ status, network: { rule: 0, effects } }))).get("Network effect");
+    expect(effect(1 | 2 | 64)).toBe("delayed, throttled, sliced into small writes");
+    expect(effect(4 | 32, 503)).toBe("first byte held, answered 503 instead");
+    expect(effect(16)).toBe("stalled");
+    expect(effect(0)).toBe("none this time");
+  });
+
+  it("adds nothing to a plain record", () => {
+    const labels = detailRows(plain, site).map(([label]) => label);
+    for (const label of ["Proxy rule", "Upstream status", "Upstream first byte", "Network rule", "Network effect"]) {
+      expect(labels).not.toContain(label);
+    }
   });
 });
