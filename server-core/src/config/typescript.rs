@@ -35,6 +35,15 @@ fn generated() -> String {
         out.push_str(&decl);
         out.push('\n');
     }
+    // The access record's network effects, by name (`NetworkNote`): the log names them.
+    out.push_str(
+        "\n// The bits of an access record's `network.effects`, by the name the CSV gives them.\n\
+         export const NETWORK_EFFECT_BITS = {\n",
+    );
+    for (bit, name) in crate::network::NetworkNote::NAMES {
+        out.push_str(&format!("  {name}: {bit},\n"));
+    }
+    out.push_str("} as const;\n");
     // A glob in a doc (`**/*.wasm`) would end the comment: ts-rs copies docs as they are.
     let lines: Vec<String> = out
         .lines()

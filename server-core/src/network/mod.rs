@@ -49,7 +49,8 @@ impl NetworkNote {
     pub const TTFB: u8 = 32;
     /// Body sent in small writes.
     pub const SLICE: u8 = 64;
-    const NAMES: [(u8, &'static str); 7] = [
+    /// Each effect's bit and name (the CSV's `network_effect`), also generated for the UI.
+    pub(crate) const NAMES: [(u8, &'static str); 7] = [
         (NetworkNote::THROTTLE, "throttle"),
         (NetworkNote::LATENCY, "latency"),
         (NetworkNote::STATUS, "status"),

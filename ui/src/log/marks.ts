@@ -3,13 +3,14 @@
 //! the filter share. Rules are numbered from 1 here, as a person counts the rows of Settings;
 //! the record holds their index from 0. Pure: no DOM.
 import type { AccessRecord, NetworkNote } from "../api/types";
+import { NETWORK_EFFECT_BITS } from "../api/generated/config";
 import { formatDurationUs } from "../format";
 
+type EffectName = keyof typeof NETWORK_EFFECT_BITS;
+
 interface NetworkEffect {
-  /** `NetworkNote`'s constant, e.g. `NetworkNote::THROTTLE`. */
-  bit: number;
   /** The core's name (`NetworkNote::effect_names`, the CSV's `network_effect`), and `data-network`'s. */
-  name: string;
+  name: EffectName;
   /** In plain words; `status` reads its code from the record. */
   words: (status: number) => string;
   /** When it happens: 0–2 while the head is held, 3–4 while the body flows, 5 as its end. */
@@ -18,16 +19,23 @@ interface NetworkEffect {
   fault: boolean;
 }
 
-/** Mirrors `NetworkNote`'s bits and `NAMES` in server-core/src/network/mod.rs, in their order. */
-export const NETWORK_EFFECTS: readonly NetworkEffect[] = [
-  { bit: 1, name: "throttle", words: () => "throttled", order: 3, fault: false },
-  { bit: 2, name: "latency", words: () => "delayed", order: 0, fault: false },
-  { bit: 4, name: "status", words: (status) => `answered ${status} instead`, order: 2, fault: true },
-  { bit: 8, name: "reset", words: () => "reset", order: 5, fault: true },
-  { bit: 16, name: "stall", words: () => "stalled", order: 5, fault: true },
-  { bit: 32, name: "ttfb", words: () => "first byte held", order: 1, fault: false },
-  { bit: 64, name: "slice", words: () => "sliced into small writes", order: 4, fault: false },
-];
+/** Every effect the core names (a missing one is a type error), in the core's order. */
+const EFFECTS: { readonly [Name in EffectName]: Omit<NetworkEffect, "name"> } = {
+  throttle: { words: () => "throttled", order: 3, fault: false },
+  latency: { words: () => "delayed", order: 0, fault: false },
+  status: { words: (status) => `answered ${status} instead`, order: 2, fault: true },
+  reset: { words: () => "reset", order: 5, fault: true },
+  stall: { words: () => "stalled", order: 5, fault: true },
+  ttfb: { words: () => "first byte held", order: 1, fault: false },
+  slice: { words: () => "sliced into small writes", order: 4, fault: false },
+};
+
+/** The effects with their bits, in the core's order. */
+export const NETWORK_EFFECTS = Object.entries(NETWORK_EFFECT_BITS).map(([name, bit]) => ({
+  ...EFFECTS[name as EffectName],
+  name: name as EffectName,
+  bit,
+}));
 
 const effectsOf = (note: NetworkNote) => NETWORK_EFFECTS.filter((effect) => (note.effects & effect.bit) !== 0);
 

@@ -251,3 +251,14 @@ allowedHosts?: Array<string> | null,
  * `https://app.example.test`. Default: none.
  */
 corsOrigins?: Array<string> | null, };
+
+// The bits of an access record's `network.effects`, by the name the CSV gives them.
+export const NETWORK_EFFECT_BITS = {
+  throttle: 1,
+  latency: 2,
+  status: 4,
+  reset: 8,
+  stall: 16,
+  ttfb: 32,
+  slice: 64,
+} as const;
