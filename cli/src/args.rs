@@ -155,6 +155,40 @@ mod tests {
         assert_eq!(rules[1].reset_after, Some(10));
     }
 
+    /// `--proxy` takes the TOML's `rewrite` and `change_origin` as optional words.
+    #[test]
+    fn proxy_flags_take_a_rewrite_and_the_browser_s_host() {
+        let args = parse(&[
+            "--proxy",
+            "/api=http://localhost:3000",
+            "--proxy",
+            "/v1=https://example.test rewrite= change-origin=false",
+            "--proxy",
+            "^/u/(\\d+)=http://[::1]:4000 rewrite=/users/$1",
+        ])
+        .unwrap_or_else(|err| panic!("{err}"));
+        let rules = args.over(Default::default()).proxy.unwrap_or_default();
+        let seen: Vec<_> = rules
+            .iter()
+            .map(|rule| {
+                (
+                    rule.path.as_str(),
+                    rule.target.as_str(),
+                    rule.rewrite.as_deref(),
+                    rule.change_origin,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("/api", "http://localhost:3000", None, None),
+                ("/v1", "https://example.test", Some(""), Some(false)),
+                ("^/u/(\\d+)", "http://[::1]:4000", Some("/users/$1"), None),
+            ]
+        );
+    }
+
     #[test]
     fn a_bad_network_flag_is_refused_naming_the_key() {
         let err = parse(&["--network", "/api/** speed=10"]).unwrap_err();

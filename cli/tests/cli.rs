@@ -270,7 +270,7 @@ fn proxy_flags_forward_a_path_and_bad_ones_name_the_field() {
         ("/api", "is not `PATH=URL`"),
         (
             "/api=localhost:3000",
-            "proxy[0].target: \"localhost:3000\" is not an http:// URL",
+            "proxy[0].target: \"localhost:3000\" is not an http:// or https:// URL",
         ),
         (
             "api=http://localhost:3000",
@@ -279,6 +279,14 @@ fn proxy_flags_forward_a_path_and_bad_ones_name_the_field() {
         (
             "/__wharf=http://localhost:3000",
             "proxy[0].path: \"/__wharf\" is under /__wharf/",
+        ),
+        (
+            "/api=http://localhost:3000 strip",
+            "\"strip\" is not rewrite=PREFIX or change-origin=true|false",
+        ),
+        (
+            "/api=http://localhost:3000 change-origin=no",
+            "change-origin=\"no\" is not true or false",
         ),
     ] {
         let output = wharf()

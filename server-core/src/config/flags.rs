@@ -192,17 +192,36 @@ pub(crate) fn header_rule(text: &str) -> Result<CustomHeaderDraft, String> {
     })
 }
 
-/// `--proxy PATH=URL`: a proxy rule with the default rewrite (none) and change of origin (on).
+/// `--proxy 'PATH=URL [rewrite=PREFIX] [change-origin=false]'`: a proxy rule, with the TOML's
+/// `rewrite` and `change_origin` as optional words after it (`rewrite=` strips the prefix).
 pub(crate) fn proxy_rule(text: &str) -> Result<ProxyRuleDraft, String> {
-    let (path, target) = text
-        .trim()
-        .split_once('=')
+    let mut words = text.split_whitespace();
+    let (path, target) = words
+        .next()
+        .and_then(|rule| rule.split_once('='))
         .ok_or_else(|| format!("{text:?} is not `PATH=URL`, e.g. '/api=http://localhost:3000'"))?;
-    Ok(ProxyRuleDraft {
-        path: path.trim().to_owned(),
-        target: target.trim().to_owned(),
+    let mut rule = ProxyRuleDraft {
+        path: path.to_owned(),
+        target: target.to_owned(),
         ..ProxyRuleDraft::default()
-    })
+    };
+    for word in words {
+        match word.split_once('=') {
+            Some(("rewrite", prefix)) => rule.rewrite = Some(prefix.to_owned()),
+            Some(("change-origin", on)) => {
+                let on = on
+                    .parse()
+                    .map_err(|_| format!("change-origin={on:?} is not true or false"))?;
+                rule.change_origin = Some(on);
+            }
+            _ => {
+                return Err(format!(
+                    "{word:?} is not rewrite=PREFIX or change-origin=true|false"
+                ))
+            }
+        }
+    }
+    Ok(rule)
 }
 
 /// A network rule from the CLI's `GLOB KEY=VALUE ...` (see [`crate::network`]).

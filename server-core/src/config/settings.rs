@@ -173,10 +173,11 @@ settings! {
     /// matching rule wins. Default: none.
     "proxy" "proxy" proxy: Vec<ProxyRuleDraft> => proxy: ProxyRules,
         check checks::proxy, rebind None, cli Repeated { long: "proxy",
-            value_name: "PATH=URL", parse: flags::proxy_rule,
+            value_name: "PATH=URL [rewrite=PREFIX] [change-origin=false]", parse: flags::proxy_rule,
             help: "Forward requests whose path starts with PATH (or matches a ^regex) to URL, \
-                e.g. `--proxy '/api=http://localhost:3000'`, ahead of files. Repeatable; \
-                replaces the file's proxy rules." };
+                e.g. `--proxy '/api=http://localhost:3000'`, ahead of files. `rewrite=` strips \
+                PATH (`rewrite=/v2` replaces it); `change-origin=false` keeps the browser's \
+                Host. Repeatable; replaces the file's proxy rules." };
     /// Milliseconds the proxy waits to connect to a target before answering 502.
     /// Default: 5,000.
     "proxyConnectTimeoutMs" "proxy_connect_timeout_ms"
