@@ -262,7 +262,7 @@ mod tests {
         let err = parse(&text).unwrap().validate().unwrap_err();
         assert!(
             err.to_string()
-                .contains("proxy[1].target: \"ftp://x\" is not an http:// URL"),
+                .contains("proxy[1].target: \"ftp://x\" is not an http:// or https:// URL"),
             "{err}"
         );
         let text = text.replace("ftp://x", "http://127.0.0.1:4000");
