@@ -56,7 +56,7 @@ export const TABLE_SPECS: { readonly [T in TableName]: TableSpec<T> } = {
           ["replace", "Replace with"],
         ],
       },
-      rewriteTo: { label: "Replacement", labelHidden: true, placeholder: "/v2", disabled: (row) => row.rewrite !== "replace" },
+      rewriteTo: { label: "Replacement", labelHidden: true, placeholder: "e.g. /v2", disabled: (row) => row.rewrite !== "replace" },
       changeOrigin: { label: "Change origin", title: "Send the target's host as Host (most dev servers want it), or keep the browser's", checkbox: true },
     },
   },
@@ -76,7 +76,7 @@ export const TABLE_SPECS: { readonly [T in TableName]: TableSpec<T> } = {
           ["offline", "Offline"],
         ],
       },
-      options: { label: "More", title: "KEY=VALUE words, as the CLI's --network takes them", placeholder: "latency=300 status=503 p=0.1" },
+      options: { label: "More", title: "KEY=VALUE words, as the CLI's --network takes them", placeholder: "e.g. latency=300 status=503 p=0.1" },
     },
   },
 };
@@ -215,7 +215,7 @@ export class RuleTable {
         }
       }
       control.dataset.member = member;
-      const td = el("td", `cell-${spec.checkbox ? "check" : spec.options ? "select" : "text"}`);
+      const td = el("td", `cell-${spec.checkbox ? "check" : spec.options ? "select" : "text"} cell-${member}`);
       td.append(control);
       tr.append(td);
     }
