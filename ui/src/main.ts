@@ -21,6 +21,7 @@ import { CsvExport } from "./log/export";
 import { FilterBar } from "./log/filter-bar";
 import { LogTable } from "./log/table";
 import { listenForShortcuts, markShortcut } from "./shortcuts";
+import { settingsWithSwitch } from "./settings/draft";
 import { SettingsForm } from "./settings/form";
 import { SiteHeader } from "./sites/header";
 import { TrustDialog } from "./sites/trust";
@@ -128,6 +129,14 @@ const header = new SiteHeader({
   },
   qr: (site) => commands.lanQr(site.id),
   trust: (site) => trustDialog.open(site),
+  throttleOff: async (site) => {
+    const outcome = await run(() =>
+      commands.applySettings(site.id, settingsWithSwitch(site.settings, site, "networkConditions", false)),
+    );
+    if (outcome) {
+      store.upsertSite(outcome.site);
+    }
+  },
 });
 const pickFolder = () =>
   void run(() => commands.pickFolder("Choose a folder to serve")).then((root) => {

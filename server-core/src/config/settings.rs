@@ -258,7 +258,8 @@ pub struct CustomHeaderDraft {
 
 /// One proxy rule as written: `{ path = "/api", target = "http://localhost:3000" }`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
+// ts-rs runs without its serde feature: the camelCase serde sends is spelled out for it too.
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct ProxyRuleDraft {
     /// A path prefix matched at segment boundaries (`/api` matches `/api` and `/api/users`,

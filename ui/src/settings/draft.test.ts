@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SiteSettings } from "../api/types";
-import { formValuesOf, ignoreLines, SettingsDraft } from "./draft";
+import { formValuesOf, ignoreLines, SettingsDraft, settingsWithSwitch } from "./draft";
 
 const applied: SiteSettings = {
   port: 8080,
@@ -9,6 +9,8 @@ const applied: SiteSettings = {
   keepAlive: true,
   headerReadTimeoutMs: 10_000,
   keepAliveIdleTimeoutMs: 5_000,
+  proxyConnectTimeoutMs: 5_000,
+  proxyFirstByteTimeoutMs: 30_000,
   maxConnections: 256,
   directoryListing: true,
   showDotfiles: false,
@@ -22,6 +24,9 @@ const applied: SiteSettings = {
   cors: false,
   crossOriginIsolation: false,
   customHeaders: [{ path: "/assets/**", name: "Cache-Control", value: "max-age=60" }],
+  proxy: [{ path: "/api", target: "http://localhost:3000", changeOrigin: true }],
+  network: [{ path: "/videos/**", preset: "slow-3g" }],
+  networkConditions: true,
   liveReload: true,
   reloadIgnore: [".git/**", "node_modules/**"],
   allowedHosts: [],
@@ -68,7 +73,8 @@ describe("SettingsDraft: dirty and discard", () => {
     draft.discard();
     expect(draft.isDirty()).toBe(false);
     expect(draft.values).toEqual(draft.baseline);
-    expect({ ...draft.values, customHeaders: [] }).toEqual({ ...formValuesOf(applied, false), customHeaders: [] });
+    const noRows = { customHeaders: [], proxy: [], network: [] }; // row keys differ: compared above
+    expect({ ...draft.values, ...noRows }).toEqual({ ...formValuesOf(applied, false), ...noRows });
     expect(draft.error("port")).toBeNull();
   });
 
@@ -254,19 +260,19 @@ describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
 
   it("adding, editing and removing a row makes the headers dirty; undoing by hand makes them clean", () => {
     const draft = new SettingsDraft(applied, false);
-    const key = draft.addHeader();
+    const key = draft.addRow("customHeaders");
     expect(draft.dirtyFields()).toEqual(["customHeaders"]);
-    draft.editHeader(key, "path", "**/*.wasm");
+    draft.editRow("customHeaders", key, "path", "**/*.wasm");
     expect(draft.values.customHeaders[1]).toMatchObject({ key, path: "**/*.wasm", name: "", value: "" });
-    draft.removeHeader(key);
+    draft.removeRow("customHeaders", key);
     expect(draft.isDirty()).toBe(false);
 
     const [first] = rowKeys(draft);
-    draft.editHeader(first, "value", "max-age=3600");
+    draft.editRow("customHeaders", first, "value", "max-age=3600");
     expect(draft.isDirty("customHeaders")).toBe(true);
-    draft.editHeader(first, "value", " max-age=60 ");
+    draft.editRow("customHeaders", first, "value", " max-age=60 ");
     expect(draft.isDirty("customHeaders")).toBe(false);
-    draft.removeHeader(first);
+    draft.removeRow("customHeaders", first);
     expect(draft.values.customHeaders).toEqual([]);
     expect(draft.isDirty("customHeaders")).toBe(true);
   });
@@ -274,8 +280,8 @@ describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
   it("edits never change the baseline's rows", () => {
     const draft = new SettingsDraft(applied, false);
     const [first] = rowKeys(draft);
-    draft.editHeader(first, "name", "X-Other");
-    draft.addHeader();
+    draft.editRow("customHeaders", first, "name", "X-Other");
+    draft.addRow("customHeaders");
     expect(draft.baseline.customHeaders).toHaveLength(1);
     expect(draft.baseline.customHeaders[0].name).toBe("Cache-Control");
   });
@@ -283,8 +289,8 @@ describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
   it("discard restores the applied rows and globs", () => {
     const draft = new SettingsDraft(applied, false);
     const before = draft.values.customHeaders;
-    draft.removeHeader(before[0].key);
-    draft.addHeader();
+    draft.removeRow("customHeaders", before[0].key);
+    draft.addRow("customHeaders");
     draft.edit("reloadIgnore", "");
     draft.discard();
     expect(draft.isDirty()).toBe(false);
@@ -294,11 +300,11 @@ describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
 
   it("sends trimmed rows and globs, leaving blank rows and lines out", () => {
     const draft = new SettingsDraft(applied, false);
-    draft.addHeader();
-    const key = draft.addHeader();
-    draft.editHeader(key, "path", " /api/* ");
-    draft.editHeader(key, "name", "X-Api");
-    draft.editHeader(key, "value", " 1 ");
+    draft.addRow("customHeaders");
+    const key = draft.addRow("customHeaders");
+    draft.editRow("customHeaders", key, "path", " /api/* ");
+    draft.editRow("customHeaders", key, "name", "X-Api");
+    draft.editRow("customHeaders", key, "value", " 1 ");
     draft.edit("reloadIgnore", "\n*.log\n\n");
     const prepared = draft.prepare();
     expect(prepared.ok && prepared.settings.customHeaders).toEqual([
@@ -317,7 +323,7 @@ describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
     expect(draft.values.customHeaders.map((row) => row.name)).toEqual(["Cache-Control", "X-A"]);
     expect(draft.isDirty()).toBe(false);
 
-    draft.addHeader();
+    draft.addRow("customHeaders");
     expect(draft.rebase({ ...pushed, customHeaders: [], reloadIgnore: ["x/**"] }, false)).toBe("merged");
     expect(draft.values.customHeaders.map((row) => row.name)).toEqual(["Cache-Control", "X-A", ""]);
     expect(draft.values.reloadIgnore).toBe("x/**"); // untouched: takes the new value
@@ -326,21 +332,21 @@ describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
 
   it("an error on a header row marks that row and cell, found by the index sent", () => {
     const draft = new SettingsDraft(applied, false);
-    draft.addHeader(); // blank: not sent, so the sent index 1 is the row after it
-    const bad = draft.addHeader();
-    draft.editHeader(bad, "path", "/x");
-    draft.editHeader(bad, "name", "Bad Name");
+    draft.addRow("customHeaders"); // blank: not sent, so the sent index 1 is the row after it
+    const bad = draft.addRow("customHeaders");
+    draft.editRow("customHeaders", bad, "path", "/x");
+    draft.editRow("customHeaders", bad, "name", "Bad Name");
     expect(draft.prepare().ok).toBe(true);
     const message = 'customHeaders[1].name: "Bad Name" is not a valid header name';
     const result = draft.failed({ kind: "invalidConfig", message, field: "customHeaders", index: 1, member: "name" });
     expect(result).toEqual({ inline: true, field: "customHeaders", message });
     expect(draft.error("customHeaders")).toBe(message);
-    expect(draft.headerError()).toEqual({ key: bad, member: "name" });
+    expect(draft.rowError("customHeaders")).toEqual({ key: bad, member: "name" });
     expect(draft.values.customHeaders).toHaveLength(3);
 
-    draft.editHeader(bad, "name", "X-Good");
+    draft.editRow("customHeaders", bad, "name", "X-Good");
     expect(draft.error("customHeaders")).toBeNull();
-    expect(draft.headerError()).toBeNull();
+    expect(draft.rowError("customHeaders")).toBeNull();
   });
 
   it("a header error without an index, or for a removed row, marks no row", () => {
@@ -348,15 +354,15 @@ describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
     const [first] = draft.values.customHeaders.map((row) => row.key);
     draft.prepare();
     draft.failed({ kind: "invalidConfig", message: "customHeaders: the globs cannot be combined", field: "customHeaders" });
-    expect(draft.headerError()).toBeNull();
+    expect(draft.rowError("customHeaders")).toBeNull();
     expect(draft.error("customHeaders")).not.toBeNull();
     draft.discard();
     expect(draft.error("customHeaders")).toBeNull();
 
     draft.prepare();
-    draft.removeHeader(first);
+    draft.removeRow("customHeaders", first);
     draft.failed({ kind: "invalidConfig", message: "m", field: "customHeaders", index: 0, member: "path" });
-    expect(draft.headerError()).toBeNull();
+    expect(draft.rowError("customHeaders")).toBeNull();
   });
 
   it("an ignore glob error lands on the ignore list", () => {
@@ -365,7 +371,7 @@ describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
     const message = 'reloadIgnore[0]: "a[" is not a valid glob';
     expect(draft.failed({ kind: "invalidConfig", message, field: "reloadIgnore", index: 0 }).inline).toBe(true);
     expect(draft.error("reloadIgnore")).toBe(message);
-    expect(draft.headerError()).toBeNull();
+    expect(draft.rowError("customHeaders")).toBeNull();
   });
 
   it("allowed hosts and CORS origins are one per line, and a refused entry lands under its field", () => {
@@ -382,6 +388,161 @@ describe("SettingsDraft: lists (custom headers, ignore globs)", () => {
     const message = 'allowedHosts[1]: "http://x.test" is not a host name';
     expect(draft.failed({ kind: "invalidConfig", message, field: "allowedHosts", index: 1 }).inline).toBe(true);
     expect(draft.error("allowedHosts")).toBe(message);
+  });
+});
+
+describe("SettingsDraft: proxy and network tables", () => {
+  const rules: SiteSettings = {
+    ...applied,
+    proxy: [
+      { path: "/api", target: "http://localhost:3000", changeOrigin: true },
+      { path: "/auth", target: "http://127.0.0.1:4000", rewrite: "", changeOrigin: false },
+      { path: "^/v1/(.*)", target: "http://localhost:3000/v2", rewrite: "/$1", changeOrigin: true },
+    ],
+    network: [
+      { path: "/videos/**", preset: "slow-3g" },
+      {
+        path: "/api/**",
+        rate: 1000,
+        per: "connection",
+        latency: 20,
+        jitter: 5,
+        status: 503,
+        "reset-after": 10,
+        "stall-after": 20,
+        ttfb: 30,
+        slice: 40,
+        p: 0.25,
+      },
+    ],
+    proxyConnectTimeoutMs: 1_500,
+    networkConditions: false,
+  };
+
+  it("shows each rule as a row: the rewrite as a choice, the network keys as KEY=VALUE words, timeouts in seconds", () => {
+    const draft = new SettingsDraft(rules, false);
+    expect(draft.values.proxy.map(({ key: _, ...row }) => row)).toEqual([
+      { path: "/api", target: "http://localhost:3000", rewrite: "keep", rewriteTo: "", changeOrigin: true },
+      { path: "/auth", target: "http://127.0.0.1:4000", rewrite: "strip", rewriteTo: "", changeOrigin: false },
+      { path: "^/v1/(.*)", target: "http://localhost:3000/v2", rewrite: "replace", rewriteTo: "/$1", changeOrigin: true },
+    ]);
+    expect(draft.values.network.map(({ key: _, ...row }) => row)).toEqual([
+      { path: "/videos/**", preset: "slow-3g", options: "" },
+      {
+        path: "/api/**",
+        preset: "",
+        options: "rate=1000 per=connection latency=20 jitter=5 status=503 reset-after=10 stall-after=20 ttfb=30 slice=40 p=0.25",
+      },
+    ]);
+    expect(draft.values.proxyConnectTimeoutMs).toBe("1.5");
+    expect(draft.values.proxyFirstByteTimeoutMs).toBe("30");
+    expect(draft.values.networkConditions).toBe(false);
+  });
+
+  it("sends back exactly the rules it was given", () => {
+    const prepared = new SettingsDraft(rules, false).prepare();
+    expect(prepared).toEqual({ ok: true, settings: rules });
+  });
+
+  it("rows typed in the tables are sent as rules, blank rows left out", () => {
+    const draft = new SettingsDraft({ ...applied, proxy: [], network: [] }, false);
+    draft.addRow("proxy"); // blank: not sent
+    const api = draft.addRow("proxy");
+    draft.editRow("proxy", api, "path", " /api ");
+    draft.editRow("proxy", api, "target", "http://localhost:3000 ");
+    draft.editRow("proxy", api, "rewrite", "strip");
+    draft.editRow("proxy", api, "changeOrigin", "no"); // not a checkbox's value: ignored
+    draft.editRow("proxy", api, "changeOrigin", false);
+    const slow = draft.addRow("network");
+    draft.editRow("network", slow, "path", "/**");
+    draft.editRow("network", slow, "preset", "slow-3g");
+    const faults = draft.addRow("network");
+    draft.editRow("network", faults, "path", "/api/**");
+    draft.editRow("network", faults, "options", " status=429  p=.5 ");
+    draft.set("proxyFirstByteTimeoutMs", "2.5");
+    expect(draft.dirtyFields()).toEqual(["proxy", "proxyFirstByteTimeoutMs", "network"]);
+    const prepared = draft.prepare();
+    expect(prepared.ok && prepared.settings.proxy).toEqual([
+      { path: "/api", target: "http://localhost:3000", rewrite: "", changeOrigin: false },
+    ]);
+    expect(prepared.ok && prepared.settings.network).toEqual([
+      { path: "/**", preset: "slow-3g" },
+      { path: "/api/**", status: 429, p: 0.5 },
+    ]);
+    expect(prepared.ok && prepared.settings.proxyFirstByteTimeoutMs).toBe(2500);
+
+    draft.removeRow("network", slow);
+    draft.removeRow("network", faults);
+    expect(draft.isDirty("network")).toBe(false);
+  });
+
+  it("a network row whose options are not KEY=VALUE words is not sent, and its row and cell are marked", () => {
+    const draft = new SettingsDraft(rules, false);
+    const [, second] = draft.values.network.map((row) => row.key);
+    for (const [options, reason] of [
+      ["latency=fast", /latency=fast is not a whole number/],
+      ["p=2x", /p=2x is not a number from 0 to 1/],
+      ["speed=1", /"speed=1" is not KEY=VALUE with a key of: rate, per, latency/],
+      ["latency", /"latency" is not KEY=VALUE/],
+      ["preset=slow-3g", /preset in its own column/],
+      ["status=70000", /from 0 to 65535/],
+    ] as const) {
+      draft.editRow("network", second, "options", options);
+      const prepared = draft.prepare();
+      expect(prepared.ok, options).toBe(false);
+      expect(draft.error("network"), options).toMatch(/^Row 2: /);
+      expect(draft.error("network"), options).toMatch(reason);
+      expect(draft.rowError("network"), options).toEqual({ key: second, member: "options" });
+    }
+    draft.editRow("network", second, "options", "latency=100");
+    expect(draft.error("network")).toBeNull();
+    expect(draft.rowError("network")).toBeNull();
+    expect(draft.prepare().ok).toBe(true);
+  });
+
+  it("a core error on a rule marks its row and the cell showing the member it names", () => {
+    const draft = new SettingsDraft(rules, false);
+    const proxyKeys = draft.values.proxy.map((row) => row.key);
+    const networkKeys = draft.values.network.map((row) => row.key);
+    const blank = draft.addRow("network"); // blank: not sent, so indexes still match the rows above
+    expect(draft.prepare().ok).toBe(true);
+    const cases = [
+      ["proxy", 2, "rewrite", proxyKeys[2], "rewriteTo"],
+      ["proxy", 1, "target", proxyKeys[1], "target"],
+      ["network", 1, "reset-after", networkKeys[1], "options"],
+      ["network", 0, "preset", networkKeys[0], "preset"],
+      ["network", 1, "p", networkKeys[1], "options"],
+      ["network", 0, "path", networkKeys[0], "path"],
+    ] as const;
+    for (const [field, index, member, key, cell] of cases) {
+      const error = { kind: "invalidConfig", message: "m", field, index, member, reason: "is wrong" };
+      const labels = (f: string) => ({ proxy: "Proxy rules", network: "Network rules" })[f] ?? null;
+      const result = draft.failed(error, labels, (m) => (m === "rewrite" ? "Path sent" : null));
+      expect(result.inline).toBe(true);
+      expect(draft.rowError(field), `${field} ${member}`).toEqual({ key, member: cell });
+      const place = `${labels(field)}, row ${index + 1}, ${member === "rewrite" ? "Path sent" : member}`;
+      expect(draft.error(field)).toBe(`${place}: is wrong`);
+    }
+    expect(draft.rowError("customHeaders")).toBeNull();
+    draft.editRow("network", blank, "path", "/x");
+    expect(draft.rowError("network")).toBeNull();
+    expect(draft.rowError("proxy")).toEqual({ key: proxyKeys[1], member: "target" });
+  });
+
+  it("one switch changed on the applied settings (the header's Turn off) keeps the rules and automatic ports", () => {
+    const site = { ...rules, networkConditions: true, port: 43127, httpsPort: 43128 };
+    const off = settingsWithSwitch(site, { portAutomatic: true, httpsPortAutomatic: false }, "networkConditions", false);
+    expect(off).toEqual({ ...site, networkConditions: false, port: 0 });
+  });
+
+  it("a rebase keeps the user's rows and takes the switch turned off elsewhere", () => {
+    const draft = new SettingsDraft({ ...rules, networkConditions: true }, false);
+    const key = draft.addRow("proxy");
+    draft.editRow("proxy", key, "path", "/new");
+    expect(draft.rebase({ ...rules, networkConditions: false }, false)).toBe("merged");
+    expect(draft.values.networkConditions).toBe(false);
+    expect(draft.values.proxy.map((row) => row.path)).toEqual(["/api", "/auth", "^/v1/(.*)", "/new"]);
+    expect(draft.dirtyFields()).toEqual(["proxy"]);
   });
 });
 

@@ -1,29 +1,31 @@
 //! The settings form's state, without the DOM: the applied settings (baseline), the user's
 //! edits (draft), which fields differ (dirty), Apply/Discard, and inline errors. It only checks
 //! what is obviously not a number; server-core decides what is valid and says why, and that
-//! sentence lands next to the field it names (`CommandError.field`), on the custom header row
-//! it names (`CommandError.index`, `member`).
+//! sentence lands next to the field it names (`CommandError.field`), on the row of a table
+//! (custom headers, proxy rules, network rules: `rows.ts`) it names (`CommandError.index`,
+//! `member`).
 import { errorField, errorItem, errorMessage, isCommandError, type LabelOf } from "../api/errors";
-import type { CustomHeader, SiteSettings } from "../api/types";
+import type { SiteSettings } from "../api/types";
 import { msToSecondsText } from "../format";
+import {
+  cellOf,
+  emptyRow,
+  isBlankRow,
+  isRowProblem,
+  isTableName,
+  rowsOf,
+  ruleOf,
+  sameRows,
+  TABLES,
+  type AnyRow,
+  type RowMember,
+  type TableName,
+  type TableRows,
+} from "./rows";
 import { SWITCH_NAMES, type SwitchName } from "./switches";
 
 /** A form control: every `SiteSettings` field plus the two "automatic port" checkboxes. */
 export type FieldName = keyof SiteSettings | "portAutomatic" | "httpsPortAutomatic";
-
-/** A cell of a custom header row, as `CommandError.member` names it. */
-export type HeaderMember = keyof CustomHeader;
-
-/**
- * One custom header row as typed. `key` identifies the row for this form's life (the DOM row
- * and an error follow it when rows above are removed); it is never sent.
- */
-export interface HeaderRow {
-  readonly key: number;
-  readonly path: string;
-  readonly name: string;
-  readonly value: string;
-}
 
 /**
  * What the controls hold. Numbers stay text so a half-typed value is kept as typed. Every
@@ -39,6 +41,10 @@ export type FormValues = { [K in SwitchName]: boolean } & {
   headerReadTimeoutMs: string;
   /** Seconds, as typed. */
   keepAliveIdleTimeoutMs: string;
+  /** Seconds, as typed. */
+  proxyConnectTimeoutMs: string;
+  /** Seconds, as typed. */
+  proxyFirstByteTimeoutMs: string;
   maxConnections: string;
   cacheControl: string;
   /** One glob per line, as typed; blank lines are not sent. */
@@ -47,8 +53,9 @@ export type FormValues = { [K in SwitchName]: boolean } & {
   allowedHosts: string;
   /** One origin per line, as typed; blank lines are not sent. */
   corsOrigins: string;
-  /** Never mutated: every edit makes a new array. */
-  customHeaders: readonly HeaderRow[];
+} & {
+  /** The tables' rows (`rows.ts`). Never mutated: every edit makes a new array. */
+  readonly [T in TableName]: readonly TableRows[T][];
 };
 
 /**
@@ -65,6 +72,10 @@ const HTML_FIELDS = [
   "httpsPortAutomatic",
   "cacheControl",
   "reloadIgnore",
+  "proxy",
+  "proxyConnectTimeoutMs",
+  "proxyFirstByteTimeoutMs",
+  "network",
   "allowedHosts",
   "corsOrigins",
   "customHeaders",
@@ -83,9 +94,12 @@ function switchesOf(source: Readonly<Record<string, unknown>>): Record<SwitchNam
   return Object.fromEntries(entries) as Record<SwitchName, boolean>;
 }
 
-export const HEADER_MEMBERS: readonly HeaderMember[] = ["path", "name", "value"];
-
-const SECONDS_FIELDS = new Set<FieldName>(["headerReadTimeoutMs", "keepAliveIdleTimeoutMs"]);
+const SECONDS_FIELDS = new Set<FieldName>([
+  "headerReadTimeoutMs",
+  "keepAliveIdleTimeoutMs",
+  "proxyConnectTimeoutMs",
+  "proxyFirstByteTimeoutMs",
+]);
 const INTEGER_FIELDS = new Set<FieldName>(["port", "httpsPort", "maxConnections"]);
 /** Lists typed one entry per line. */
 const LINE_FIELDS = new Set<FieldName>(["reloadIgnore", "allowedHosts", "corsOrigins"]);
@@ -104,17 +118,6 @@ export function isFieldName(name: string): name is FieldName {
   return (FIELDS as readonly string[]).includes(name);
 }
 
-function isHeaderMember(name: string | null): name is HeaderMember {
-  return name !== null && (HEADER_MEMBERS as readonly string[]).includes(name);
-}
-
-let lastRowKey = 0;
-
-function headerRow(header: CustomHeader): HeaderRow {
-  lastRowKey += 1;
-  return { key: lastRowKey, path: header.path, name: header.name, value: header.value };
-}
-
 /**
  * The form values showing `settings` (the ports in use are shown even when automatic).
  * `httpsPortAutomatic` defaults to true, the default of a site that never set one.
@@ -128,12 +131,14 @@ export function formValuesOf(settings: SiteSettings, portAutomatic: boolean, htt
     httpsPortAutomatic,
     headerReadTimeoutMs: msToSecondsText(settings.headerReadTimeoutMs),
     keepAliveIdleTimeoutMs: msToSecondsText(settings.keepAliveIdleTimeoutMs),
+    proxyConnectTimeoutMs: msToSecondsText(settings.proxyConnectTimeoutMs),
+    proxyFirstByteTimeoutMs: msToSecondsText(settings.proxyFirstByteTimeoutMs),
     maxConnections: String(settings.maxConnections),
     cacheControl: settings.cacheControl,
     reloadIgnore: settings.reloadIgnore.join("\n"),
     allowedHosts: settings.allowedHosts.join("\n"),
     corsOrigins: settings.corsOrigins.join("\n"),
-    customHeaders: settings.customHeaders.map(headerRow),
+    ...rowsOf(settings),
   };
 }
 
@@ -143,10 +148,6 @@ export function ignoreLines(text: string): string[] {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== "");
-}
-
-function isBlankRow(row: HeaderRow): boolean {
-  return HEADER_MEMBERS.every((m) => row[m].trim() === "");
 }
 
 /** Text -> number for a numeric field, or null when it is not a number at all. */
@@ -167,22 +168,20 @@ const NOT_A_NUMBER: Partial<Record<FieldName, string>> = {
   maxConnections: "Enter a whole number of connections.",
   headerReadTimeoutMs: "Enter a number of seconds, e.g. 10 or 0.5.",
   keepAliveIdleTimeoutMs: "Enter a number of seconds, e.g. 5 or 0.5.",
+  proxyConnectTimeoutMs: "Enter a number of seconds, e.g. 5 or 0.5.",
+  proxyFirstByteTimeoutMs: "Enter a number of seconds, e.g. 30 or 0.5.",
 };
 
 type FormValue = FormValues[keyof FormValues];
 
-function sameRows(a: readonly HeaderRow[], b: readonly HeaderRow[], compare: (x: string, y: string) => boolean): boolean {
-  return a.length === b.length && a.every((row, i) => HEADER_MEMBERS.every((m) => compare(row[m], b[i][m])));
-}
-
 /**
  * Whether two values of `field` mean the same thing: "5" and "5.0" seconds do, so do ignore
- * lists that differ only in blank lines and spaces, and header rows that differ only in spaces
+ * lists that differ only in blank lines and spaces, and table rows that differ only in spaces
  * around a cell. A row added or removed (even a blank one) is a change.
  */
 function same(field: FieldName, a: FormValue, b: FormValue): boolean {
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && sameRows(a, b, (x, y) => x.trim() === y.trim());
+  if (isTableName(field)) {
+    return sameRows(field, a as readonly AnyRow[], b as readonly AnyRow[], (x, y) => x.trim() === y.trim());
   }
   if (typeof a === "string" && typeof b === "string") {
     if (LINE_FIELDS.has(field)) {
@@ -200,12 +199,32 @@ function same(field: FieldName, a: FormValue, b: FormValue): boolean {
   return a === b;
 }
 
-/** Whether two values are written exactly alike (row keys aside). */
-function identical(a: FormValue, b: FormValue): boolean {
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && sameRows(a, b, (x, y) => x === y);
+/** Whether two values of `field` are written exactly alike (row keys aside). */
+function identical(field: FieldName, a: FormValue, b: FormValue): boolean {
+  if (isTableName(field)) {
+    return sameRows(field, a as readonly AnyRow[], b as readonly AnyRow[], (x, y) => x === y);
   }
   return a === b;
+}
+
+/**
+ * The site's applied settings with switch `name` set to `on`, as Apply would send them
+ * (automatic ports as 0): for a one-click change that leaves the form's unapplied edits alone.
+ */
+export function settingsWithSwitch(
+  settings: SiteSettings,
+  automatic: { portAutomatic: boolean; httpsPortAutomatic: boolean },
+  name: SwitchName,
+  on: boolean,
+): SiteSettings {
+  const draft = new SettingsDraft(settings, automatic.portAutomatic, automatic.httpsPortAutomatic);
+  draft.set(name, on);
+  const prepared = draft.prepare();
+  if (!prepared.ok) {
+    // Applied settings are numbers and rules the core took: they always prepare.
+    throw new Error(`the applied settings do not prepare: ${Object.keys(prepared.errors).join(", ")}`);
+  }
+  return prepared.settings;
 }
 
 export type PrepareResult =
@@ -215,19 +234,25 @@ export type PrepareResult =
 /** How `rebase` treated a change of the applied settings. */
 export type RebaseResult = "unchanged" | "reset" | "merged";
 
-/** The custom header row an error is about, and its cell when the error names one. */
-export interface HeaderFault {
+/** The table row an error is about, and its cell when the error names one. */
+export interface RowFault {
   key: number;
-  member: HeaderMember | null;
+  member: string | null;
+}
+
+type TableRecord<V> = { [T in TableName]: V };
+
+function perTable<V>(make: () => V): TableRecord<V> {
+  return Object.fromEntries(TABLES.map((t) => [t, make()])) as TableRecord<V>;
 }
 
 export class SettingsDraft {
   private base: FormValues;
   private draft: FormValues;
   private readonly errorMap = new Map<FieldName, string>();
-  private headerFault: HeaderFault | null = null;
-  /** The row key of each custom header in the last settings prepared, by position sent. */
-  private sentHeaderKeys: number[] = [];
+  private rowFaults: TableRecord<RowFault | null> = perTable(() => null);
+  /** The row key of each rule in the last settings prepared, by table and position sent. */
+  private sentKeys: TableRecord<number[]> = perTable(() => []);
 
   constructor(settings: SiteSettings, portAutomatic: boolean, httpsPortAutomatic = true) {
     this.base = formValuesOf(settings, portAutomatic, httpsPortAutomatic);
@@ -251,8 +276,8 @@ export class SettingsDraft {
   set<K extends FieldName>(field: K, value: FormValues[K]): void {
     this.draft = { ...this.draft, [field]: value };
     this.errorMap.delete(field);
-    if (field === "customHeaders") {
-      this.headerFault = null;
+    if (isTableName(field)) {
+      this.rowFaults[field] = null;
     }
     if (field === "cleanUrls" && value === false && this.draft.dropHtmlExtension) {
       this.set("dropHtmlExtension", false);
@@ -266,29 +291,39 @@ export class SettingsDraft {
     }
   }
 
-  /** Appends an empty custom header row and returns its key. */
-  addHeader(): number {
-    const row = headerRow({ path: "", name: "", value: "" });
-    this.set("customHeaders", [...this.draft.customHeaders, row]);
+  private setRows(table: TableName, rows: readonly AnyRow[]): void {
+    (this.set as (f: TableName, v: readonly AnyRow[]) => void)(table, rows);
+  }
+
+  /** Appends an empty row to `table` and returns its key. */
+  addRow(table: TableName): number {
+    const row = emptyRow(table);
+    this.setRows(table, [...this.draft[table], row]);
     return row.key;
   }
 
-  /** Removes custom header row `key` (no-op if it is gone). */
-  removeHeader(key: number): void {
-    if (this.draft.customHeaders.some((row) => row.key === key)) {
-      this.set(
-        "customHeaders",
-        this.draft.customHeaders.filter((row) => row.key !== key),
+  /** Removes row `key` of `table` (no-op if it is gone). */
+  removeRow(table: TableName, key: number): void {
+    const rows: readonly AnyRow[] = this.draft[table];
+    if (rows.some((row) => row.key === key)) {
+      this.setRows(
+        table,
+        rows.filter((row) => row.key !== key),
       );
     }
   }
 
-  /** Sets one cell of custom header row `key` (no-op if it is gone). */
-  editHeader(key: number, member: HeaderMember, text: string): void {
-    if (this.draft.customHeaders.some((row) => row.key === key && row[member] !== text)) {
-      this.set(
-        "customHeaders",
-        this.draft.customHeaders.map((row) => (row.key === key ? { ...row, [member]: text } : row)),
+  /**
+   * Sets one cell of row `key` of `table` (no-op if the row is gone, or the value is not of
+   * the cell's type: a checkbox's boolean, a text field's or a select's string).
+   */
+  editRow<T extends TableName>(table: T, key: number, member: RowMember<T>, value: string | boolean): void {
+    const rows: readonly AnyRow[] = this.draft[table];
+    const cell = (row: AnyRow) => (row as unknown as Record<string, unknown>)[member];
+    if (rows.some((row) => row.key === key && typeof cell(row) === typeof value && cell(row) !== value)) {
+      this.setRows(
+        table,
+        rows.map((row) => (row.key === key ? { ...row, [member]: value } : row)),
       );
     }
   }
@@ -318,14 +353,14 @@ export class SettingsDraft {
     return this.errorMap;
   }
 
-  /** The custom header row (and cell) the shown `customHeaders` error is about, if known. */
-  headerError(): HeaderFault | null {
-    return this.headerFault;
+  /** The row (and cell) of `table` the shown error of that table is about, if known. */
+  rowError(table: TableName): RowFault | null {
+    return this.rowFaults[table];
   }
 
   private clearErrors(): void {
     this.errorMap.clear();
-    this.headerFault = null;
+    this.rowFaults = perTable(() => null);
   }
 
   /** Drops every edit and error: the form shows the applied settings again. */
@@ -341,7 +376,7 @@ export class SettingsDraft {
    */
   rebase(settings: SiteSettings, portAutomatic: boolean, httpsPortAutomatic = true): RebaseResult {
     const next = formValuesOf(settings, portAutomatic, httpsPortAutomatic);
-    if (FIELDS.every((f) => identical(next[f], this.base[f]))) {
+    if (FIELDS.every((f) => identical(f, next[f], this.base[f]))) {
       return "unchanged";
     }
     if (!this.isDirty()) {
@@ -368,8 +403,8 @@ export class SettingsDraft {
 
   /**
    * The settings to send, or the fields that are not even numbers (their errors are set).
-   * An automatic port is sent as 0 (so is the HTTPS port); blank ignore lines and blank header
-   * rows are left out.
+   * An automatic port is sent as 0 (so is the HTTPS port); blank ignore lines and blank table
+   * rows are left out. A network rule whose options are not `KEY=VALUE` words marks its row.
    */
   prepare(): PrepareResult {
     const errors: Partial<Record<FieldName, string>> = {};
@@ -381,16 +416,36 @@ export class SettingsDraft {
       }
       return parsed;
     };
-    const rows = this.draft.customHeaders.filter((row) => !isBlankRow(row));
+    const sent = perTable<AnyRow[]>(() => []);
+    const rules = perTable<unknown[]>(() => []);
+    for (const table of TABLES) {
+      (this.draft[table] as readonly AnyRow[]).forEach((row, index) => {
+        if (isBlankRow(table, row)) {
+          return;
+        }
+        const rule = ruleOf(table, row);
+        if (isRowProblem(rule)) {
+          if (errors[table] === undefined) {
+            errors[table] = `Row ${index + 1}: ${rule.reason}`;
+            this.rowFaults[table] = { key: row.key, member: rule.member };
+          }
+          return;
+        }
+        sent[table].push(row);
+        rules[table].push(rule);
+      });
+    }
     const settings: SiteSettings = {
       ...switchesOf(this.draft),
       port: this.draft.portAutomatic ? 0 : number("port"),
       httpsPort: this.draft.httpsPortAutomatic ? 0 : number("httpsPort"),
       headerReadTimeoutMs: number("headerReadTimeoutMs"),
       keepAliveIdleTimeoutMs: number("keepAliveIdleTimeoutMs"),
+      proxyConnectTimeoutMs: number("proxyConnectTimeoutMs"),
+      proxyFirstByteTimeoutMs: number("proxyFirstByteTimeoutMs"),
       maxConnections: number("maxConnections"),
       cacheControl: this.draft.cacheControl.trim(),
-      customHeaders: rows.map((row) => ({ path: row.path.trim(), name: row.name.trim(), value: row.value.trim() })),
+      ...(rules as { [T in TableName]: SiteSettings[T] }),
       reloadIgnore: ignoreLines(this.draft.reloadIgnore),
       allowedHosts: ignoreLines(this.draft.allowedHosts),
       corsOrigins: ignoreLines(this.draft.corsOrigins),
@@ -402,7 +457,10 @@ export class SettingsDraft {
     if (failed.length > 0) {
       return { ok: false, errors };
     }
-    this.sentHeaderKeys = rows.map((row) => row.key);
+    this.sentKeys = perTable(() => []);
+    for (const table of TABLES) {
+      this.sentKeys[table] = sent[table].map((row) => row.key);
+    }
     return { ok: true, settings };
   }
 
@@ -415,8 +473,8 @@ export class SettingsDraft {
 
   /**
    * Apply failed: the draft stays as typed. An error about a form field is shown next to it
-   * (`inline: true`); any other error is for the banner. An error about a custom header also
-   * marks its row (see `headerError`), found from the index in the list last prepared. An
+   * (`inline: true`); any other error is for the banner. An error about a table's rule also
+   * marks its row and cell (see `rowError`), found from the index in the list last prepared. An
    * error about `certDir`, which has no control, is shown beside the HTTPS toggle. The message
    * names the field, and a list item's member, as `labelOf` and `memberLabel` say the form shows them.
    */
@@ -435,14 +493,12 @@ export class SettingsDraft {
     }
     if (field !== null && isFieldName(field)) {
       this.errorMap.set(field, message);
-      if (field === "customHeaders") {
+      if (isTableName(field)) {
         const item = errorItem(error);
-        const key = item === null ? undefined : this.sentHeaderKeys[item.index];
-        const present = this.draft.customHeaders.some((row) => row.key === key);
-        this.headerFault =
-          item !== null && key !== undefined && present
-            ? { key, member: isHeaderMember(item.member) ? item.member : null }
-            : null;
+        const key = item === null ? undefined : this.sentKeys[field][item.index];
+        const present = (this.draft[field] as readonly AnyRow[]).some((row) => row.key === key);
+        this.rowFaults[field] =
+          item !== null && key !== undefined && present ? { key, member: cellOf(field, item.member) } : null;
       }
       return { inline: true, field, message };
     }

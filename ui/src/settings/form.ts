@@ -1,22 +1,16 @@
 //! The Settings tab: draws the switch rows (`switch-rows.ts`), then binds the controls of
 //! #settings-form to one `SettingsDraft` per site (switching sites keeps unapplied edits),
 //! Apply/Discard, inline errors and the apply result, whose count of continuing transfers
-//! follows the site's state live. The custom
-//! headers table is drawn from the draft's rows, keyed so a row keeps its inputs (and focus)
-//! while others are added or removed.
+//! follows the site's state live. The tables (custom headers, proxy rules, network rules) are
+//! drawn by `tables.ts` from the draft's rows.
+import { errorField } from "../api/errors";
 import type { ApplyOutcome, Site, SiteId, SiteSettings } from "../api/types";
 import { byId, el, setText, show } from "../dom";
-import {
-  FIELDS,
-  HEADER_MEMBERS,
-  SettingsDraft,
-  type FieldName,
-  type HeaderFault,
-  type HeaderMember,
-  type HeaderRow,
-} from "./draft";
+import { FIELDS, SettingsDraft, type FieldName } from "./draft";
 import { applyResultMessage } from "./generation";
+import { isTableName, TABLES, type TableName } from "./rows";
 import { renderSwitches } from "./switch-rows";
+import { cellLabel, RuleTable } from "./tables";
 
 export interface SettingsActions {
   /** Runs apply_settings; rejects with the command's error. */
@@ -27,19 +21,7 @@ export interface SettingsActions {
 
 const PRESETS = ["no-cache", "no-store", "max-age=3600"];
 
-/** The header cells' labels, for screen readers (the table's column headers say the same). */
-const MEMBER_LABELS: Record<HeaderMember, string> = { path: "Path glob", name: "Header name", value: "Header value" };
-const MEMBER_PLACEHOLDERS: Record<HeaderMember, string> = {
-  path: "/assets/**",
-  name: "Cache-Control",
-  value: "max-age=31536000",
-};
-
 type Control = HTMLInputElement | HTMLTextAreaElement;
-
-function memberOf(input: Element): HeaderMember | null {
-  return HEADER_MEMBERS.find((m) => input.classList.contains(`header-${m}`)) ?? null;
-}
 
 export class SettingsForm {
   private readonly form = byId<HTMLFormElement>("settings-form");
@@ -49,10 +31,10 @@ export class SettingsForm {
   private readonly result = byId("apply-result");
   private readonly changes = byId<HTMLUListElement>("apply-changes");
   private readonly preset = byId<HTMLSelectElement>("cache-preset");
-  private readonly headerTable = byId<HTMLTableElement>("custom-headers");
-  private readonly headerRows = byId<HTMLTableSectionElement>("custom-headers-body");
-  private readonly headersEmpty = byId("custom-headers-empty");
-  private readonly addHeaderButton = byId<HTMLButtonElement>("custom-header-add");
+  private readonly tables = Object.fromEntries(TABLES.map((name) => [name, new RuleTable(name)])) as Record<
+    TableName,
+    RuleTable
+  >;
   private readonly drafts = new Map<SiteId, SettingsDraft>();
   private readonly outcomes = new Map<SiteId, ApplyOutcome>();
   private readonly applying = new Set<SiteId>();
@@ -63,15 +45,26 @@ export class SettingsForm {
     const edit = (event: Event) => {
       const target = event.target;
       const draft = this.draft();
-      if (draft === null || !(target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement)) {
+      if (
+        draft === null ||
+        !(target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement)
+      ) {
         return;
       }
-      const row = target.closest<HTMLElement>("[data-header-row]");
-      const member = memberOf(target);
-      if (row !== null && member !== null) {
-        draft.editHeader(Number(row.dataset.key), member, target.value);
+      const row = target.closest<HTMLElement>("[data-row]");
+      const table = row?.closest<HTMLElement>("table[data-table]")?.dataset.table ?? "";
+      const member = target.dataset.member;
+      const checkbox = target instanceof HTMLInputElement && target.type === "checkbox";
+      if (row && isTableName(table) && member !== undefined) {
+        (draft.editRow as (t: TableName, k: number, m: string, v: string | boolean) => void)(
+          table,
+          Number(row.dataset.key),
+          member,
+          checkbox ? target.checked : target.value,
+        );
+      } else if (target instanceof HTMLSelectElement) {
+        return;
       } else if (FIELDS.includes(target.name as FieldName)) {
-        const checkbox = target instanceof HTMLInputElement && target.type === "checkbox";
         draft.edit(target.name as FieldName, checkbox ? target.checked : target.value);
       } else {
         return;
@@ -89,28 +82,31 @@ export class SettingsForm {
         this.control("cacheControl")?.focus();
       }
     });
-    this.addHeaderButton.addEventListener("click", () => {
-      const draft = this.draft();
-      if (draft === null) {
-        return;
-      }
-      const key = draft.addHeader();
-      this.render();
-      this.headerCell(key, "path")?.focus();
-    });
-    this.headerRows.addEventListener("click", (event) => {
-      const button = event.target instanceof Element ? event.target.closest(".header-remove") : null;
-      const row = button?.closest<HTMLElement>("[data-header-row]");
-      const draft = this.draft();
-      if (!row || draft === null) {
-        return;
-      }
-      // Keyboard users keep their place: focus the next row's remove button, else Add.
-      const next = row.nextElementSibling ?? row.previousElementSibling;
-      draft.removeHeader(Number(row.dataset.key));
-      this.render();
-      (next?.querySelector<HTMLButtonElement>(".header-remove") ?? this.addHeaderButton).focus();
-    });
+    for (const name of TABLES) {
+      const table = this.tables[name];
+      table.addButton.addEventListener("click", () => {
+        const draft = this.draft();
+        if (draft === null) {
+          return;
+        }
+        const key = draft.addRow(name);
+        this.render();
+        table.cell(key, "path")?.focus();
+      });
+      table.body.addEventListener("click", (event) => {
+        const button = event.target instanceof Element ? event.target.closest(".row-remove") : null;
+        const row = button?.closest<HTMLElement>("[data-row]");
+        const draft = this.draft();
+        if (!row || draft === null) {
+          return;
+        }
+        // Keyboard users keep their place: focus the next row's remove button, else Add.
+        const next = row.nextElementSibling ?? row.previousElementSibling;
+        draft.removeRow(name, Number(row.dataset.key));
+        this.render();
+        (next?.querySelector<HTMLButtonElement>(".row-remove") ?? table.addButton).focus();
+      });
+    }
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       void this.apply();
@@ -162,8 +158,16 @@ export class SettingsForm {
     return text ? text : null;
   }
 
-  private headerCell(key: number, member: HeaderMember): HTMLInputElement | null {
-    return this.headerRows.querySelector<HTMLInputElement>(`[data-header-row][data-key="${key}"] .header-${member}`);
+  /** Focuses the cell (or the row's first cell) of the first table row an error marks. */
+  private focusRowError(draft: SettingsDraft): boolean {
+    for (const name of TABLES) {
+      const fault = draft.rowError(name);
+      if (fault !== null) {
+        this.tables[name].cell(fault.key, fault.member ?? "path")?.focus();
+        return true;
+      }
+    }
+    return false;
   }
 
   private async apply(): Promise<void> {
@@ -175,7 +179,9 @@ export class SettingsForm {
     const prepared = draft.prepare();
     if (!prepared.ok) {
       this.render();
-      this.control(Object.keys(prepared.errors)[0] as FieldName)?.focus();
+      if (!this.focusRowError(draft)) {
+        this.control(Object.keys(prepared.errors)[0] as FieldName)?.focus();
+      }
       return;
     }
     this.applying.add(site.id);
@@ -185,14 +191,19 @@ export class SettingsForm {
       draft.applied(outcome.site.settings, outcome.site.portAutomatic, outcome.site.httpsPortAutomatic);
       this.outcomes.set(site.id, outcome);
     } catch (error) {
-      const failure = draft.failed(error, (field) => this.label(field), (member) => MEMBER_LABELS[member as HeaderMember] ?? null);
+      const field = errorField(error) ?? "";
+      const failure = draft.failed(
+        error,
+        (f) => this.label(f),
+        // The core's member names, as the table's column headers say them (`rate` stays `rate`).
+        (member) => (isTableName(field) ? cellLabel(field, member) : null),
+      );
       if (!failure.inline) {
         this.actions.error(failure.message);
       }
-      const fault = draft.headerError();
-      if (fault !== null && this.draft() === draft) {
+      if (this.draft() === draft) {
         this.render();
-        this.headerCell(fault.key, fault.member ?? "path")?.focus();
+        this.focusRowError(draft);
       }
     } finally {
       this.applying.delete(site.id);
@@ -246,7 +257,9 @@ export class SettingsForm {
       // server-core refuses it without clean URLs.
       dropHtml.disabled = !values.cleanUrls;
     }
-    this.renderHeaders(values.customHeaders, draft.headerError());
+    for (const name of TABLES) {
+      this.tables[name].render(values[name], draft.rowError(name));
+    }
     this.preset.value = PRESETS.includes(values.cacheControl.trim()) ? values.cacheControl.trim() : "custom";
     for (const warn of this.form.querySelectorAll<HTMLElement>("[data-warn-for]")) {
       show(warn, values[warn.dataset.warnFor as FieldName] === true);
@@ -258,69 +271,6 @@ export class SettingsForm {
     this.discardButton.disabled = !dirty || busy;
     setText(this.applyButton, busy ? "Applying…" : "Apply");
     this.renderOutcome(site);
-  }
-
-  /** Keyed update of the header rows: existing rows keep their inputs, caret and focus. */
-  private renderHeaders(rows: readonly HeaderRow[], fault: HeaderFault | null): void {
-    const existing = new Map<number, HTMLTableRowElement>();
-    for (const tr of this.headerRows.querySelectorAll<HTMLTableRowElement>("[data-header-row]")) {
-      existing.set(Number(tr.dataset.key), tr);
-    }
-    rows.forEach((row, index) => {
-      const tr = existing.get(row.key) ?? this.headerRow(row.key);
-      existing.delete(row.key);
-      // Only moved when out of place: moving a node would take focus from its input.
-      if (this.headerRows.children[index] !== tr) {
-        this.headerRows.insertBefore(tr, this.headerRows.children[index] ?? null);
-      }
-      const faulty = fault !== null && fault.key === row.key;
-      tr.dataset.error = String(faulty);
-      for (const member of HEADER_MEMBERS) {
-        const input = tr.querySelector<HTMLInputElement>(`.header-${member}`);
-        if (input === null) {
-          continue;
-        }
-        if (input.value !== row[member]) {
-          input.value = row[member];
-        }
-        input.setAttribute("aria-label", `${MEMBER_LABELS[member]}, row ${index + 1}`);
-        const invalid = faulty && (fault.member === null || fault.member === member);
-        input.setAttribute("aria-invalid", String(invalid));
-        if (invalid) {
-          input.setAttribute("aria-describedby", "custom-headers-error");
-        } else {
-          input.removeAttribute("aria-describedby");
-        }
-      }
-      tr.querySelector(".header-remove")?.setAttribute("aria-label", `Remove header row ${index + 1}`);
-    });
-    for (const tr of existing.values()) {
-      tr.remove();
-    }
-    show(this.headerTable, rows.length > 0);
-    show(this.headersEmpty, rows.length === 0);
-  }
-
-  private headerRow(key: number): HTMLTableRowElement {
-    const tr = el("tr");
-    tr.dataset.headerRow = "";
-    tr.dataset.key = String(key);
-    for (const member of HEADER_MEMBERS) {
-      const input = el("input", `header-${member}`);
-      input.type = "text";
-      input.autocomplete = "off";
-      input.spellcheck = false;
-      input.placeholder = MEMBER_PLACEHOLDERS[member];
-      const td = el("td");
-      td.append(input);
-      tr.append(td);
-    }
-    const remove = el("button", "header-remove small", "Remove");
-    remove.type = "button";
-    const td = el("td", "header-actions");
-    td.append(remove);
-    tr.append(td);
-    return tr;
   }
 
   private renderOutcome(site: Site): void {

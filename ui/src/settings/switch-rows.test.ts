@@ -84,6 +84,8 @@ describe("switch rows", () => {
       "byteRanges",
     ]);
     expect(fieldsOf("development")).toEqual(["liveReload", "reloadIgnore", "spaFallback", "cleanUrls", "dropHtmlExtension"]);
+    expect(fieldsOf("proxy")).toEqual(["proxy", "proxyConnectTimeoutMs", "proxyFirstByteTimeoutMs"]);
+    expect(fieldsOf("network")).toEqual(["networkConditions", "network"]);
     expect(fieldsOf("access")).toEqual(["allowedHosts", "cors", "corsOrigins", "crossOriginIsolation", "customHeaders"]);
   });
 

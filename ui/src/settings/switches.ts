@@ -15,7 +15,7 @@ export type SwitchName = {
 }[keyof SiteSettings];
 
 /** A fieldset of the settings form, by its `data-section` in index.html. */
-export type Section = "connection" | "https" | "files" | "development" | "access";
+export type Section = "connection" | "https" | "files" | "development" | "proxy" | "network" | "access";
 
 /** One switch's row. */
 export interface SwitchSpec {
@@ -109,6 +109,13 @@ export const SWITCHES: Readonly<Record<SwitchName, SwitchSpec>> = {
     sentence: "Drop .html from addresses",
     help: "Redirects /about.html to /about. Needs clean URLs.",
     slug: "drop-html",
+  },
+  networkConditions: {
+    section: "network",
+    before: "network",
+    label: "Apply network conditions",
+    sentence: "Slow down or fail the paths the rules below match",
+    help: "Off, the rules are kept but none applies: the site answers at full speed. While on with a rule, the site's header shows “Throttled” with a button that turns this off.",
   },
   cors: {
     section: "access",

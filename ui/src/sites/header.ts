@@ -2,14 +2,15 @@
 //! https URL (Copy) and the certificate's fingerprint, folder, the site's error, Start/Stop,
 //! Remove, and sharing on the local network with its warning, LAN URLs and QR code (of the
 //! http address: a phone opens it without a certificate warning), and the button that opens
-//! the trust dialog (`trust.ts`) while serving HTTPS. The controls are created
-//! once in index.html and only updated here.
+//! the trust dialog (`trust.ts`) while serving HTTPS; and, while network rules slow or fail
+//! the site, a "Throttled" badge (its tooltip lists the rules) with a button that turns them
+//! all off. The controls are created once in index.html and only updated here.
 import { errorMessage } from "../api/errors";
 import type { QrCode, Site } from "../api/types";
 import { byId, el, setText, show } from "../dom";
 import { visibleText } from "../format";
 import { clearQr, drawQr } from "./qr";
-import { siteView } from "./view";
+import { siteView, throttleRules } from "./view";
 
 export interface HeaderActions {
   open(site: Site): void;
@@ -20,6 +21,8 @@ export interface HeaderActions {
   qr(site: Site): Promise<QrCode>;
   /** Opens the trust dialog (`trust.ts`) for the site's CA. */
   trust(site: Site): void;
+  /** Applies `networkConditions: false` (the rules stay); resolves once applied or refused. */
+  throttleOff(site: Site): Promise<void>;
 }
 
 /** A fingerprint's groups (`fingerprintGroups`) in `node`: one span per group, with a line
@@ -66,6 +69,9 @@ export class SiteHeader {
   private readonly fingerprint = byId("tls-fingerprint");
   private readonly lanHttpsUrl = byId("lan-https-url");
   private readonly trustRow = byId("trust-row");
+  private readonly throttle = byId("throttle");
+  private readonly throttleBadge = byId("throttle-badge");
+  private readonly throttleOff = byId<HTMLButtonElement>("throttle-off");
   private site: Site | null = null;
   /** What the QR canvas shows (site id + URL), so it is fetched once per address. */
   private qrKey = "";
@@ -82,6 +88,12 @@ export class SiteHeader {
     this.removeButton.addEventListener("click", withSite((s) => actions.remove(s)));
     this.changeRootButton.addEventListener("click", withSite((s) => actions.changeRoot(s)));
     byId("open-trust").addEventListener("click", withSite((s) => actions.trust(s)));
+    this.throttleOff.addEventListener("click", withSite((s) => {
+      this.throttleOff.disabled = true;
+      void actions.throttleOff(s).finally(() => {
+        this.throttleOff.disabled = false;
+      });
+    }));
     this.copyButton.addEventListener("click", () => void this.copy(this.site?.running ? this.site.url : null, this.url));
     this.copyHttpsButton.addEventListener(
       "click",
@@ -112,6 +124,7 @@ export class SiteHeader {
     setText(this.state, view.state);
     this.state.dataset.running = String(site.running);
     show(this.welcome, site.isWelcome);
+    this.renderThrottle(site);
     setText(this.url, view.url);
     this.url.dataset.serving = String(view.canOpen);
     setText(this.folder, visibleText(site.root));
@@ -134,6 +147,12 @@ export class SiteHeader {
     show(this.lanHttpsUrl, view.lanHttpsUrl !== "");
     show(this.lanDetails, site.lan);
     this.renderQr(site, view.showQr);
+  }
+
+  private renderThrottle(site: Site): void {
+    const rules = throttleRules(site.settings);
+    show(this.throttle, rules.length > 0);
+    this.throttleBadge.title = `Network conditions slow or fail these paths:\n${rules.map(visibleText).join("\n")}`;
   }
 
   private renderFingerprint(groups: string[]): void {

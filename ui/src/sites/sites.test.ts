@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Site } from "../api/types";
+import type { Site, SiteSettings } from "../api/types";
 import { qrMatrix } from "./qr";
 import { baseName } from "./sidebar";
-import { fingerprintGroups, siteView } from "./view";
+import { fingerprintGroups, siteView, throttleRules } from "./view";
 
 const base = {
   id: "s1",
@@ -108,3 +108,20 @@ describe("baseName", () => {
   });
 });
 
+
+describe("throttleRules (the header's Throttled badge)", () => {
+  const settings = (over: Partial<SiteSettings>) => ({ networkConditions: true, network: [], ...over }) as SiteSettings;
+
+  it("lists every network rule, as the CLI writes it, while network conditions are on", () => {
+    const network = [
+      { path: "/videos/**", preset: "slow-3g" },
+      { path: "/api/**", preset: null, status: 503, p: 0.1, "reset-after": null },
+    ];
+    expect(throttleRules(settings({ network }))).toEqual(["/videos/** preset=slow-3g", "/api/** status=503 p=0.1"]);
+  });
+
+  it("is empty, so no badge, without a rule or with network conditions off", () => {
+    expect(throttleRules(settings({}))).toEqual([]);
+    expect(throttleRules(settings({ networkConditions: false, network: [{ path: "/**", preset: "offline" }] }))).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 //! What the site header and the site list show for a site. Pure: no DOM, no Tauri.
-import type { Site } from "../api/types";
+import type { Site, SiteSettings } from "../api/types";
+import { networkRuleText } from "../settings/rows";
 
 export interface SiteView {
   state: "Running" | "Stopped";
@@ -51,4 +52,13 @@ export function siteView(site: Site): SiteView {
     lanHttpsUrl: site.lan && site.running && site.https !== null ? site.https.lanUrls.join("  ·  ") : "",
     fingerprint: site.running && site.https !== null ? fingerprintGroups(site.https.fingerprint) : [],
   };
+}
+
+/**
+ * The network rules slowing or failing the site, as the CLI writes them (`/videos/**
+ * preset=slow-3g`): all of them while network conditions are on, none while they are off.
+ * The header shows "Throttled" while there is one, so nobody forgets a throttle.
+ */
+export function throttleRules(settings: SiteSettings): string[] {
+  return settings.networkConditions ? settings.network.map(networkRuleText) : [];
 }

@@ -44,7 +44,7 @@ rewrite?: string,
  * Send the target's host as `Host` (on), or keep the browser's (off). Default: on.
  * `change_origin` in the TOML file, as its other names are snake_case.
  */
-change_origin?: boolean, };
+changeOrigin?: boolean, };
 
 /**
  * One network rule as written: `{ path = "/api/**", status = 503, p = 0.1 }`. Every member
