@@ -338,6 +338,66 @@ fn toml_uses_the_cli_names() {
     assert_eq!(rules[0].p, Some(0.5));
 }
 
+/// An answer a rule slowed but let through whole is recorded as completed, with every body
+/// byte, over HTTP/1.1 keep-alive and close and HTTP/1.0 (the window showed throttled rows as
+/// aborted: the shaped body never said it had ended).
+#[tokio::test]
+async fn a_slowed_answer_that_arrives_whole_is_recorded_completed() {
+    let dir = site();
+    let logs = tempfile::tempdir().unwrap();
+    let log = AccessLog::start(LogSettings {
+        dir: Some(logs.path().to_path_buf()),
+        ..LogSettings::default()
+    })
+    .unwrap();
+    let config = ServerConfig::try_from(with_rules(
+        &dir,
+        &["/big.bin rate=5000000 latency=5 slice=4096"],
+    ))
+    .unwrap();
+    let server = ServerHandle::start_logged(config, Some(log.clone()))
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    for (query, head) in [
+        ("?keep", "HTTP/1.1\r\nHost: {addr}"),
+        ("?close", "HTTP/1.1\r\nHost: {addr}\r\nConnection: close"),
+        ("?ten", "HTTP/1.0"),
+    ] {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let head = head.replace("{addr}", &addr.to_string());
+        let text = format!("GET /big.bin{query} {head}\r\n\r\n");
+        stream.write_all(text.as_bytes()).await.unwrap();
+        let mut bytes = Vec::new();
+        let mut buf = vec![0; 64 * 1024];
+        // Until the whole body is in (a keep-alive connection stays open after it).
+        while parse_len(&bytes) != Some(BIG) {
+            let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_ne!(n, 0, "{query}: closed before the whole body");
+            bytes.extend_from_slice(&buf[..n]);
+        }
+        assert!(body_of(&bytes) == noise(BIG, 7), "{query}: the body whole");
+        let record = logged(&log, logs.path(), &format!("/big.bin{query}")).await;
+        assert_eq!(
+            (record.completed, record.outcome, record.body_bytes),
+            (true, Outcome::Completed, BIG as u64),
+            "{query}"
+        );
+        let note = record.network.expect("a note");
+        assert_eq!(note.effect_names(), "throttle+latency+slice", "{query}");
+    }
+    server.stop(Duration::from_secs(1)).await;
+}
+
+/// The body length read so far, once the head is in.
+fn parse_len(bytes: &[u8]) -> Option<usize> {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    Some(bytes.len() - end)
+}
+
 /// The access record says which rule applied and what it did, and how the transfer ended;
 /// requests no rule matched carry no note.
 #[tokio::test]

@@ -135,8 +135,9 @@ pub(super) struct Scope {
     /// A proxy target's side of a switched protocol (a WebSocket), once its 101 is sent:
     /// the connection then joins its socket to it (`proxy::tunnel`).
     upgrade: Mutex<Option<hyper::upgrade::OnUpgrade>>,
-    /// The token buckets of the network rules shared per connection (`per=connection`).
-    buckets: ConnectionBuckets,
+    /// The token buckets of the network rules shared per connection (`per=connection`); only
+    /// when its config applies network rules, so other connections allocate nothing for them.
+    buckets: Option<ConnectionBuckets>,
 }
 
 impl Scope {
@@ -218,6 +219,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         tls,
     } = accepted;
     let _counted = log.as_ref().map(AccessLog::connection_opened);
+    let buckets = config.shaping().map(|_| ConnectionBuckets::default());
     let context = Arc::new(Scope {
         peer,
         id: registration.id(),
@@ -237,7 +239,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         log,
         unflushed: AtomicUsize::new(0),
         unflushed_records: Mutex::new(Vec::new()),
-        buckets: ConnectionBuckets::default(),
+        buckets,
         retiring: AtomicBool::new(false),
         event_streams: AtomicUsize::new(0),
         zero_copy: tls.is_none().then(Arc::default),
@@ -322,9 +324,9 @@ async fn answer(
     context: Arc<Scope>,
     mut request: Request<Incoming>,
 ) -> Result<Response<Tracked>, Infallible> {
-    if context.config.shaping().is_some() {
+    if let Some(buckets) = &context.buckets {
         // Only then: an extension costs an allocation per request.
-        request.extensions_mut().insert(context.buckets.clone());
+        request.extensions_mut().insert(buckets.clone());
     }
     let start = context
         .log

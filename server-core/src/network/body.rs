@@ -167,7 +167,12 @@ impl http_body::Body for Shaped {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner_done && self.buffer.is_empty() && self.waiting.is_none()
+        // The inner body may be at its end before it is polled again (a file's last chunk):
+        // hyper, having sent Content-Length bytes, asks this rather than polling once more,
+        // and the access record counts the answer completed by it.
+        (self.inner_done || self.inner.is_end_stream())
+            && self.buffer.is_empty()
+            && self.waiting.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {

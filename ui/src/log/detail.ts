@@ -22,7 +22,7 @@ function ruleText<T>(
   record: AccessRecord,
   site: Site | null,
   index: number,
-  section: "Proxy" | "Network",
+  section: "Proxy" | "Network conditions",
   rules: (site: Site) => readonly T[] | undefined,
   describe: (rule: T) => string,
 ): string {
@@ -60,7 +60,7 @@ function ruleRows(record: AccessRecord, site: Site | null): Array<[string, strin
   const network = record.network;
   if (network !== undefined) {
     rows.push(
-      ["Network rule", ruleText(record, site, network.rule, "Network", (s) => s.settings.network, networkRuleText)],
+      ["Network rule", ruleText(record, site, network.rule, "Network conditions", (s) => s.settings.network, networkRuleText)],
       ["Network effect", effectWords(network, record.status)],
     );
   }

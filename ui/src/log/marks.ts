@@ -72,7 +72,7 @@ export function ordinal(n: number): string {
  * "rule 2 (the second in Settings → Proxy)" for the index 1 of the list `section`; `when`
  * ("as of generation 3") ends the parenthesis.
  */
-export function ruleName(index: number, section: "Proxy" | "Network", when?: string): string {
+export function ruleName(index: number, section: "Proxy" | "Network conditions", when?: string): string {
   const place = `the ${ordinal(index + 1)} in Settings → ${section}`;
   return `rule ${index + 1} (${when === undefined ? place : `${place}, ${when}`})`;
 }
@@ -103,7 +103,7 @@ export function networkMark(r: AccessRecord): { text: "fault" | "throttled"; tit
   const fault = effectsOf(note).some((effect) => effect.fault);
   return {
     text: fault ? "fault" : "throttled",
-    title: `Network ${ruleName(note.rule, "Network")}: ${effectWords(note, r.status)}`,
+    title: `Network ${ruleName(note.rule, "Network conditions")}: ${effectWords(note, r.status)}`,
     effects: effectNames(note).join(" "),
   };
 }

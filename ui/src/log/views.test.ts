@@ -124,12 +124,12 @@ describe("proxied and network-shaped requests (issue 18)", () => {
     const target = row.node.querySelector(".log-target") as HTMLElement;
     expect(target.dataset.mark).toBe("fault");
     expect(target.textContent).toBe("/videos/a.mp4");
-    expect(target.title).toBe("/videos/a.mp4\nNetwork rule 1 (the first in Settings → Network): throttled, then reset");
+    expect(target.title).toBe("/videos/a.mp4\nNetwork rule 1 (the first in Settings → Network conditions): throttled, then reset");
 
     fillRow(row, record({ target: "/slow", network: { rule: 2, effects: 2 } }));
     expect(row.node.dataset.network).toBe("latency");
     expect(target.dataset.mark).toBe("throttled");
-    expect(target.title).toBe("/slow\nNetwork rule 3 (the third in Settings → Network): delayed");
+    expect(target.title).toBe("/slow\nNetwork rule 3 (the third in Settings → Network conditions): delayed");
 
     for (const r of [plain, proxied, proxyNoAnswer, record({ network: { rule: 0, effects: 0 } })]) {
       fillRow(row, r);
@@ -149,7 +149,7 @@ describe("proxied and network-shaped requests (issue 18)", () => {
     expect(row.node.querySelector("img")).toBeNull();
     expect(row.node.querySelector(".log-target")?.textContent).toBe(markup);
     expect(row.node.querySelector(".log-target")?.getAttribute("title")).toBe(
-      `${markup}\nNetwork rule 1 (the first in Settings → Network): answered 503 instead`,
+      `${markup}\nNetwork rule 1 (the first in Settings → Network conditions): answered 503 instead`,
     );
   });
 
@@ -177,7 +177,7 @@ describe("proxied and network-shaped requests (issue 18)", () => {
 
   it("details the network rule and its effects in plain words", () => {
     const rows = new Map(detailRows(throttledReset, site));
-    expect(rows.get("Network rule")).toBe("rule 1 (the first in Settings → Network): /videos/** rate=1000000 reset-after=5000");
+    expect(rows.get("Network rule")).toBe("rule 1 (the first in Settings → Network conditions): /videos/** rate=1000000 reset-after=5000");
     expect(rows.get("Network effect")).toBe("throttled, then reset");
     expect(rows.has("Proxy rule")).toBe(false);
     const effect = (effects: number, status = 200) =>
