@@ -76,11 +76,13 @@ function applied(n) {
 
 /** The log row whose target is `target`, as `{ served, target, total }`, once it is there. */
 async function logRow(target) {
-  return /** @type {{ served: string, target: string, total: string }} */ (await app.waitFor(
+  return /** @type {{ served: string, target: string, total: string, outcome: string, network?: string, mark?: string, status: string }} */ (await app.waitFor(
     `const row = [...document.querySelectorAll("#log-table [data-record-id]")]
        .find((r) => r.querySelector(".log-target").textContent === arguments[0]);
      return row ? { served: row.dataset.served, target: row.querySelector(".log-target").textContent,
-                    total: row.querySelector(".log-total").textContent } : null;`,
+                    total: row.querySelector(".log-total").textContent, outcome: row.dataset.outcome,
+                    network: row.dataset.network, mark: row.querySelector(".log-target").dataset.mark,
+                    status: row.querySelector(".log-status").textContent } : null;`,
     `a log row for ${target}`,
     10_000,
     target,
@@ -139,6 +141,8 @@ test("a proxy rule typed in Settings sends /api to the upstream, and the log sho
   const row = await logRow("/api/users?page=2");
   assert.equal(row.served, "proxy");
   assert.equal(row.target, "/api/users?page=2");
+  assert.equal(row.status, "200 proxy", "the status cell says the proxy answered");
+  assert.equal(row.network ?? null, null, "no network rule yet");
   await app.run(
     `[...document.querySelectorAll("#log-table [data-record-id]")]
        .find((r) => r.querySelector(".log-target").textContent === "/api/users?page=2").click();`,
@@ -172,6 +176,10 @@ test("Slow 3G from the network table slows the site, and the header says Throttl
   await app.click("#tab-log");
   const row = await logRow("/page.txt?slow");
   assert.ok(totalMs(row.total) >= SLOWED_MS, `the log's Total shows it: ${row.total}`);
+  // The row says which rule slowed it, and that it still arrived whole.
+  assert.equal(row.mark, "throttled");
+  assert.equal(row.network, "throttle latency");
+  assert.equal(row.outcome, "completed", "a slowed answer that arrived whole is no abort");
   await app.screenshot("23-throttled-log");
 });
 
