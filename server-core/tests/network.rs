@@ -10,12 +10,12 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{draft, get, logged, noise, parse, start_draft as start, write_aged};
+use common::{draft, get, logged, noise, parse, start_draft as start, start_logged, write_aged};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wharf_core::config::NetworkRuleDraft;
-use wharf_core::{AccessLog, LogSettings, Outcome};
-use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
+use wharf_core::Outcome;
+use wharf_core::{ConfigDraft, ServerConfig};
 
 const BIG: usize = 100_000;
 
@@ -344,20 +344,11 @@ fn toml_uses_the_cli_names() {
 #[tokio::test]
 async fn a_slowed_answer_that_arrives_whole_is_recorded_completed() {
     let dir = site();
-    let logs = tempfile::tempdir().unwrap();
-    let log = AccessLog::start(LogSettings {
-        dir: Some(logs.path().to_path_buf()),
-        ..LogSettings::default()
-    })
-    .unwrap();
-    let config = ServerConfig::try_from(with_rules(
+    let (server, log, logs) = start_logged(with_rules(
         &dir,
         &["/big.bin rate=5000000 latency=5 slice=4096"],
     ))
-    .unwrap();
-    let server = ServerHandle::start_logged(config, Some(log.clone()))
-        .await
-        .unwrap();
+    .await;
     let addr = server.local_addr();
     for (query, head) in [
         ("?keep", "HTTP/1.1\r\nHost: {addr}"),
@@ -403,23 +394,14 @@ fn parse_len(bytes: &[u8]) -> Option<usize> {
 #[tokio::test]
 async fn the_access_record_names_the_rule_and_its_effect() {
     let dir = site();
-    let logs = tempfile::tempdir().unwrap();
-    let log = AccessLog::start(LogSettings {
-        dir: Some(logs.path().to_path_buf()),
-        ..LogSettings::default()
-    })
-    .unwrap();
-    let config = ServerConfig::try_from(with_rules(
+    let (server, log, logs) = start_logged(with_rules(
         &dir,
         &[
             "/api/** status=503",
             "/big.bin rate=10000000 reset-after=1000",
         ],
     ))
-    .unwrap();
-    let server = ServerHandle::start_logged(config, Some(log.clone()))
-        .await
-        .unwrap();
+    .await;
     let addr = server.local_addr();
     assert_eq!(get(addr, "/api/data.json").await.status, 503);
     read_until_end(addr, "/big.bin", Duration::from_secs(10)).await;

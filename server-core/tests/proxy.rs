@@ -514,24 +514,15 @@ async fn proxied_html_gets_the_live_reload_script() {
 async fn the_log_records_the_rule_the_upstream_status_and_its_first_byte() {
     let upstream = echo_upstream().await;
     let site = tempfile::tempdir().unwrap();
-    let logs = tempfile::tempdir().unwrap();
-    let log = wharf_core::AccessLog::start(wharf_core::LogSettings {
-        dir: Some(logs.path().to_path_buf()),
-        ..wharf_core::LogSettings::default()
-    })
-    .unwrap();
     let nowhere = format!("http://127.0.0.1:{}", free_port());
-    let config = wharf_core::ServerConfig::try_from(with_rules(
+    let (server, log, logs) = common::start_logged(with_rules(
         site.path(),
         vec![
             rule("/down", &nowhere),
             rule("/api", &format!("http://{upstream}")),
         ],
     ))
-    .unwrap();
-    let server = wharf_core::ServerHandle::start_logged(config, Some(log.clone()))
-        .await
-        .unwrap();
+    .await;
     let addr = server.local_addr();
     assert_eq!(common::get(addr, "/api/logged").await.status, 200);
     assert_eq!(common::get(addr, "/down/logged").await.status, 502);
@@ -616,14 +607,8 @@ async fn a_proxied_request_over_http2_says_https_and_the_browser_s_host() {
 async fn network_rules_shape_proxied_answers_and_the_record_names_both_rules() {
     let upstream = echo_upstream().await;
     let site = tempfile::tempdir().unwrap();
-    let logs = tempfile::tempdir().unwrap();
-    let log = wharf_core::AccessLog::start(wharf_core::LogSettings {
-        dir: Some(logs.path().to_path_buf()),
-        ..wharf_core::LogSettings::default()
-    })
-    .unwrap();
     let parse = |text: &str| wharf_core::config::parse_network_rule(text).unwrap();
-    let config = wharf_core::ServerConfig::try_from(ConfigDraft {
+    let (server, log, logs) = common::start_logged(ConfigDraft {
         network: Some(vec![
             parse("/api/failing/** status=503"),
             parse("/api/** rate=200000"),
@@ -633,10 +618,7 @@ async fn network_rules_shape_proxied_answers_and_the_record_names_both_rules() {
             vec![rule("/api", &format!("http://{upstream}"))],
         )
     })
-    .unwrap();
-    let server = wharf_core::ServerHandle::start_logged(config, Some(log.clone()))
-        .await
-        .unwrap();
+    .await;
     let addr = server.local_addr();
 
     let failing = common::get(addr, "/api/failing/x").await;

@@ -34,6 +34,7 @@ pub use changes::{snake_case, Change};
 pub use error::ConfigError;
 pub use file::{ConfigFile, ConfigFileError};
 pub use flags::{FlagSpec, Takes};
+pub(crate) use rules::path_glob;
 pub use rules::{HeaderRule, HeaderRules, IgnoreGlobs};
 pub use settings::{
     ConfigDraft, CustomHeaderDraft, ProxyRuleDraft, ServerConfig, DEFAULT_CACHE_CONTROL,

@@ -1,12 +1,36 @@
 //! The validated list settings: custom header rules and live reload's ignore globs, each
 //! compiled once into a glob set and matched as the root's file system compares names.
 
-use globset::{GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use http::{HeaderName, HeaderValue};
 
 use super::error::ConfigError;
 use super::settings::{CustomHeaderDraft, DEFAULT_RELOAD_IGNORE};
 use crate::serve::names::NameMatching;
+
+/// A rule's path glob, checked and compiled as `names` matches paths: it starts with `/`
+/// (`examples[0]`) or `*` (`examples[1]`). Errors are the rule's `path` member's, by `refuse`.
+pub(crate) fn path_glob(
+    names: NameMatching,
+    path: &str,
+    examples: [&str; 2],
+    refuse: impl Fn(&'static str, String) -> ConfigError,
+) -> Result<Glob, ConfigError> {
+    let path = path.trim();
+    let [rooted, anywhere] = examples;
+    if !path.starts_with(['/', '*']) {
+        return Err(refuse(
+            "path",
+            format!("{path:?} must start with / (e.g. {rooted:?}) or * (e.g. {anywhere:?})"),
+        ));
+    }
+    names.glob(path).map_err(|err| {
+        refuse(
+            "path",
+            format!("{path:?} is not a valid glob: {}", err.kind()),
+        )
+    })
+}
 
 /// Custom response headers, in the order written, with their path globs compiled once.
 #[derive(Debug, Clone, Default)]
@@ -65,21 +89,12 @@ impl HeaderRules {
             let refuse = |member: &'static str, reason: String| {
                 ConfigError::item(field, index, Some(member), reason)
             };
-            let path = draft.path.trim();
-            if !path.starts_with(['/', '*']) {
-                return Err(refuse(
-                    "path",
-                    format!(
-                        "{path:?} must start with / (e.g. \"/assets/**\") or * (e.g. \"**/*.wasm\")"
-                    ),
-                ));
-            }
-            globs.add(names.glob(path).map_err(|err| {
-                refuse(
-                    "path",
-                    format!("{path:?} is not a valid glob: {}", err.kind()),
-                )
-            })?);
+            globs.add(path_glob(
+                names,
+                &draft.path,
+                ["/assets/**", "**/*.wasm"],
+                refuse,
+            )?);
             let name = HeaderName::from_bytes(draft.name.trim().as_bytes()).map_err(|_| {
                 refuse(
                     "name",
@@ -115,7 +130,7 @@ impl HeaderRules {
                 )
             })?;
             rules.push(HeaderRule {
-                path: path.to_owned(),
+                path: draft.path.trim().to_owned(),
                 name,
                 value,
             });

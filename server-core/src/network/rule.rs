@@ -10,7 +10,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::preset;
-use crate::config::ConfigError;
+use crate::config::{path_glob, ConfigError};
 use crate::serve::names::NameMatching;
 
 /// One network rule as written: `{ path = "/api/**", status = 503, p = 0.1 }`. Every member
@@ -205,21 +205,12 @@ impl NetworkRules {
             let refuse = |member: &'static str, reason: String| {
                 ConfigError::item(field, index, Some(member), reason)
             };
-            let path = draft.path.trim();
-            if !path.starts_with(['/', '*']) {
-                return Err(refuse(
-                    "path",
-                    format!(
-                        "{path:?} must start with / (e.g. \"/api/**\") or * (e.g. \"**/*.mp4\")"
-                    ),
-                ));
-            }
-            globs.add(names.glob(path).map_err(|err| {
-                refuse(
-                    "path",
-                    format!("{path:?} is not a valid glob: {}", err.kind()),
-                )
-            })?);
+            globs.add(path_glob(
+                names,
+                &draft.path,
+                ["/api/**", "**/*.mp4"],
+                refuse,
+            )?);
             let preset = match &draft.preset {
                 None => None,
                 Some(name) => Some(preset::preset(name).ok_or_else(|| {

@@ -202,6 +202,22 @@ pub async fn tls_connect(tcp: TcpStream, pem: &Path, alpn: &[&[u8]]) -> TlsStrea
     tls_connect_to(tcp, pem, alpn, "localhost").await
 }
 
+/// A server from `draft` (which must be valid) whose requests go to a durable access log in
+/// a folder of its own: the server, the log, and the folder (see [`logged`]).
+pub async fn start_logged(draft: ConfigDraft) -> (ServerHandle, AccessLog, tempfile::TempDir) {
+    let logs = tempfile::tempdir().unwrap();
+    let log = AccessLog::start(wharf_core::LogSettings {
+        dir: Some(logs.path().to_path_buf()),
+        ..wharf_core::LogSettings::default()
+    })
+    .unwrap();
+    let config = ServerConfig::try_from(draft).expect("a valid draft");
+    let server = ServerHandle::start_logged(config, Some(log.clone()))
+        .await
+        .expect("binding 127.0.0.1:0 works");
+    (server, log, logs)
+}
+
 /// The record of `target` in the session log `log` writes into `logs`, once it is there
 /// (within 10 s).
 pub async fn logged(log: &AccessLog, logs: &Path, target: &str) -> AccessRecord {
