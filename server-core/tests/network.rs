@@ -228,6 +228,55 @@ async fn a_throttled_mebibyte_arrives_byte_exact() {
     }
 }
 
+/// A held head (`ttfb`), added latency with a jitter, and the Slow 3G preset each hold the
+/// response back: no byte within a quarter of the least hold (a bound load cannot break, as
+/// load only delays), then the whole answer; the record names the effects.
+#[tokio::test]
+async fn held_heads_hold_back_every_byte_then_the_whole_answer_arrives() {
+    let dir = site();
+    let (server, log, logs) = start_logged(with_rules(
+        &dir,
+        &[
+            "/api/** ttfb=1200",
+            "/dir/** latency=1000 jitter=200",
+            "/index.html preset=slow-3g",
+        ],
+    ))
+    .await;
+    let addr = server.local_addr();
+    let cases = [
+        ("/api/data.json", 1_000, "ttfb"),
+        ("/dir/a.txt", 800, "latency"),
+        ("/index.html", 2_000, "throttle+latency"),
+    ];
+    for (path, least_ms, effects) in cases {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let text = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(text.as_bytes()).await.unwrap();
+        let mut first = [0; 1];
+        let early = Duration::from_millis(least_ms / 4);
+        assert!(
+            tokio::time::timeout(early, stream.read(&mut first))
+                .await
+                .is_err(),
+            "{path}: a byte came before {early:?}"
+        );
+        let mut bytes = Vec::new();
+        tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut bytes))
+            .await
+            .unwrap()
+            .unwrap();
+        let answer = parse(&bytes);
+        assert_eq!(answer.status, 200, "{path}");
+        let file = std::fs::read(dir.path().join(&path[1..])).unwrap();
+        // HTML also carries the live-reload script after the file.
+        assert!(answer.body.starts_with(&file), "{path}");
+        let note = logged(&log, logs.path(), path).await.network.unwrap();
+        assert_eq!(note.effect_names(), effects, "{path}");
+    }
+    server.stop(Duration::from_secs(1)).await;
+}
+
 /// Two answers on one keep-alive connection share its bucket (`per=connection`): both arrive
 /// whole, in order.
 #[tokio::test]
