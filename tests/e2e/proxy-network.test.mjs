@@ -198,5 +198,8 @@ test("Turn off in the header turns every rule off in one click, and the rules st
     "the rule stays, for the switch to turn back on",
   );
   assert.equal(await app.run(`return document.querySelector("#settings-dirty").hidden;`), true, "the form is clean");
+  // The form's message is the Turn off's apply, not the last Apply's.
+  await applied(4);
+  await app.waitForText("#apply-changes", (t) => /Apply network conditions: on → off/.test(t), "the change, named by its label");
   await app.screenshot("24-turned-off");
 });

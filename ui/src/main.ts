@@ -134,6 +134,7 @@ const header = new SiteHeader({
       commands.applySettings(site.id, settingsWithSwitch(site.settings, site, "networkConditions", false)),
     );
     if (outcome) {
+      settings.appliedElsewhere(outcome);
       store.upsertSite(outcome.site);
     }
   },

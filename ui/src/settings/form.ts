@@ -117,6 +117,14 @@ export class SettingsForm {
     });
   }
 
+  /**
+   * An apply made outside the form (the header's Turn off): its result replaces the last
+   * Apply's message, so the form never names a generation that is no longer the newest.
+   */
+  appliedElsewhere(outcome: ApplyOutcome): void {
+    this.outcomes.set(outcome.site.id, outcome);
+  }
+
   /** A state push (or a site a command returned): rebase every draft, show the selected one. */
   update(sites: readonly Site[], selected: Site | null): void {
     for (const site of sites) {
