@@ -33,6 +33,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod check;
 pub mod config;
 mod files;
 mod http;
@@ -44,6 +45,9 @@ mod proxy;
 mod serve;
 pub mod trust;
 
+pub use check::{
+    check_site, CheckError, CheckOptions, CheckReport, Finding, FindingKind, Severity,
+};
 pub use config::{Change, ConfigDraft, ConfigError, ServerConfig};
 pub use config::{ConfigFile, ConfigFileError};
 pub use files::private_fs::replace_private;

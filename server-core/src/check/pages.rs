@@ -1,0 +1,120 @@
+//! The checks of what pages and stylesheets link: broken links, case mismatches,
+//! root-relative paths that break under a subpath, and content types that do not suit the
+//! link's use. Reads each HTML and CSS file once (as Wharf's content-type table names them).
+
+use super::finding::{Finding, FindingKind, Severity};
+use super::inventory::Inventory;
+use super::links::{resolve, target, Link, Resolution, Target};
+use super::text::Lines;
+use super::{css, html, mime};
+
+/// The findings of every page and stylesheet's links.
+pub(super) fn check(inventory: &mut Inventory, base_path: Option<&str>) -> Vec<Finding> {
+    let sources: Vec<(String, bool)> = inventory
+        .entries()
+        .filter(|(_, entry)| !entry.is_dir)
+        .filter_map(|(name, _)| match mime::served_type(name).as_str() {
+            "text/html" => Some((name.to_owned(), true)),
+            "text/css" => Some((name.to_owned(), false)),
+            _ => None,
+        })
+        .collect();
+    let mut findings = Vec::new();
+    for (file, is_html) in sources {
+        let Some(text) = inventory.read_text(&file) else {
+            continue;
+        };
+        let links = if is_html {
+            html::links(&text)
+        } else {
+            let mut links = Vec::new();
+            css::links(&text, 0, &mut links);
+            links
+        };
+        let lines = Lines::new(&text);
+        for link in links {
+            let line = lines.line_of(link.offset);
+            judge(inventory, &file, line, &link, base_path, &mut findings);
+        }
+    }
+    findings
+}
+
+/// The findings of one link in `file`, at `line`.
+fn judge(
+    inventory: &Inventory,
+    file: &str,
+    line: u32,
+    link: &Link,
+    base_path: Option<&str>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut finding = |kind, severity, message: String, advice: String| {
+        findings.push(Finding {
+            kind,
+            severity,
+            file: file.to_owned(),
+            line: Some(line),
+            message,
+            advice,
+        });
+    };
+    let url = link.url.trim();
+    let (name, absolute) = match target(file, url, base_path) {
+        Target::Skip => return,
+        Target::Malformed => {
+            finding(
+                FindingKind::BrokenLink,
+                Severity::Error,
+                format!("`{url}` is not a valid path (bad percent-encoding or a NUL)"),
+                "Percent-encode the path as UTF-8, e.g. `caf%C3%A9.html`.".to_owned(),
+            );
+            return;
+        }
+        Target::Local { name, absolute } => (name, absolute),
+    };
+    if absolute {
+        let advice = match base_path {
+            Some(base) => format!(
+                "The site is deployed under `{base}`: write the link relative to this file, \
+                 or start it with `{base}`."
+            ),
+            None => "Fine if the site is served at the root of its domain; if it will live \
+                under a subpath (e.g. GitHub Pages' /repo/), write the link relative to this \
+                file, or run `wharf check --base-path /repo/` to check links against it."
+                .to_owned(),
+        };
+        finding(
+            FindingKind::AbsolutePath,
+            Severity::Warning,
+            format!("`{url}` is root-relative and breaks if the site is served under a subpath"),
+            advice,
+        );
+    }
+    match resolve(inventory, &name) {
+        Resolution::File(target_file) => {
+            if let Some(mismatch) = mime::judge(link.role, &target_file) {
+                finding(
+                    FindingKind::WrongMime,
+                    mismatch.severity,
+                    mismatch.message,
+                    mismatch.advice,
+                );
+            }
+        }
+        Resolution::CaseOnly { linked, stored } => finding(
+            FindingKind::CaseMismatch,
+            Severity::Error,
+            format!("`{url}` names `{linked}` but the file is `{stored}`"),
+            "macOS and Windows ignore the difference, Linux hosts answer 404: spell the link \
+             (or rename the file) so the case matches exactly."
+                .to_owned(),
+        ),
+        Resolution::Missing(what) => finding(
+            FindingKind::BrokenLink,
+            Severity::Error,
+            format!("`{url}` is broken: {what}"),
+            "Fix the link, or add the file it points to.".to_owned(),
+        ),
+    }
+}
