@@ -56,11 +56,9 @@ pub(super) enum Target {
 pub(super) enum Resolution {
     /// This file answers it.
     File(String),
-    /// Only a differently cased name exists: the name as linked, and as stored.
+    /// Only a differently cased name exists.
     CaseOnly {
-        /// The name the link resolves to.
-        linked: String,
-        /// The name on disk.
+        /// The file's name as stored.
         stored: String,
     },
     /// Nothing answers it; the sentence says what is missing.
@@ -117,14 +115,7 @@ pub(super) fn resolve(inventory: &Inventory, name: &str) -> Resolution {
         };
         match inventory.lookup(&index) {
             Lookup::Exact(_) => index,
-            Lookup::CaseOnly(stored) => {
-                let linked = if name.is_empty() {
-                    "index.html".to_owned()
-                } else {
-                    format!("{name}/index.html")
-                };
-                return Resolution::CaseOnly { linked, stored };
-            }
+            Lookup::CaseOnly(stored) => return Resolution::CaseOnly { stored },
             Lookup::Missing => {
                 let shown = if name.is_empty() { "/" } else { name };
                 return Resolution::Missing(format!("folder `{shown}` has no index.html"));
@@ -134,10 +125,7 @@ pub(super) fn resolve(inventory: &Inventory, name: &str) -> Resolution {
         entry_name
     };
     if case_only {
-        Resolution::CaseOnly {
-            linked: name.to_owned(),
-            stored: file,
-        }
+        Resolution::CaseOnly { stored: file }
     } else {
         Resolution::File(file)
     }

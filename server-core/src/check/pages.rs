@@ -102,10 +102,10 @@ fn judge(
                 );
             }
         }
-        Resolution::CaseOnly { linked, stored } => finding(
+        Resolution::CaseOnly { stored } => finding(
             FindingKind::CaseMismatch,
             Severity::Error,
-            format!("`{url}` names `{linked}` but the file is `{stored}`"),
+            format!("`{url}` differs in case from the file `{stored}`"),
             "macOS and Windows ignore the difference, Linux hosts answer 404: spell the link \
              (or rename the file) so the case matches exactly."
                 .to_owned(),
