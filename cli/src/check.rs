@@ -20,7 +20,12 @@ pub(crate) struct CheckArgs {
     /// SharedArrayBuffer is allowed
     #[arg(long)]
     cross_origin_isolation: bool,
-    /// Take `root` and `cross_origin_isolation` from this TOML config file (as `serve`'s)
+    /// The site will be served with clean URLs (as `serve --clean-urls`): a link to /about
+    /// finds about.html
+    #[arg(long)]
+    clean_urls: bool,
+    /// Take `root`, `cross_origin_isolation` and `clean_urls` from this TOML config file
+    /// (as `serve`'s); flags override it
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Print the report as JSON instead of text
@@ -45,6 +50,7 @@ pub(crate) fn run(args: CheckArgs) -> ExitCode {
         base_path: args.base_path,
         cross_origin_isolation: args.cross_origin_isolation
             || draft.cross_origin_isolation.unwrap_or(false),
+        clean_urls: args.clean_urls || draft.clean_urls.unwrap_or(false),
         ..CheckOptions::default()
     };
     let report = match check_site(&root, &options) {

@@ -649,6 +649,28 @@ fn check_cli_exits_0_on_warnings_only_and_takes_isolation_from_flag_or_config() 
 }
 
 #[test]
+fn check_cli_resolves_clean_urls_when_told_by_flag_or_config() {
+    let site = check_sites::site(&[
+        ("index.html", b"<a href=\"about\">About</a>"),
+        ("about.html", b""),
+    ]);
+    let dir = site.path().to_str().unwrap();
+    let broken = check(&[dir]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(stdout(&broken).starts_with("index.html:1: error: `about` is broken"));
+    assert_eq!(check(&[dir, "--clean-urls"]).status.code(), Some(0));
+    let config = site.path().join("wharf.toml");
+    std::fs::write(&config, "clean_urls = true\n").unwrap();
+    let from_config = check(&["--config", config.to_str().unwrap(), dir]);
+    assert_eq!(
+        from_config.status.code(),
+        Some(0),
+        "{}",
+        stdout(&from_config)
+    );
+}
+
+#[test]
 fn check_cli_refuses_bad_arguments_with_exit_2() {
     let site = check_sites::clean_site();
     let dir = site.path().to_str().unwrap();

@@ -170,17 +170,54 @@ fn dot_folders_are_one_finding_and_never_entered() {
 
 #[cfg(unix)]
 #[test]
-fn symlinks_out_of_the_folder_are_not_followed() {
+fn symlinks_are_followed_only_inside_the_folder() {
     let outside = site(&[
         (".env", b"SECRET=1"),
         ("page.html", b"<a href=\"gone.html\">"),
     ]);
     let dir = site(&[
-        ("index.html", b"<a href=\"in.html\">x</a>"),
+        (
+            "index.html",
+            b"<a href=\"in.html\">x</a> <a href=\"alias/page.html\">y</a>",
+        ),
         ("real.html", b""),
+        ("real/page.html", b""),
     ]);
     std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).unwrap();
     std::os::unix::fs::symlink(dir.path().join("real.html"), dir.path().join("in.html")).unwrap();
+    // A folder linked inside the root is walked as the folder it names.
+    std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("alias")).unwrap();
     let report = check(dir.path(), &CheckOptions::default());
     assert_eq!(report.findings, [], "{report:#?}");
+    // The outside folder's `.env` and broken link were never seen; the linked folder was.
+    assert_eq!(report.files_seen, 5);
+}
+
+#[test]
+fn a_base_element_and_clean_urls_change_how_links_resolve() {
+    let dir = site(&[
+        (
+            "docs/page.html",
+            b"<a href=\"index.html\">home</a>\n<base href=\"../\">\n<a href=\"about\">about</a>\n\
+              <img srcset=\"data:image/png;base64,AA== 1x, logo.png 2x\">\n",
+        ),
+        ("index.html", b""),
+        ("about.html", b""),
+        ("logo.png", b""),
+        (
+            "ext.html",
+            b"<base href=\"https://example.com/\"><a href=\"nowhere.html\">x</a>",
+        ),
+    ]);
+    let report = check(dir.path(), &CheckOptions::default());
+    assert_eq!(
+        places(&report),
+        [("broken_link", "error", "docs/page.html".to_owned(), Some(3))],
+        "{report:#?}"
+    );
+    let clean = CheckOptions {
+        clean_urls: true,
+        ..CheckOptions::default()
+    };
+    assert_eq!(check(dir.path(), &clean).findings, []);
 }

@@ -160,6 +160,7 @@ fn role_of(tag: &StartTag<'_>, attr: &str) -> Option<Role> {
             Some(_) => return None,
         },
         ("link", "href") => link_role(tag)?,
+        ("base", "href") => Role::Base,
         ("img" | "source" | "video" | "audio" | "track" | "embed" | "input", "src") => Role::Other,
         ("video", "poster") | ("object", "data") => Role::Other,
         _ => return None,
@@ -206,19 +207,41 @@ fn is_javascript_type(kind: &str) -> bool {
     )
 }
 
-/// `srcset="a.png 1x, b.png 2x"`: each candidate's URL, at its own offset.
+/// `srcset="a.png 1x, b.png 2x"`: each candidate's URL, at its own offset, split as HTML's
+/// srcset parsing does: a URL runs to whitespace (so `data:` URLs keep their commas), a
+/// trailing comma ends it, and descriptors run to the next comma outside parentheses.
 fn srcset(value: &str, offset: usize, out: &mut Vec<Link>) {
+    let bytes = value.as_bytes();
     let mut at = 0;
-    for candidate in value.split(',') {
-        let start = candidate.len() - candidate.trim_start().len();
-        if let Some(url) = candidate.split_ascii_whitespace().next() {
-            out.push(Link {
-                url: url.replace("&amp;", "&"),
-                offset: offset + at + start,
-                role: Role::Other,
-            });
+    loop {
+        while at < bytes.len() && (bytes[at].is_ascii_whitespace() || bytes[at] == b',') {
+            at += 1;
         }
-        at += candidate.len() + 1;
+        if at >= bytes.len() {
+            return;
+        }
+        let start = at;
+        while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let url = value[start..at].trim_end_matches(',');
+        out.push(Link {
+            url: url.replace("&amp;", "&"),
+            offset: offset + start,
+            role: Role::Other,
+        });
+        if value[start..at].ends_with(',') {
+            continue;
+        }
+        let mut depth = 0usize;
+        while at < bytes.len() && !(bytes[at] == b',' && depth == 0) {
+            match bytes[at] {
+                b'(' => depth += 1,
+                b')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            at += 1;
+        }
     }
 }
 
@@ -236,7 +259,8 @@ mod tests {
     #[test]
     fn attributes_are_found_at_their_offsets_with_their_roles() {
         let html = "<!-- <a href=x> --><A HREF='p.html'>\n<script type=module src=m.js></script>\
-                    <link rel=stylesheet href=\"s.css\"><img srcset=\"a.png 1x, b.png 2x\">";
+                    <link rel=stylesheet href=\"s.css\">\
+                    <img srcset=\"a.png 1x,b.png 2x, data:image/png;base64,AA== 3x\">";
         let got = urls(html);
         let offset = |needle: &str| html.find(needle).unwrap();
         assert_eq!(
@@ -247,6 +271,11 @@ mod tests {
                 ("s.css".to_owned(), offset("s.css"), Role::Style),
                 ("a.png".to_owned(), offset("a.png"), Role::Other),
                 ("b.png".to_owned(), offset("b.png"), Role::Other),
+                (
+                    "data:image/png;base64,AA==".to_owned(),
+                    offset("data:"),
+                    Role::Other
+                ),
             ]
         );
     }

@@ -1,8 +1,8 @@
 //! The site as the check sees it: every file and folder under the root, walked once, by name
 //! (NFC, `/`-separated, relative to the root), with a case-folded index for case mismatches.
 //!
-//! Bounds: symlinks are never followed out of the root (one whose target lies outside is left
-//! out, as Wharf refuses it by default), and dot folders (`.git/`, `.well-known/`) are listed
+//! Bounds: symlinks are followed only where their target lies inside the root (one that
+//! leads out is left out, as Wharf refuses it by default), and dot folders (`.git/`, `.well-known/`) are listed
 //! but never entered. Files are read only through [`Inventory::read_text`], which refuses
 //! files over the size cap and notes them as skipped. It decides nothing about what it finds.
 
@@ -52,8 +52,9 @@ impl Inventory {
             max_read_bytes,
             ..Inventory::default()
         };
+        // Symlinks are followed (walkdir stops at loops) only where they stay inside the root.
         let mut walk = WalkDir::new(root)
-            .follow_links(false)
+            .follow_links(true)
             .sort_by_file_name()
             .into_iter();
         while let Some(item) = walk.next() {
@@ -61,23 +62,20 @@ impl Inventory {
             if item.depth() == 0 {
                 continue;
             }
-            let Some(name) = relative_name(root, item.path()) else {
+            let inside = !item.path_is_symlink()
+                || dunce::canonicalize(item.path()).is_ok_and(|real| lies_in(&real, root));
+            let Some(name) = relative_name(root, item.path()).filter(|_| inside) else {
+                if item.file_type().is_dir() {
+                    walk.skip_current_dir();
+                }
                 continue;
             };
-            let entry = if item.file_type().is_symlink() {
-                match followed_inside(root, item.path()) {
-                    Some(entry) => entry,
-                    None => continue,
-                }
-            } else {
-                let Ok(meta) = item.metadata() else { continue };
-                Entry {
-                    is_dir: meta.is_dir(),
-                    size: if meta.is_dir() { 0 } else { meta.len() },
-                }
+            let Ok(meta) = item.metadata() else { continue };
+            let entry = Entry {
+                is_dir: meta.is_dir(),
+                size: if meta.is_dir() { 0 } else { meta.len() },
             };
-            let dot_folder = entry.is_dir && item.file_name().as_encoded_bytes().starts_with(b".");
-            if dot_folder && item.file_type().is_dir() {
+            if entry.is_dir && item.file_name().as_encoded_bytes().starts_with(b".") {
                 walk.skip_current_dir();
             }
             inventory.insert(name, entry);
@@ -156,17 +154,4 @@ fn relative_name(root: &Path, path: &Path) -> Option<String> {
         .map(|part| composed(&part.as_os_str().to_string_lossy()).into_owned())
         .collect();
     Some(parts.join("/"))
-}
-
-/// A symlink's target, if it lies inside the root: Wharf refuses the others by default.
-fn followed_inside(root: &Path, link: &Path) -> Option<Entry> {
-    let target = dunce::canonicalize(link).ok()?;
-    if !lies_in(&target, root) {
-        return None;
-    }
-    let meta = std::fs::metadata(&target).ok()?;
-    Some(Entry {
-        is_dir: meta.is_dir(),
-        size: if meta.is_dir() { 0 } else { meta.len() },
-    })
 }

@@ -33,6 +33,8 @@ pub(super) enum Role {
     Font,
     /// An image, media, icon or anything else.
     Other,
+    /// The document's base URL (`<base href>`): every relative link resolves against it.
+    Base,
 }
 
 /// Where a link points, before looking it up.
@@ -65,9 +67,10 @@ pub(super) enum Resolution {
     Missing(String),
 }
 
-/// Where `url`, found in the site file `from`, points. `base_path`, when set, starts and ends
-/// with `/`: root-relative links under it are the site's own.
-pub(super) fn target(from: &str, url: &str, base_path: Option<&str>) -> Target {
+/// Where `url` points when relative links resolve against the site folder `folder` (`""` for
+/// the root, else ending in `/`, e.g. `docs/`). `base_path`, when set, starts and ends with
+/// `/`: root-relative links under it are the site's own.
+pub(super) fn target(folder: &str, url: &str, base_path: Option<&str>) -> Target {
     let url = url.trim();
     let templated = ["{{", "${", "<%", "{%"].iter().any(|t| url.contains(t));
     if url.starts_with('#') || url.starts_with("//") || has_scheme(url) || templated {
@@ -83,10 +86,7 @@ pub(super) fn target(from: &str, url: &str, base_path: Option<&str>) -> Target {
             Some(base) if path == base.trim_end_matches('/') => (false, "/".to_owned()),
             _ => (true, format!("/{rest}")),
         },
-        None => {
-            let folder = from.rfind('/').map_or("", |end| &from[..=end]);
-            (false, format!("/{folder}{path}"))
-        }
+        None => (false, format!("/{folder}{path}")),
     };
     match SitePath::parse(&without_dot_segments(&joined), true) {
         Ok(site_path) => Target::Local {
@@ -97,9 +97,27 @@ pub(super) fn target(from: &str, url: &str, base_path: Option<&str>) -> Target {
     }
 }
 
-/// What answers the site name `name` (from [`target`]).
-pub(super) fn resolve(inventory: &Inventory, name: &str) -> Resolution {
-    let (entry_name, is_dir, case_only) = match inventory.lookup(name) {
+/// The folder relative links of the site file `file` resolve against (`docs/` for
+/// `docs/a.html`).
+pub(super) fn folder_of(file: &str) -> &str {
+    file.rfind('/').map_or("", |end| &file[..=end])
+}
+
+/// What answers the site name `name` (from [`target`]). With `clean_urls`, as Wharf's
+/// setting of that name, a missing `about` is answered by `about.html`.
+pub(super) fn resolve(inventory: &Inventory, name: &str, clean_urls: bool) -> Resolution {
+    let lookup = match inventory.lookup(name) {
+        Lookup::Missing if clean_urls && !name.is_empty() => {
+            let page = format!("{name}.html");
+            match inventory.lookup(&page) {
+                Lookup::Exact(entry) if !entry.is_dir => return Resolution::File(page),
+                Lookup::CaseOnly(stored) => return Resolution::CaseOnly { stored },
+                _ => Lookup::Missing,
+            }
+        }
+        lookup => lookup,
+    };
+    let (entry_name, is_dir, case_only) = match lookup {
         Lookup::Exact(entry) => (name.to_owned(), entry.is_dir, false),
         Lookup::CaseOnly(stored) => {
             let is_dir = matches!(inventory.lookup(&stored), Lookup::Exact(e) if e.is_dir);
@@ -172,28 +190,25 @@ mod tests {
     #[test]
     fn links_resolve_against_their_page_like_a_browser() {
         assert_eq!(
-            local("docs/a.html", "b.html", None),
+            local("docs/", "b.html", None),
             ("docs/b.html".into(), false)
         );
         assert_eq!(
-            local("docs/a.html", "../x%20y.css?v=1#f", None),
+            local("docs/", "../x%20y.css?v=1#f", None),
             ("x y.css".into(), false)
         );
+        assert_eq!(local("", "../../up.js", None), ("up.js".into(), false));
         assert_eq!(
-            local("a.html", "../../up.js", None),
-            ("up.js".into(), false)
-        );
-        assert_eq!(
-            local("docs/a.html", "/js/app.js", None),
+            local("docs/", "/js/app.js", None),
             ("js/app.js".into(), true)
         );
         assert_eq!(
-            local("a.html", "/sub/js/app.js", Some("/sub/")),
+            local("", "/sub/js/app.js", Some("/sub/")),
             ("js/app.js".into(), false)
         );
-        assert_eq!(local("a.html", "/sub", Some("/sub/")), ("".into(), false));
+        assert_eq!(local("", "/sub", Some("/sub/")), ("".into(), false));
         assert_eq!(
-            local("a.html", "/other/x.js", Some("/sub/")),
+            local("", "/other/x.js", Some("/sub/")),
             ("other/x.js".into(), true)
         );
     }
@@ -211,8 +226,8 @@ mod tests {
             "",
             "{{ asset }}",
         ] {
-            assert_eq!(target("a.html", url, None), Target::Skip, "{url}");
+            assert_eq!(target("", url, None), Target::Skip, "{url}");
         }
-        assert_eq!(target("a.html", "/%ff.js", None), Target::Malformed);
+        assert_eq!(target("", "/%ff.js", None), Target::Malformed);
     }
 }

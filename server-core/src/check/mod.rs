@@ -47,6 +47,9 @@ pub struct CheckOptions {
     /// Whether the site will be served cross-origin isolated (COOP and COEP), as Wharf's
     /// `cross_origin_isolation` setting does. Default: false.
     pub cross_origin_isolation: bool,
+    /// Whether the site will be served with clean URLs (a link to `/about` finds
+    /// `about.html`), as Wharf's `clean_urls` setting does. Default: false.
+    pub clean_urls: bool,
     /// Files larger than this are not read (their links are unchecked; the report lists
     /// them). Default: 8 MiB.
     pub max_read_bytes: u64,
@@ -59,6 +62,7 @@ impl Default for CheckOptions {
         CheckOptions {
             base_path: None,
             cross_origin_isolation: false,
+            clean_urls: false,
             max_read_bytes: 8 << 20,
             large_asset_bytes: 100 << 10,
         }
@@ -121,7 +125,11 @@ pub fn check_site(root: &Path, options: &CheckOptions) -> Result<CheckReport, Ch
         })?;
     let mut inventory = Inventory::walk(&root, options.max_read_bytes);
     let mut findings = private::check(&mut inventory);
-    findings.extend(pages::check(&mut inventory, base_path.as_deref()));
+    findings.extend(pages::check(
+        &mut inventory,
+        base_path.as_deref(),
+        options.clean_urls,
+    ));
     findings.extend(isolation::check(
         &mut inventory,
         options.cross_origin_isolation,

@@ -4,12 +4,16 @@
 
 use super::finding::{Finding, FindingKind, Severity};
 use super::inventory::Inventory;
-use super::links::{resolve, target, Link, Resolution, Target};
+use super::links::{folder_of, resolve, target, Link, Resolution, Role, Target};
 use super::text::Lines;
 use super::{css, html, mime};
 
 /// The findings of every page and stylesheet's links.
-pub(super) fn check(inventory: &mut Inventory, base_path: Option<&str>) -> Vec<Finding> {
+pub(super) fn check(
+    inventory: &mut Inventory,
+    base_path: Option<&str>,
+    clean_urls: bool,
+) -> Vec<Finding> {
     let sources: Vec<(String, bool)> = inventory
         .entries()
         .filter(|(_, entry)| !entry.is_dir)
@@ -31,36 +35,73 @@ pub(super) fn check(inventory: &mut Inventory, base_path: Option<&str>) -> Vec<F
             css::links(&text, 0, &mut links);
             links
         };
+        // HTML's first `<base href>` applies to every link of the page, even earlier ones.
+        let folder = match links.iter().find(|link| link.role == Role::Base) {
+            None => folder_of(&file).to_owned(),
+            Some(base) => match target(folder_of(&file), &base.url, base_path) {
+                Target::Local { name, .. }
+                    if base
+                        .url
+                        .split(['?', '#'])
+                        .next()
+                        .is_some_and(|path| path.ends_with('/'))
+                        && !name.is_empty() =>
+                {
+                    format!("{name}/")
+                }
+                Target::Local { name, .. } => folder_of(&name).to_owned(),
+                // Another site's base: the page's links are not this site's.
+                Target::Skip | Target::Malformed => continue,
+            },
+        };
         let lines = Lines::new(&text);
-        for link in links {
+        let place = Place {
+            file: &file,
+            folder: &folder,
+            base_path,
+            clean_urls,
+        };
+        for link in links.iter().filter(|link| link.role != Role::Base) {
             let line = lines.line_of(link.offset);
-            judge(inventory, &file, line, &link, base_path, &mut findings);
+            judge(inventory, &place, line, link, &mut findings);
         }
     }
     findings
 }
 
-/// The findings of one link in `file`, at `line`.
+/// Where links are found and resolved.
+struct Place<'a> {
+    /// The site file holding them.
+    file: &'a str,
+    /// The folder their relative paths resolve against.
+    folder: &'a str,
+    /// The deploy's base path, if any.
+    base_path: Option<&'a str>,
+    /// Whether `about` finds `about.html`.
+    clean_urls: bool,
+}
+
+/// The findings of one link at `line` of `place.file`.
 fn judge(
     inventory: &Inventory,
-    file: &str,
+    place: &Place<'_>,
     line: u32,
     link: &Link,
-    base_path: Option<&str>,
     findings: &mut Vec<Finding>,
 ) {
+    let base_path = place.base_path;
     let mut finding = |kind, severity, message: String, advice: String| {
         findings.push(Finding {
             kind,
             severity,
-            file: file.to_owned(),
+            file: place.file.to_owned(),
             line: Some(line),
             message,
             advice,
         });
     };
     let url = link.url.trim();
-    let (name, absolute) = match target(file, url, base_path) {
+    let (name, absolute) = match target(place.folder, url, base_path) {
         Target::Skip => return,
         Target::Malformed => {
             finding(
@@ -91,7 +132,7 @@ fn judge(
             advice,
         );
     }
-    match resolve(inventory, &name) {
+    match resolve(inventory, &name, place.clean_urls) {
         Resolution::File(target_file) => {
             if let Some(mismatch) = mime::judge(link.role, &target_file) {
                 finding(
