@@ -14,6 +14,9 @@
 //! 4. `observe/`: the finished exchange becomes an access record, handed to the access log's
 //!    writer thread, which keeps the durable session log and the metrics.
 //!
+//! [`check_site`] looks at a folder without serving it: what would go wrong if it were
+//! published as it is (`wharf check`).
+//!
 //! [`config`] holds the settings: the draft a user writes and the validated config a
 //! connection serves with. Everything a caller needs is re-exported here; the modules
 //! themselves are private to the crate.

@@ -107,8 +107,13 @@ fn judge(
             finding(
                 FindingKind::BrokenLink,
                 Severity::Error,
-                format!("`{url}` is not a valid path (bad percent-encoding or a NUL)"),
-                "Percent-encode the path as UTF-8, e.g. `caf%C3%A9.html`.".to_owned(),
+                format!(
+                    "`{url}` is not a path Wharf would serve (bad percent-encoding, a NUL, or \
+                     a name this OS forbids)"
+                ),
+                "Percent-encode the path as UTF-8 (e.g. `caf%C3%A9.html`), and give files \
+                 names every OS accepts."
+                    .to_owned(),
             );
             return;
         }
