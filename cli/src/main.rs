@@ -1,6 +1,7 @@
 //! `wharf`: the headless command line on top of wharf-core, for terminals, CI and benchmarks.
 
 mod args;
+mod check;
 mod export;
 mod serve;
 mod signals;
@@ -59,6 +60,16 @@ enum Command {
         Exit status 2: an argument is invalid, or the session does not exist."
     )]
     ExportCsv(export::ExportArgs),
+    /// Check a folder for what would go wrong if it were published as it is: broken links,
+    /// case mismatches, wrong content types, private files, and more.
+    #[command(
+        after_help = "Each finding is printed as path:line: error|warning: message, with what \
+        to do about it below, grouped by file; then a summary line. --json prints the report \
+        as JSON instead (kind, severity, file, line, message, advice per finding).\n\
+        Exit status 0: no errors (warnings allowed). 1: at least one error. 2: an argument is \
+        invalid, or the folder does not exist."
+    )]
+    Check(check::CheckArgs),
     /// Trust Wharf's local certificate authority in this user's browsers and OS, so that
     /// `serve --https-port` loads without a certificate warning.
     #[command(
@@ -95,6 +106,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve::run(*args)),
         Command::ExportCsv(args) => export::run(args),
+        Command::Check(args) => check::run(args),
         Command::Trust(args) => trust::run(args, wharf_core::trust::Action::Install),
         Command::Untrust(args) => trust::run(args, wharf_core::trust::Action::Remove),
     }

@@ -13,7 +13,7 @@ use std::process::{Child, Output, Stdio};
 
 use common::hostile_log::{export, fixture, header, parse_csv, LOST};
 use common::tls::connect_to;
-use common::{addr_from_first_line, fixture_site, interrupt, parse, stop, wharf};
+use common::{addr_from_first_line, check_sites, fixture_site, interrupt, parse, stop, wharf};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -557,4 +557,133 @@ fn export_csv_cli_refuses_bad_arguments_with_exit_2_and_one_line() {
         "{}",
         stderr(&output)
     );
+}
+
+// --- check ---
+
+/// `wharf check ARGS`, run to its end.
+fn check(args: &[&str]) -> Output {
+    wharf().arg("check").args(args).output().expect("run wharf")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn check_cli_prints_each_finding_at_its_place_and_exits_1_on_errors() {
+    let site = check_sites::problem_site();
+    let dir = site.path().to_str().unwrap();
+    let output = check(&[dir]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    // Each finding's first line, in the report's order; its advice is indented below it.
+    let heads: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|line| !line.is_empty() && !line.starts_with(' '))
+        .collect();
+    assert_eq!(heads.len(), check_sites::PROBLEMS.len() + 1, "{text}");
+    for ((_, severity, file, line), head) in check_sites::PROBLEMS.iter().zip(&heads) {
+        let place = line.map_or(file.to_string(), |line| format!("{file}:{line}"));
+        assert!(
+            head.starts_with(&format!("{place}: {severity}: ")),
+            "{head} / {place}"
+        );
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if heads.contains(line) && i + 1 < lines.len() - 1 {
+            assert!(lines[i + 1].starts_with("    "), "no advice after {line}");
+        }
+    }
+    assert!(
+        text.ends_with("\n6 errors, 3 warnings in 7 files (13 files checked)\n"),
+        "{text}"
+    );
+
+    // --json: the same findings, as data.
+    let json = check(&[dir, "--json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let kinds: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["kind"].as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = check_sites::PROBLEMS.iter().map(|p| p.0).collect();
+    assert_eq!(kinds, want);
+    assert_eq!(report["findings"][4]["line"], 3);
+    assert_eq!(report["findings"][4]["file"], "docs/index.html");
+}
+
+#[test]
+fn check_cli_exits_0_on_warnings_only_and_takes_isolation_from_flag_or_config() {
+    let clean = check_sites::clean_site();
+    let output = check(&[clean.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stdout(&output),
+        "0 errors, 0 warnings in 0 files (9 files checked)\n"
+    );
+
+    let shared = check_sites::site(&[("w.js", b"new SharedArrayBuffer(8)")]);
+    let dir = shared.path().to_str().unwrap();
+    let warned = check(&[dir]);
+    assert_eq!(warned.status.code(), Some(0));
+    assert!(stdout(&warned).starts_with("w.js:1: warning: uses SharedArrayBuffer"));
+    let isolated = check(&[dir, "--cross-origin-isolation"]);
+    assert_eq!(
+        stdout(&isolated),
+        "0 errors, 0 warnings in 0 files (1 file checked)\n"
+    );
+    let config = shared.path().join("wharf.toml");
+    std::fs::write(&config, "cross_origin_isolation = true\n").unwrap();
+    let from_config = check(&["--config", config.to_str().unwrap(), dir]);
+    assert!(
+        stdout(&from_config).starts_with("0 errors, 0 warnings"),
+        "{}",
+        stdout(&from_config)
+    );
+}
+
+#[test]
+fn check_cli_resolves_clean_urls_when_told_by_flag_or_config() {
+    let site = check_sites::site(&[
+        ("index.html", b"<a href=\"about\">About</a>"),
+        ("about.html", b""),
+    ]);
+    let dir = site.path().to_str().unwrap();
+    let broken = check(&[dir]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(stdout(&broken).starts_with("index.html:1: error: `about` is broken"));
+    assert_eq!(check(&[dir, "--clean-urls"]).status.code(), Some(0));
+    let config = site.path().join("wharf.toml");
+    std::fs::write(&config, "clean_urls = true\n").unwrap();
+    let from_config = check(&["--config", config.to_str().unwrap(), dir]);
+    assert_eq!(
+        from_config.status.code(),
+        Some(0),
+        "{}",
+        stdout(&from_config)
+    );
+}
+
+#[test]
+fn check_cli_refuses_bad_arguments_with_exit_2() {
+    let site = check_sites::clean_site();
+    let dir = site.path().to_str().unwrap();
+    let bad_base = check(&[dir, "--base-path", "repo/"]);
+    assert_eq!(bad_base.status.code(), Some(2));
+    assert!(
+        stderr(&bad_base).starts_with("error: --base-path: "),
+        "{}",
+        stderr(&bad_base)
+    );
+    let missing = site.path().join("missing");
+    let no_dir = check(&[missing.to_str().unwrap()]);
+    assert_eq!(no_dir.status.code(), Some(2));
+    assert!(stderr(&no_dir).contains("is not a folder"));
+    assert_eq!(check(&[dir, "--no-such-flag"]).status.code(), Some(2));
 }

@@ -14,6 +14,9 @@
 //! 4. `observe/`: the finished exchange becomes an access record, handed to the access log's
 //!    writer thread, which keeps the durable session log and the metrics.
 //!
+//! [`check_site`] looks at a folder without serving it: what would go wrong if it were
+//! published as it is (`wharf check`).
+//!
 //! [`config`] holds the settings: the draft a user writes and the validated config a
 //! connection serves with. Everything a caller needs is re-exported here; the modules
 //! themselves are private to the crate.
@@ -33,6 +36,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod check;
 pub mod config;
 mod files;
 mod http;
@@ -44,6 +48,9 @@ mod proxy;
 mod serve;
 pub mod trust;
 
+pub use check::{
+    check_site, CheckError, CheckOptions, CheckReport, Finding, FindingKind, Severity,
+};
 pub use config::{Change, ConfigDraft, ConfigError, ServerConfig};
 pub use config::{ConfigFile, ConfigFileError};
 pub use files::private_fs::replace_private;

@@ -17,6 +17,7 @@ use tokio_rustls::TlsConnector;
 use wharf_core::{sessions, AccessLog, AccessRecord, LogLine, SessionReader};
 use wharf_core::{ConfigDraft, ServerConfig, ServerHandle};
 
+pub mod check_sites;
 pub mod hostile_log;
 pub mod tls;
 

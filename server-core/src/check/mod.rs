@@ -1,0 +1,144 @@
+//! The site check (`wharf check DIR`): what would go wrong if this folder were published as
+//! it is, found statically, each finding with its file, line and advice (issue 19).
+//!
+//! One walk of the folder (`inventory`), then one mechanism per file: what pages and
+//! stylesheets link (`pages`, through the `html` and `css` scanners, `links`' resolution and
+//! `mime`'s judgement of content types, all as Wharf serves them), files that must not be
+//! published (`private`), shared memory without cross-origin isolation (`isolation`), and
+//! large text without a precompressed sibling (`compression`). It only reads the folder: it
+//! never serves, follows symlinks out of it, or enters dot folders.
+//!
+//! ```no_run
+//! use wharf_core::{check_site, CheckOptions, Severity};
+//!
+//! let report = check_site("./site".as_ref(), &CheckOptions::default())?;
+//! for finding in &report.findings {
+//!     println!("{}:{:?}: {} {}", finding.file, finding.line, finding.kind.code(), finding.message);
+//! }
+//! let failed = report.count(Severity::Error) > 0;
+//! # Ok::<(), wharf_core::CheckError>(())
+//! ```
+
+mod compression;
+mod css;
+mod finding;
+mod html;
+mod inventory;
+mod isolation;
+mod links;
+mod mime;
+mod pages;
+mod private;
+mod text;
+
+use std::path::{Path, PathBuf};
+
+pub use finding::{CheckReport, Finding, FindingKind, Severity};
+
+use inventory::Inventory;
+
+/// What the check assumes about how the site will be served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// The path the site will be deployed under, e.g. `/repo/` on GitHub Pages; root-relative
+    /// links under it are the site's own, others are reported. Must start with `/`; a
+    /// missing final `/` is added. Default: none (every root-relative link is reported).
+    pub base_path: Option<String>,
+    /// Whether the site will be served cross-origin isolated (COOP and COEP), as Wharf's
+    /// `cross_origin_isolation` setting does. Default: false.
+    pub cross_origin_isolation: bool,
+    /// Whether the site will be served with clean URLs (a link to `/about` finds
+    /// `about.html`), as Wharf's `clean_urls` setting does. Default: false.
+    pub clean_urls: bool,
+    /// Files larger than this are not read (their links are unchecked; the report lists
+    /// them). Default: 8 MiB.
+    pub max_read_bytes: u64,
+    /// Compressible files larger than this need a `.br` or `.gz` sibling. Default: 100 KiB.
+    pub large_asset_bytes: u64,
+}
+
+impl Default for CheckOptions {
+    fn default() -> CheckOptions {
+        CheckOptions {
+            base_path: None,
+            cross_origin_isolation: false,
+            clean_urls: false,
+            max_read_bytes: 8 << 20,
+            large_asset_bytes: 100 << 10,
+        }
+    }
+}
+
+/// Why the check could not run.
+#[derive(Debug)]
+pub enum CheckError {
+    /// The folder to check does not exist or is not a folder.
+    RootNotADirectory {
+        /// The folder as given.
+        path: PathBuf,
+    },
+    /// The base path does not start with `/`.
+    BadBasePath {
+        /// The base path as given.
+        value: String,
+    },
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckError::RootNotADirectory { path } => {
+                write!(f, "{} is not a folder", path.display())
+            }
+            CheckError::BadBasePath { value } => {
+                write!(f, "base path `{value}` must start with `/`, e.g. /repo/")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CheckError {}
+
+/// Checks the folder `root` as it would be published. Blocking: it walks the folder and
+/// reads its HTML, CSS, JavaScript and source-map files (each up to
+/// [`CheckOptions::max_read_bytes`]).
+///
+/// # Errors
+/// [`CheckError::RootNotADirectory`] if `root` is not a folder; [`CheckError::BadBasePath`]
+/// if the base path does not start with `/`.
+pub fn check_site(root: &Path, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+    let base_path = match options.base_path.as_deref() {
+        None | Some("" | "/") => None,
+        Some(base) if !base.starts_with('/') => {
+            return Err(CheckError::BadBasePath {
+                value: base.to_owned(),
+            })
+        }
+        Some(base) if base.ends_with('/') => Some(base.to_owned()),
+        Some(base) => Some(format!("{base}/")),
+    };
+    let root = dunce::canonicalize(root)
+        .ok()
+        .filter(|root| root.is_dir())
+        .ok_or_else(|| CheckError::RootNotADirectory {
+            path: root.to_path_buf(),
+        })?;
+    let mut inventory = Inventory::walk(&root, options.max_read_bytes);
+    let mut findings = private::check(&mut inventory);
+    findings.extend(pages::check(
+        &mut inventory,
+        base_path.as_deref(),
+        options.clean_urls,
+    ));
+    findings.extend(isolation::check(
+        &mut inventory,
+        options.cross_origin_isolation,
+    ));
+    findings.extend(compression::check(&inventory, options.large_asset_bytes));
+    let files_seen = inventory.file_count();
+    Ok(CheckReport::new(
+        findings,
+        files_seen,
+        inventory.into_skipped(),
+    ))
+}
