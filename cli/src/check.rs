@@ -24,7 +24,11 @@ pub(crate) struct CheckArgs {
     /// finds about.html
     #[arg(long)]
     clean_urls: bool,
-    /// Take `root`, `cross_origin_isolation` and `clean_urls` from this TOML config file
+    /// The site will be served with the SPA fallback (as `serve --spa-fallback`): a page link
+    /// with no extension, such as /dashboard, gets the root index.html
+    #[arg(long)]
+    spa_fallback: bool,
+    /// Take `root`, `cross_origin_isolation`, `clean_urls` and `spa_fallback` from this TOML config file
     /// (as `serve`'s); flags override it
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -51,6 +55,7 @@ pub(crate) fn run(args: CheckArgs) -> ExitCode {
         cross_origin_isolation: args.cross_origin_isolation
             || draft.cross_origin_isolation.unwrap_or(false),
         clean_urls: args.clean_urls || draft.clean_urls.unwrap_or(false),
+        spa_fallback: args.spa_fallback || draft.spa_fallback.unwrap_or(false),
         ..CheckOptions::default()
     };
     let report = match check_site(&root, &options) {

@@ -221,3 +221,36 @@ fn a_base_element_and_clean_urls_change_how_links_resolve() {
     };
     assert_eq!(check(dir.path(), &clean).findings, []);
 }
+
+/// With the SPA fallback, a page link to a route with no extension is the app's own (the
+/// root page answers it); without it, or for an asset, it is broken.
+#[test]
+fn spa_routes_are_the_root_page_s_with_the_spa_fallback() {
+    let dir = site(&[(
+        "index.html",
+        b"<a href=\"/dashboard\">app</a>\n<a href=\"users/42\">user</a>\n\
+              <script src=\"/missing.js\"></script>\n",
+    )]);
+    let broken = |options: &CheckOptions| -> Vec<(String, Option<u32>)> {
+        check(dir.path(), options)
+            .findings
+            .into_iter()
+            .filter(|finding| finding.kind == FindingKind::BrokenLink)
+            .map(|finding| (finding.file, finding.line))
+            .collect()
+    };
+    let index = || "index.html".to_owned();
+    assert_eq!(
+        broken(&CheckOptions::default()),
+        [(index(), Some(1)), (index(), Some(2)), (index(), Some(3))]
+    );
+    let spa = CheckOptions {
+        spa_fallback: true,
+        ..CheckOptions::default()
+    };
+    assert_eq!(
+        broken(&spa),
+        [(index(), Some(3))],
+        "the script is still missing"
+    );
+}

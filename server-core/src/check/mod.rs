@@ -50,6 +50,10 @@ pub struct CheckOptions {
     /// Whether the site will be served with clean URLs (a link to `/about` finds
     /// `about.html`), as Wharf's `clean_urls` setting does. Default: false.
     pub clean_urls: bool,
+    /// Whether the site will be served with the SPA fallback (a page link to a path with no
+    /// extension, such as `/dashboard`, gets the root `index.html`), as Wharf's
+    /// `spa_fallback` setting does. Default: false.
+    pub spa_fallback: bool,
     /// Files larger than this are not read (their links are unchecked; the report lists
     /// them). Default: 8 MiB.
     pub max_read_bytes: u64,
@@ -63,6 +67,7 @@ impl Default for CheckOptions {
             base_path: None,
             cross_origin_isolation: false,
             clean_urls: false,
+            spa_fallback: false,
             max_read_bytes: 8 << 20,
             large_asset_bytes: 100 << 10,
         }
@@ -125,11 +130,7 @@ pub fn check_site(root: &Path, options: &CheckOptions) -> Result<CheckReport, Ch
         })?;
     let mut inventory = Inventory::walk(&root, options.max_read_bytes);
     let mut findings = private::check(&mut inventory);
-    findings.extend(pages::check(
-        &mut inventory,
-        base_path.as_deref(),
-        options.clean_urls,
-    ));
+    findings.extend(pages::check(&mut inventory, base_path.as_deref(), options));
     findings.extend(isolation::check(
         &mut inventory,
         options.cross_origin_isolation,

@@ -4,15 +4,16 @@
 
 use super::finding::{Finding, FindingKind, Severity};
 use super::inventory::Inventory;
+use super::inventory::Lookup;
 use super::links::{folder_of, resolve, target, Link, Resolution, Role, Target};
 use super::text::Lines;
-use super::{css, html, mime};
+use super::{css, html, mime, CheckOptions};
 
 /// The findings of every page and stylesheet's links.
 pub(super) fn check(
     inventory: &mut Inventory,
     base_path: Option<&str>,
-    clean_urls: bool,
+    options: &CheckOptions,
 ) -> Vec<Finding> {
     let sources: Vec<(String, bool)> = inventory
         .entries()
@@ -59,7 +60,8 @@ pub(super) fn check(
             file: &file,
             folder: &folder,
             base_path,
-            clean_urls,
+            clean_urls: options.clean_urls,
+            spa_fallback: options.spa_fallback,
         };
         for link in links.iter().filter(|link| link.role != Role::Base) {
             let line = lines.line_of(link.offset);
@@ -79,6 +81,8 @@ struct Place<'a> {
     base_path: Option<&'a str>,
     /// Whether `about` finds `about.html`.
     clean_urls: bool,
+    /// Whether a page link with no extension finds the root `index.html`.
+    spa_fallback: bool,
 }
 
 /// The findings of one link at `line` of `place.file`.
@@ -156,11 +160,33 @@ fn judge(
              (or rename the file) so the case matches exactly."
                 .to_owned(),
         ),
-        Resolution::Missing(what) => finding(
-            FindingKind::BrokenLink,
-            Severity::Error,
-            format!("`{url}` is broken: {what}"),
-            "Fix the link, or add the file it points to.".to_owned(),
-        ),
+        // The SPA fallback answers a navigation to a path with no extension (as
+        // `route::is_navigation` does) with the root page.
+        Resolution::Missing(_) if place.spa_fallback && is_spa_route(inventory, link, &name) => {}
+        Resolution::Missing(what) => {
+            let route =
+                link.role == Role::Page && !name.rsplit('/').next().unwrap_or("").contains('.');
+            let advice = if route {
+                "Fix the link, or add the file it points to. If a single-page app's router or \
+                 clean URLs answer it, check as you serve: `--spa-fallback` or `--clean-urls`."
+            } else {
+                "Fix the link, or add the file it points to."
+            };
+            finding(
+                FindingKind::BrokenLink,
+                Severity::Error,
+                format!("`{url}` is broken: {what}"),
+                advice.to_owned(),
+            );
+        }
     }
+}
+
+/// Whether the SPA fallback answers page link `link` to the missing `name`: a navigation
+/// whose last segment has no extension, on a site with a root `index.html`.
+fn is_spa_route(inventory: &Inventory, link: &Link, name: &str) -> bool {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    link.role == Role::Page
+        && !last.contains('.')
+        && matches!(inventory.lookup("index.html"), Lookup::Exact(_))
 }
