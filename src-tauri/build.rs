@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "set_app_settings",
     "trust_ca",
     "trust_ca_system",
+    "check_site",
 ];
 
 fn main() {

@@ -46,17 +46,17 @@ pub(crate) fn run(args: CheckArgs) -> ExitCode {
         }
     };
     let draft = file.map(|file| file.draft).unwrap_or_default();
+    let settings = CheckOptions::for_settings(&draft);
     let root = args
         .dir
         .or(draft.root)
         .unwrap_or_else(|| PathBuf::from("."));
     let options = CheckOptions {
         base_path: args.base_path,
-        cross_origin_isolation: args.cross_origin_isolation
-            || draft.cross_origin_isolation.unwrap_or(false),
-        clean_urls: args.clean_urls || draft.clean_urls.unwrap_or(false),
-        spa_fallback: args.spa_fallback || draft.spa_fallback.unwrap_or(false),
-        ..CheckOptions::default()
+        cross_origin_isolation: args.cross_origin_isolation || settings.cross_origin_isolation,
+        clean_urls: args.clean_urls || settings.clean_urls,
+        spa_fallback: args.spa_fallback || settings.spa_fallback,
+        ..settings
     };
     let report = match check_site(&root, &options) {
         Ok(report) => report,

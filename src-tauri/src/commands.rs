@@ -10,7 +10,7 @@ use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State, Window};
 use wharf_core::trust::TrustReport;
-use wharf_core::{ApplyError, StartError};
+use wharf_core::{ApplyError, CheckOptions, CheckReport, StartError};
 
 use crate::draft::SiteDraft;
 use crate::error::{is_port_in_use, SiteError};
@@ -35,6 +35,7 @@ pub(crate) enum ErrorKind {
     OpenFailed,
     SettingsFailed,
     TrustFailed,
+    CheckFailed,
 }
 
 /// An error as the window receives it: it branches on `kind`, shows `message`, and puts it
@@ -89,6 +90,7 @@ impl From<SiteError> for CommandError {
             SiteError::LanOff | SiteError::NoLanAddress | SiteError::Qr { .. } => LanOff,
             SiteError::Export(_) | SiteError::ExportFile { .. } => ExportFailed,
             SiteError::NotExported { .. } | SiteError::Open { .. } => OpenFailed,
+            SiteError::Check(_) => CheckFailed,
         };
         let item = err.list_item().filter(|_| kind == InvalidConfig);
         CommandError {
@@ -323,6 +325,31 @@ pub(crate) async fn reveal_export<R: Runtime>(
 ) -> Result<(), CommandError> {
     let folder = sites.lock().await.folder_of_export(id)?;
     Ok(open(&app, folder.display().to_string())?)
+}
+
+/// Checks site `id`'s folder as it would be published (`wharf check`), with the settings the
+/// site is served with and `base_path`, the path it will be deployed under (`None`: the
+/// root). The window names the site, never a folder. The walk runs on a blocking thread.
+#[tauri::command]
+pub(crate) async fn check_site(
+    sites: State<'_, SharedSites>,
+    id: String,
+    base_path: Option<String>,
+) -> Result<CheckReport, CommandError> {
+    let (root, options) = sites.lock().await.check_source(&id)?;
+    let options = CheckOptions {
+        base_path,
+        ..options
+    };
+    match tauri::async_runtime::spawn_blocking(move || wharf_core::check_site(&root, &options))
+        .await
+    {
+        Ok(report) => Ok(report.map_err(SiteError::Check)?),
+        Err(err) => Err(CommandError::other(
+            ErrorKind::CheckFailed,
+            format!("the check stopped: {err}"),
+        )),
+    }
 }
 
 /// Trusts, untrusts or looks up Wharf's CA in the user's own trust stores. The CA is the

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use wharf_core::{ApplyError, CertificateError, ConfigError, ExportError, StartError};
+use wharf_core::{ApplyError, CertificateError, CheckError, ConfigError, ExportError, StartError};
 
 /// Why a site operation failed.
 #[derive(Debug)]
@@ -53,6 +53,8 @@ pub enum SiteError {
         /// What the OS said.
         reason: String,
     },
+    /// The site check could not run (the folder is gone, or the base path is not a path).
+    Check(CheckError),
 }
 
 /// The item of a list setting at fault (`customHeaders`, `reloadIgnore`), so the window can
@@ -167,6 +169,7 @@ impl fmt::Display for SiteError {
                 "export #{id} was not written by Wharf since it started, so nothing is opened"
             ),
             SiteError::Open { reason } => write!(f, "could not open it: {reason}"),
+            SiteError::Check(err) => write!(f, "cannot check the site: {err}"),
         }
     }
 }
@@ -178,6 +181,7 @@ impl std::error::Error for SiteError {
             SiteError::Start(err) => Some(err),
             SiteError::Apply(err) => Some(err),
             SiteError::Export(err) => Some(err),
+            SiteError::Check(err) => Some(err),
             SiteError::ExportFile { source, .. } => Some(source),
             _ => None,
         }

@@ -105,6 +105,7 @@ fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             background::set_app_settings,
             commands::trust_ca,
             commands::trust_ca_system,
+            commands::check_site,
         ])
 }
 
@@ -418,6 +419,44 @@ mod tests {
         )
         .unwrap();
         assert_eq!(system["stores"][0]["outcome"]["kind"], "failed");
+
+        // The site check: of the site's own folder (a path the window sends is no
+        // parameter), with the settings the site is served with, in serde's field names.
+        std::fs::write(folder.path().join(".env"), "TOKEN=1").unwrap();
+        std::fs::write(folder.path().join("about.html"), "about").unwrap();
+        std::fs::write(
+            folder.path().join("index.html"),
+            "<a href=\"about\">About</a>",
+        )
+        .unwrap();
+        let check = |base_path: serde_json::Value| {
+            let args = serde_json::json!({ "id": site["id"], "basePath": base_path, "root": "/" });
+            invoke(&webview, "check_site", args)
+        };
+        let report = check(serde_json::Value::Null).unwrap();
+        assert_eq!(report["files_seen"], 3, "{report}");
+        let places: Vec<_> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| serde_json::json!([f["kind"], f["file"], f["line"]]))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                serde_json::json!(["private_file", ".env", null]),
+                serde_json::json!(["broken_link", "index.html", 1]),
+            ],
+            "{report}"
+        );
+        let settings = serde_json::json!({ "id": site["id"], "settings": { "cleanUrls": true } });
+        invoke(&webview, "apply_settings", settings).unwrap();
+        let report = check(serde_json::Value::Null).unwrap();
+        assert_eq!(report["findings"].as_array().unwrap().len(), 1, "{report}");
+        let bad_base = check("repo".into()).unwrap_err();
+        assert_eq!(bad_base["kind"], "checkFailed", "{bad_base}");
+        let missing = invoke(&webview, "check_site", serde_json::json!({ "id": "nope" }));
+        assert_eq!(missing.unwrap_err()["kind"], "noSuchSite");
 
         let removed = invoke(&webview, "start_server", serde_json::json!({})).unwrap_err();
         assert!(removed.to_string().contains("start_server"), "{removed}");

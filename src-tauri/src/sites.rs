@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use tokio::sync::Notify;
 use wharf_core::AccessLog;
-use wharf_core::{Admission, Change, ConnectionInfo, ServerConfig};
+use wharf_core::{Admission, Change, CheckOptions, ConnectionInfo, ServerConfig};
 
 use crate::draft::SiteDraft;
 use crate::error::SiteError;
@@ -430,6 +430,17 @@ impl Sites {
             log: site.log().cloned(),
             dir: dir.to_owned(),
         })
+    }
+
+    /// What a site check of site `id` reads: its folder, and the options its saved settings
+    /// serve it with (clean URLs, SPA fallback, cross-origin isolation).
+    ///
+    /// # Errors
+    /// [`SiteError::NoSuchSite`].
+    pub fn check_source(&self, id: &str) -> Result<(PathBuf, CheckOptions), SiteError> {
+        let site = self.get(id)?;
+        let options = CheckOptions::for_settings(&site.record().settings.server);
+        Ok((site.root().to_owned(), options))
     }
 
     /// Notes a CSV written this app run, so it may be revealed; returns its export id.

@@ -33,6 +33,8 @@ mod text;
 
 use std::path::{Path, PathBuf};
 
+use crate::ConfigDraft;
+
 pub use finding::{CheckReport, Finding, FindingKind, Severity};
 
 use inventory::Inventory;
@@ -70,6 +72,20 @@ impl Default for CheckOptions {
             spa_fallback: false,
             max_read_bytes: 8 << 20,
             large_asset_bytes: 100 << 10,
+        }
+    }
+}
+
+impl CheckOptions {
+    /// The options for a site served with `settings`: its clean URLs, SPA fallback and
+    /// cross-origin isolation, each its default when left out; the rest are the defaults.
+    pub fn for_settings(settings: &ConfigDraft) -> CheckOptions {
+        let settings = settings.clone().with_defaults();
+        CheckOptions {
+            cross_origin_isolation: settings.cross_origin_isolation.unwrap_or_default(),
+            clean_urls: settings.clean_urls.unwrap_or_default(),
+            spa_fallback: settings.spa_fallback.unwrap_or_default(),
+            ..CheckOptions::default()
         }
     }
 }

@@ -9,6 +9,7 @@ import type {
   AppSettingsChange,
   AppState,
   ApplyOutcome,
+  CheckReport,
   ExportFilter,
   ExportSummary,
   QrCode,
@@ -43,6 +44,10 @@ export const revealExport = (exportId: number) => invoke<void>("reveal_export", 
 export const trustCa = (action: TrustAction) => invoke<TrustReport>("trust_ca", { action });
 /** The same in the machine's store, for all users: the OS asks for an administrator password. */
 export const trustCaSystem = (action: TrustAction) => invoke<TrustReport>("trust_ca_system", { action });
+
+/** The site check of a site's folder, with its settings; `basePath` is where it will be deployed (null: the root). */
+export const checkSite = (id: SiteId, basePath: string | null) =>
+  invoke<CheckReport>("check_site", { id, basePath });
 
 /** The native folder picker, opened by the app; null when the user cancels. */
 export const pickFolder = (title: string) => invoke<string | null>("pick_folder", { title });

@@ -107,7 +107,8 @@ export interface CommandError {
     | "exportFailed"
     | "openFailed"
     | "settingsFailed"
-    | "trustFailed";
+    | "trustFailed"
+    | "checkFailed";
   message: string;
   /**
    * The settings field at fault (camelCase, e.g. `keepAliveIdleTimeoutMs`), for an inline error.
@@ -340,3 +341,41 @@ export interface AppSettings {
 
 /** Mirrors `preferences::AppSettingsChange`: what to change; a missing field stays. */
 export type AppSettingsChange = Partial<AppSettings>;
+
+/** How bad a finding is. Mirrors `wharf_core::Severity` (serde `lowercase`). */
+export type Severity = "error" | "warning";
+
+/** What a finding is about: its stable code. Mirrors `wharf_core::FindingKind::code`. */
+export type FindingKind =
+  | "broken_link"
+  | "case_mismatch"
+  | "wrong_mime"
+  | "private_file"
+  | "local_source_map"
+  | "absolute_path"
+  | "shared_memory"
+  | "uncompressed";
+
+/** One problem of the site check. Mirrors `wharf_core::Finding` (field names as in Rust). */
+export interface Finding {
+  kind: FindingKind;
+  severity: Severity;
+  /** Relative to the site's folder, with `/` separators. */
+  file: string;
+  /** 1-based; null when the finding is about the whole file. */
+  line: number | null;
+  message: string;
+  advice: string;
+}
+
+/**
+ * What `check_site` returns. Mirrors `wharf_core::CheckReport`, which serde writes with its
+ * Rust field names (as `wharf check --json` prints it): `files_seen`, not camelCase.
+ */
+export interface CheckReport {
+  /** Sorted by file, then line (a finding about the whole file first). */
+  findings: Finding[];
+  files_seen: number;
+  /** Files too large to read: their links are unchecked. */
+  skipped: string[];
+}
