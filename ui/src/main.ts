@@ -13,6 +13,7 @@ import { FeedController } from "./app/feed";
 import { AppStore } from "./app/store";
 import { Tabs } from "./app/tabs";
 import { Graphs } from "./charts/graphs";
+import { CheckPanel } from "./check/panel";
 import { ConnectionsTable } from "./connections/table";
 import { byId } from "./dom";
 import { visibleText } from "./format";
@@ -90,6 +91,7 @@ const connections = new ConnectionsTable({
     return id === null ? Promise.resolve(false) : attempt(() => commands.closeConnection(id, connection));
   },
 });
+const check = new CheckPanel({ check: commands.checkSite });
 const exporter = new CsvExport(
   {
     exportCsv: (site, filter) => attempt(() => commands.exportCsv(site.id, filter)),
@@ -193,6 +195,7 @@ listenForShortcuts(document, (shortcut) => {
 
 tabs.onSelect((tab) => {
   graphs.setVisible(tab === "graphs");
+  check.setVisible(tab === "check");
   if (tab === "log") {
     table.invalidate();
   }
@@ -206,6 +209,7 @@ store.onChange(({ selectionChanged }) => {
   header.render(site);
   settings.update(store.sites, site);
   connections.setSite(site?.generation ?? 0, site?.running ?? false);
+  check.setSite(site);
   if (selectionChanged) {
     feed.watch(site?.id ?? null);
   }

@@ -12,6 +12,7 @@ const KINDS: ReadonlySet<string> = new Set<CommandError["kind"]>([
   "lanOff",
   "exportFailed",
   "openFailed",
+  "checkFailed",
 ]);
 
 export function isCommandError(value: unknown): value is CommandError {

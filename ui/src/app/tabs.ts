@@ -1,8 +1,8 @@
 //! The tab strip (role=tablist): click or arrow keys (Left/Right, Home/End) move between
 //! tabs with a roving tabindex; the selected tab's panel is shown, the others hidden.
-export type TabName = "log" | "graphs" | "connections" | "settings";
+export type TabName = "log" | "graphs" | "connections" | "check" | "settings";
 
-const TABS: readonly TabName[] = ["log", "graphs", "connections", "settings"];
+const TABS: readonly TabName[] = ["log", "graphs", "connections", "check", "settings"];
 
 export class Tabs {
   private current: TabName = "log";
