@@ -254,3 +254,25 @@ fn spa_routes_are_the_root_page_s_with_the_spa_fallback() {
         "the script is still missing"
     );
 }
+
+#[test]
+fn options_for_settings_take_the_served_settings_and_their_defaults() {
+    let mut settings = wharf_core::ConfigDraft::default();
+    assert_eq!(
+        CheckOptions::for_settings(&settings),
+        CheckOptions::default()
+    );
+    settings.clean_urls = Some(true);
+    settings.spa_fallback = Some(true);
+    settings.cross_origin_isolation = Some(true);
+    settings.cors = Some(true);
+    assert_eq!(
+        CheckOptions::for_settings(&settings),
+        CheckOptions {
+            clean_urls: true,
+            spa_fallback: true,
+            cross_origin_isolation: true,
+            ..CheckOptions::default()
+        }
+    );
+}
