@@ -135,6 +135,7 @@ mod tests {
             served: Served::Status,
             proxy: None,
             network: None,
+            why: None,
         };
         let mut out = String::new();
         line(&mut out, &record, Format::Combined);

@@ -138,6 +138,7 @@ fn record(id: u64) -> AccessRecord {
         served: Served::Gzip,
         proxy: None,
         network: None,
+        why: None,
     }
 }
 

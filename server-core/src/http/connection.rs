@@ -60,6 +60,7 @@ use crate::live_reload::{BoundPorts, ReloadFeed};
 use crate::network::{ConnectionBuckets, NetworkNote};
 use crate::observe::access::{micros, Outcome, ProxyRecord, Served};
 use crate::observe::access_log::AccessLog;
+use crate::observe::why::{Route, Why};
 use crate::serve::service;
 
 const CLOSE: HeaderValue = HeaderValue::from_static("close");
@@ -334,7 +335,7 @@ async fn answer(
         .map(|log| RequestStart::of(&request, log));
     // A bug in answering one request costs that request a 500, not the connection or the
     // server.
-    let (mut response, served, proxy) = match service::proxied(&context.config, &request) {
+    let (mut response, served, why, proxy) = match service::proxied(&context.config, &request) {
         None => {
             let answer = AssertUnwindSafe(service::respond_noting(
                 &context.config,
@@ -348,12 +349,24 @@ async fn answer(
                 let what = panic_message(&*panic);
                 let uri = request.uri();
                 tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
-                (service::internal_error(), Served::Status)
+                (service::internal_error(), Served::Status, Why::default())
             });
-            (answer.0, answer.1, None)
+            (answer.0, answer.1, answer.2, None)
         }
         // Boxed: rare, and large (issue 17).
-        Some(rule) => Box::pin(proxied(&context, request, rule)).await,
+        Some(rule) => {
+            let (response, served, proxy) = Box::pin(proxied(&context, request, rule)).await;
+            let route = match served {
+                Served::Proxy => Route::Proxy,
+                Served::Blocked => Route::Blocked,
+                _ => Route::Malformed,
+            };
+            let why = Why {
+                route,
+                ..Why::default()
+            };
+            (response, served, why, proxy)
+        }
     };
     // Every answer says `nosniff`, unless it says otherwise (a custom header rule may).
     let headers = response.headers_mut();
@@ -370,6 +383,7 @@ async fn answer(
     let record = start.map(|start| {
         let mut record = PendingRecord::new(start, response.status(), served, network);
         record.proxy = proxy;
+        record.why = why;
         record
     });
     let response = response.map(|body| body.zero_copy(context.zero_copy.as_ref()));

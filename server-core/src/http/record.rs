@@ -23,6 +23,7 @@ use crate::network::NetworkNote;
 use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, ProxyRecord, Served};
 use crate::observe::access_log::AccessLog;
 use crate::observe::packed::{self, Numbers, RequestText};
+use crate::observe::why::Why;
 
 /// What is known of a request once its head has been read.
 pub(super) struct RequestStart {
@@ -70,6 +71,8 @@ pub(super) struct PendingRecord {
     /// For a proxied request: the rule and what its target did.
     pub(super) proxy: Option<ProxyRecord>,
     network: Option<NetworkNote>,
+    /// The decisions that shaped the response (`observe::why`).
+    pub(super) why: Why,
     ttfb: Option<Duration>,
     /// The body's bytes hyper has taken: counted from the body's data frames, so they are the
     /// body's own bytes whatever the framing (chunked, HTTP/2 DATA frames, TLS records) and
@@ -92,6 +95,7 @@ impl PendingRecord {
             served,
             proxy: None,
             network,
+            why: Why::default(),
             ttfb: None,
             body_bytes: 0,
         })
@@ -126,6 +130,7 @@ impl PendingRecord {
             served: self.served,
             proxy: self.proxy,
             network: self.network,
+            why: Some(self.why),
         };
         log.record_request(&numbers, &self.start.text);
     }
@@ -256,5 +261,6 @@ pub(super) fn record_unfinished_head(context: &Scope, status: u16, outcome: Outc
         served: Served::Status,
         proxy: None,
         network: None,
+        why: None,
     });
 }

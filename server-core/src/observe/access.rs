@@ -215,6 +215,9 @@ pub struct AccessRecord {
     /// matched, and in records written before network rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<crate::network::NetworkNote>,
+    /// The decisions that shaped the response (issue 19); `None` in records written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<crate::observe::why::Why>,
 }
 
 /// What a proxy rule's target did for one request.
@@ -271,6 +274,7 @@ impl AccessRecord {
             served: Served::File,
             proxy: None,
             network: None,
+            why: None,
         }
     }
 }

@@ -7,3 +7,4 @@ pub(crate) mod export;
 pub(crate) mod metrics;
 pub(crate) mod packed;
 pub(crate) mod session_log;
+pub(crate) mod why;

@@ -23,6 +23,7 @@ use crate::observe::access::{
     capped_end, lossy_prefix, AccessRecord, Outcome, ProxyRecord, Served,
 };
 use crate::observe::access::{MAX_METHOD_BYTES, MAX_REFERER_BYTES, MAX_TARGET_BYTES};
+use crate::observe::why::Why;
 
 /// The HTTP versions a record names, by their code in a packed record (its index here).
 pub(crate) const VERSIONS: [&str; 6] = [
@@ -144,6 +145,8 @@ pub(crate) struct Numbers {
     pub(crate) proxy: Option<ProxyRecord>,
     /// What a network rule did: packed after the text, like `proxy`.
     pub(crate) network: Option<NetworkNote>,
+    /// The decisions that shaped the response (issue 19): packed after the text, like `proxy`.
+    pub(crate) why: Option<Why>,
 }
 
 impl Numbers {
@@ -168,6 +171,7 @@ impl Numbers {
             served: record.served,
             proxy: record.proxy,
             network: record.network,
+            why: record.why,
         }
     }
 }
@@ -183,13 +187,17 @@ const HAS_PROXY: u8 = 2;
 /// The network group: the rule's index and its effects.
 const NETWORK_GROUP: usize = 1 + 4 + 1;
 const HAS_NETWORK: u8 = 1;
+/// The why group: the four bytes of [`Why::to_bytes`].
+const WHY_GROUP: usize = 1 + 4;
+const HAS_WHY: u8 = 3;
 
 /// Appends the record of `numbers` and `text` to `out`.
 pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
     let len = HEAD
         + text.bytes.len()
         + numbers.proxy.map_or(0, |_| PROXY_GROUP)
-        + numbers.network.map_or(0, |_| NETWORK_GROUP);
+        + numbers.network.map_or(0, |_| NETWORK_GROUP)
+        + numbers.why.map_or(0, |_| WHY_GROUP);
     out.reserve(len);
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
     for value in [
@@ -229,6 +237,10 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         out.push(HAS_NETWORK);
         out.extend_from_slice(&note.rule.to_le_bytes());
         out.push(note.effects);
+    }
+    if let Some(why) = numbers.why {
+        out.push(HAS_WHY);
+        out.extend_from_slice(&why.to_bytes());
     }
 }
 
@@ -316,12 +328,18 @@ impl<'a> Packed<'a> {
                 }
             });
         }
-        if let Some(&[HAS_NETWORK, a, b, c, d, effects]) = reader.take(NETWORK_GROUP) {
-            network = Some(NetworkNote {
-                rule: u32::from_le_bytes([a, b, c, d]),
-                effects,
-            });
+        if reader.0.first() == Some(&HAS_NETWORK) {
+            if let Some(&[HAS_NETWORK, a, b, c, d, effects]) = reader.take(NETWORK_GROUP) {
+                network = Some(NetworkNote {
+                    rule: u32::from_le_bytes([a, b, c, d]),
+                    effects,
+                });
+            }
         }
+        let why = match reader.take(WHY_GROUP) {
+            Some(&[HAS_WHY, a, b, c, d]) => Some(Why::from_bytes([a, b, c, d])),
+            _ => None,
+        };
         let numbers = Numbers {
             start_ms: start_ms?,
             peer,
@@ -337,6 +355,7 @@ impl<'a> Packed<'a> {
             served: *SERVED.get(usize::from(served))?,
             proxy,
             network,
+            why,
         };
         Some(Packed {
             bytes,
@@ -378,6 +397,7 @@ impl<'a> Packed<'a> {
             served: n.served,
             proxy: n.proxy,
             network: n.network,
+            why: n.why,
         }
     }
 }
@@ -533,6 +553,7 @@ mod tests {
             served: Served::File,
             proxy: None,
             network: None,
+            why: None,
         };
         let mut bytes = Vec::new();
         pack(&numbers, &text, &mut bytes);

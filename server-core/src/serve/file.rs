@@ -17,6 +17,7 @@ use http::{Response, StatusCode};
 use crate::files::cache::{CachedFile, FileCache, Lookup, Rewritten};
 use crate::http::body::Body;
 use crate::live_reload;
+use crate::observe::why::{self, Validation};
 use crate::serve::conditional::{self, Precondition, Validators};
 use crate::serve::encoding::{self, Encoding};
 use crate::serve::range::{self, ByteRange, RangeDecision};
@@ -30,6 +31,10 @@ const VARY_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding");
 /// page with the live-reload script (and its compressed variants).
 struct Representation {
     encoding: Encoding,
+    /// Which it is, and for the file itself why, for the access record.
+    why: why::Representation,
+    /// Whether it carries the live-reload script.
+    injected: bool,
     /// The variant's own body, when it is not the file's.
     body: Option<Bytes>,
     etag: HeaderValue,
@@ -52,6 +57,10 @@ pub(super) async fn serve_file<B>(
     let wants_range = config.byte_ranges && page && headers.contains_key(header::RANGE);
     let chosen = choose(visit, path, entry, compressible, wants_range).await;
     let encoding = chosen.encoding;
+    visit.why.note(|noted| {
+        noted.body = chosen.why;
+        noted.injected = chosen.injected;
+    });
 
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, config.cache_control.clone());
@@ -88,13 +97,23 @@ async fn choose<B>(
         // Boxed: a precompressed sibling's lookup would make every file's future larger.
         Box::pin(choose_encoding(visit, path, entry)).await
     } else {
-        identity(entry)
+        let why = if wants_range {
+            why::Representation::Range
+        } else if !visit.config.compression {
+            why::Representation::CompressionOff
+        } else {
+            why::Representation::NotCompressible
+        };
+        identity(entry, why)
     }
 }
 
-fn identity(entry: &CachedFile) -> Representation {
+/// The file as it is on disk, sent so for the reason `why`.
+fn identity(entry: &CachedFile, why: why::Representation) -> Representation {
     Representation {
         encoding: Encoding::Identity,
+        why,
+        injected: false,
         body: None,
         etag: entry.etag.clone(),
     }
@@ -138,7 +157,12 @@ fn serve_page<B>(
         etag: chosen.etag.to_str().ok(),
         last_modified: entry.modified,
     };
-    match conditional::evaluate(visit.request.method(), headers, &validators) {
+    let precondition = conditional::evaluate(visit.request.method(), headers, &validators);
+    let validation = validation(headers, precondition);
+    if validation != Validation::Unknown {
+        visit.why.note(|noted| noted.validation = validation);
+    }
+    match precondition {
         Precondition::Proceed => {}
         Precondition::NotModified => {
             return with_headers(StatusCode::NOT_MODIFIED, out, Body::Empty)
@@ -167,6 +191,22 @@ fn serve_page<B>(
         RangeDecision::Full
     };
     serve_ranges(entry, decision, out)
+}
+
+/// Which validator decided `precondition`, for the access record: `If-None-Match` when sent
+/// (it overrides `If-Modified-Since`, RFC 9110 §13.1.3), else `If-Modified-Since`.
+fn validation(headers: &HeaderMap, precondition: Precondition) -> Validation {
+    let etag = headers.contains_key(header::IF_NONE_MATCH);
+    match precondition {
+        Precondition::Failed => Validation::PreconditionFailed,
+        Precondition::NotModified if etag => Validation::EtagMatched,
+        Precondition::NotModified => Validation::DateUnchanged,
+        Precondition::Proceed if etag => Validation::EtagChanged,
+        Precondition::Proceed if headers.contains_key(header::IF_MODIFIED_SINCE) => {
+            Validation::DateChanged
+        }
+        Precondition::Proceed => Validation::Unknown,
+    }
 }
 
 /// The file itself, whole or in the ranges decided.
@@ -240,10 +280,13 @@ async fn choose_encoding<B>(
     path: &Path,
     entry: &CachedFile,
 ) -> Representation {
+    // Identity because nothing the client accepts is at hand, or because it accepts nothing.
+    let mut why = why::Representation::NotAccepted;
     for encoding in encoding::preferences(visit.request.headers()) {
         let Some(suffix) = encoding.suffix() else {
             break;
         };
+        why = why::Representation::NotSmaller;
         let root = &visit.config.root;
         if let Some(body) = precompressed(visit.cache, root, path, suffix, entry).await {
             return variant(encoding, body, entry, "p");
@@ -257,7 +300,7 @@ async fn choose_encoding<B>(
             return variant(encoding, body.clone(), entry, "c");
         }
     }
-    identity(entry)
+    identity(entry, why)
 }
 
 /// The page with the live-reload script, compressed on the fly when the client accepts it.
@@ -271,8 +314,17 @@ fn choose_injected(
     injected: &Rewritten,
 ) -> Representation {
     let base = entry.etag.to_str().unwrap_or("\"0\"").trim_end_matches('"');
+    // HTML is worth compressing: not compressible here means compression is off.
+    let mut why = if compressible {
+        why::Representation::NotAccepted
+    } else {
+        why::Representation::CompressionOff
+    };
     if compressible {
         for encoding in encoding::preferences(headers) {
+            if encoding != Encoding::Identity {
+                why = why::Representation::NotSmaller;
+            }
             let body = match encoding {
                 Encoding::Brotli => injected.brotli(),
                 Encoding::Gzip => injected.gzip(),
@@ -281,6 +333,8 @@ fn choose_injected(
             if let (Some(body), Some(token)) = (body, encoding.token()) {
                 return Representation {
                     encoding,
+                    why: compressed_why(encoding, false),
+                    injected: true,
                     body: Some(body.clone()),
                     etag: header_value(&format!("{base}-lr-{token}c\"")),
                 };
@@ -289,8 +343,21 @@ fn choose_injected(
     }
     Representation {
         encoding: Encoding::Identity,
+        why,
+        injected: true,
         body: Some(injected.body.clone()),
         etag: header_value(&format!("{base}-lr\"")),
+    }
+}
+
+/// The note of a body in `encoding`, from a sibling on disk or compressed by Wharf.
+fn compressed_why(encoding: Encoding, sibling: bool) -> why::Representation {
+    match (encoding, sibling) {
+        (Encoding::Brotli, true) => why::Representation::BrSibling,
+        (Encoding::Gzip, true) => why::Representation::GzSibling,
+        (Encoding::Brotli, false) => why::Representation::BrCompressed,
+        (Encoding::Gzip, false) => why::Representation::GzCompressed,
+        (Encoding::Identity, _) => why::Representation::Unknown,
     }
 }
 
@@ -301,6 +368,8 @@ fn variant(encoding: Encoding, body: Bytes, entry: &CachedFile, origin: &str) ->
     let token = encoding.token().unwrap_or("identity");
     Representation {
         encoding,
+        why: compressed_why(encoding, origin == "p"),
+        injected: false,
         body: Some(body),
         etag: header_value(&format!("{base}-{token}{origin}\"")),
     }

@@ -17,6 +17,7 @@ use crate::files::listing_cache::ListingKey;
 use crate::http::body::Body;
 use crate::live_reload;
 use crate::observe::access::Served;
+use crate::observe::why::Route;
 use crate::serve::listing::{self, ListingQuery};
 use crate::serve::resolve::SitePath;
 use crate::serve::route::{self, Answer, Visit};
@@ -35,11 +36,13 @@ pub(super) async fn answer<B>(
     if !site_path.trailing_slash && !site_path.segments.is_empty() {
         let query = visit.request.uri().query();
         let response = route::redirect(site_path.segments.iter(), true, query);
+        visit.why.route(Route::RedirectSlash);
         return (response, Served::Redirect);
     }
     let index = path.join("index.html");
     if let Lookup::File(entry) = route::lookup(visit.cache, &config.root, &index).await {
         if route::may_serve(config, &entry) {
+            visit.why.route(Route::Index);
             return route::file_answer(visit, &index, &entry, Served::File).await;
         }
     }
@@ -48,6 +51,7 @@ pub(super) async fn answer<B>(
     }
     let query = visit.request.uri().query();
     let response = serve_listing(config, visit.cache, real_path, site_path, query).await;
+    visit.why.route(Route::Listing);
     (response, Served::Listing)
 }
 

@@ -25,6 +25,7 @@ use crate::http::body::Body;
 use crate::lifecycle::ca;
 use crate::live_reload::{self, ReloadFeed, RESERVED_SEGMENT};
 use crate::observe::access::Served;
+use crate::observe::why::{Deciding, Route};
 use crate::serve::encoding::Encoding;
 use crate::serve::file::serve_file;
 use crate::serve::folder;
@@ -43,6 +44,8 @@ pub(super) struct Visit<'a, B> {
     pub(super) config: &'a Arc<ServerConfig>,
     pub(super) cache: &'a Arc<FileCache>,
     pub(super) request: &'a Request<B>,
+    /// The decisions made so far, for the access record (`observe::why`).
+    pub(super) why: Deciding,
 }
 
 /// A response, and what produced it (before its status has a say, see `service::served`).
@@ -70,17 +73,22 @@ pub(super) async fn route<B>(visit: &Visit<'_, B>, feed: &ReloadFeed) -> Answer 
         panic!("fault injected by the request");
     }
     if let Some(response) = answer_method(request.method()) {
+        visit.why.route(Route::Method);
         return (response, Served::Status);
     }
     let site_path = match SitePath::parse(request.uri().path(), config.show_dotfiles) {
         Ok(path) => path,
-        Err(Refusal::Malformed) => return (status_page(StatusCode::BAD_REQUEST), Served::Status),
+        Err(Refusal::Malformed) => {
+            visit.why.route(Route::Malformed);
+            return (status_page(StatusCode::BAD_REQUEST), Served::Status);
+        }
         // Hidden is answered as absent, including by the site's own 404 page.
-        Err(Refusal::Hidden) => return Box::pin(not_found(visit, None)).await,
+        Err(Refusal::Hidden) => return Box::pin(hidden(visit, Route::Hidden)).await,
     };
     // Checked on the decoded path, so `/%5F%5Fwharf/` cannot reach a site folder either.
     if let Some((first, rest)) = site_path.segments.split_first() {
         if first == RESERVED_SEGMENT {
+            visit.why.route(Route::Reserved);
             if let [name] = rest {
                 if name == ca::DOWNLOAD_NAME {
                     return Box::pin(ca_certificate(config)).await;
@@ -107,8 +115,9 @@ pub(super) async fn route<B>(visit: &Visit<'_, B>, feed: &ReloadFeed) -> Answer 
             // A symlink or an 8.3 name (`/GIT~1/`) that reaches a dot-folder is hidden, as the
             // dotted path would be (issue 13).
             if hidden_below_root && !config.show_dotfiles {
-                Box::pin(not_found(visit, None)).await
+                Box::pin(hidden(visit, Route::Hidden)).await
             } else if !inside_root && !config.follow_symlinks {
+                visit.why.route(Route::OutsideRoot);
                 Box::pin(not_found(visit, Some(&site_path))).await
             } else {
                 Box::pin(folder::answer(visit, &site_path, &path, &real_path)).await
@@ -172,6 +181,7 @@ async fn missing<B>(visit: &Visit<'_, B>, site_path: &SitePath, path: PathBuf) -
         let page = PathBuf::from(page);
         if let Lookup::File(entry) = lookup(visit.cache, &config.root, &page).await {
             if may_serve(config, &entry) {
+                visit.why.route(Route::CleanUrl);
                 return file_answer(visit, &page, &entry, Served::File).await;
             }
         }
@@ -189,16 +199,21 @@ async fn file<B>(
     let config = visit.config;
     // A symlink or an 8.3 name that reaches a dotfile is hidden, as the dotted path would be.
     if !config.show_dotfiles && entry.hidden_below(&config.root) {
-        return Box::pin(not_found(visit, None)).await;
+        return Box::pin(hidden(visit, Route::Hidden)).await;
     }
     if !may_serve(config, entry) || site_path.trailing_slash {
+        if !site_path.trailing_slash {
+            visit.why.route(Route::OutsideRoot);
+        }
         return Box::pin(not_found(visit, Some(site_path))).await;
     }
     if config.drop_html_extension {
         if let Some(response) = Box::pin(drop_html(visit, site_path)).await {
+            visit.why.route(Route::RedirectHtml);
             return (response, Served::Redirect);
         }
     }
+    visit.why.route(Route::File);
     file_answer(visit, path, entry, Served::File).await
 }
 
@@ -227,20 +242,36 @@ pub(super) fn may_serve(config: &ServerConfig, entry: &CachedFile) -> bool {
         && (config.show_dotfiles || !entry.hidden_below(&config.root))
 }
 
+/// A path hidden from the site (a dotfile, a dot-folder), answered as a miss that is never a
+/// navigation, noted as `why`.
+async fn hidden<B>(visit: &Visit<'_, B>, why: Route) -> Answer {
+    visit.why.route(why);
+    not_found(visit, None).await
+}
+
 /// A miss: the SPA fallback for a page navigation, else the site's `404.html`, else a plain
-/// 404. `site_path` is `None` for hidden paths, which are never navigations.
+/// 404. `site_path` is `None` for hidden paths, which are never navigations. A miss already
+/// noted as hidden or outside the root keeps that note.
 pub(super) async fn not_found<B>(visit: &Visit<'_, B>, site_path: Option<&SitePath>) -> Answer {
     let config = visit.config;
     if config.spa_fallback && site_path.is_some_and(|path| is_navigation(visit.request, path)) {
         let index = config.root.join("index.html");
         if let Some(entry) = site_file(visit, &index).await {
+            visit.why.route(Route::SpaFallback);
             return file_answer(visit, &index, &entry, Served::Fallback).await;
         }
     }
+    let refused = matches!(visit.why.get().route, Route::Hidden | Route::OutsideRoot);
     let page = config.root.join("404.html");
     if let Some(entry) = site_file(visit, &page).await {
+        if !refused {
+            visit.why.route(Route::NotFoundPage);
+        }
         let (response, _) = serve_file(visit, &page, &entry, StatusCode::NOT_FOUND).await;
         return (response, Served::Fallback);
+    }
+    if !refused {
+        visit.why.route(Route::NotFound);
     }
     (status_page(StatusCode::NOT_FOUND), Served::Status)
 }

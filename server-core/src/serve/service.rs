@@ -23,12 +23,14 @@ use http::{Method, Request, Response, StatusCode, Version};
 use percent_encoding::percent_decode_str;
 
 use crate::config::ServerConfig;
+use crate::config::DEFAULT_CACHE_CONTROL;
 use crate::files::cache::FileCache;
 use crate::http::body::Body;
 use crate::http::guard;
 use crate::live_reload::ReloadFeed;
 use crate::network::{self, ConnectionBuckets};
 use crate::observe::access::Served;
+use crate::observe::why::{CacheControlFrom, Deciding, Route, Why};
 pub(crate) use crate::serve::route::proxied;
 use crate::serve::route::{route, Answer, Visit};
 
@@ -40,15 +42,16 @@ const CLOSE: HeaderValue = HeaderValue::from_static("close");
 const SAME_ORIGIN: HeaderValue = HeaderValue::from_static("same-origin");
 const REQUIRE_CORP: HeaderValue = HeaderValue::from_static("require-corp");
 
-/// Answers `request` from `config.root`, and says what answered, for the access log. Never
-/// fails: every problem becomes a status page.
+/// Answers `request` from `config.root`, and says what answered and why, for the access log.
+/// Never fails: every problem becomes a status page.
 #[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
 pub async fn respond_noting<B>(
     config: &Arc<ServerConfig>,
     cache: &Arc<FileCache>,
     feed: &ReloadFeed,
     request: &Request<B>,
-) -> (Response<Body>, Served) {
+) -> (Response<Body>, Served, Why) {
+    let mut why = Why::default();
     let head = request.method() == Method::HEAD;
     // The head's own faults first (framing, Host count, target length): each is a 4xx
     // whatever else the request says, and a framing fault closes the connection. Then, before
@@ -56,12 +59,15 @@ pub async fn respond_noting<B>(
     // Boxed: a refusal is rare, and inline it would be held across the route's await, making
     // every request's future larger (issue 17).
     let refused: Option<Box<(Response<Body>, Served)>> = match refuse_head(request) {
-        Some(malformed) => Some(Box::new(site_answer(
-            config,
-            request,
-            (malformed, Served::Status),
-        ))),
-        None => guard::refusal(config, request).map(|blocked| Box::new((blocked, Served::Blocked))),
+        Some(malformed) => {
+            why.route = Route::Malformed;
+            let answer = (malformed, Served::Status);
+            Some(Box::new(site_answer(config, request, answer, &mut why)))
+        }
+        None => guard::refusal(config, request).map(|blocked| {
+            why.route = Route::Blocked;
+            Box::new((blocked, Served::Blocked))
+        }),
     };
     let (mut response, served) = match refused {
         Some(refused) => *refused,
@@ -70,8 +76,11 @@ pub async fn respond_noting<B>(
                 config,
                 cache,
                 request,
+                why: Deciding::default(),
             };
-            site_answer(config, request, route(&visit, feed).await)
+            let answer = route(&visit, feed).await;
+            why = visit.why.get();
+            site_answer(config, request, answer, &mut why)
         }
     };
     // Network rules shape whatever answered the site (files, listings, proxied answers),
@@ -94,7 +103,7 @@ pub async fn respond_noting<B>(
         }
         *response.body_mut() = Body::Empty;
     }
-    (response, served)
+    (response, served, why)
 }
 
 /// Answers `request`, which proxy rule `index` takes (see `route::proxied`), from `peer`:
@@ -115,7 +124,10 @@ pub(crate) async fn respond_proxied(
                 .then(|| status_page(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE))
         });
     if let Some(refused) = refused {
-        let (response, served) = site_answer(config, &request, (refused, Served::Status));
+        // The proxied request's own record says it was refused by its status.
+        let mut why = Why::default();
+        let answer = (refused, Served::Status);
+        let (response, served) = site_answer(config, &request, answer, &mut why);
         return (response, served, None);
     }
     // Network rules shape the target's answer as they shape files; a switched protocol (a
@@ -135,16 +147,33 @@ pub(crate) async fn respond_proxied(
     (response, Served::Proxy, Some(note))
 }
 
-/// `answer` with the site's header settings, and what answered as its status says.
-fn site_answer<B>(config: &ServerConfig, request: &Request<B>, answer: Answer) -> Answer {
+/// `answer` with the site's header settings (noted in `why`), and what answered as its status
+/// says.
+fn site_answer<B>(
+    config: &ServerConfig,
+    request: &Request<B>,
+    answer: Answer,
+    why: &mut Why,
+) -> Answer {
     let (mut response, what) = answer;
-    add_site_headers(config, request, response.headers_mut());
+    let headers = response.headers_mut();
+    if config.cache_control != DEFAULT_CACHE_CONTROL && headers.contains_key(header::CACHE_CONTROL)
+    {
+        why.cache_control = CacheControlFrom::Setting;
+    }
+    add_site_headers(config, request, headers, why);
     let served = served(response.status(), what);
     (response, served)
 }
 
-/// The site's header settings. Each costs nothing when it is off.
-fn add_site_headers<B>(config: &ServerConfig, request: &Request<B>, headers: &mut HeaderMap) {
+/// The site's header settings, with the custom rules that applied noted in `why`. Each costs
+/// nothing when it is off.
+fn add_site_headers<B>(
+    config: &ServerConfig,
+    request: &Request<B>,
+    headers: &mut HeaderMap,
+    why: &mut Why,
+) {
     // Wharf's own endpoints are not the site's: its CORS and rules never apply to them.
     let site = (config.cors || !config.custom_headers.is_empty())
         && !guard::is_wharf_path(request.uri().path());
@@ -165,6 +194,10 @@ fn add_site_headers<B>(config: &ServerConfig, request: &Request<B>, headers: &mu
                 replaced.push(&rule.name);
             }
             headers.append(rule.name.clone(), rule.value.clone());
+            why.header_rules = why.header_rules.saturating_add(1);
+            if rule.name == header::CACHE_CONTROL {
+                why.cache_control = CacheControlFrom::Rule;
+            }
         }
     }
 }

@@ -37,6 +37,7 @@ pub fn record(id: u64) -> AccessRecord {
         served: Served::File,
         proxy: None,
         network: None,
+        why: None,
     }
 }
 
@@ -226,6 +227,7 @@ pub fn shown(record: &AccessRecord) -> Vec<String> {
             .unwrap_or_default(),
         String::new(),
         String::new(),
+        record.why.map(|why| why.code()).unwrap_or_default(),
     ]
 }
 

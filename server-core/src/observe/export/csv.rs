@@ -62,6 +62,9 @@ impl<W: Write> CsvWriter<W> {
                 self.safe("");
             }
         }
+        // Wharf's own words (`route=spa-fallback body=br-compressed`): no comma, quote or
+        // line break, and never a formula's first character.
+        self.safe(&record.why.map(|why| why.code()).unwrap_or_default());
         self.end_row()
     }
 

@@ -27,7 +27,7 @@ mod csv;
 mod filter;
 
 /// The header row, in column order. Each data row has exactly these cells.
-pub const COLUMNS: [&str; 23] = [
+pub const COLUMNS: [&str; 24] = [
     "id",
     "start",
     "peer",
@@ -55,6 +55,8 @@ pub const COLUMNS: [&str; 23] = [
     // e.g. `throttle+reset`; empty when none matched (issue 18).
     "network_rule",
     "network_effect",
+    // The decisions that shaped the response, as words (issue 19): `route=file body=gz-sibling`.
+    "why",
 ];
 
 /// The `outcome` of the row stating what retention deleted before the export.
