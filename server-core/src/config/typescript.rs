@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use ts_rs::{Config, TS};
 
 use super::NetworkRuleDraft;
+use crate::observe::why::{CacheControlFrom, Representation, Route, Validation, Why};
 use super::{ConfigDraft, CustomHeaderDraft, ProxyRuleDraft};
 
 /// Where the UI imports them from.
@@ -28,6 +29,12 @@ fn generated() -> String {
         (ProxyRuleDraft::docs(), ProxyRuleDraft::decl(&config)),
         (NetworkRuleDraft::docs(), NetworkRuleDraft::decl(&config)),
         (ConfigDraft::docs(), ConfigDraft::decl(&config)),
+        // The access record's decisions (issue 19), which the log explains in words.
+        (Route::docs(), Route::decl(&config)),
+        (Validation::docs(), Validation::decl(&config)),
+        (Representation::docs(), Representation::decl(&config)),
+        (CacheControlFrom::docs(), CacheControlFrom::decl(&config)),
+        (Why::docs(), Why::decl(&config)),
     ] {
         out.push('\n');
         out.push_str(&docs.unwrap_or_default());

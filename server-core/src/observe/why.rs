@@ -22,13 +22,15 @@ macro_rules! codes {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-        #[serde(rename_all = "kebab-case")]
+        #[cfg_attr(test, derive(ts_rs::TS))]
         #[repr(u8)]
         pub enum $name {
             /// Not decided (records written before issue 19, or a path that sets none).
             #[default]
+            #[serde(rename = "unknown")]
+            #[cfg_attr(test, ts(rename = "unknown"))]
             Unknown,
-            $($(#[$vdoc])* $variant,)+
+            $($(#[$vdoc])* #[serde(rename = $text)] #[cfg_attr(test, ts(rename = $text))] $variant,)+
         }
 
         impl $name {
@@ -139,7 +141,9 @@ const RULES_SHIFT: u8 = 4;
 
 /// The decisions that shaped one response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, ts(rename_all = "camelCase"))]
 pub struct Why {
     /// Which rule answered.
     pub route: Route,
@@ -157,7 +161,9 @@ pub struct Why {
 
 /// Where a response's `Cache-Control` came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, ts(rename_all = "kebab-case"))]
 pub enum CacheControlFrom {
     /// Wharf's default (`no-cache`), or none was sent.
     #[default]

@@ -2,7 +2,7 @@
 // every message a Channel carries. Rust serialises these with serde `rename_all = "camelCase"`;
 // a change here is a change there.
 
-import type { ConfigDraft, CustomHeaderDraft } from "./generated/config";
+import type { ConfigDraft, CustomHeaderDraft, Why } from "./generated/config";
 
 export type SiteId = string;
 
@@ -209,6 +209,8 @@ export interface AccessRecord {
   proxy?: ProxyRecord;
   /** The network rule that shaped or failed the request, and how. Absent when no rule matched. */
   network?: NetworkNote;
+  /** The decisions that shaped the response (issue 19). Absent in records from before them. */
+  why?: Why;
 }
 
 /** Mirrors `wharf_core::access::ProxyRecord`: what a proxy rule's target did for one request. */

@@ -5,6 +5,7 @@ import { byId, el } from "../dom";
 import { formatBytes, formatClock, formatCount, formatDurationUs, visibleText } from "../format";
 import { percentDecode } from "./filter";
 import { effectWords, ruleName } from "./marks";
+import { explainWhy } from "./why";
 
 const OUTCOMES: Record<AccessRecord["outcome"], string> = {
   completed: "completed",
@@ -80,6 +81,8 @@ export function detailRows(record: AccessRecord, site: Site | null = null): Arra
   if (decoded !== record.target) {
     rows.push(["Target, decoded", decoded]);
   }
+  // Why first: it answers the question a developer opens the pane with.
+  rows.push(...explainWhy(record).map((sentence, i): [string, string] => [i === 0 ? "Why" : "", sentence]));
   rows.push(
     ["Started", `${formatClock(record.startMs)} (${new Date(record.startMs).toISOString()})`],
     ["Peer", record.peer],

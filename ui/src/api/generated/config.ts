@@ -252,6 +252,55 @@ allowedHosts?: Array<string> | null,
  */
 corsOrigins?: Array<string> | null, };
 
+/**
+ * Which rule answered the request.
+ */
+export type Route = "unknown" | "file" | "index" | "listing" | "clean-url" | "spa-fallback" | "404-page" | "not-found" | "redirect-slash" | "redirect-html" | "hidden" | "outside-root" | "proxy" | "reserved" | "method" | "malformed" | "blocked";
+
+/**
+ * What a conditional request's validators decided.
+ */
+export type Validation = "unknown" | "etag-matched" | "etag-changed" | "date-unchanged" | "date-changed" | "precondition-failed";
+
+/**
+ * Which representation of a file was sent, and for identity, why.
+ */
+export type Representation = "unknown" | "br-sibling" | "gz-sibling" | "br-compressed" | "gz-compressed" | "identity-not-accepted" | "identity-not-compressible" | "identity-compression-off" | "identity-range" | "identity-not-smaller";
+
+/**
+ * Where a response's `Cache-Control` came from.
+ */
+export type CacheControlFrom = "default" | "setting" | "rule";
+
+/**
+ * The decisions that shaped one response.
+ */
+export type Why = { 
+/**
+ * Which rule answered.
+ */
+route: Route, 
+/**
+ * What the validators decided, for a conditional request.
+ */
+validation: Validation, 
+/**
+ * Which representation was sent, for a file.
+ */
+body: Representation, 
+/**
+ * Whether the live-reload script was injected.
+ */
+injected: boolean, 
+/**
+ * Where `Cache-Control` came from: `default`, `setting` or `rule`.
+ */
+cacheControl: CacheControlFrom, 
+/**
+ * How many custom header rules applied (up to 15).
+ */
+headerRules: number, };
+
 // The bits of an access record's `network.effects`, by the name the CSV gives them.
 export const NETWORK_EFFECT_BITS = {
   throttle: 1,

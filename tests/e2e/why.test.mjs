@@ -1,0 +1,94 @@
+// Issue 19 in the real window (see harness.mjs): the log's detail pane says in words why a
+// response is what it is. A conditional request gets 304 and the pane names the ETag that
+// matched; with the SPA fallback on, a page navigation to a route with no file gets the root
+// index.html and the pane says the fallback answered.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { join } from "node:path";
+import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+
+/** @type {import("./harness.mjs").App} */
+let app;
+const site = { dir: "", url: "" };
+
+before(async () => {
+  app = await launchApp();
+}, { timeout: 60_000 });
+
+after(async () => {
+  try {
+    await app?.quit();
+  } finally {
+    removeTempDirs();
+  }
+}, { timeout: 30_000 });
+
+/** GET `url` with `headers` on a new connection: its status and headers. */
+function get(url, headers = {}) {
+  return new Promise((resolveResponse, reject) => {
+    const req = httpRequest(url, { agent: false, headers }, (res) => {
+      res.resume();
+      res.on("end", () => resolveResponse({ status: res.statusCode, headers: res.headers }));
+      res.on("error", reject);
+    });
+    req.setTimeout(20_000, () => req.destroy(new Error(`no answer from ${url} in 20 s`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Selects the log row of `target` and returns the detail pane's text once it shows `what`. */
+async function explained(target, what, label) {
+  await app.waitFor(
+    `return [...document.querySelectorAll("#log-table [data-record-id]")]
+       .some((r) => r.querySelector(".log-target").textContent === arguments[0]);`,
+    `a log row for ${target}`,
+    10_000,
+    target,
+  );
+  await app.run(
+    `[...document.querySelectorAll("#log-table [data-record-id]")]
+       .find((r) => r.querySelector(".log-target").textContent === arguments[0]).click();`,
+    target,
+  );
+  return app.waitForText("#log-detail", (t) => what.test(t), label);
+}
+
+test("a 304 is explained by the ETag that matched", { timeout: 60_000 }, async () => {
+  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  site.dir = tempDir("wharf-e2e-why-");
+  writeFileSync(join(site.dir, "index.html"), "<!DOCTYPE html><title>Why</title><h1>Why site</h1>");
+  writeFileSync(join(site.dir, "page.txt"), "a small file\n");
+  await app.$("#add-path").sendKeys(site.dir);
+  await app.click("#add-path-submit");
+  await app.waitForText("#site-root", (t) => t === site.dir, "the new site selected");
+  site.url = await app.waitForText("#site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "its URL");
+
+  const first = await get(new URL("page.txt", site.url));
+  assert.equal(first.status, 200);
+  const etag = String(first.headers.etag);
+  const again = await get(new URL("page.txt?again", site.url), { "If-None-Match": etag });
+  assert.equal(again.status, 304);
+
+  await app.click("#tab-log");
+  const text = await explained("/page.txt?again", /If-None-Match matched the file's ETag/, "the 304 explained");
+  assert.match(text, /Why\s*The file at this path answered\./);
+  await app.screenshot("40-why-304");
+});
+
+test("a SPA fallback is explained as the fallback answering a navigation", { timeout: 60_000 }, async () => {
+  await app.click("#tab-settings");
+  await app.run(`document.querySelector("#set-spa-fallback").scrollIntoView({ block: "center" });`);
+  await app.click("#set-spa-fallback");
+  await app.run(`document.querySelector("#settings-apply").scrollIntoView({ block: "center" });`);
+  await app.click("#settings-apply");
+  await app.waitForText("#apply-result", (t) => t.includes("Generation 2 applies"), "generation 2 applied");
+
+  const route = await get(new URL("app/settings", site.url), { Accept: "text/html" });
+  assert.equal(route.status, 200);
+  await app.click("#tab-log");
+  await explained("/app/settings", /the SPA fallback answered with the root index\.html/, "the fallback explained");
+  await app.screenshot("41-why-spa-fallback");
+});
