@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use ts_rs::{Config, TS};
 
 use super::NetworkRuleDraft;
-use crate::observe::why::{CacheControlFrom, Representation, Route, Validation, Why};
 use super::{ConfigDraft, CustomHeaderDraft, ProxyRuleDraft};
+use crate::observe::why::{CacheControlFrom, Representation, Route, Validation, Why};
 
 /// Where the UI imports them from.
 fn committed() -> PathBuf {
