@@ -46,9 +46,7 @@ test("the Check tab lists the folder's problems with their files and lines", { t
   writeFileSync(join(dir, "index.html"), page('<a href="missing.html">Gone</a>'));
   writeFileSync(join(dir, "logo.png"), "not really a png");
   writeFileSync(join(dir, ".env"), "API_TOKEN=secret\n");
-  await app.$("#add-path").sendKeys(dir);
-  await app.click("#add-path-submit");
-  await app.waitForText("#site-root", (t) => t === dir, "the new site selected");
+  await app.addSite(dir);
 
   await app.click("#tab-check");
   const summary = await app.waitForText("#check-summary", (t) => t.endsWith("in 2 files"), "the summary");

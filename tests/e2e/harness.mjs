@@ -185,6 +185,17 @@ export class App {
   }
 
   /** Waits until `predicate(textContent)` holds for the element `css`; returns the text. */
+  /**
+   * Adds the folder `dir` as a site by typing its path, as a person does, and waits until it
+   * is selected and serving: returns its URL (`http://127.0.0.1:PORT/`).
+   */
+  async addSite(dir) {
+    await this.$("#add-path").sendKeys(dir);
+    await this.click("#add-path-submit");
+    await this.waitForText("#site-root", (t) => t === dir, "the new site selected");
+    return this.waitForText("#site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "its URL");
+  }
+
   async waitForText(css, predicate, what, timeoutMs = 10_000) {
     let last = null;
     try {

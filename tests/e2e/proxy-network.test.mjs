@@ -101,10 +101,7 @@ test("a site is added and served at full speed", { timeout: 60_000 }, async () =
   site.dir = tempDir("wharf-e2e-proxy-");
   writeFileSync(join(site.dir, "index.html"), "<!DOCTYPE html><title>Proxy</title><h1>Proxy site</h1>");
   writeFileSync(join(site.dir, "page.txt"), "a small file\n");
-  await app.$("#add-path").sendKeys(site.dir);
-  await app.click("#add-path-submit");
-  await app.waitForText("#site-root", (t) => t === site.dir, "the new site selected");
-  site.url = await app.waitForText("#site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "its URL");
+  site.url = await app.addSite(site.dir);
   const fast = await get(new URL("page.txt", site.url));
   assert.equal(fast.status, 200);
   assert.ok(fast.ms < SLOWED_MS, `unthrottled: ${fast.ms} ms`);

@@ -61,10 +61,7 @@ test("a 304 is explained by the ETag that matched", { timeout: 60_000 }, async (
   site.dir = tempDir("wharf-e2e-why-");
   writeFileSync(join(site.dir, "index.html"), "<!DOCTYPE html><title>Why</title><h1>Why site</h1>");
   writeFileSync(join(site.dir, "page.txt"), "a small file\n");
-  await app.$("#add-path").sendKeys(site.dir);
-  await app.click("#add-path-submit");
-  await app.waitForText("#site-root", (t) => t === site.dir, "the new site selected");
-  site.url = await app.waitForText("#site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "its URL");
+  site.url = await app.addSite(site.dir);
 
   const first = await get(new URL("page.txt", site.url));
   assert.equal(first.status, 200);

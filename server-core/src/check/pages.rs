@@ -164,9 +164,7 @@ fn judge(
         // `route::is_navigation` does) with the root page.
         Resolution::Missing(_) if place.spa_fallback && is_spa_route(inventory, link, &name) => {}
         Resolution::Missing(what) => {
-            let route =
-                link.role == Role::Page && !name.rsplit('/').next().unwrap_or("").contains('.');
-            let advice = if route {
+            let advice = if is_navigation(link, &name) {
                 "Fix the link, or add the file it points to. If a single-page app's router or \
                  clean URLs answer it, check as you serve: `--spa-fallback` or `--clean-urls`."
             } else {
@@ -185,8 +183,12 @@ fn judge(
 /// Whether the SPA fallback answers page link `link` to the missing `name`: a navigation
 /// whose last segment has no extension, on a site with a root `index.html`.
 fn is_spa_route(inventory: &Inventory, link: &Link, name: &str) -> bool {
+    is_navigation(link, name) && matches!(inventory.lookup("index.html"), Lookup::Exact(_))
+}
+
+/// Whether page link `link` to `name` is a navigation a router or clean URLs may answer: its
+/// last segment has no extension (as `route::is_navigation` judges a request).
+fn is_navigation(link: &Link, name: &str) -> bool {
     let last = name.rsplit('/').next().unwrap_or(name);
-    link.role == Role::Page
-        && !last.contains('.')
-        && matches!(inventory.lookup("index.html"), Lookup::Exact(_))
+    link.role == Role::Page && !last.contains('.')
 }
