@@ -336,10 +336,12 @@ impl<'a> Packed<'a> {
                 });
             }
         }
-        let why = match reader.take(WHY_GROUP) {
-            Some(&[HAS_WHY, a, b, c, d]) => Some(Why::from_bytes([a, b, c, d])),
-            _ => None,
-        };
+        let mut why = None;
+        if reader.0.first() == Some(&HAS_WHY) {
+            if let Some(&[HAS_WHY, a, b, c, d]) = reader.take(WHY_GROUP) {
+                why = Some(Why::from_bytes([a, b, c, d]));
+            }
+        }
         let numbers = Numbers {
             start_ms: start_ms?,
             peer,
