@@ -1,11 +1,35 @@
-//! `wharf export-csv`: one session of the durable access log as a CSV file, through
-//! [`wharf_core::export_csv`] (the same export as the desktop app's button).
+//! `wharf export-csv` and `wharf export-har`: one session of the durable access log as a CSV
+//! or HAR file, through [`wharf_core::export_csv`] or [`wharf_core::export_har`] (the same
+//! exports as the desktop app's buttons), with the same flags.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use wharf_core::{export_csv, parse_rfc3339_ms, ExportError, ExportFilter, ExportSummary};
+use wharf_core::{
+    export_csv, export_har, parse_rfc3339_ms, ExportError, ExportFilter, ExportSummary,
+};
+
+/// What an export writes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Format {
+    Csv,
+    Har,
+}
+
+impl Format {
+    fn export(
+        self,
+        log_dir: &Path,
+        filter: &ExportFilter,
+        out: impl io::Write,
+    ) -> Result<ExportSummary, ExportError> {
+        match self {
+            Format::Csv => export_csv(log_dir, filter, out),
+            Format::Har => export_har(log_dir, filter, out),
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExportArgs {
@@ -34,7 +58,7 @@ pub(crate) struct ExportArgs {
     /// the percent-decoded path)
     #[arg(long, value_name = "TEXT")]
     path_contains: Option<String>,
-    /// The CSV file to write (replaced only once the export succeeds); - for stdout
+    /// The file to write (replaced only once the export succeeds); - for stdout
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
 }
@@ -65,7 +89,7 @@ impl ExportArgs {
     }
 }
 
-pub(crate) fn run(args: ExportArgs) -> ExitCode {
+pub(crate) fn run(args: ExportArgs, format: Format) -> ExitCode {
     let filter = match args.filter() {
         Ok(filter) => filter,
         Err(message) => {
@@ -74,10 +98,10 @@ pub(crate) fn run(args: ExportArgs) -> ExitCode {
         }
     };
     let (result, destination) = if args.output == Path::new("-") {
-        let result = export_csv(&args.log_dir, &filter, io::stdout().lock());
+        let result = format.export(&args.log_dir, &filter, io::stdout().lock());
         (result, "stdout".to_owned())
     } else {
-        match export_to_file(&args.log_dir, &filter, &args.output) {
+        match export_to_file(format, &args.log_dir, &filter, &args.output) {
             Ok(result) => (result, args.output.display().to_string()),
             Err(err) => {
                 eprintln!("error: -o: cannot write {}: {err}", args.output.display());
@@ -87,7 +111,7 @@ pub(crate) fn run(args: ExportArgs) -> ExitCode {
     };
     match result {
         Ok(summary) => {
-            eprintln!("{}", describe(&summary, &destination));
+            eprintln!("{}", describe(&summary, &destination, format));
             ExitCode::SUCCESS
         }
         // The reader of stdout (e.g. `head`) has all it wanted.
@@ -116,17 +140,18 @@ pub(crate) fn run(args: ExportArgs) -> ExitCode {
 /// failed export never leaves a truncated or empty file behind. The outer error is about
 /// the file itself.
 fn export_to_file(
+    format: Format,
     log_dir: &Path,
     filter: &ExportFilter,
     output: &Path,
 ) -> io::Result<Result<ExportSummary, ExportError>> {
     // Private like the log it copies (0600), and never written through a planted symlink.
-    wharf_core::replace_private(output, |file| export_csv(log_dir, filter, &*file))
+    wharf_core::replace_private(output, |file| format.export(log_dir, filter, &*file))
 }
 
 /// `exported 1234 rows from session <id> to out.csv (1200 earlier records were deleted by
 /// retention)`.
-fn describe(summary: &ExportSummary, destination: &str) -> String {
+fn describe(summary: &ExportSummary, destination: &str, format: Format) -> String {
     let plural = |n: u64, one: &str, many: &str| {
         if n == 1 {
             format!("1 {one}")
@@ -161,9 +186,12 @@ fn describe(summary: &ExportSummary, destination: &str) -> String {
             )
         ));
     }
+    let exported = match format {
+        Format::Csv => plural(summary.rows, "row", "rows"),
+        Format::Har => plural(summary.records, "entry", "entries"),
+    };
     let mut line = format!(
-        "exported {} from session {} to {destination}",
-        plural(summary.rows, "row", "rows"),
+        "exported {exported} from session {} to {destination}",
         summary.session_id
     );
     if !notes.is_empty() {
@@ -187,7 +215,7 @@ mod tests {
             unreadable_lines: 0,
         };
         assert_eq!(
-            describe(&summary, "out.csv"),
+            describe(&summary, "out.csv", Format::Csv),
             "exported 1234 rows from session S to out.csv (1200 earlier records were deleted \
              by retention; 1 record was lost: the log queue was full)"
         );
@@ -197,7 +225,7 @@ mod tests {
             ..ExportSummary::default()
         };
         assert_eq!(
-            describe(&whole, "stdout"),
+            describe(&whole, "stdout", Format::Csv),
             "exported 1 row from session S to stdout"
         );
     }

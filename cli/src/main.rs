@@ -60,6 +60,18 @@ enum Command {
         Exit status 2: an argument is invalid, or the session does not exist."
     )]
     ExportCsv(export::ExportArgs),
+    /// Export one session of the access log (`serve --log-dir`) as a HAR 1.2 file, for a
+    /// browser's DevTools (Network panel, Import HAR).
+    #[command(
+        after_help = "One entry per request, with its headers as the server saw and sent them \
+        (at most 64 headers and 8 KiB a side; cuts are said in the entry's comment), the \
+        connection id, and the server's address. Timings before the request reached the \
+        server are -1; wait is the time to the first byte. The filters are export-csv's. \
+        Records deleted by retention or lost to a full log queue are stated in the log's \
+        comment.\n\
+        Exit status 2: an argument is invalid, or the session does not exist."
+    )]
+    ExportHar(export::ExportArgs),
     /// Check a folder for what would go wrong if it were published as it is: broken links,
     /// case mismatches, wrong content types, private files, and more.
     #[command(
@@ -105,7 +117,8 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve::run(*args)),
-        Command::ExportCsv(args) => export::run(args),
+        Command::ExportCsv(args) => export::run(args, export::Format::Csv),
+        Command::ExportHar(args) => export::run(args, export::Format::Har),
         Command::Check(args) => check::run(args),
         Command::Trust(args) => trust::run(args, wharf_core::trust::Action::Install),
         Command::Untrust(args) => trust::run(args, wharf_core::trust::Action::Remove),

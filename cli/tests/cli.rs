@@ -18,7 +18,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wharf_core::fingerprint;
-use wharf_core::ExportFilter;
+use wharf_core::{export_har, ExportFilter};
 
 /// Spawns `wharf serve` and returns it with its first stdout line.
 fn spawn_serve(args: &[&str]) -> (Child, String) {
@@ -495,6 +495,74 @@ fn export_csv_cli_filters_by_time_status_and_path() {
             "lost".into(),
             "44completed".into()
         ]
+    );
+}
+
+// --- export-har ---
+
+/// `wharf export-har ARGS`, run to its end.
+fn export_har_cli(args: &[&str]) -> Output {
+    wharf()
+        .arg("export-har")
+        .args(args)
+        .output()
+        .expect("run wharf")
+}
+
+/// The same session and filters as `export-csv`, as the library's HAR, to a file or stdout;
+/// arguments refused as `export-csv` refuses them.
+#[test]
+fn export_har_cli_writes_the_library_s_har_with_the_csv_filters() {
+    let fixture = fixture();
+    let log_dir = fixture.dir.path().to_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("session.har");
+    let mut expected = Vec::new();
+    let summary = export_har(fixture.dir.path(), &ExportFilter::default(), &mut expected).unwrap();
+
+    let output = export_har_cli(&["--log-dir", log_dir, "-o", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let written = std::fs::read(&out).unwrap();
+    assert_eq!(written, expected);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "exported {} entries from session {} to {} ({} earlier records were deleted by \
+             retention; {LOST} records were lost: the log queue was full)\n",
+            summary.records,
+            fixture.session_id,
+            out.display(),
+            fixture.dropped
+        )
+    );
+    let har: serde_json::Value = serde_json::from_slice(&written).unwrap();
+    let log = &har["log"];
+    assert_eq!(log["version"], "1.2");
+    assert_eq!(log["creator"]["name"], "Wharf");
+    assert_eq!(
+        log["entries"].as_array().unwrap().len() as u64,
+        summary.records
+    );
+    assert!(log["comment"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("{LOST} records were lost")));
+
+    let output = export_har_cli(&["--log-dir", log_dir, "--status", "4xx", "-o", "-"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let har: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let entries = har["log"]["entries"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for entry in entries {
+        let status = entry["response"]["status"].as_u64().unwrap();
+        assert!((400..500).contains(&status), "{entry}");
+    }
+
+    let output = export_har_cli(&["--log-dir", log_dir, "--status", "abc", "-o", "-"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: --status: 'abc' is not a status or class; use e.g. 404 or 4xx\n"
     );
 }
 

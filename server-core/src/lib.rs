@@ -63,12 +63,13 @@ pub use lifecycle::server::{ApplyReport, HttpsInfo, ServerHandle, StopReport};
 pub use lifecycle::tls::{fingerprint, provider as tls_provider, Certificate, CertificateError};
 pub use live_reload::{DEAD_CLIENT_AFTER, KEEP_ALIVE, MAX_STREAMS_PER_PEER, SCRIPT_TAG};
 pub use observe::access::{
-    rfc3339_ms, unix_ms, AccessRecord, Outcome, ProxyRecord, Served, MAX_REFERER_BYTES,
-    MAX_TARGET_BYTES, MAX_USER_AGENT_BYTES, TRUNCATION_MARK,
+    rfc3339_ms, unix_ms, AccessRecord, HeaderLine, Outcome, ProxyRecord, RecordedHeaders, Served,
+    MAX_HEADERS, MAX_HEADER_NAME_BYTES, MAX_HEADER_SIDE_BYTES, MAX_HEADER_VALUE_BYTES,
+    MAX_REFERER_BYTES, MAX_TARGET_BYTES, MAX_USER_AGENT_BYTES, TRUNCATION_MARK,
 };
 pub use observe::access_log::{AccessLog, LogBatch, LogSettings, LogStats};
 pub use observe::export::{
-    export_csv, parse_rfc3339_ms, ExportError, ExportFilter, ExportSummary, StatusFilter, COLUMNS,
+    export_csv, export_har, parse_rfc3339_ms, ExportError, ExportFilter, ExportSummary, StatusFilter, COLUMNS,
 };
 pub use observe::metrics::MetricsSample;
 pub use observe::session_log::{sessions, LogLine, Retention, SessionReader, SessionWriter};

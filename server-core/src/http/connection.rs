@@ -55,6 +55,7 @@ use crate::http::metered::Metered;
 use crate::http::record::{record_failed_request, record_unfinished_head};
 use crate::http::record::{PendingRecord, RequestStart, Tracked};
 use crate::http::sendfile::Lane;
+use crate::observe::packed::ServerEnd;
 use crate::lifecycle::registry::{Activity, ConnectionState, Registration};
 use crate::live_reload::{BoundPorts, ReloadFeed};
 use crate::network::{ConnectionBuckets, NetworkNote};
@@ -133,6 +134,9 @@ pub(super) struct Scope {
     pub(super) event_streams: AtomicUsize,
     /// On a plain connection, its file bodies' frames sent with `sendfile` (see `sendfile`).
     pub(super) zero_copy: Option<Arc<Lane>>,
+    /// Where requests are answered, when the log keeps their headers (a durable log): then
+    /// each record keeps them (issue 19).
+    server_end: Option<ServerEnd>,
     /// A proxy target's side of a switched protocol (a WebSocket), once its 101 is sent:
     /// the connection then joins its socket to it (`proxy::tunnel`).
     upgrade: Mutex<Option<hyper::upgrade::OnUpgrade>>,
@@ -220,6 +224,14 @@ pub(crate) async fn serve(accepted: Accepted) {
         tls,
     } = accepted;
     let _counted = log.as_ref().map(AccessLog::connection_opened);
+    // One `getsockname` per connection, and only when headers are kept.
+    let server_end = log
+        .as_ref()
+        .filter(|log| log.keeps_headers())
+        .map(|_| ServerEnd {
+            addr: stream.local_addr().ok(),
+            https: tls.is_some(),
+        });
     let buckets = config.shaping().map(|_| ConnectionBuckets::default());
     let context = Arc::new(Scope {
         peer,
@@ -245,6 +257,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         event_streams: AtomicUsize::new(0),
         zero_copy: tls.is_none().then(Arc::default),
         upgrade: Mutex::new(None),
+        server_end,
     });
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);
@@ -332,7 +345,7 @@ async fn answer(
     let start = context
         .log
         .as_ref()
-        .map(|log| RequestStart::of(&request, log));
+        .map(|log| RequestStart::of(&request, log, context.server_end));
     // A bug in answering one request costs that request a 500, not the connection or the
     // server.
     let (mut response, served, why, proxy) = match service::proxied(&context.config, &request) {
@@ -381,7 +394,8 @@ async fn answer(
     }
     let network = response.extensions().get::<NetworkNote>().copied();
     let record = start.map(|start| {
-        let mut record = PendingRecord::new(start, response.status(), served, network);
+        let (status, headers) = (response.status(), response.headers());
+        let mut record = PendingRecord::new(start, status, headers, served, network);
         record.proxy = proxy;
         record.why = why;
         record

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::{header, Request, StatusCode};
+use http::{header, HeaderMap, Request, StatusCode, Version};
 use http_body::{Frame, SizeHint};
 use tokio::time::Instant;
 
@@ -22,7 +22,7 @@ use crate::lifecycle::registry::ConnectionState;
 use crate::network::NetworkNote;
 use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, ProxyRecord, Served};
 use crate::observe::access_log::AccessLog;
-use crate::observe::packed::{self, Numbers, RequestText};
+use crate::observe::packed::{self, Numbers, RequestText, ServerEnd};
 use crate::observe::why::Why;
 
 /// What is known of a request once its head has been read.
@@ -31,14 +31,20 @@ pub(super) struct RequestStart {
     start_ms: u64,
     /// Its code (see [`packed::VERSIONS`]).
     version: u8,
-    /// Method, target, user agent and referer, capped and packed in one buffer.
+    /// Method, target, user agent and referer, capped and packed in one buffer, and the
+    /// headers group when the log keeps headers (see [`PendingRecord::new`]).
     text: RequestText,
 }
 
 impl RequestStart {
     /// Client-chosen text is capped as it is copied (see [`crate::observe::access::capped_end`]),
-    /// so a record's size is bounded whatever the request carried.
-    pub(super) fn of<B>(request: &Request<B>, log: &AccessLog) -> RequestStart {
+    /// so a record's size is bounded whatever the request carried. With `end` (a log that
+    /// keeps headers), the request's headers are copied too, into the same buffer.
+    pub(super) fn of<B>(
+        request: &Request<B>,
+        log: &AccessLog,
+        end: Option<ServerEnd>,
+    ) -> RequestStart {
         let header = |name| request.headers().get(name).map(|value| value.as_bytes());
         let whole_uri;
         let target = match request.uri().path_and_query() {
@@ -49,18 +55,38 @@ impl RequestStart {
             }
         };
         let at = Instant::now();
+        let room = end.map_or(0, |_| packed::headers_room(header_lines(request.headers())));
+        let mut text = RequestText::with_room(
+            request.method().as_str(),
+            target,
+            header(header::USER_AGENT),
+            header(header::REFERER),
+            room,
+        );
+        if let Some(end) = end {
+            // HTTP/2 carries the host as the `:authority` pseudo-header, which browsers show
+            // (and a HAR's URL needs); HTTP/1 has its `Host` header.
+            let authority = (request.version() == Version::HTTP_2)
+                .then(|| request.uri().authority())
+                .flatten()
+                .map(|authority| (":authority", authority.as_str().as_bytes()));
+            let lines = authority.into_iter().chain(header_lines(request.headers()));
+            text.record_request_headers(end, lines);
+        }
         RequestStart {
             at,
             start_ms: log.unix_ms_at(at.into_std()),
             version: packed::version_code(request.version()),
-            text: RequestText::new(
-                request.method().as_str(),
-                target,
-                header(header::USER_AGENT),
-                header(header::REFERER),
-            ),
+            text,
         }
     }
+}
+
+/// `headers` as names and value bytes, in hyper's order.
+fn header_lines(headers: &HeaderMap) -> impl Iterator<Item = (&str, &[u8])> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
 }
 
 /// A request's record while its response is being sent.
@@ -81,14 +107,16 @@ pub(super) struct PendingRecord {
 }
 
 impl PendingRecord {
-    /// The record of a request that began at `start` and is answered with `status` by what
-    /// `served` names.
+    /// The record of a request that began at `start` and is answered with `status` and
+    /// `headers` by what `served` names. The headers are kept when the request's were.
     pub(super) fn new(
-        start: RequestStart,
+        mut start: RequestStart,
         status: StatusCode,
+        headers: &HeaderMap,
         served: Served,
         network: Option<NetworkNote>,
     ) -> Box<Self> {
+        start.text.record_response_headers(header_lines(headers));
         Box::new(PendingRecord {
             start,
             status: status.as_u16(),
@@ -262,5 +290,6 @@ pub(super) fn record_unfinished_head(context: &Scope, status: u16, outcome: Outc
         proxy: None,
         network: None,
         why: None,
+        headers: None,
     });
 }

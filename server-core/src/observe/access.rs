@@ -106,6 +106,17 @@ pub const MAX_USER_AGENT_BYTES: usize = 512;
 pub const MAX_REFERER_BYTES: usize = 512;
 /// Ends a field that was cut to its cap.
 pub const TRUNCATION_MARK: char = '…';
+/// Most headers a record keeps of each side (request, response); the rest are counted in
+/// [`RecordedHeaders::request_omitted`] and its sibling (issue 19).
+pub const MAX_HEADERS: usize = 64;
+/// Most bytes of names and values a record keeps of each side's headers: a header that would
+/// go past them is left out and counted, never cut at a place other than its value's cap.
+pub const MAX_HEADER_SIDE_BYTES: usize = 8 * 1024;
+/// Longest header value kept, in bytes (capped as [`capped_end`] says): room for a browser's
+/// largest cookie (4 KiB).
+pub const MAX_HEADER_VALUE_BYTES: usize = 4096;
+/// Longest header name kept, in bytes (capped as [`capped_end`] says).
+pub const MAX_HEADER_NAME_BYTES: usize = 256;
 
 /// `text` as kept in a record with a cap of `cap` bytes: whole when shorter than `cap`;
 /// otherwise cut at the last char boundary at or before `cap`, then
@@ -218,6 +229,77 @@ pub struct AccessRecord {
     /// The decisions that shaped the response (issue 19); `None` in records written before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<crate::observe::why::Why>,
+    /// The request's headers as the server saw them and the response's as it sent them,
+    /// bounded (issue 19, for the HAR export). Kept only by a durable log and read back from
+    /// it: the live stream leaves them out, and records written before, or by a log that keeps
+    /// nothing on disk, read `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<RecordedHeaders>,
+}
+
+/// The headers of one exchange, as a record keeps them: at most [`MAX_HEADERS`] and
+/// [`MAX_HEADER_SIDE_BYTES`] a side, each name and value capped ([`MAX_HEADER_NAME_BYTES`],
+/// [`MAX_HEADER_VALUE_BYTES`]) and marked with [`TRUNCATION_MARK`] when cut. Names are lower
+/// case (as hyper gives them); invalid UTF-8 in a value is U+FFFD. An HTTP/2 request's
+/// authority is its first header, `:authority`, as browsers show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedHeaders {
+    /// The address the server answered on (the connection's local address).
+    pub server: Option<SocketAddr>,
+    /// Whether the request came over TLS.
+    pub https: bool,
+    /// The request's headers, in the order hyper gives them.
+    pub request: Vec<HeaderLine>,
+    /// Request headers left out by the bounds.
+    pub request_omitted: u16,
+    /// The response's headers as the server set them; hyper adds `date` and the framing
+    /// (`content-length` or `transfer-encoding`) when the server did not.
+    pub response: Vec<HeaderLine>,
+    /// Response headers left out by the bounds.
+    pub response_omitted: u16,
+}
+
+/// One header: untrusted text, capped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderLine {
+    /// Its name, lower case.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+}
+
+impl RecordedHeaders {
+    /// Whether anything was left out or cut.
+    pub fn truncated(&self) -> bool {
+        let cut = |lines: &[HeaderLine]| {
+            lines.iter().any(|line| {
+                is_truncated(&line.name, MAX_HEADER_NAME_BYTES)
+                    || is_truncated(&line.value, MAX_HEADER_VALUE_BYTES)
+            })
+        };
+        self.request_omitted > 0
+            || self.response_omitted > 0
+            || cut(&self.request)
+            || cut(&self.response)
+    }
+
+    /// The first request header named `name` (lower case).
+    pub fn request_header(&self, name: &str) -> Option<&str> {
+        find(&self.request, name)
+    }
+
+    /// The first response header named `name` (lower case).
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        find(&self.response, name)
+    }
+}
+
+fn find<'a>(lines: &'a [HeaderLine], name: &str) -> Option<&'a str> {
+    lines
+        .iter()
+        .find(|line| line.name == name)
+        .map(|line| line.value.as_str())
 }
 
 /// What a proxy rule's target did for one request.
@@ -246,6 +328,10 @@ impl AccessRecord {
                 .referer
                 .as_deref()
                 .is_some_and(|referer| is_truncated(referer, MAX_REFERER_BYTES))
+            || self
+                .headers
+                .as_ref()
+                .is_some_and(RecordedHeaders::truncated)
     }
 }
 
@@ -275,6 +361,7 @@ impl AccessRecord {
             proxy: None,
             network: None,
             why: None,
+            headers: None,
         }
     }
 }

@@ -42,6 +42,10 @@ const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
 const SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
 /// Batches a subscriber may have waiting before the next ones are skipped for it.
 const SUBSCRIBER_BUFFER: usize = 16;
+/// Bytes the queue may hold, whatever its record count: records that would go past it are
+/// counted as lost, like those past the count. 16,384 records of the largest size would
+/// otherwise take 330 MiB; usual ones (under 2 KiB, headers included) take a tenth of this.
+const MAX_QUEUE_BYTES: usize = 32 << 20;
 /// Metrics samples kept for [`AccessLog::timeline`]: 16 minutes.
 const TIMELINE_SAMPLES: usize = 960;
 
@@ -54,9 +58,10 @@ pub struct LogSettings {
     /// How much the durable log keeps.
     pub retention: Retention,
     /// Records the queue holds between the request path and the writer (packed, about 150
-    /// bytes each, and at most 3.3 KiB with the longest target and headers a record keeps;
-    /// the buffer grows as they come). Default: 16,384: the writer empties the queue every
-    /// 10 ms, so this absorbs a burst far beyond top speed.
+    /// bytes each, 500 to 1,500 with a durable log's headers, and at most about 20 KiB with
+    /// the longest target and headers a record keeps; the buffer grows as they come, up to
+    /// 32 MiB whatever the count). Default: 16,384: the writer empties the queue
+    /// every 10 ms, so this absorbs a burst far beyond top speed.
     pub queue_capacity: usize,
 }
 
@@ -222,13 +227,19 @@ impl AccessLog {
     /// the record is counted as lost.
     pub(crate) fn record_request(&self, numbers: &Numbers, text: &RequestText) {
         let mut pending = lock(&self.shared.queue.pending);
-        if pending.records < self.shared.capacity {
+        if pending.records < self.shared.capacity && pending.bytes.len() < MAX_QUEUE_BYTES {
             packed::pack(numbers, text, &mut pending.bytes);
             pending.records += 1;
         } else {
             drop(pending);
             self.shared.lost.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Whether records keep their headers: only a durable log keeps them, for its exports
+    /// (the live stream leaves them out).
+    pub(crate) fn keeps_headers(&self) -> bool {
+        self.shared.session.is_some()
     }
 
     /// The wall-clock time of `at`, in milliseconds since the Unix epoch (see
@@ -467,6 +478,13 @@ impl Writer {
                 result = session.append_packed(id, record.bytes);
             }
             if live {
+                // Without headers: they are for exports, which read them from the session log.
+                // Left out, a live record stays small (the window keeps thousands) and costs
+                // the writer no allocation per header.
+                let record = packed::Packed {
+                    headers: None,
+                    ..record
+                };
                 self.live.push(record.to_record(id));
             }
         }

@@ -22,6 +22,10 @@ use crate::observe::access::TRUNCATION_MARK;
 use crate::observe::access::{
     capped_end, lossy_prefix, AccessRecord, Outcome, ProxyRecord, Served,
 };
+use crate::observe::access::{HeaderLine, RecordedHeaders};
+use crate::observe::access::{
+    MAX_HEADERS, MAX_HEADER_NAME_BYTES, MAX_HEADER_SIDE_BYTES, MAX_HEADER_VALUE_BYTES,
+};
 use crate::observe::access::{MAX_METHOD_BYTES, MAX_REFERER_BYTES, MAX_TARGET_BYTES};
 use crate::observe::why::Why;
 
@@ -65,10 +69,23 @@ const SERVED: [Served; 12] = [
 ];
 
 /// The client's text of one request, capped and packed: each field a 16-bit length and its
-/// bytes, with a flag byte first saying which optional headers were present.
+/// bytes, with a flag byte first saying which optional headers were present. When the log keeps
+/// headers, the same buffer then holds the headers group (see [`RequestText::record_request_headers`]).
 #[derive(Debug, Default)]
 pub(crate) struct RequestText {
     bytes: Vec<u8>,
+    /// Where the headers group starts in `bytes` (its length when there is none).
+    headers_at: usize,
+    /// Whether the headers group is whole (both sides recorded), so it is packed.
+    headers_done: bool,
+}
+
+/// Where a request was answered, for the headers group: the connection's local address and
+/// whether it is TLS.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServerEnd {
+    pub(crate) addr: Option<SocketAddr>,
+    pub(crate) https: bool,
 }
 
 const HAS_USER_AGENT: u8 = 1;
@@ -83,6 +100,17 @@ impl RequestText {
         target: &str,
         user_agent: Option<&[u8]>,
         referer: Option<&[u8]>,
+    ) -> RequestText {
+        RequestText::with_room(method, target, user_agent, referer, 0)
+    }
+
+    /// [`RequestText::new`], with `room` more bytes allocated for the headers group.
+    pub(crate) fn with_room(
+        method: &str,
+        target: &str,
+        user_agent: Option<&[u8]>,
+        referer: Option<&[u8]>,
+        room: usize,
     ) -> RequestText {
         let user_agent = user_agent.map(|value| lossy_prefix(value, MAX_USER_AGENT_BYTES));
         let referer = referer.map(|value| lossy_prefix(value, MAX_REFERER_BYTES));
@@ -101,26 +129,147 @@ impl RequestText {
             .flatten()
             .map(|field| 2 + field.len())
             .sum::<usize>();
-        let mut bytes = Vec::with_capacity(size);
+        let mut bytes = Vec::with_capacity(size + room);
         let flags = u8::from(fields[2].is_some()) * HAS_USER_AGENT
             + u8::from(fields[3].is_some()) * HAS_REFERER;
         bytes.push(flags);
         for field in fields.iter().flatten() {
             field.push(&mut bytes);
         }
-        RequestText { bytes }
+        RequestText {
+            headers_at: bytes.len(),
+            bytes,
+            headers_done: false,
+        }
     }
+
+    /// Starts the headers group: where the request was answered, then the request's
+    /// `headers`, bounded (see [`RecordedHeaders`]). Allocates nothing when the buffer has
+    /// room (see [`headers_room`]) and the values are UTF-8.
+    pub(crate) fn record_request_headers<'h>(
+        &mut self,
+        end: ServerEnd,
+        headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+    ) {
+        self.start_headers(end, headers, 0);
+    }
+
+    /// Ends the headers group with the response's `headers`; a group never started stays
+    /// absent.
+    pub(crate) fn record_response_headers<'h>(
+        &mut self,
+        headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+    ) {
+        self.end_headers(headers, 0);
+    }
+
+    /// [`RequestText::record_request_headers`], `omitted` already left out.
+    fn start_headers<'h>(
+        &mut self,
+        end: ServerEnd,
+        headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+        omitted: u16,
+    ) {
+        self.bytes.truncate(self.headers_at);
+        self.headers_done = false;
+        self.bytes.extend_from_slice(&[HAS_HEADERS, 0, 0]);
+        let (ip, port, v6) = match end.addr {
+            Some(SocketAddr::V4(addr)) => (addr.ip().to_ipv6_mapped(), addr.port(), 0),
+            Some(SocketAddr::V6(addr)) => (*addr.ip(), addr.port(), 1),
+            None => (Ipv6Addr::UNSPECIFIED, 0, 0),
+        };
+        let flags = u8::from(end.https) * HTTPS + u8::from(end.addr.is_some()) * SERVER_KNOWN;
+        self.bytes.push(flags);
+        self.bytes.extend_from_slice(&ip.octets());
+        self.bytes.extend_from_slice(&port.to_le_bytes());
+        self.bytes.push(v6);
+        push_side(&mut self.bytes, headers, omitted);
+    }
+
+    /// [`RequestText::record_response_headers`], `omitted` already left out.
+    fn end_headers<'h>(&mut self, headers: impl Iterator<Item = (&'h str, &'h [u8])>, omitted: u16) {
+        if self.bytes.len() == self.headers_at {
+            return;
+        }
+        push_side(&mut self.bytes, headers, omitted);
+        let len = self.bytes.len() - self.headers_at - 3;
+        let len = u16::try_from(len).unwrap_or(u16::MAX).to_le_bytes();
+        self.bytes[self.headers_at + 1..self.headers_at + 3].copy_from_slice(&len);
+        self.headers_done = true;
+    }
+
+    /// The text, and the headers group if whole.
+    fn parts(&self) -> (&[u8], &[u8]) {
+        let (text, headers) = self.bytes.split_at(self.headers_at);
+        (text, if self.headers_done { headers } else { &[] })
+    }
+}
+
+/// Bytes to allocate for the headers group of a request with `headers` beside its text: the
+/// request's side as it will be packed (about), and room for a usual response's.
+pub(crate) fn headers_room<'h>(headers: impl Iterator<Item = (&'h str, &'h [u8])>) -> usize {
+    const USUAL_RESPONSE: usize = 512;
+    let request: usize = headers
+        .take(MAX_HEADERS)
+        .map(|(name, value)| 4 + name.len() + value.len().min(MAX_HEADER_VALUE_BYTES + 3))
+        .sum();
+    HEADERS_FIXED + 2 * SIDE_FIXED + request.min(MAX_HEADER_SIDE_BYTES + 4 * MAX_HEADERS) + USUAL_RESPONSE
+}
+
+/// Appends one side of the headers group: how many were left out (16 bits), how many follow
+/// (8 bits), then each name and value as a [`Capped`] field. A header that would take the side
+/// past [`MAX_HEADERS`] or [`MAX_HEADER_SIDE_BYTES`] is left out and counted; later, smaller
+/// ones may still fit.
+/// `omitted` counts headers already left out (by the record this one is packed from).
+fn push_side<'h>(
+    out: &mut Vec<u8>,
+    headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+    omitted: u16,
+) {
+    let at = out.len();
+    out.extend_from_slice(&[0; SIDE_FIXED]);
+    let (mut count, mut omitted, mut budget) = (0u8, omitted, MAX_HEADER_SIDE_BYTES);
+    for (name, value) in headers {
+        let value = lossy_prefix(value, MAX_HEADER_VALUE_BYTES);
+        let name = Capped::of(name, MAX_HEADER_NAME_BYTES);
+        let value = Capped::of(&value, MAX_HEADER_VALUE_BYTES);
+        let size = name.len() + value.len();
+        if usize::from(count) == MAX_HEADERS || size > budget {
+            omitted = omitted.saturating_add(1);
+            continue;
+        }
+        budget -= size;
+        count += 1;
+        name.push(out);
+        value.push(out);
+    }
+    out[at..at + 2].copy_from_slice(&omitted.to_le_bytes());
+    out[at + 2] = count;
 }
 
 impl RequestText {
     /// The text of a whole `record`.
-    pub(crate) fn of_record(record: &AccessRecord) -> RequestText {
-        RequestText::new(
+    pub(crate) fn of_record<'a>(record: &'a AccessRecord) -> RequestText {
+        let mut text = RequestText::new(
             &record.method,
             &record.target,
             record.user_agent.as_deref().map(str::as_bytes),
             record.referer.as_deref().map(str::as_bytes),
-        )
+        );
+        if let Some(headers) = &record.headers {
+            let side = |lines: &'a [HeaderLine]| {
+                lines
+                    .iter()
+                    .map(|line| (line.name.as_str(), line.value.as_bytes()))
+            };
+            let end = ServerEnd {
+                addr: headers.server,
+                https: headers.https,
+            };
+            text.start_headers(end, side(&headers.request), headers.request_omitted);
+            text.end_headers(side(&headers.response), headers.response_omitted);
+        }
+        text
     }
 }
 
@@ -190,11 +339,22 @@ const HAS_NETWORK: u8 = 1;
 /// The why group: the four bytes of [`Why::to_bytes`].
 const WHY_GROUP: usize = 1 + 4;
 const HAS_WHY: u8 = 3;
+/// The headers group (issue 19), the last: its tag, the length of the rest (16 bits), a flag
+/// byte ([`HTTPS`], [`SERVER_KNOWN`]), the server's address (16 bytes of IPv6, the port, 1 for
+/// IPv6), then the request's side and the response's (see `push_side`).
+const HAS_HEADERS: u8 = 5;
+const HEADERS_FIXED: usize = 1 + 2 + 1 + 16 + 2 + 1;
+const HTTPS: u8 = 1;
+const SERVER_KNOWN: u8 = 2;
+/// A side's count of headers left out (16 bits) and kept (8 bits).
+const SIDE_FIXED: usize = 3;
 
 /// Appends the record of `numbers` and `text` to `out`.
 pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
+    let (text, headers) = text.parts();
     let len = HEAD
-        + text.bytes.len()
+        + text.len()
+        + headers.len()
         + numbers.proxy.map_or(0, |_| PROXY_GROUP)
         + numbers.network.map_or(0, |_| NETWORK_GROUP)
         + numbers.why.map_or(0, |_| WHY_GROUP);
@@ -226,7 +386,7 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         numbers.served as u8,
         u8::from(numbers.completed),
     ]);
-    out.extend_from_slice(&text.bytes);
+    out.extend_from_slice(text);
     if let Some(proxy) = numbers.proxy {
         out.push(HAS_PROXY);
         out.extend_from_slice(&proxy.rule.to_le_bytes());
@@ -242,6 +402,8 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         out.push(HAS_WHY);
         out.extend_from_slice(&why.to_bytes());
     }
+    // Last: later groups go before it.
+    out.extend_from_slice(headers);
 }
 
 /// A packed record, read back: borrows its text from the queue's bytes.
@@ -254,6 +416,9 @@ pub(crate) struct Packed<'a> {
     pub(crate) target: &'a str,
     pub(crate) user_agent: Option<&'a str>,
     pub(crate) referer: Option<&'a str>,
+    /// The headers group after its tag and length, if the record has one; decoded only by
+    /// [`Packed::to_record`].
+    pub(crate) headers: Option<&'a [u8]>,
 }
 
 /// The records packed one after the other in `bytes`, in order.
@@ -286,10 +451,56 @@ impl<'a> Reader<'a> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
+
     fn text(&mut self) -> Option<&'a str> {
-        let len = u16::from_le_bytes(self.take(2)?.try_into().ok()?);
+        let len = self.u16()?;
         std::str::from_utf8(self.take(usize::from(len))?).ok()
     }
+
+    /// One side of the headers group (see `push_side`): its headers and how many were left out.
+    fn side(&mut self) -> Option<(Vec<HeaderLine>, u16)> {
+        let omitted = self.u16()?;
+        let count = *self.take(1)?.first()?;
+        let lines = (0..count)
+            .map(|_| {
+                Some(HeaderLine {
+                    name: self.text()?.to_owned(),
+                    value: self.text()?.to_owned(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some((lines, omitted))
+    }
+}
+
+/// The headers group's `bytes` (after its tag and length), decoded; `None` if they are not one.
+fn read_headers(bytes: &[u8]) -> Option<RecordedHeaders> {
+    let mut reader = Reader(bytes);
+    let &[flags] = reader.take(1)? else {
+        return None;
+    };
+    let ip = Ipv6Addr::from(<[u8; 16]>::try_from(reader.take(16)?).ok()?);
+    let port = reader.u16()?;
+    let &[v6] = reader.take(1)? else {
+        return None;
+    };
+    let server = (flags & SERVER_KNOWN != 0).then(|| match (v6, ip.to_ipv4_mapped()) {
+        (0, Some(v4)) => SocketAddr::new(IpAddr::V4(v4), port),
+        _ => SocketAddr::new(IpAddr::V6(ip), port),
+    });
+    let (request, request_omitted) = reader.side()?;
+    let (response, response_omitted) = reader.side()?;
+    Some(RecordedHeaders {
+        server,
+        https: flags & HTTPS != 0,
+        request,
+        request_omitted,
+        response,
+        response_omitted,
+    })
 }
 
 impl<'a> Packed<'a> {
@@ -342,6 +553,12 @@ impl<'a> Packed<'a> {
                 why = Some(Why::from_bytes([a, b, c, d]));
             }
         }
+        let mut headers = None;
+        if reader.0.first() == Some(&HAS_HEADERS) {
+            reader.take(1)?;
+            let len = reader.u16()?;
+            headers = reader.take(usize::from(len));
+        }
         let numbers = Numbers {
             start_ms: start_ms?,
             peer,
@@ -366,6 +583,7 @@ impl<'a> Packed<'a> {
             target,
             user_agent,
             referer,
+            headers,
         })
     }
 
@@ -400,6 +618,7 @@ impl<'a> Packed<'a> {
             proxy: n.proxy,
             network: n.network,
             why: n.why,
+            headers: self.headers.and_then(read_headers),
         }
     }
 }

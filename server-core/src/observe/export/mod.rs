@@ -1,5 +1,7 @@
 //! CSV export of one session of the durable access log ([`crate::observe::session_log`]), behind both
-//! `wharf export-csv` and the desktop app's Export button.
+//! `wharf export-csv` and the desktop app's Export button; and its HAR twin (`har`:
+//! `wharf export-har`, the app's Export HAR), which reads the same records through the same
+//! filter.
 //!
 //! This module owns the export: the columns ([`COLUMNS`]), which session, what an export
 //! reports ([`ExportSummary`], [`ExportError`]) and the loop over the log. `filter` decides
@@ -18,13 +20,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::observe::access::rfc3339_ms;
+use crate::observe::access::{rfc3339_ms, AccessRecord};
 use crate::observe::session_log::{sessions, LogLine, SessionInfo, SessionReader};
 use csv::CsvWriter;
 pub use filter::{parse_rfc3339_ms, ExportFilter, StatusFilter};
+pub use har::export_har;
 
 mod csv;
 mod filter;
+mod har;
 
 /// The header row, in column order. Each data row has exactly these cells.
 pub const COLUMNS: [&str; 24] = [
@@ -74,7 +78,7 @@ pub struct ExportSummary {
     /// The session exported.
     pub session_id: String,
     /// Rows written below the header: requests, plus the rows stating dropped or lost
-    /// records.
+    /// records. For a HAR, its entries plus the losses its comment states.
     pub rows: u64,
     /// Request rows written (the requests that passed the filter).
     pub records: u64,
@@ -136,7 +140,7 @@ pub enum ExportError {
         /// What the OS said.
         source: io::Error,
     },
-    /// The CSV could not be written.
+    /// The file could not be written.
     Write {
         /// What the OS said.
         source: io::Error,
@@ -184,7 +188,7 @@ impl fmt::Display for ExportError {
                     folder.display()
                 )
             }
-            ExportError::Write { source } => write!(f, "cannot write the CSV: {source}"),
+            ExportError::Write { source } => write!(f, "cannot write the export: {source}"),
         }
     }
 }
@@ -235,24 +239,8 @@ pub fn export_csv(
     filter: &ExportFilter,
     out: impl Write,
 ) -> Result<ExportSummary, ExportError> {
-    if let (Some(from_ms), Some(to_ms)) = (filter.from_ms, filter.to_ms) {
-        if from_ms >= to_ms {
-            return Err(ExportError::EmptyRange { from_ms, to_ms });
-        }
-    }
-    let session = find_session(log_dir, filter.session.as_deref())?;
-    let read_error = |source| ExportError::Read {
-        folder: session.folder.clone(),
-        source,
-    };
-    let mut reader = SessionReader::open(&session).map_err(read_error)?;
+    let (session, mut reader, mut summary) = open_session(log_dir, filter)?;
     let mut csv = CsvWriter::new(out);
-    let mut summary = ExportSummary {
-        session_id: session.manifest.id.clone(),
-        retention_dropped: session.manifest.dropped_records,
-        ..ExportSummary::default()
-    };
-
     for name in COLUMNS {
         csv.safe(name);
     }
@@ -262,16 +250,65 @@ pub fn export_csv(
         csv.note_row(session.manifest.started_ms, RETENTION_DROPPED, &note)?;
         summary.rows += 1;
     }
+    each_line(&session, &mut reader, filter, &mut summary, |line| match line {
+        Kept::Request(record) => csv.record_row(record),
+        Kept::Lost { count, at_ms } => csv.note_row(at_ms, LOST, &lost_note(count)),
+    })?;
+    csv.finish()?;
+    Ok(summary)
+}
+
+/// What an export writes a row or an entry for.
+enum Kept<'a> {
+    /// A request that passed the filter.
+    Request(&'a AccessRecord),
+    /// Records lost to a full queue, within the time range.
+    Lost { count: u64, at_ms: u64 },
+}
+
+/// Checks `filter`'s range, then finds and opens the session it names, with the summary as
+/// it stands before any line is read.
+fn open_session(
+    log_dir: &Path,
+    filter: &ExportFilter,
+) -> Result<(SessionInfo, SessionReader, ExportSummary), ExportError> {
+    if let (Some(from_ms), Some(to_ms)) = (filter.from_ms, filter.to_ms) {
+        if from_ms >= to_ms {
+            return Err(ExportError::EmptyRange { from_ms, to_ms });
+        }
+    }
+    let session = find_session(log_dir, filter.session.as_deref())?;
+    let reader = SessionReader::open(&session).map_err(|source| ExportError::Read {
+        folder: session.folder.clone(),
+        source,
+    })?;
+    let summary = ExportSummary {
+        session_id: session.manifest.id.clone(),
+        retention_dropped: session.manifest.dropped_records,
+        ..ExportSummary::default()
+    };
+    Ok((session, reader, summary))
+}
+
+/// Reads the session's lines in order, hands `write` each one `filter` keeps (and each loss in
+/// its range), and counts them, and the lines it could not read, in `summary`.
+fn each_line(
+    session: &SessionInfo,
+    reader: &mut SessionReader,
+    filter: &ExportFilter,
+    summary: &mut ExportSummary,
+    mut write: impl FnMut(Kept<'_>) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
     for line in reader.by_ref() {
         match line {
             Ok(LogLine::Request(record)) if filter.keeps(&record) => {
-                csv.record_row(&record)?;
+                write(Kept::Request(&record))?;
                 summary.records += 1;
                 summary.rows += 1;
             }
             Ok(LogLine::Request(_)) => {}
             Ok(LogLine::Lost { count, at_ms }) if filter.in_range(at_ms) => {
-                csv.note_row(at_ms, LOST, &lost_note(count))?;
+                write(Kept::Lost { count, at_ms })?;
                 summary.lost += count;
                 summary.rows += 1;
             }
@@ -280,12 +317,16 @@ pub fn export_csv(
             Err(err) if err.kind() == io::ErrorKind::InvalidData => {
                 summary.unreadable_lines += 1;
             }
-            Err(err) => return Err(read_error(err)),
+            Err(source) => {
+                return Err(ExportError::Read {
+                    folder: session.folder.clone(),
+                    source,
+                })
+            }
         }
     }
     summary.unreadable_lines += reader.unreadable;
-    csv.finish()?;
-    Ok(summary)
+    Ok(())
 }
 
 fn find_session(log_dir: &Path, id: Option<&str>) -> Result<SessionInfo, ExportError> {
