@@ -192,6 +192,12 @@ async fn a_session_exports_as_har_that_devtools_importers_accept() {
         .unwrap()
         .starts_with("text/html"));
     assert_eq!(header(response, "x-content-type-options"), Some("nosniff"));
+    // What hyper adds: the length of a body of known size, and the date.
+    assert_eq!(
+        header(response, "content-length"),
+        Some(response["bodySize"].to_string().as_str())
+    );
+    assert!(header(response, "date").unwrap().ends_with(" GMT"));
     assert!(response["content"]["mimeType"]
         .as_str()
         .unwrap()
@@ -226,6 +232,7 @@ async fn a_session_exports_as_har_that_devtools_importers_accept() {
     assert_eq!(not_modified["response"]["statusText"], "Not Modified");
     assert_eq!(not_modified["response"]["bodySize"], 0);
     assert_eq!(not_modified["response"]["content"]["size"], 0);
+    assert_eq!(header(&not_modified["response"], "content-length"), None);
     assert_eq!(
         header(&not_modified["request"], "if-none-match"),
         Some(etag.as_str())

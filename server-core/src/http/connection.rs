@@ -394,8 +394,7 @@ async fn answer(
     }
     let network = response.extensions().get::<NetworkNote>().copied();
     let record = start.map(|start| {
-        let (status, headers) = (response.status(), response.headers());
-        let mut record = PendingRecord::new(start, status, headers, served, network);
+        let mut record = PendingRecord::new(start, &response, served, network);
         record.proxy = proxy;
         record.why = why;
         record

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::{header, HeaderMap, Request, StatusCode, Version};
+use http::{header, HeaderMap, Request, Response, StatusCode, Version};
 use http_body::{Frame, SizeHint};
 use tokio::time::Instant;
 
@@ -82,6 +82,33 @@ impl RequestStart {
     }
 }
 
+/// The framing header hyper adds to `response` when it has none (`Content-Length` for a body of
+/// known size, else `Transfer-Encoding: chunked` on HTTP/1.1), as hyper's encoders decide it; a
+/// status without a body gets none. (hyper also adds `Date`: the export writes it.)
+fn framing<'d>(
+    response: &Response<Body>,
+    version: u8,
+    digits: &'d mut itoa::Buffer,
+) -> Option<(&'static str, &'d [u8])> {
+    let headers = response.headers();
+    let status = response.status();
+    if headers.contains_key(header::CONTENT_LENGTH)
+        || headers.contains_key(header::TRANSFER_ENCODING)
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+    {
+        return None;
+    }
+    match http_body::Body::size_hint(response.body()).exact() {
+        Some(len) => Some(("content-length", digits.format(len).as_bytes())),
+        None if version == packed::version_code(Version::HTTP_11) => {
+            Some(("transfer-encoding", b"chunked"))
+        }
+        None => None,
+    }
+}
+
 /// `headers` as names and value bytes, in hyper's order.
 fn header_lines(headers: &HeaderMap) -> impl Iterator<Item = (&str, &[u8])> {
     headers
@@ -107,16 +134,22 @@ pub(super) struct PendingRecord {
 }
 
 impl PendingRecord {
-    /// The record of a request that began at `start` and is answered with `status` and
-    /// `headers` by what `served` names. The headers are kept when the request's were.
+    /// The record of a request that began at `start` and is answered with `response` by what
+    /// `served` names. Its headers are kept when the request's were, with the framing hyper
+    /// adds when the service set none (see [`framing`]).
     pub(super) fn new(
         mut start: RequestStart,
-        status: StatusCode,
-        headers: &HeaderMap,
+        response: &Response<Body>,
         served: Served,
         network: Option<NetworkNote>,
     ) -> Box<Self> {
-        start.text.record_response_headers(header_lines(headers));
+        let status = response.status();
+        if start.text.keeps_headers() {
+            let mut digits = itoa::Buffer::new();
+            let framing = framing(response, start.version, &mut digits);
+            let lines = header_lines(response.headers()).chain(framing);
+            start.text.record_response_headers(lines);
+        }
         Box::new(PendingRecord {
             start,
             status: status.as_u16(),

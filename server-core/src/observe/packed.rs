@@ -198,6 +198,11 @@ impl RequestText {
         self.headers_done = true;
     }
 
+    /// Whether the request's headers were recorded (the response's are to follow).
+    pub(crate) fn keeps_headers(&self) -> bool {
+        self.bytes.len() > self.headers_at
+    }
+
     /// The text, and the headers group if whole.
     fn parts(&self) -> (&[u8], &[u8]) {
         let (text, headers) = self.bytes.split_at(self.headers_at);
@@ -807,6 +812,87 @@ mod tests {
         for (i, outcome) in OUTCOMES.iter().enumerate() {
             assert_eq!(*outcome as usize, i);
         }
+    }
+
+    fn headers_example() -> RecordedHeaders {
+        let line = |name: &str, value: &str| HeaderLine {
+            name: name.into(),
+            value: value.into(),
+        };
+        RecordedHeaders {
+            server: Some("[::1]:8443".parse().unwrap()),
+            https: true,
+            request: vec![line("host", "a.test"), line("x-odd", "é \"q\" \\")],
+            request_omitted: 3,
+            response: vec![line("content-type", "text/css"), line("etag", "")],
+            response_omitted: 0,
+        }
+    }
+
+    /// Headers come back whole, after every other group or alone, and a record without them
+    /// (as written before they were kept) reads `None`.
+    #[test]
+    fn headers_roundtrip_after_every_other_group() {
+        let mut record = AccessRecord::example("/h");
+        record.headers = Some(headers_example());
+        assert_eq!(roundtrip(&record), record);
+        record.proxy = Some(ProxyRecord {
+            rule: 1,
+            upstream_status: Some(200),
+            upstream_ttfb_us: None,
+        });
+        record.network = Some(crate::network::NetworkNote { rule: 2, effects: 1 });
+        record.why = Some(Why::default());
+        assert_eq!(roundtrip(&record), record);
+        if let Some(headers) = &mut record.headers {
+            headers.server = None;
+            headers.https = false;
+            headers.request.clear();
+        }
+        assert_eq!(roundtrip(&record), record);
+        record.headers = None;
+        assert_eq!(roundtrip(&record), record);
+        let mut bytes = Vec::new();
+        record.headers = Some(headers_example());
+        pack(&Numbers::of(&record), &RequestText::of_record(&record), &mut bytes);
+        for end in 0..bytes.len() {
+            assert!(unpack(&bytes[..end]).next().is_none(), "cut at {end}");
+        }
+    }
+
+    /// Each side keeps at most `MAX_HEADERS` headers and `MAX_HEADER_SIDE_BYTES` bytes, each
+    /// value capped and marked, and counts what it left out; a response's side follows.
+    #[test]
+    fn header_sides_are_bounded_and_say_what_they_left_out() {
+        let huge = vec![b'h'; 50_000];
+        let names: Vec<String> = (0..MAX_HEADERS + 5).map(|i| format!("x-{i}")).collect();
+        let mut request: Vec<(&str, &[u8])> = vec![("x-huge", &huge), ("x-bad", b"caf\xe9")];
+        request.extend(names.iter().map(|name| (name.as_str(), &b"v"[..])));
+        let end = ServerEnd {
+            addr: Some("127.0.0.1:80".parse().unwrap()),
+            https: false,
+        };
+        let room = headers_room(request.iter().copied());
+        let mut text = RequestText::with_room("GET", "/", None, None, room);
+        text.record_request_headers(end, request.iter().copied());
+        assert!(text.keeps_headers());
+        // Two more values of 4 KiB do not fit beside the first: left out, not cut.
+        let big = vec![b'b'; MAX_HEADER_VALUE_BYTES - 10];
+        let response: Vec<(&str, &[u8])> = vec![("a", &big), ("b", &big), ("c", &big), ("d", b"1")];
+        text.record_response_headers(response.into_iter());
+        let mut bytes = Vec::new();
+        pack(&Numbers::of(&AccessRecord::example("/")), &text, &mut bytes);
+        let record = unpack(&bytes).next().unwrap().to_record(1);
+        let headers = record.headers.as_ref().unwrap();
+        assert_eq!(headers.request.len(), MAX_HEADERS);
+        assert_eq!(usize::from(headers.request_omitted), 2 + MAX_HEADERS + 5 - MAX_HEADERS);
+        let cut = headers.request_header("x-huge").unwrap();
+        assert_eq!(cut, capped(&"h".repeat(50_000), MAX_HEADER_VALUE_BYTES));
+        assert_eq!(headers.request_header("x-bad"), Some("caf\u{fffd}"));
+        let names: Vec<&str> = headers.response.iter().map(|line| line.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "d"]);
+        assert_eq!(headers.response_omitted, 1);
+        assert!(record.truncated());
     }
 
     /// A record's network note survives packing; a record without one reads as `None`.

@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::{Duration, UNIX_EPOCH};
 
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
@@ -151,7 +152,7 @@ struct Response<'a> {
     status_text: &'static str,
     http_version: &'a str,
     cookies: [Empty; 0],
-    headers: &'a [HeaderLine],
+    headers: SentHeaders<'a>,
     content: Content<'a>,
     #[serde(rename = "redirectURL")]
     redirect_url: &'a str,
@@ -177,6 +178,30 @@ struct Timings {
     send: f64,
     wait: f64,
     receive: f64,
+}
+
+/// The response's headers as recorded, and the `Date` hyper adds to every response that has
+/// none: its clock ticks once a second, so it is the second the request started (or the next).
+struct SentHeaders<'a> {
+    recorded: &'a [HeaderLine],
+    date: Option<String>,
+}
+
+impl Serialize for SentHeaders<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        for line in self.recorded {
+            seq.serialize_element(line)?;
+        }
+        if let Some(date) = &self.date {
+            seq.serialize_element(&NameValue {
+                name: "date".into(),
+                value: date.as_str().into(),
+            })?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -217,7 +242,16 @@ impl<'a> Entry<'a> {
                     .unwrap_or(""),
                 http_version: &record.version,
                 cookies: [],
-                headers: response_headers,
+                headers: SentHeaders {
+                    recorded: response_headers,
+                    date: headers
+                        .filter(|headers| headers.response_header("date").is_none())
+                        .filter(|_| record.status != 0)
+                        .map(|_| {
+                            let at = UNIX_EPOCH + Duration::from_millis(record.start_ms);
+                            httpdate::fmt_http_date(at)
+                        }),
+                },
                 content: Content {
                     size: record.body_bytes,
                     // DevTools' own word for a response without a type.
