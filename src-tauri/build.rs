@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "close_connection",
     "pick_folder",
     "export_csv",
+    "export_har",
     "reveal_export",
     "get_app_settings",
     "set_app_settings",

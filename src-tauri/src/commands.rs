@@ -14,7 +14,7 @@ use wharf_core::{ApplyError, CheckOptions, CheckReport, StartError};
 
 use crate::draft::SiteDraft;
 use crate::error::{is_port_in_use, SiteError};
-use crate::export::{self, ExportFilter, Exported, SaveTarget};
+use crate::export::{self, ExportFilter, ExportFormat, Exported, SaveTarget};
 use crate::feeds::{self, SharedSites, SiteFeed, SiteWatch, StateFeed};
 use crate::lan::QrCode;
 use crate::site::SiteStatus;
@@ -301,17 +301,41 @@ pub(crate) async fn export_csv<R: Runtime>(
     id: String,
     filter: ExportFilter,
 ) -> Result<Option<Exported>, CommandError> {
+    export_as(&window, &sites, &target, &id, filter, ExportFormat::Csv).await
+}
+
+/// [`export_csv`], as HAR 1.2 (issue 19): the same save dialog, filters and answer.
+#[tauri::command]
+pub(crate) async fn export_har<R: Runtime>(
+    window: Window<R>,
+    sites: State<'_, SharedSites>,
+    target: State<'_, SaveTarget>,
+    id: String,
+    filter: ExportFilter,
+) -> Result<Option<Exported>, CommandError> {
+    export_as(&window, &sites, &target, &id, filter, ExportFormat::Har).await
+}
+
+/// The export commands' one body: the dialog, then the export as `format`.
+async fn export_as<R: Runtime>(
+    window: &Window<R>,
+    sites: &SharedSites,
+    target: &SaveTarget,
+    id: &str,
+    filter: ExportFilter,
+    format: ExportFormat,
+) -> Result<Option<Exported>, CommandError> {
     let ExportSource {
         site_name,
         log,
         dir,
-    } = sites.lock().await.export_source(&id)?;
+    } = sites.lock().await.export_source(id)?;
     let now_ms = wharf_core::unix_ms(std::time::SystemTime::now());
-    let name = export::csv_file_name(&site_name, now_ms);
-    let Some(path) = choose_csv_path(&window, &target, name).await else {
+    let name = export::export_file_name(&site_name, now_ms, format);
+    let Some(path) = choose_export_path(window, target, name, format).await else {
         return Ok(None);
     };
-    let csv = export::export_site(log, dir, path, filter).await?;
+    let csv = export::export_site(log, dir, path, filter, format).await?;
     let id = sites.lock().await.exported(csv.path.clone());
     Ok(Some(Exported { id, csv }))
 }
@@ -413,10 +437,11 @@ pub(crate) async fn pick_folder<R: Runtime>(
 
 /// The file the user chooses in a save dialog over `window`, suggesting `file_name`; `None`
 /// when cancelled. [`SaveTarget::Fixed`] (tests) answers without a dialog.
-async fn choose_csv_path<R: Runtime>(
+async fn choose_export_path<R: Runtime>(
     window: &Window<R>,
     target: &SaveTarget,
     file_name: String,
+    format: ExportFormat,
 ) -> Option<PathBuf> {
     use tauri_plugin_dialog::DialogExt;
     if let SaveTarget::Fixed(path) = target {
@@ -429,9 +454,9 @@ async fn choose_csv_path<R: Runtime>(
         .dialog()
         .file()
         .set_parent(window)
-        .set_title("Export the access log as CSV")
+        .set_title(format.dialog_title())
         .set_file_name(file_name)
-        .add_filter("CSV", &["csv"])
+        .add_filter(format.extension().to_uppercase(), &[format.extension()])
         .save_file(move |path| {
             let _ = chosen.send(path);
         });

@@ -1,10 +1,12 @@
-//! The Export button: one site's access-log session as a CSV file at the path the user chose.
+//! The Export buttons: one site's access-log session as a CSV or HAR file at the path the user
+//! chose.
 //!
 //! The user chooses the path in a save dialog the app opens ([`SaveTarget`]); the window only
 //! says which site and which requests, never where, and reveals an export by its id (see
 //! `Sites::exported`), so no script in the window can make the app write or show another file.
 //!
-//! The CSV itself is `wharf_core::export_csv`'s (the same as `wharf export-csv`). This module
+//! The file itself is `wharf_core::export_csv`'s or `export_har`'s (the same as `wharf
+//! export-csv` and `export-har`). This module
 //! turns the window's filter into the core's, makes sure every request logged so far is on
 //! disk first, and writes atomically (a temporary file renamed over the target), so a failed
 //! export never leaves a truncated file. It runs on a blocking thread and holds no lock.
@@ -52,7 +54,46 @@ impl ExportFilter {
     }
 }
 
-/// Where the Export button's CSV goes.
+/// What an export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// `wharf_core::export_csv`: one row per request, for spreadsheets.
+    Csv,
+    /// `wharf_core::export_har`: HAR 1.2, for a browser's DevTools.
+    Har,
+}
+
+impl ExportFormat {
+    /// The file extension, also the save dialog's filter.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Har => "har",
+        }
+    }
+
+    /// The save dialog's title.
+    pub fn dialog_title(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "Export the access log as CSV",
+            ExportFormat::Har => "Export the access log as HAR",
+        }
+    }
+
+    fn write(
+        self,
+        log_dir: &std::path::Path,
+        filter: &wharf_core::ExportFilter,
+        out: &std::fs::File,
+    ) -> Result<ExportSummary, wharf_core::ExportError> {
+        match self {
+            ExportFormat::Csv => wharf_core::export_csv(log_dir, filter, out),
+            ExportFormat::Har => wharf_core::export_har(log_dir, filter, out),
+        }
+    }
+}
+
+/// Where the Export buttons' file goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SaveTarget {
     /// The native save dialog; the file the user chooses there is the only one written.
@@ -76,10 +117,10 @@ impl SaveTarget {
     }
 }
 
-/// The name the save dialog suggests: `wharf-<site>-<date>.csv`, with the UTC date of
-/// `now_ms` and the site's name reduced to letters, digits, `.`, `_` and `-` (so no
+/// The name the save dialog suggests: `wharf-<site>-<date>.csv` (or `.har`), with the UTC date
+/// of `now_ms` and the site's name reduced to letters, digits, `.`, `_` and `-` (so no
 /// separator, control or bidirectional character reaches the file system).
-pub fn csv_file_name(site_name: &str, now_ms: u64) -> String {
+pub fn export_file_name(site_name: &str, now_ms: u64, format: ExportFormat) -> String {
     let mut slug = String::new();
     for c in site_name.chars() {
         if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
@@ -96,7 +137,8 @@ pub fn csv_file_name(site_name: &str, now_ms: u64) -> String {
         .collect();
     let slug = if slug.is_empty() { "site" } else { &slug };
     let date = wharf_core::rfc3339_ms(now_ms);
-    format!("wharf-{slug}-{}.csv", date.get(..10).unwrap_or("today"))
+    let extension = format.extension();
+    format!("wharf-{slug}-{}.{extension}", date.get(..10).unwrap_or("today"))
 }
 
 /// A finished export as the window sees it: the id to reveal it by, and what was written.
@@ -123,7 +165,7 @@ pub struct ExportedCsv {
 }
 
 /// Writes the session `log` is recording (or, with no log this app run, the newest session
-/// in `log_dir`) to `path`, keeping the requests that pass `filter`.
+/// in `log_dir`) to `path` as `format`, keeping the requests that pass `filter`.
 ///
 /// # Errors
 /// [`SiteError::Export`] for a bad status filter or an unreadable log, and
@@ -133,6 +175,7 @@ pub async fn export_site(
     log_dir: PathBuf,
     path: PathBuf,
     filter: ExportFilter,
+    format: ExportFormat,
 ) -> Result<ExportedCsv, SiteError> {
     let session = log.as_ref().and_then(|log| log.stats().session);
     let filter = filter.to_core(session)?;
@@ -144,7 +187,7 @@ pub async fn export_site(
         }
         // Private like the log it copies (0600), and never written through a planted symlink.
         let summary = wharf_core::replace_private(&path, |file| {
-            wharf_core::export_csv(&log_dir, &filter, &*file)
+            format.write(&log_dir, &filter, file)
         })
         .map_err(|source| SiteError::ExportFile {
             path: path.clone(),
@@ -193,7 +236,12 @@ mod tests {
     #[test]
     fn the_default_file_name_is_safe_and_dated() {
         let at = 1_763_683_200_000; // 2025-11-21T00:00:00Z
+        let csv_file_name = |name: &str, at| export_file_name(name, at, ExportFormat::Csv);
         assert_eq!(csv_file_name("my-site", at), "wharf-my-site-2025-11-21.csv");
+        assert_eq!(
+            export_file_name("my-site", at, ExportFormat::Har),
+            "wharf-my-site-2025-11-21.har"
+        );
         assert_eq!(
             csv_file_name("My Site / v2", at),
             "wharf-My-Site-v2-2025-11-21.csv"
@@ -217,6 +265,7 @@ mod tests {
             logs.path().into(),
             path.clone(),
             ExportFilter::default(),
+            ExportFormat::Har,
         )
         .await
         .unwrap_err();

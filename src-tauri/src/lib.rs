@@ -100,6 +100,7 @@ fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::close_connection,
             commands::pick_folder,
             commands::export_csv,
+            commands::export_har,
             commands::reveal_export,
             background::get_app_settings,
             background::set_app_settings,
@@ -371,8 +372,21 @@ mod tests {
         assert_eq!(exported["id"], 1);
         assert_eq!(exported["path"], chosen.display().to_string());
         assert!(chosen.is_file() && !planted.exists());
+        // HAR: the same contract, to the same chosen file.
+        let exported = invoke(
+            &webview,
+            "export_har",
+            serde_json::json!({ "id": site["id"], "filter": {}, "path": planted }),
+        )
+        .unwrap();
+        assert_eq!(exported["id"], 2);
+        assert_eq!(exported["path"], chosen.display().to_string());
+        let har: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&chosen).unwrap()).unwrap();
+        assert_eq!(har["log"]["version"], "1.2");
+        assert!(!planted.exists());
 
-        let unknown = invoke(&webview, "reveal_export", serde_json::json!({ "id": 2 }));
+        let unknown = invoke(&webview, "reveal_export", serde_json::json!({ "id": 3 }));
         assert_eq!(unknown.unwrap_err()["kind"], "openFailed");
         let by_path = invoke(
             &webview,

@@ -18,7 +18,7 @@ import { ConnectionsTable } from "./connections/table";
 import { byId } from "./dom";
 import { visibleText } from "./format";
 import { LogBuffer } from "./log/buffer";
-import { CsvExport } from "./log/export";
+import { LogExport } from "./log/export";
 import { FilterBar } from "./log/filter-bar";
 import { LogTable } from "./log/table";
 import { listenForShortcuts, markShortcut } from "./shortcuts";
@@ -92,9 +92,10 @@ const connections = new ConnectionsTable({
   },
 });
 const check = new CheckPanel({ check: commands.checkSite });
-const exporter = new CsvExport(
+const exporter = new LogExport(
   {
     exportCsv: (site, filter) => attempt(() => commands.exportCsv(site.id, filter)),
+    exportHar: (site, filter) => attempt(() => commands.exportHar(site.id, filter)),
     reveal: (exportId) => attempt(() => commands.revealExport(exportId)),
   },
   () => store.selectedSite,

@@ -253,8 +253,9 @@ pub struct RecordedHeaders {
     pub request: Vec<HeaderLine>,
     /// Request headers left out by the bounds.
     pub request_omitted: u16,
-    /// The response's headers as the server set them; hyper adds `date` and the framing
-    /// (`content-length` or `transfer-encoding`) when the server did not.
+    /// The response's headers as the server set them, and the framing header hyper adds when
+    /// the server set none (`content-length` or `transfer-encoding`). hyper's `date` is not
+    /// kept: the HAR export writes it from the start time.
     pub response: Vec<HeaderLine>,
     /// Response headers left out by the bounds.
     pub response_omitted: u16,

@@ -9,6 +9,11 @@
 //! each one's bytes as they are into the session log (`session_log`), and makes an owned
 //! [`AccessRecord`] only for live subscribers and readers.
 //!
+//! When the log keeps headers (a durable log, for the HAR export), the request's headers are
+//! copied, bounded, into the same buffer as its text when its head arrives, and the response's
+//! appended when its head is known: the last optional group (tag 5), one allocation per request
+//! and none per header ([`RequestText::record_request_headers`]).
+//!
 //! Hand-written rather than a serde format such as bincode or postcard: a view must borrow
 //! the text rather than copy it, and a record must be appended from its parts without first
 //! being assembled as a value. A packed record starts with its own length, so records follow

@@ -212,11 +212,12 @@ async fn an_export_holds_every_request_and_only_exports_can_be_revealed() {
         path_contains: Some("MISSING".into()),
         method: Some("GET".into()),
     };
-    let exported = crate::export::export_site(log.clone(), dir.clone(), path.clone(), filter)
+    let csv = crate::export::ExportFormat::Csv;
+    let exported = crate::export::export_site(log.clone(), dir.clone(), path.clone(), filter, csv)
         .await
         .unwrap();
     assert_eq!(exported.summary.records, 2);
-    let whole = crate::export::export_site(log, dir, path.clone(), Default::default())
+    let whole = crate::export::export_site(log.clone(), dir.clone(), path.clone(), Default::default(), csv)
         .await
         .unwrap();
     assert_eq!(whole.summary.records, 3);

@@ -1,5 +1,5 @@
 //! The only module that calls `invoke`: one typed wrapper per Rust command (same name in
-//! camelCase). The native dialogs are opened by the app (`pickFolder`, and `exportCsv`'s save
+//! camelCase). The native dialogs are opened by the app (`pickFolder`, and `exportCsv`'s and `exportHar`'s save
 //! dialog), so the window needs no dialog permission and never names a file to write.
 //! Components import these and never talk to Tauri themselves. Errors reject as
 //! `CommandError` (see `errors.ts`).
@@ -38,6 +38,9 @@ export const closeConnection = (id: SiteId, connection: number) =>
 /** Opens the app's save dialog and writes the CSV where the user chose; null when cancelled. */
 export const exportCsv = (id: SiteId, filter: ExportFilter) =>
   invoke<ExportSummary | null>("export_csv", { id, filter });
+/** The same as HAR 1.2, for a browser's DevTools (Network panel, Import HAR). */
+export const exportHar = (id: SiteId, filter: ExportFilter) =>
+  invoke<ExportSummary | null>("export_har", { id, filter });
 export const revealExport = (exportId: number) => invoke<void>("reveal_export", { id: exportId });
 
 /** Wharf's CA (the app's own) in the user's trust stores: the window says what, never where. */

@@ -56,6 +56,10 @@ describe("exportResultText", () => {
   it("says how many rows went where", () => {
     expect(exportResultText(summary)).toBe("Exported 1,234 rows to /tmp/w.csv");
     expect(exportResultText({ ...summary, rows: 1 })).toBe("Exported 1 row to /tmp/w.csv");
+    // A HAR counts its entries: the requests, without rows standing for lost records.
+    const har = { ...summary, path: "/tmp/w.har", rows: 3, records: 3 };
+    expect(exportResultText(har, [], "har")).toBe("Exported 3 entries to /tmp/w.har");
+    expect(exportResultText({ ...har, records: 1 }, [], "har")).toBe("Exported 1 entry to /tmp/w.har");
   });
   it("says what is missing and why", () => {
     const text = exportResultText({ ...summary, lost: 3, retentionDropped: 10 }, ["method “other”"]);
