@@ -69,7 +69,8 @@ pub use observe::access::{
 };
 pub use observe::access_log::{AccessLog, LogBatch, LogSettings, LogStats};
 pub use observe::export::{
-    export_csv, export_har, parse_rfc3339_ms, ExportError, ExportFilter, ExportSummary, StatusFilter, COLUMNS,
+    export_csv, export_har, parse_rfc3339_ms, ExportError, ExportFilter, ExportSummary,
+    StatusFilter, COLUMNS,
 };
 pub use observe::metrics::MetricsSample;
 pub use observe::session_log::{sessions, LogLine, Retention, SessionReader, SessionWriter};

@@ -27,7 +27,10 @@ use wharf_core::{
 
 fn site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write_aged(&dir.path().join("index.html"), b"<!doctype html><p>home</p>");
+    write_aged(
+        &dir.path().join("index.html"),
+        b"<!doctype html><p>home</p>",
+    );
     write_aged(&dir.path().join("app.css"), b"body { color: red }\n");
     write_aged(&dir.path().join("data.json"), b"{\"a\":1}");
     dir
@@ -82,7 +85,10 @@ fn assert_importable(har: &Value) {
         let started = entry["startedDateTime"].as_str().unwrap();
         parse_rfc3339_ms(started).expect("startedDateTime is RFC 3339");
         assert!(is_number(&entry["time"]));
-        assert!(entry["cache"].is_object(), "Firefox: entry.cache.afterRequest");
+        assert!(
+            entry["cache"].is_object(),
+            "Firefox: entry.cache.afterRequest"
+        );
         let request = &entry["request"];
         for field in ["method", "url", "httpVersion"] {
             assert!(request[field].is_string(), "request.{field}");
@@ -142,7 +148,11 @@ async fn a_session_exports_as_har_that_devtools_importers_accept() {
         .map(|i| (format!("X-Crowd-{i}"), format!("v{i}")))
         .collect();
     let mut headers: Vec<(&str, &str)> = vec![("X-Huge", &huge)];
-    headers.extend(crowd.iter().map(|(name, value)| (name.as_str(), value.as_str())));
+    headers.extend(
+        crowd
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    );
     assert_eq!(request(addr, "GET", "/app.css", &headers).await.status, 200);
 
     let etag = request(addr, "GET", "/data.json", &[]).await;
@@ -163,18 +173,21 @@ async fn a_session_exports_as_har_that_devtools_importers_accept() {
         request_side["url"],
         format!("http://{addr}/index.html?q=a+b&euro=%E2%82%AC&flag")
     );
-    assert_eq!(header(request_side, "host"), Some(addr.to_string().as_str()));
+    assert_eq!(
+        header(request_side, "host"),
+        Some(addr.to_string().as_str())
+    );
     assert_eq!(
         header(request_side, "x-quoted"),
         Some("say \"hi\" \\ back\tslash")
     );
-    assert_eq!(
-        header(request_side, "x-script"),
-        Some("</script><b>=1+1")
-    );
+    assert_eq!(header(request_side, "x-script"), Some("</script><b>=1+1"));
     assert_eq!(header(request_side, "x-bytes"), Some("caf\u{fffd}\u{fffd}"));
     let text = String::from_utf8(bytes).unwrap();
-    assert!(text.contains(r#"say \"hi\" \\ back\tslash"#), "JSON escapes");
+    assert!(
+        text.contains(r#"say \"hi\" \\ back\tslash"#),
+        "JSON escapes"
+    );
     assert_eq!(
         request_side["queryString"],
         serde_json::json!([
@@ -277,7 +290,10 @@ async fn live_records_leave_headers_to_the_session_log() {
     let headers = record.headers.expect("the session log keeps headers");
     assert_eq!(headers.server, Some(addr));
     assert!(!headers.https);
-    assert_eq!(headers.request_header("host"), Some(addr.to_string().as_str()));
+    assert_eq!(
+        headers.request_header("host"),
+        Some(addr.to_string().as_str())
+    );
     assert!(headers.response_header("etag").is_some());
     let batch = tokio::time::timeout(std::time::Duration::from_secs(10), live.recv())
         .await

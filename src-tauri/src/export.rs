@@ -138,7 +138,10 @@ pub fn export_file_name(site_name: &str, now_ms: u64, format: ExportFormat) -> S
     let slug = if slug.is_empty() { "site" } else { &slug };
     let date = wharf_core::rfc3339_ms(now_ms);
     let extension = format.extension();
-    format!("wharf-{slug}-{}.{extension}", date.get(..10).unwrap_or("today"))
+    format!(
+        "wharf-{slug}-{}.{extension}",
+        date.get(..10).unwrap_or("today")
+    )
 }
 
 /// A finished export as the window sees it: the id to reveal it by, and what was written.
@@ -186,14 +189,13 @@ pub async fn export_site(
             log.sync();
         }
         // Private like the log it copies (0600), and never written through a planted symlink.
-        let summary = wharf_core::replace_private(&path, |file| {
-            format.write(&log_dir, &filter, file)
-        })
-        .map_err(|source| SiteError::ExportFile {
-            path: path.clone(),
-            source,
-        })?
-        .map_err(SiteError::Export)?;
+        let summary =
+            wharf_core::replace_private(&path, |file| format.write(&log_dir, &filter, file))
+                .map_err(|source| SiteError::ExportFile {
+                    path: path.clone(),
+                    source,
+                })?
+                .map_err(SiteError::Export)?;
         Ok(ExportedCsv { path, summary })
     })
     .await

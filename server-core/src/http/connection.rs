@@ -55,12 +55,12 @@ use crate::http::metered::Metered;
 use crate::http::record::{record_failed_request, record_unfinished_head};
 use crate::http::record::{PendingRecord, RequestStart, Tracked};
 use crate::http::sendfile::Lane;
-use crate::observe::packed::ServerEnd;
 use crate::lifecycle::registry::{Activity, ConnectionState, Registration};
 use crate::live_reload::{BoundPorts, ReloadFeed};
 use crate::network::{ConnectionBuckets, NetworkNote};
 use crate::observe::access::{micros, Outcome, ProxyRecord, Served};
 use crate::observe::access_log::AccessLog;
+use crate::observe::packed::ServerEnd;
 use crate::observe::why::{Route, Why};
 use crate::serve::service;
 

@@ -192,7 +192,11 @@ impl RequestText {
     }
 
     /// [`RequestText::record_response_headers`], `omitted` already left out.
-    fn end_headers<'h>(&mut self, headers: impl Iterator<Item = (&'h str, &'h [u8])>, omitted: u16) {
+    fn end_headers<'h>(
+        &mut self,
+        headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+        omitted: u16,
+    ) {
         if self.bytes.len() == self.headers_at {
             return;
         }
@@ -223,7 +227,10 @@ pub(crate) fn headers_room<'h>(headers: impl Iterator<Item = (&'h str, &'h [u8])
         .take(MAX_HEADERS)
         .map(|(name, value)| 4 + name.len() + value.len().min(MAX_HEADER_VALUE_BYTES + 3))
         .sum();
-    HEADERS_FIXED + 2 * SIDE_FIXED + request.min(MAX_HEADER_SIDE_BYTES + 4 * MAX_HEADERS) + USUAL_RESPONSE
+    HEADERS_FIXED
+        + 2 * SIDE_FIXED
+        + request.min(MAX_HEADER_SIDE_BYTES + 4 * MAX_HEADERS)
+        + USUAL_RESPONSE
 }
 
 /// Appends one side of the headers group: how many were left out (16 bits), how many follow
@@ -846,7 +853,10 @@ mod tests {
             upstream_status: Some(200),
             upstream_ttfb_us: None,
         });
-        record.network = Some(crate::network::NetworkNote { rule: 2, effects: 1 });
+        record.network = Some(crate::network::NetworkNote {
+            rule: 2,
+            effects: 1,
+        });
         record.why = Some(Why::default());
         assert_eq!(roundtrip(&record), record);
         if let Some(headers) = &mut record.headers {
@@ -859,7 +869,11 @@ mod tests {
         assert_eq!(roundtrip(&record), record);
         let mut bytes = Vec::new();
         record.headers = Some(headers_example());
-        pack(&Numbers::of(&record), &RequestText::of_record(&record), &mut bytes);
+        pack(
+            &Numbers::of(&record),
+            &RequestText::of_record(&record),
+            &mut bytes,
+        );
         for end in 0..bytes.len() {
             assert!(unpack(&bytes[..end]).next().is_none(), "cut at {end}");
         }
@@ -890,11 +904,18 @@ mod tests {
         let record = unpack(&bytes).next().unwrap().to_record(1);
         let headers = record.headers.as_ref().unwrap();
         assert_eq!(headers.request.len(), MAX_HEADERS);
-        assert_eq!(usize::from(headers.request_omitted), 2 + MAX_HEADERS + 5 - MAX_HEADERS);
+        assert_eq!(
+            usize::from(headers.request_omitted),
+            2 + MAX_HEADERS + 5 - MAX_HEADERS
+        );
         let cut = headers.request_header("x-huge").unwrap();
         assert_eq!(cut, capped(&"h".repeat(50_000), MAX_HEADER_VALUE_BYTES));
         assert_eq!(headers.request_header("x-bad"), Some("caf\u{fffd}"));
-        let names: Vec<&str> = headers.response.iter().map(|line| line.name.as_str()).collect();
+        let names: Vec<&str> = headers
+            .response
+            .iter()
+            .map(|line| line.name.as_str())
+            .collect();
         assert_eq!(names, ["a", "b", "d"]);
         assert_eq!(headers.response_omitted, 1);
         assert!(record.truncated());

@@ -217,9 +217,15 @@ async fn an_export_holds_every_request_and_only_exports_can_be_revealed() {
         .await
         .unwrap();
     assert_eq!(exported.summary.records, 2);
-    let whole = crate::export::export_site(log.clone(), dir.clone(), path.clone(), Default::default(), csv)
-        .await
-        .unwrap();
+    let whole = crate::export::export_site(
+        log.clone(),
+        dir.clone(),
+        path.clone(),
+        Default::default(),
+        csv,
+    )
+    .await
+    .unwrap();
     assert_eq!(whole.summary.records, 3);
     let csv = std::fs::read_to_string(&path).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");

@@ -220,7 +220,10 @@ impl<'a> Entry<'a> {
         let response_headers = headers.map_or(&[][..], |headers| &headers.response[..]);
         let content_type = headers.and_then(|headers| headers.response_header("content-type"));
         let ms = |us: u64| us as f64 / 1000.0;
-        let wait = record.ttfb_us.unwrap_or(record.total_us).min(record.total_us);
+        let wait = record
+            .ttfb_us
+            .unwrap_or(record.total_us)
+            .min(record.total_us);
         Entry {
             started_date_time: rfc3339_ms(record.start_ms),
             time: ms(record.total_us),
@@ -348,7 +351,10 @@ fn form_decoded(text: &str) -> Cow<'_, str> {
         return text.into();
     }
     let spaced = text.replace('+', " ");
-    percent_decode_str(&spaced).decode_utf8_lossy().into_owned().into()
+    percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+        .into()
 }
 
 /// The request body's size as its `Content-Length` says; 0 without a body; -1 when a chunked
@@ -452,10 +458,11 @@ mod tests {
 
     #[test]
     fn query_strings_are_form_decoded() {
-        let pairs: Vec<(String, String)> = query_string("/a?x=1&y=a+b%20c&&flag&%E2%82%AC=%ff#frag")
-            .into_iter()
-            .map(|pair| (pair.name.into_owned(), pair.value.into_owned()))
-            .collect();
+        let pairs: Vec<(String, String)> =
+            query_string("/a?x=1&y=a+b%20c&&flag&%E2%82%AC=%ff#frag")
+                .into_iter()
+                .map(|pair| (pair.name.into_owned(), pair.value.into_owned()))
+                .collect();
         assert_eq!(
             pairs,
             [

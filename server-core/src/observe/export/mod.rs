@@ -250,10 +250,16 @@ pub fn export_csv(
         csv.note_row(session.manifest.started_ms, RETENTION_DROPPED, &note)?;
         summary.rows += 1;
     }
-    each_line(&session, &mut reader, filter, &mut summary, |line| match line {
-        Kept::Request(record) => csv.record_row(record),
-        Kept::Lost { count, at_ms } => csv.note_row(at_ms, LOST, &lost_note(count)),
-    })?;
+    each_line(
+        &session,
+        &mut reader,
+        filter,
+        &mut summary,
+        |line| match line {
+            Kept::Request(record) => csv.record_row(record),
+            Kept::Lost { count, at_ms } => csv.note_row(at_ms, LOST, &lost_note(count)),
+        },
+    )?;
     csv.finish()?;
     Ok(summary)
 }
