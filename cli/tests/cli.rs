@@ -8,7 +8,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 
 use common::hostile_log::{export, fixture, header, parse_csv, LOST};
@@ -391,6 +391,18 @@ fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
+/// What an export of the whole hostile session to `out` says on stderr, `exported` being
+/// "N rows" or "N entries".
+fn summary_line(exported: &str, fixture: &common::hostile_log::Fixture, out: &Path) -> String {
+    format!(
+        "exported {exported} from session {} to {} ({} earlier records were deleted by \
+         retention; {LOST} records were lost: the log queue was full)\n",
+        fixture.session_id,
+        out.display(),
+        fixture.dropped
+    )
+}
+
 #[test]
 fn export_csv_cli_writes_a_file_or_stdout_and_says_what_is_missing() {
     let fixture = fixture();
@@ -402,17 +414,8 @@ fn export_csv_cli_writes_a_file_or_stdout_and_says_what_is_missing() {
     let output = export_csv(&["--log-dir", log_dir, "-o", out.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(std::fs::read(&out).unwrap(), expected);
-    assert_eq!(
-        stderr(&output),
-        format!(
-            "exported {} rows from session {} to {} ({} earlier records were deleted by \
-             retention; {LOST} records were lost: the log queue was full)\n",
-            summary.rows,
-            fixture.session_id,
-            out.display(),
-            fixture.dropped
-        )
-    );
+    let exported = format!("{} rows", summary.rows);
+    assert_eq!(stderr(&output), summary_line(&exported, &fixture, &out));
     assert_eq!(
         std::fs::read_dir(work.path()).unwrap().count(),
         1,
@@ -524,17 +527,8 @@ fn export_har_cli_writes_the_library_s_har_with_the_csv_filters() {
     assert!(output.status.success(), "{}", stderr(&output));
     let written = std::fs::read(&out).unwrap();
     assert_eq!(written, expected);
-    assert_eq!(
-        stderr(&output),
-        format!(
-            "exported {} entries from session {} to {} ({} earlier records were deleted by \
-             retention; {LOST} records were lost: the log queue was full)\n",
-            summary.records,
-            fixture.session_id,
-            out.display(),
-            fixture.dropped
-        )
-    );
+    let exported = format!("{} entries", summary.records);
+    assert_eq!(stderr(&output), summary_line(&exported, &fixture, &out));
     let har: serde_json::Value = serde_json::from_slice(&written).unwrap();
     let log = &har["log"];
     assert_eq!(log["version"], "1.2");
