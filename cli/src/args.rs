@@ -16,7 +16,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
     /// Keep a durable access log of every request in this folder (one session per run; the
-    /// oldest sessions are deleted beyond 20). Read it with `wharf export-csv`.
+    /// oldest sessions are deleted beyond 20). Read it with `wharf export-csv` or
+    /// `wharf export-har`.
     #[arg(long, value_name = "DIR")]
     pub(crate) log_dir: Option<PathBuf>,
     /// With --log-dir: megabytes one session's log may hold; beyond it the oldest records

