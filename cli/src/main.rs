@@ -65,8 +65,9 @@ enum Command {
     #[command(
         after_help = "One entry per request, with its headers as the server saw and sent them \
         (at most 64 headers and 8 KiB a side; cuts are said in the entry's comment), the \
-        connection id, and the server's address. Timings before the request reached the \
-        server are -1; wait is the time to the first byte. The filters are export-csv's. \
+        connection id (_connectionId), and the server's address and port (serverIPAddress, \
+        connection). Timings before the request reached the server are -1; wait is the time \
+        to the first byte. The filters are export-csv's. \
         Records deleted by retention or lost to a full log queue are stated in the log's \
         comment.\n\
         Exit status 2: an argument is invalid, or the session does not exist."

@@ -9,8 +9,8 @@
 //! (`devtools/client/netmonitor/src/har/har-importer.js`: reads `log.pages.forEach`,
 //! `entry.cache.afterRequest`, `entry.timings[...]`, both sides' `headers`, `cookies` and
 //! `headersSize`, `content.size` and `content.mimeType`, and parses `request.url` as a URL)
-//! read. No Chromium import runs here: these checks replicate those constructors' field
-//! requirements.
+//! read. These checks replicate those importers' field requirements; Chromium's own DevTools
+//! imports an export in `tests/browser/har-import.test.mjs`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -122,7 +122,15 @@ fn assert_importable(har: &Value) {
             + timings["wait"].as_f64().unwrap()
             + timings["receive"].as_f64().unwrap();
         assert!((entry["time"].as_f64().unwrap() - sum).abs() < 0.001);
-        assert!(entry["connection"].is_string());
+        // Both importers read `connection` as the server's port; Chrome keeps the connection
+        // id in `_connectionId`.
+        let port: u16 = entry["connection"].as_str().unwrap().parse().unwrap();
+        assert!(port > 0);
+        assert!(entry["_connectionId"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok());
         assert!(entry["_resourceType"].is_string());
     }
 }
@@ -218,7 +226,15 @@ async fn a_session_exports_as_har_that_devtools_importers_accept() {
     assert!(response["bodySize"].as_u64().unwrap() > 0);
     assert_eq!(odd["_resourceType"], "document");
     assert_eq!(odd["serverIPAddress"], "127.0.0.1");
-    assert!(odd["connection"].as_str().unwrap().parse::<u64>().is_ok());
+    assert_eq!(odd["connection"], addr.port().to_string());
+    // Each request came on a connection of its own (`Connection: close`).
+    let ids: std::collections::HashSet<&str> = har["log"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["_connectionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 6);
     assert!(odd.get("comment").is_none(), "nothing was cut");
 
     // The crowded request: the huge value cut and marked, the count bounded and said.

@@ -2,7 +2,8 @@
 //! desktop app's Export HAR: the records the CSV export's filter keeps, as a log Chrome's and
 //! Firefox's DevTools import (their importers require `log.entries`, `log.pages`, an entry's
 //! `startedDateTime`, `time`, `request`, `response` with its `content`, `cache` and `timings`,
-//! and numbers for sizes and times; see the tests in `server-core/tests/har_export.rs`).
+//! and numbers for sizes and times; see the tests in `server-core/tests/har_export.rs`, and
+//! `tests/browser/har-import.test.mjs`, which has Chromium's own DevTools import a file).
 //!
 //! What the server cannot know is said as HAR says it: `-1` for the timings before the request
 //! reached it (`blocked`, `dns`, `connect`, `ssl`) and for header sizes; `send` is 0 (the
@@ -124,7 +125,14 @@ struct Entry<'a> {
     timings: Timings,
     #[serde(rename = "serverIPAddress", skip_serializing_if = "Option::is_none")]
     server_ip_address: Option<String>,
-    connection: String,
+    /// The server's port: what both importers read here (Chrome's
+    /// `setRemoteAddress(serverIPAddress, Number(connection))`, Firefox's `remotePort`), and
+    /// what Chrome's own exports write. HAR 1.2 allows a port or an id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connection: Option<String>,
+    /// Wharf's connection id, where Chrome keeps it (its Connection ID column).
+    #[serde(rename = "_connectionId")]
+    connection_id: String,
     /// Chrome's name for what the content is, from its type (see [`resource_type`]).
     #[serde(rename = "_resourceType")]
     resource_type: &'static str,
@@ -279,7 +287,10 @@ impl<'a> Entry<'a> {
             server_ip_address: headers
                 .and_then(|headers| headers.server)
                 .map(|server| server.ip().to_string()),
-            connection: record.connection.to_string(),
+            connection: headers
+                .and_then(|headers| headers.server)
+                .map(|server| server.port().to_string()),
+            connection_id: record.connection.to_string(),
             resource_type: resource_type(content_type),
             comment: comment(record),
         }
