@@ -17,7 +17,7 @@ mkdir -p "$work/site"
 head -c 1024 /dev/urandom > "$work/site/1k.bin"
 port=$((20000 + RANDOM % 20000))
 
-# One run: prints "<req/s> <bytes per record> <server CPU µs per request>".
+# One run: prints "<req/s> <bytes per record> <server CPU µs per request> <log writer's share>".
 run() {
   local bin=$1 logs="$work/logs-$RANDOM"
   taskset -c 0 "$bin" serve "$work/site" --port "$port" --log-dir "$logs" \
@@ -38,12 +38,17 @@ run() {
     'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
   kill -INT "$pid"
   wait "$pid" || true
-  local records bytes
+  local records dropped bytes
   records=$(grep -ho 'access log: [0-9]* requests' "$work/server.err" | grep -o '[0-9]*' || echo 0)
+  # Records retention deleted (a session keeps 256 MiB) are no longer on disk.
+  dropped=$(cat "$logs"/*/session.json | grep -o '"droppedRecords":[0-9]*' | grep -o '[0-9]*$' || echo 0)
+  records=$((records - dropped))
   # Each segment starts with an 8-byte header.
   bytes=$(find "$logs" -name '*.wlog' -printf '%s\n' | awk '{sum += $1 - 8} END {print sum + 0}')
   rm -rf "$logs"
-  echo "$rps $(awk -v b="$bytes" -v r="$records" 'BEGIN {printf "%.1f", r ? b / r : 0}') $cpu_us"
+  local writer_us
+  writer_us=$(grep -o 'the writer used [0-9.]* µs' "$work/server.err" | grep -o '[0-9.]*' || echo 0)
+  echo "$rps $(awk -v b="$bytes" -v r="$records" 'BEGIN {printf "%.1f", r ? b / r : 0}') $cpu_us $writer_us"
 }
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -55,7 +60,7 @@ for i in $(seq "$pairs"); do
   for which in $order; do
     bin=$before && [[ $which == after ]] && bin=$after
     result=$(run "$bin")
-    echo "pair $i $which: $result (req/s, bytes/record, CPU µs/request)"
+    echo "pair $i $which: $result (req/s, bytes/record, CPU µs/request, of which the log writer's)"
     echo "$result" >> "$work/$which"
   done
 done
@@ -64,3 +69,4 @@ echo "median req/s: before $b, after $a, ratio $(awk -v a="$a" -v b="$b" 'BEGIN 
 echo "bytes per record: before $(cut -d' ' -f2 "$work/before" | median), after $(cut -d' ' -f2 "$work/after" | median)"
 c_b=$(cut -d' ' -f3 "$work/before" | median) c_a=$(cut -d' ' -f3 "$work/after" | median)
 echo "median server CPU per request: before $c_b µs, after $c_a µs, ratio $(awk -v a="$c_a" -v b="$c_b" 'BEGIN {printf "%.3f", a / b}')"
+echo "median log writer CPU per request: before $(cut -d' ' -f4 "$work/before" | median) µs, after $(cut -d' ' -f4 "$work/after" | median) µs"
