@@ -211,6 +211,8 @@ export interface AccessRecord {
   network?: NetworkNote;
   /** The decisions that shaped the response (issue 19). Absent in records from before them. */
   why?: Why;
+  // `headers` (the request's and response's, for the HAR export) is never sent to the window:
+  // the live stream leaves it out so the log's buffer of records stays small.
 }
 
 /** Mirrors `wharf_core::access::ProxyRecord`: what a proxy rule's target did for one request. */
