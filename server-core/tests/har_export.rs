@@ -319,3 +319,50 @@ async fn live_records_leave_headers_to_the_session_log() {
     assert_eq!(batch.records[0].headers, None);
     server.stop(std::time::Duration::from_secs(1)).await;
 }
+
+/// Over HTTPS and HTTP/2 the URL is `https://` with the `:authority` the request named (its
+/// first header, as browsers show it), and the server's address is the HTTPS port's.
+#[tokio::test]
+async fn an_http2_request_over_tls_exports_its_authority_and_scheme() {
+    use common::tls::{h2, h2_request, https_addr};
+    use http_body_util::BodyExt;
+
+    let dir = site();
+    let certs = tempfile::tempdir().unwrap();
+    let (server, log, logs) = start_logged(wharf_core::ConfigDraft {
+        https_port: Some(0),
+        cert_dir: Some(certs.path().join("wharf/certs")),
+        ..draft(dir.path())
+    })
+    .await;
+    let mut sender = h2(&server, "localhost").await;
+    let response = sender
+        .send_request(h2_request(&server, "/data.json?x=1"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.into_body().collect().await.unwrap();
+
+    let (har, _) = export(&log, logs.path(), &ExportFilter::default());
+    assert_importable(&har);
+    let https = https_addr(&server);
+    let entry = entry(&har, "GET", "/data.json?x=1");
+    let authority = format!("localhost:{}", https.port());
+    assert_eq!(
+        entry["request"]["url"],
+        format!("https://{authority}/data.json?x=1")
+    );
+    assert_eq!(entry["request"]["httpVersion"], "HTTP/2.0");
+    assert_eq!(entry["request"]["headers"][0]["name"], ":authority");
+    assert_eq!(entry["request"]["headers"][0]["value"], authority);
+    assert_eq!(entry["connection"], https.port().to_string());
+    assert_eq!(entry["serverIPAddress"], "127.0.0.1");
+    assert_eq!(entry["_resourceType"], "fetch");
+    // No framing header on HTTP/2 but the length hyper sends.
+    assert_eq!(
+        header(&entry["response"], "content-length"),
+        Some(entry["response"]["bodySize"].to_string().as_str())
+    );
+    assert_eq!(header(&entry["response"], "transfer-encoding"), None);
+    server.stop(std::time::Duration::from_secs(1)).await;
+}
