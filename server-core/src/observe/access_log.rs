@@ -288,7 +288,8 @@ impl AccessLog {
             .then(|| Duration::from_micros(self.shared.writer_cpu_us.load(Ordering::Relaxed)))
     }
 
-    /// Live records from now on, in batches at most every 100 ms.
+    /// Live records from now on, in batches at most every 100 ms. Their `headers` are `None`:
+    /// headers are for exports, which read them from the session log.
     pub fn subscribe(&self) -> tokio::sync::mpsc::Receiver<LogBatch> {
         self.subscribe_at_most(usize::MAX)
     }
