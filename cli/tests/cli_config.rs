@@ -278,3 +278,61 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
         "{csv}"
     );
 }
+
+/// `--explain` prints why under each request (implying `--access-log common`), and
+/// `wharf check --log-dir` reports the 404 a page met, with the page that asked.
+#[test]
+fn explain_says_why_under_each_line_and_check_reads_the_live_404s() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), "<p>home</p>").unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let mut child = wharf()
+        .args(["serve", site.path().to_str().unwrap(), "--port", "0"])
+        .args(["--explain", "--log-dir"])
+        .arg(logs.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let addr = addr_from_first_line(&next(&out, "first"));
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /img/logo.png HTTP/1.1\r\nHost: {addr}\r\nReferer: http://{addr}/\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    assert!(response.starts_with(b"HTTP/1.1 404"));
+
+    let line = next(&out, "access log");
+    assert!(line.contains("] \"GET /img/logo.png HTTP/1.1\" 404 "), "{line}");
+    assert_eq!(
+        next(&out, "why"),
+        "    No file has this path, and the site has no 404.html: Wharf answered 404."
+    );
+    stop(&child);
+    assert!(child.wait().unwrap().success());
+
+    let checked = wharf()
+        .args(["check", site.path().to_str().unwrap(), "--log-dir"])
+        .arg(logs.path())
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(1));
+    let text = String::from_utf8(checked.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "index.html: error: `/img/logo.png` got 404 when http://{addr}/ asked for it (once, last at "
+        )),
+        "{text}"
+    );
+    let bad = wharf()
+        .args(["check", site.path().to_str().unwrap(), "--log-dir"])
+        .arg(site.path())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).starts_with("error: --log-dir: live traffic: "));
+}

@@ -288,7 +288,7 @@ pub fn export_csv(
     Ok(summary)
 }
 
-fn find_session(log_dir: &Path, id: Option<&str>) -> Result<SessionInfo, ExportError> {
+pub(crate) fn find_session(log_dir: &Path, id: Option<&str>) -> Result<SessionInfo, ExportError> {
     let mut all = sessions(log_dir).map_err(|source| ExportError::LogDir {
         dir: log_dir.to_owned(),
         source,
