@@ -211,6 +211,10 @@ mod tests {
         record.why = None;
         out.clear();
         line(&mut out, &record, printing(Format::Combined, true));
-        assert_eq!(out.lines().count(), 1, "a record from before issue 19 has none");
+        assert_eq!(
+            out.lines().count(),
+            1,
+            "a record from before issue 19 has none"
+        );
     }
 }

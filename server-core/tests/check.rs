@@ -301,7 +301,10 @@ async fn live_404s_from_the_log_name_the_page_that_asked() {
         ("/favicon.ico", Some(&page)),
         ("/no-referer.png", None),
         ("/from-elsewhere.png", Some("https://evil.example/")),
-        ("/.well-known/appspecific/com.chrome.devtools.json", Some(&page)),
+        (
+            "/.well-known/appspecific/com.chrome.devtools.json",
+            Some(&page),
+        ),
     ];
     for (target, referer) in misses {
         let headers: Vec<(&str, &str)> = referer.map(|r| ("Referer", r)).into_iter().collect();
@@ -323,23 +326,35 @@ async fn live_404s_from_the_log_name_the_page_that_asked() {
         .findings
         .iter()
         .filter(|f| f.kind == FindingKind::LiveNotFound)
-        .map(|f| (f.severity.label(), f.file.as_str(), f.line, f.message.as_str()))
+        .map(|f| {
+            (
+                f.severity.label(),
+                f.file.as_str(),
+                f.line,
+                f.message.as_str(),
+            )
+        })
         .collect();
     assert_eq!(live.len(), 3, "{live:#?}");
-    assert_eq!(live[0].0, "warning");
-    assert_eq!(live[0].1, "blog/index.html");
-    assert!(live[0].3.starts_with("`/favicon.ico` got 404"), "{live:?}");
-    assert_eq!(live[1].0, "error");
+    // In the report's order: by file, then message.
+    assert_eq!(
+        live[0].1, "about.html",
+        "the page's file, its query dropped"
+    );
+    assert_eq!(live[0].0, "error");
+    assert!(live[0].3.starts_with("`/js/app.js` got 404"), "{live:?}");
+    assert_eq!(live[1].0, "warning");
     assert_eq!(live[1].1, "blog/index.html");
-    assert_eq!(live[1].2, None);
+    assert!(live[1].3.starts_with("`/favicon.ico` got 404"), "{live:?}");
+    assert_eq!(live[2].0, "error");
+    assert_eq!(live[2].1, "blog/index.html");
+    assert_eq!(live[2].2, None);
     assert!(
-        live[1]
-            .3
-            .starts_with(&format!("`/img/missing.png` got 404 when {page} asked for it (2 times, last at 20")),
+        live[2].3.starts_with(&format!(
+            "`/img/missing.png` got 404 when {page} asked for it (2 times, last at 20"
+        )),
         "{live:?}"
     );
-    assert_eq!(live[2].1, "about.html", "the page's file, its query dropped");
-    assert!(live[2].3.starts_with("`/js/app.js` got 404"), "{live:?}");
     // Without traffic, none; a log folder with no session is a clear error.
     assert!(!check(dir.path(), &CheckOptions::default()).live);
     let empty = tempfile::tempdir().unwrap();

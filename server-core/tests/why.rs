@@ -237,7 +237,7 @@ async fn the_wharf_why_header_is_opt_in_and_says_what_the_record_says() {
     let not_modified = request(addr, "HEAD", "/app.css", &[("If-None-Match", &etag)]).await;
     assert_eq!(
         not_modified.header("wharf-why"),
-        Some("route=file validation=etag-matched")
+        Some("route=file validation=etag-matched body=identity-not-accepted")
     );
     server.stop(Duration::from_secs(1)).await;
 }

@@ -145,9 +145,10 @@ fn local_page(referer: &str) -> bool {
 /// Whether the site path `path` (as requested, from the root) still finds no file.
 fn still_missing(inventory: &Inventory, path: &str, clean_urls: bool) -> bool {
     match links::target("", path, None) {
-        Target::Local { name, .. } => {
-            !matches!(links::resolve(inventory, &name, clean_urls), Resolution::File(_))
-        }
+        Target::Local { name, .. } => !matches!(
+            links::resolve(inventory, &name, clean_urls),
+            Resolution::File(_)
+        ),
         Target::Skip | Target::Malformed => true,
     }
 }
@@ -251,6 +252,10 @@ mod tests {
         assert_eq!(asked_by_a_page(&other), None);
         let mut other = record;
         other.target = "/.well-known/appspecific/com.chrome.devtools.json".into();
-        assert_eq!(asked_by_a_page(&other), None, "probed by the browser itself");
+        assert_eq!(
+            asked_by_a_page(&other),
+            None,
+            "probed by the browser itself"
+        );
     }
 }

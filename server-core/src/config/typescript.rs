@@ -56,7 +56,14 @@ fn generated() -> String {
         "\n// The access record's decisions in words, as `wharf serve --explain` prints them. \
          `{method}`,\n// `{status}` and `{n}` stand for the request's method, the status and a count.\n",
     );
-    words(&mut out, "ROUTE_WORDS", "Route", Route::ALL, Route::as_str, Route::words);
+    words(
+        &mut out,
+        "ROUTE_WORDS",
+        "Route",
+        Route::ALL,
+        Route::as_str,
+        Route::words,
+    );
     words(
         &mut out,
         "VALIDATION_WORDS",
@@ -118,7 +125,11 @@ fn words<T: Copy>(
 ) {
     out.push_str(&format!("export const {name}: Record<{ty}, string> = {{\n"));
     for &value in all {
-        out.push_str(&format!("  {}: {},\n", json(code(value)), json(words(value))));
+        out.push_str(&format!(
+            "  {}: {},\n",
+            json(code(value)),
+            json(words(value))
+        ));
     }
     out.push_str("};\n");
 }

@@ -360,7 +360,9 @@ impl<'a> Packed<'a> {
             }
         }
         if reader.0.first() == Some(&HAS_RULES) {
-            if let (Some(&[HAS_RULES, a, b, c, d]), Some(why)) = (reader.take(RULES_GROUP), &mut why) {
+            if let (Some(&[HAS_RULES, a, b, c, d]), Some(why)) =
+                (reader.take(RULES_GROUP), &mut why)
+            {
                 why.header_rule_mask = u32::from_le_bytes([a, b, c, d]);
             }
         }

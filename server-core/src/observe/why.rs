@@ -199,6 +199,7 @@ pub struct Why {
     pub header_rules: u8,
     /// Which custom header rules applied: bit `i` for the rule at index `i` of the
     /// generation's `customHeaders`, for the first 32 rules; 0 in records written before it.
+    #[serde(default)]
     pub header_rule_mask: u32,
 }
 
@@ -247,15 +248,17 @@ impl CacheControlFrom {
 /// The sentences of the flags, as [`Route::words`]: `{list}` stands for the rules' numbers
 /// (`#1`, `#1 and #3`, `#1, #2 and #5`, counted from 1 as the Settings table shows them) and
 /// `{n}` for their count.
-pub mod phrases {
+pub(crate) mod phrases {
     /// The live-reload script was injected.
-    pub const INJECTED: &str = "Live reload put its script into the page.";
+    pub(crate) const INJECTED: &str = "Live reload put its script into the page.";
     /// One custom header rule applied.
-    pub const ONE_HEADER_RULE: &str = "Custom header rule {list} applied (Settings → Custom headers).";
+    pub(crate) const ONE_HEADER_RULE: &str =
+        "Custom header rule {list} applied (Settings → Custom headers).";
     /// Several custom header rules applied.
-    pub const HEADER_RULES: &str = "Custom header rules {list} applied (Settings → Custom headers).";
+    pub(crate) const HEADER_RULES: &str =
+        "Custom header rules {list} applied (Settings → Custom headers).";
     /// Custom header rules applied, not known which (a rule past the 32nd).
-    pub const HEADER_RULE_COUNT: &str = "{n} custom header rules applied.";
+    pub(crate) const HEADER_RULE_COUNT: &str = "{n} custom header rules applied.";
 }
 
 /// The numbers of the rules in `mask`, counted from 1: `#1`, `#1 and #3`, `#1, #2 and #5`.
