@@ -2,7 +2,7 @@
 //! lines or as JSON Lines. Strings from the network are escaped the way nginx does (`\"`,
 //! `\\`, `\xHH` for control bytes), so one request is always exactly one line.
 //!
-//! `--explain` adds why each request got its answer (`Why::explain`, the words the window
+//! `--explain` adds why each request got its answer (`AccessRecord::explain`, the words the window
 //! shows): indented lines under a `common` or `combined` line, which no log parser takes
 //! for a request, or an `explain` array in a JSON line.
 
@@ -55,9 +55,10 @@ pub(crate) async fn print(mut batches: Receiver<LogBatch>, printing: Printing) {
 
 fn line(out: &mut String, record: &AccessRecord, printing: Printing) {
     let Printing { format, explain } = printing;
-    let sentences = match (&record.why, explain) {
-        (Some(why), true) => why.explain(&record.method, record.status),
-        _ => Vec::new(),
+    let sentences = if explain {
+        record.explain()
+    } else {
+        Vec::new()
     };
     if format == Format::Json {
         let json = if explain {

@@ -88,6 +88,15 @@ fn generated() -> String {
         CacheControlFrom::as_str,
         CacheControlFrom::words,
     );
+    out.push_str("export const OUTCOME_WORDS = {\n");
+    for outcome in crate::Outcome::ALL {
+        out.push_str(&format!(
+            "  {}: {},\n",
+            outcome.as_str(),
+            json(outcome.words())
+        ));
+    }
+    out.push_str("} as const;\n");
     out.push_str("export const WHY_PHRASES = {\n");
     for (name, text) in [
         ("injected", phrases::INJECTED),

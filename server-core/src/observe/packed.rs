@@ -42,12 +42,7 @@ pub(crate) fn version_code(version: http::Version) -> u8 {
     }
 }
 /// Every [`Outcome`], in declaration order: a packed record holds the index.
-const OUTCOMES: [Outcome; 4] = [
-    Outcome::Completed,
-    Outcome::ClientAborted,
-    Outcome::TimedOut,
-    Outcome::Error,
-];
+const OUTCOMES: [Outcome; 4] = Outcome::ALL;
 /// Every [`Served`], in declaration order: a packed record holds the index.
 const SERVED: [Served; 12] = [
     Served::File,

@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use crate::observe::access::AccessRecord;
+
 /// Declares a `u8` code enum with its stable names (for exports and the UI), in code order.
 macro_rules! codes {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal => $words:literal,)+ }) => {
@@ -274,6 +276,31 @@ fn rule_list(mask: u32) -> String {
     }
 }
 
+impl AccessRecord {
+    /// Why this answer is what it is, in sentences, as `wharf serve --explain` prints them: its
+    /// decisions ([`Why::explain`]), how it ended if not completed ([`Outcome::words`]), and
+    /// the network rule that shaped it. The window says the first two from the same words
+    /// and shows the network rule in rows of its own. None for records from before issue 19.
+    pub fn explain(&self) -> Vec<String> {
+        let Some(why) = self.why else {
+            return Vec::new();
+        };
+        let mut sentences = why.explain(&self.method, self.status);
+        let ending = self.outcome.words();
+        if !ending.is_empty() {
+            sentences.push(ending.replace("{bytes}", &self.body_bytes.to_string()));
+        }
+        if let Some(note) = self.network {
+            sentences.push(format!(
+                "Network rule #{} applied: {}.",
+                u64::from(note.rule) + 1,
+                note.effect_names()
+            ));
+        }
+        sentences
+    }
+}
+
 impl Why {
     /// The sentences that say why a response to `method` was `status`, as the window's detail
     /// pane says them (its sentences are generated from the same words): the route, the
@@ -506,6 +533,30 @@ mod tests {
         for &body in &Representation::ALL[1..] {
             assert!(body.words().ends_with('.'), "{body:?} has words");
         }
+    }
+
+    #[test]
+    fn a_record_explains_its_ending_and_its_network_rule_too() {
+        let mut record = AccessRecord::example("/big.bin");
+        assert!(record.explain().is_empty(), "no why: a record from before");
+        record.why = Some(Why {
+            route: Route::File,
+            ..Why::default()
+        });
+        assert_eq!(record.explain(), ["The file at this path answered."]);
+        record.outcome = crate::Outcome::ClientAborted;
+        record.body_bytes = 65_536;
+        record.network = Some(crate::network::NetworkNote {
+            rule: 1,
+            effects: crate::network::NetworkNote::THROTTLE | crate::network::NetworkNote::RESET,
+        });
+        assert_eq!(
+            record.explain()[1..],
+            [
+                "The client went away before the whole answer was sent: 65536 body bytes went out.",
+                "Network rule #2 applied: throttle+reset.",
+            ]
+        );
     }
 
     #[test]

@@ -60,4 +60,12 @@ describe("why this response, in words (issue 19)", () => {
       "A static site answers GET and HEAD: <img src=x onerror=alert(1)> got 405 (OPTIONS gets the allowed methods).",
     ]);
   });
+
+  it("says how a request ended when it did not complete", () => {
+    const aborted = record({ outcome: "client_aborted", completed: false, bodyBytes: 65536, why: why({}) });
+    expect(explainWhy(aborted).at(-1)).toBe(
+      "The client went away before the whole answer was sent: 65536 body bytes went out.",
+    );
+    expect(explainWhy(record({ why: why({}) }))).toEqual(["The file at this path answered."]);
+  });
 });

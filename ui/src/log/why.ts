@@ -2,9 +2,11 @@
 //! (`wharf_core::Why`) told as a developer would ask them: "why a 304?", "why index.html
 //! instead of my route?", "why not compressed?". The words are the core's, generated with the
 //! codes (`ROUTE_WORDS` and its siblings), so the window and `wharf serve --explain` say the
-//! same; this only puts them in order, as `Why::explain` does. Pure: no DOM.
+//! same; this only puts them in order, as `Why::explain` does, then how the request ended
+//! (`OUTCOME_WORDS`; the network rule has rows of its own in the detail pane). Pure: no DOM.
 import {
   CACHE_CONTROL_WORDS,
+  OUTCOME_WORDS,
   REPRESENTATION_WORDS,
   ROUTE_WORDS,
   VALIDATION_WORDS,
@@ -38,6 +40,7 @@ export function explainWhy(record: AccessRecord): string[] {
     const phrase = listed.length === 1 ? WHY_PHRASES.oneHeaderRule : WHY_PHRASES.headerRules;
     sentences.push(phrase.replace("{list}", () => listText(listed)));
   }
+  sentences.push(OUTCOME_WORDS[record.outcome].replace("{bytes}", () => String(record.bodyBytes)));
   return sentences.filter((sentence) => sentence !== "");
 }
 

@@ -369,6 +369,12 @@ export const CACHE_CONTROL_WORDS: Record<CacheControlFrom, string> = {
   "setting": "Its Cache-Control is the site's Cache-Control setting.",
   "rule": "Its Cache-Control comes from a custom header rule.",
 };
+export const OUTCOME_WORDS = {
+  completed: "",
+  client_aborted: "The client went away before the whole answer was sent: {bytes} body bytes went out.",
+  timed_out: "The request's head did not arrive in time (Settings → Header timeout): Wharf closed the connection.",
+  error: "The request could not be read, or its connection was cut (by a stop, a new generation's deadline, or a network rule's reset).",
+} as const;
 export const WHY_PHRASES = {
   injected: "Live reload put its script into the page.",
   oneHeaderRule: "Custom header rule {list} applied (Settings → Custom headers).",
