@@ -30,12 +30,24 @@ pub(crate) struct ServeArgs {
     /// Print every request on stdout as it is served.
     #[arg(long, value_name = "FORMAT")]
     pub(crate) access_log: Option<crate::tail::Format>,
+    /// Print under each request why it got its answer, in words: which rule answered, what
+    /// the validators decided, which representation was sent (in JSON lines, an `explain`
+    /// field). Implies --access-log common when no format is given.
+    #[arg(long)]
+    pub(crate) explain: bool,
     /// Every server setting's flag, from wharf-core's settings table.
     #[command(flatten)]
     settings: SettingFlags,
 }
 
 impl ServeArgs {
+    /// How requests are printed on stdout, if they are: `--access-log`'s format, or `common`
+    /// when only `--explain` was given.
+    pub(crate) fn printed_format(&self) -> Option<crate::tail::Format> {
+        self.access_log
+            .or(self.explain.then_some(crate::tail::Format::Common))
+    }
+
     /// `base` (the config file's draft, or an empty one) with every flag given written over it.
     pub(crate) fn over(&self, base: ConfigDraft) -> ConfigDraft {
         let mut draft = base.overlaid(self.settings.given.clone());

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use wharf_core::{check_site, CheckError, CheckOptions, CheckReport, ConfigFile, Severity};
+use wharf_core::{Traffic, MAX_LIVE_PAIRS};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct CheckArgs {
@@ -32,6 +33,13 @@ pub(crate) struct CheckArgs {
     /// (as `serve`'s); flags override it
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Also report the 404s the site's pages met live, read from this access log folder (as
+    /// `serve --log-dir`): each missing path with the page that asked for it (its Referer)
+    #[arg(long, value_name = "DIR")]
+    log_dir: Option<PathBuf>,
+    /// With --log-dir: the session to read, as `export-csv --session` names it [default: the newest]
+    #[arg(long, value_name = "ID", requires = "log_dir")]
+    session: Option<String>,
     /// Print the report as JSON instead of text
     #[arg(long)]
     json: bool,
@@ -56,12 +64,20 @@ pub(crate) fn run(args: CheckArgs) -> ExitCode {
         cross_origin_isolation: args.cross_origin_isolation || settings.cross_origin_isolation,
         clean_urls: args.clean_urls || settings.clean_urls,
         spa_fallback: args.spa_fallback || settings.spa_fallback,
+        traffic: args.log_dir.map(|log_dir| Traffic {
+            log_dir,
+            session: args.session,
+        }),
         ..settings
     };
     let report = match check_site(&root, &options) {
         Ok(report) => report,
         Err(err @ CheckError::BadBasePath { .. }) => {
             eprintln!("error: --base-path: {err}");
+            return ExitCode::from(2);
+        }
+        Err(CheckError::Log(err)) => {
+            eprintln!("error: --log-dir: {err}");
             return ExitCode::from(2);
         }
         Err(err) => {
@@ -116,6 +132,12 @@ fn human(report: &CheckReport) -> String {
     for skipped in &report.skipped {
         out.push_str(&format!(
             "{skipped}: not checked: larger than the check reads\n"
+        ));
+    }
+    if report.live_omitted > 0 {
+        out.push_str(&format!(
+            "{} more live 404s not listed (only the first {MAX_LIVE_PAIRS} paths and pages are)\n",
+            report.live_omitted
         ));
     }
     let plural = |n: usize, one: &str| {

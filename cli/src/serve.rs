@@ -52,8 +52,14 @@ async fn serve(args: ServeArgs) -> Result<(), ExitCode> {
     print_serving(&server);
     print_serving_https(&server);
     warn_if_shared(&server);
-    let printer = match (&log, args.access_log) {
-        (Some(log), Some(format)) => Some(tokio::spawn(tail::print(log.subscribe(), format))),
+    let printer = match (&log, args.printed_format()) {
+        (Some(log), Some(format)) => {
+            let printing = tail::Printing {
+                format,
+                explain: args.explain,
+            };
+            Some(tokio::spawn(tail::print(log.subscribe(), printing)))
+        }
         _ => None,
     };
     let loss_watch = log.clone().map(|log| tokio::spawn(warn_of_losses(log)));
@@ -153,7 +159,7 @@ async fn stop(server: ServerHandle) {
 
 /// The access log, when a log folder or a live format was asked for.
 fn start_log(args: &ServeArgs) -> std::io::Result<Option<AccessLog>> {
-    if args.log_dir.is_none() && args.access_log.is_none() {
+    if args.log_dir.is_none() && args.printed_format().is_none() {
         return Ok(None);
     }
     let mut retention = Retention::default();

@@ -1,6 +1,10 @@
 //! `--access-log FORMAT`: the live access log on stdout, as Apache's `common` or `combined`
 //! lines or as JSON Lines. Strings from the network are escaped the way nginx does (`\"`,
 //! `\\`, `\xHH` for control bytes), so one request is always exactly one line.
+//!
+//! `--explain` adds why each request got its answer (`AccessRecord::explain`, the words the window
+//! shows): indented lines under a `common` or `combined` line, which no log parser takes
+//! for a request, or an `explain` array in a JSON line.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -20,9 +24,17 @@ pub(crate) enum Format {
     Json,
 }
 
+/// What is printed for each request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Printing {
+    pub(crate) format: Format,
+    /// `--explain`: why, in words.
+    pub(crate) explain: bool,
+}
+
 /// Prints every batch until the log ends. A stdout too slow to keep up loses lines, never
 /// the server's time: the skipped count is printed on stderr.
-pub(crate) async fn print(mut batches: Receiver<LogBatch>, format: Format) {
+pub(crate) async fn print(mut batches: Receiver<LogBatch>, printing: Printing) {
     let mut text = String::new();
     while let Some(batch) = batches.recv().await {
         if batch.missed > 0 {
@@ -33,7 +45,7 @@ pub(crate) async fn print(mut batches: Receiver<LogBatch>, format: Format) {
         }
         text.clear();
         for record in batch.records.iter() {
-            line(&mut text, record, format);
+            line(&mut text, record, printing);
         }
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(text.as_bytes());
@@ -41,9 +53,23 @@ pub(crate) async fn print(mut batches: Receiver<LogBatch>, format: Format) {
     }
 }
 
-fn line(out: &mut String, record: &AccessRecord, format: Format) {
+fn line(out: &mut String, record: &AccessRecord, printing: Printing) {
+    let Printing { format, explain } = printing;
+    let sentences = if explain {
+        record.explain()
+    } else {
+        Vec::new()
+    };
     if format == Format::Json {
-        if let Ok(json) = serde_json::to_string(record) {
+        let json = if explain {
+            serde_json::to_value(record).map(|mut value| {
+                value["explain"] = serde_json::Value::from(sentences);
+                value.to_string()
+            })
+        } else {
+            serde_json::to_string(record)
+        };
+        if let Ok(json) = json {
             out.push_str(&json);
             out.push('\n');
         }
@@ -73,6 +99,12 @@ fn line(out: &mut String, record: &AccessRecord, format: Format) {
         }
     }
     out.push('\n');
+    for sentence in sentences {
+        // The words are Wharf's; only `{method}` came from the client, escaped like the rest.
+        out.push_str("    ");
+        escaped(out, &sentence);
+        out.push('\n');
+    }
 }
 
 /// `21/Nov/2026:03:02:03 +0000`, the Common Log Format's time.
@@ -139,10 +171,52 @@ mod tests {
             headers: None,
         };
         let mut out = String::new();
-        line(&mut out, &record, Format::Combined);
+        line(&mut out, &record, printing(Format::Combined, false));
         assert_eq!(
             out,
             "127.0.0.1 - - [21/Nov/2026:03:02:03 +0000] \"GET /a\\\"b\\\\c HTTP/1.1\" 404 12 \"-\" \"evil\\x0A127.0.0.1 - - fake\"\n"
+        );
+    }
+
+    fn printing(format: Format, explain: bool) -> Printing {
+        Printing { format, explain }
+    }
+
+    #[test]
+    fn explain_puts_the_words_under_the_line_or_in_the_json() {
+        let mut record: AccessRecord = serde_json::from_value(serde_json::json!({
+            "id": 1, "startMs": 1_795_230_123_456_u64, "peer": "127.0.0.1:5000",
+            "method": "PUT\nX", "target": "/", "version": "HTTP/1.1", "status": 405,
+            "bodyBytes": 0, "completed": true, "ttfbUs": 1, "totalUs": 2,
+            "outcome": "completed", "userAgent": null, "referer": null, "connection": 1,
+            "generation": 1, "served": "status",
+            "why": { "route": "method", "validation": "unknown", "body": "unknown",
+                     "injected": false, "cacheControl": "default", "headerRules": 0 }
+        }))
+        .unwrap();
+        let mut out = String::new();
+        line(&mut out, &record, printing(Format::Common, true));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert_eq!(
+            lines[1],
+            "    A static site answers GET and HEAD: PUT\\x0AX got 405 (OPTIONS gets the allowed methods)."
+        );
+        out.clear();
+        line(&mut out, &record, printing(Format::Json, true));
+        let json: serde_json::Value = serde_json::from_str(out.trim_end()).unwrap();
+        assert_eq!(json["explain"].as_array().unwrap().len(), 1);
+        assert_eq!(json["why"]["route"], "method");
+        out.clear();
+        line(&mut out, &record, printing(Format::Common, false));
+        assert_eq!(out.lines().count(), 1, "no words unless asked");
+        record.why = None;
+        out.clear();
+        line(&mut out, &record, printing(Format::Combined, true));
+        assert_eq!(
+            out.lines().count(),
+            1,
+            "a record from before issue 19 has none"
         );
     }
 }

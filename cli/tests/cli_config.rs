@@ -203,31 +203,55 @@ fn sighup_rereads_the_file_and_flags_override_it() {
     assert!(child.wait().unwrap().success());
 }
 
-#[test]
-fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(site.path().join("index.html"), "hello").unwrap();
-    let logs = tempfile::tempdir().unwrap();
+/// `wharf serve DIR --port 0 FLAGS --log-dir LOGS`: the child, its stdout and stderr lines,
+/// and the address of its first line.
+fn serve_logged(
+    dir: &Path,
+    logs: &Path,
+    flags: &[&str],
+) -> (
+    Child,
+    mpsc::Receiver<String>,
+    mpsc::Receiver<String>,
+    SocketAddr,
+) {
     let mut child = wharf()
-        .args(["serve", site.path().to_str().unwrap(), "--port", "0"])
-        .args(["--access-log", "combined", "--log-dir"])
-        .arg(logs.path())
+        .args(["serve", dir.to_str().unwrap(), "--port", "0"])
+        .args(flags)
+        .arg("--log-dir")
+        .arg(logs)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let out = lines(child.stdout.take().unwrap());
     let err = lines(child.stderr.take().unwrap());
-    let first = next(&out, "first");
-    let addr = addr_from_first_line(&first);
+    let addr = addr_from_first_line(&next(&out, "first"));
+    (child, out, err, addr)
+}
+
+/// Sends `REQUEST_LINE HTTP/1.1` with `headers` (each ending in CRLF) on a connection of its
+/// own, and reads the whole answer.
+fn exchange(addr: SocketAddr, request_line: &str, headers: &str) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
-        "GET /?q=%22x%22 HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: say \"hi\"\r\nConnection: close\r\n\r\n"
+        "{request_line} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), "hello").unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let (mut child, out, err, addr) =
+        serve_logged(site.path(), logs.path(), &["--access-log", "combined"]);
+    exchange(addr, "GET /?q=%22x%22", "User-Agent: say \"hi\"\r\n");
 
     let line = next(&out, "access log");
     assert!(line.starts_with("127.0.0.1 - - ["), "{line}");
@@ -276,5 +300,55 @@ fn access_log_lines_on_stdout_and_a_durable_log_that_loses_nothing() {
             ",\"GET\",\"/?q=%22x%22\",\"HTTP/1.1\",200,{bytes},true,"
         )),
         "{csv}"
+    );
+}
+
+/// `--explain` prints why under each request (implying `--access-log common`), and
+/// `wharf check --log-dir` reports the 404 a page met, with the page that asked.
+#[test]
+fn explain_says_why_under_each_line_and_check_reads_the_live_404s() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), "<p>home</p>").unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let (mut child, out, _err, addr) = serve_logged(site.path(), logs.path(), &["--explain"]);
+    let referer = format!("Referer: http://{addr}/\r\n");
+    let response = exchange(addr, "GET /img/logo.png", &referer);
+    assert!(response.starts_with(b"HTTP/1.1 404"));
+
+    let line = next(&out, "access log");
+    assert!(
+        line.contains("] \"GET /img/logo.png HTTP/1.1\" 404 "),
+        "{line}"
+    );
+    assert_eq!(
+        next(&out, "why"),
+        "    No file has this path, and the site has no 404.html: Wharf answered 404."
+    );
+    stop(&child);
+    assert!(child.wait().unwrap().success());
+
+    let checked = wharf()
+        .args(["check", site.path().to_str().unwrap(), "--log-dir"])
+        .arg(logs.path())
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(1));
+    let text = String::from_utf8(checked.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "index.html: error: `/img/logo.png` got 404 when http://{addr}/ asked for it (once, last at "
+        )),
+        "{text}"
+    );
+    let bad = wharf()
+        .args(["check", site.path().to_str().unwrap(), "--log-dir"])
+        .arg(site.path())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        said.starts_with("error: --log-dir: ") && said.contains("holds no session"),
+        "{said}"
     );
 }

@@ -49,7 +49,8 @@ mod serve;
 pub mod trust;
 
 pub use check::{
-    check_site, CheckError, CheckOptions, CheckReport, Finding, FindingKind, Severity,
+    check_site, CheckError, CheckOptions, CheckReport, Finding, FindingKind, Severity, Traffic,
+    MAX_LIVE_PAIRS,
 };
 pub use config::{Change, ConfigDraft, ConfigError, ServerConfig};
 pub use config::{ConfigFile, ConfigFileError};

@@ -276,3 +276,100 @@ fn options_for_settings_take_the_served_settings_and_their_defaults() {
         }
     );
 }
+
+/// The 404s pages met live (issue 19): read from the access log's session, with the page
+/// that asked; only pages of this machine, only the site's own answers, and a path that
+/// resolves again (the file was added) drops out at the next check.
+#[tokio::test]
+async fn live_404s_from_the_log_name_the_page_that_asked() {
+    use common::{draft, request, start_logged};
+
+    let dir = site(&[
+        ("index.html", b"<!doctype html><p>home</p>"),
+        ("blog/index.html", b"<!doctype html><p>blog</p>"),
+        ("about.html", b"<!doctype html><p>about</p>"),
+    ]);
+    let (server, log, logs) = start_logged(draft(dir.path())).await;
+    let addr = server.local_addr();
+    let page = format!("http://{addr}/blog/");
+    let about = format!("http://{addr}/about.html?x=1");
+    let misses: [(&str, Option<&str>); 8] = [
+        ("/img/missing.png?v=2", Some(&page)),
+        ("/img/missing.png?v=3", Some(&page)),
+        ("/js/app.js", Some(&about)),
+        ("/fixed-later.css", Some(&page)),
+        ("/favicon.ico", Some(&page)),
+        ("/no-referer.png", None),
+        ("/from-elsewhere.png", Some("https://evil.example/")),
+        (
+            "/.well-known/appspecific/com.chrome.devtools.json",
+            Some(&page),
+        ),
+    ];
+    for (target, referer) in misses {
+        let headers: Vec<(&str, &str)> = referer.map(|r| ("Referer", r)).into_iter().collect();
+        let response = request(addr, "GET", target, &headers).await;
+        assert_eq!(response.status, 404, "{target}");
+    }
+    log.sync();
+    write(dir.path(), "fixed-later.css", b"body{}");
+    let options = CheckOptions {
+        traffic: Some(wharf_core::Traffic {
+            log_dir: logs.path().to_owned(),
+            session: None,
+        }),
+        ..CheckOptions::default()
+    };
+    let report = check(dir.path(), &options);
+    assert!(report.live);
+    let live: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::LiveNotFound)
+        .map(|f| {
+            (
+                f.severity.label(),
+                f.file.as_str(),
+                f.line,
+                f.message.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(live.len(), 3, "{live:#?}");
+    // In the report's order: by file, then message.
+    assert_eq!(
+        live[0].1, "about.html",
+        "the page's file, its query dropped"
+    );
+    assert_eq!(live[0].0, "error");
+    assert!(live[0].3.starts_with("`/js/app.js` got 404"), "{live:?}");
+    assert_eq!(live[1].0, "warning");
+    assert_eq!(live[1].1, "blog/index.html");
+    assert!(live[1].3.starts_with("`/favicon.ico` got 404"), "{live:?}");
+    assert_eq!(live[2].0, "error");
+    assert_eq!(live[2].1, "blog/index.html");
+    assert_eq!(live[2].2, None);
+    assert!(
+        live[2].3.starts_with(&format!(
+            "`/img/missing.png` got 404 when {page} asked for it (2 times, last at 20"
+        )),
+        "{live:?}"
+    );
+    // Without traffic, none; a log folder with no session is a clear error.
+    assert!(!check(dir.path(), &CheckOptions::default()).live);
+    let empty = tempfile::tempdir().unwrap();
+    let err = check_site(
+        dir.path(),
+        &CheckOptions {
+            traffic: Some(wharf_core::Traffic {
+                log_dir: empty.path().to_owned(),
+                session: None,
+            }),
+            ..CheckOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, CheckError::Log(_)), "{err}");
+    assert!(err.to_string().starts_with("live traffic: "), "{err}");
+    server.stop(std::time::Duration::from_secs(1)).await;
+}

@@ -116,6 +116,7 @@ async fn each_record_says_which_rule_answered_and_how() {
             Why {
                 cache_control: CacheControlFrom::Rule,
                 header_rules: 1,
+                header_rule_mask: 1,
                 ..why(Route::File, Representation::NotSmaller)
             },
         ),
@@ -186,6 +187,57 @@ async fn a_changed_cache_control_setting_is_named() {
     assert_eq!(
         record.why.map(|why| why.cache_control),
         Some(CacheControlFrom::Setting)
+    );
+    server.stop(Duration::from_secs(1)).await;
+}
+
+/// The opt-in `Wharf-Why` header carries the record's codes; off by default, it is absent.
+#[tokio::test]
+async fn the_wharf_why_header_is_opt_in_and_says_what_the_record_says() {
+    let dir = site();
+    let (server, log, logs) = start_logged(ConfigDraft {
+        spa_fallback: Some(true),
+        ..draft(dir.path())
+    })
+    .await;
+    let addr = server.local_addr();
+    let off = request(addr, "GET", "/app.css", &[]).await;
+    assert_eq!(off.header("wharf-why"), None, "off by default");
+    server
+        .apply(ConfigDraft {
+            spa_fallback: Some(true),
+            why_header: Some(true),
+            ..draft(dir.path())
+        })
+        .await
+        .unwrap();
+    let html = ("Accept", "text/html");
+    for (target, headers, want) in [
+        (
+            "/dashboard/settings",
+            vec![html],
+            "route=spa-fallback body=identity-not-accepted live-reload",
+        ),
+        (
+            "/app.css?br",
+            vec![("Accept-Encoding", "br")],
+            "route=file body=br-compressed",
+        ),
+        ("/missing.js", vec![], "route=not-found"),
+        ("/.env", vec![], "route=hidden"),
+    ] {
+        let response = request(addr, "GET", target, &headers).await;
+        assert_eq!(response.header("wharf-why"), Some(want), "{target}");
+        let record = logged(&log, logs.path(), target).await;
+        assert_eq!(record.why.unwrap().code(), want, "{target}");
+    }
+    // A 304 and a HEAD say why too.
+    let etag = request(addr, "GET", "/app.css", &[]).await;
+    let etag = etag.header("etag").unwrap().to_owned();
+    let not_modified = request(addr, "HEAD", "/app.css", &[("If-None-Match", &etag)]).await;
+    assert_eq!(
+        not_modified.header("wharf-why"),
+        Some("route=file validation=etag-matched body=identity-not-accepted")
     );
     server.stop(Duration::from_secs(1)).await;
 }

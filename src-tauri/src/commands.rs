@@ -18,7 +18,7 @@ use crate::export::{self, ExportFilter, ExportFormat, Exported, SaveTarget};
 use crate::feeds::{self, SharedSites, SiteFeed, SiteWatch, StateFeed};
 use crate::lan::QrCode;
 use crate::site::SiteStatus;
-use crate::sites::{AppState, ApplyOutcome, ExportSource};
+use crate::sites::{AppState, ApplyOutcome, CheckSource, ExportSource};
 use crate::trust::{CaTrust, TrustAction};
 
 /// What the window branches on. Mirrors `CommandError["kind"]` in `ui/src/api/types.ts`.
@@ -360,14 +360,19 @@ pub(crate) async fn check_site(
     id: String,
     base_path: Option<String>,
 ) -> Result<CheckReport, CommandError> {
-    let (root, options) = sites.lock().await.check_source(&id)?;
+    let CheckSource { root, options, log } = sites.lock().await.check_source(&id)?;
     let options = CheckOptions {
         base_path,
         ..options
     };
-    match tauri::async_runtime::spawn_blocking(move || wharf_core::check_site(&root, &options))
-        .await
-    {
+    let check = move || {
+        if let Some(log) = log {
+            // Every request until now is on disk, so a 404 just seen is in the report.
+            log.sync();
+        }
+        wharf_core::check_site(&root, &options)
+    };
+    match tauri::async_runtime::spawn_blocking(check).await {
         Ok(report) => Ok(report.map_err(SiteError::Check)?),
         Err(err) => Err(CommandError::other(
             ErrorKind::CheckFailed,

@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use tokio::sync::Notify;
 use wharf_core::AccessLog;
-use wharf_core::{Admission, Change, CheckOptions, ConnectionInfo, ServerConfig};
+use wharf_core::{Admission, Change, CheckOptions, ConnectionInfo, ServerConfig, Traffic};
 
 use crate::draft::SiteDraft;
 use crate::error::SiteError;
@@ -101,6 +101,17 @@ pub struct ExportSource {
     pub log: Option<AccessLog>,
     /// Its log folder.
     pub dir: PathBuf,
+}
+
+/// What a check of one site reads, from [`Sites::check_source`].
+#[derive(Debug)]
+pub struct CheckSource {
+    /// The site's folder.
+    pub root: PathBuf,
+    /// As the site is served, with its log's session as live traffic.
+    pub options: CheckOptions,
+    /// Its log in this app run, to flush first.
+    pub log: Option<AccessLog>,
 }
 
 /// Every site of the app.
@@ -432,15 +443,29 @@ impl Sites {
         })
     }
 
-    /// What a site check of site `id` reads: its folder, and the options its saved settings
-    /// serve it with (clean URLs, SPA fallback, cross-origin isolation).
+    /// What a site check of site `id` reads: its folder, the options its saved settings
+    /// serve it with (clean URLs, SPA fallback, cross-origin isolation), and this app run's
+    /// session of its access log for the 404s its pages met live (with the log, to flush
+    /// first). A site that has kept no log this run has no live traffic to read.
     ///
     /// # Errors
     /// [`SiteError::NoSuchSite`].
-    pub fn check_source(&self, id: &str) -> Result<(PathBuf, CheckOptions), SiteError> {
+    pub fn check_source(&self, id: &str) -> Result<CheckSource, SiteError> {
         let site = self.get(id)?;
-        let options = CheckOptions::for_settings(&site.record().settings.server);
-        Ok((site.root().to_owned(), options))
+        let mut options = CheckOptions::for_settings(&site.record().settings.server);
+        let log = site.log().cloned();
+        let session = log.as_ref().and_then(|log| log.stats().session);
+        if let (Some(log_dir), Some(session)) = (site.log_dir(), session) {
+            options.traffic = Some(Traffic {
+                log_dir: log_dir.to_owned(),
+                session: Some(session),
+            });
+        }
+        Ok(CheckSource {
+            root: site.root().to_owned(),
+            options,
+            log,
+        })
     }
 
     /// Notes a CSV written this app run, so it may be revealed; returns its export id.

@@ -2,16 +2,32 @@
 // an image linked with the wrong case and a broken link; its Check tab lists each finding under
 // its file, with its line, severity and advice. Once the page is fixed, Check now drops the
 // broken link and keeps the rest, and turning Clean URLs on in Settings resolves a link the check
-// reported. The tests build on each other in order, as a user's session would.
+// reported; a 404 a page meets is listed live under that page, and leaves once the file exists.
+// The tests build on each other in order, as a user's session would.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
 let dir = "";
+let url = "";
+
+/** GET `target` from the site as a page at `referer` would: the status. */
+function get(target, referer) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(target, url), { agent: false, headers: { Referer: referer } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer for ${target} in 10 s`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 before(async () => {
   app = await launchApp();
@@ -46,12 +62,15 @@ test("the Check tab lists the folder's problems with their files and lines", { t
   writeFileSync(join(dir, "index.html"), page('<a href="missing.html">Gone</a>'));
   writeFileSync(join(dir, "logo.png"), "not really a png");
   writeFileSync(join(dir, ".env"), "API_TOKEN=secret\n");
-  await app.addSite(dir);
+  url = await app.addSite(dir);
 
   await app.click("#tab-check");
   const summary = await app.waitForText("#check-summary", (t) => t.endsWith("in 2 files"), "the summary");
   assert.equal(summary, "3 errors in 2 files");
-  assert.match(await app.text("#check-when"), /^Checked at \d\d:\d\d:\d\d · 3 files in the folder$/);
+  assert.match(
+    await app.text("#check-when"),
+    /^Checked at \d\d:\d\d:\d\d · 3 files in the folder · with the 404s pages met this session$/,
+  );
   const listed = await findings();
   assert.deepEqual(
     listed.map(([file, kind, severity, place]) => [file, kind, severity, place]),
@@ -94,4 +113,25 @@ test("the check follows the site's settings: with Clean URLs on, /about finds ab
   await app.waitForText("#check-summary", (t) => t === "2 errors in 2 files", "the link to /about resolved");
   const kinds = (await findings()).map(([file, kind]) => `${file} ${kind}`);
   assert.deepEqual(kinds, [".env private_file", "index.html case_mismatch"]);
+});
+
+test("a 404 a page meets while the tab is shown is listed live, under the page that asked", { timeout: 60_000 }, async () => {
+  // As a script of index.html would ask: the static check cannot see a URL a script builds.
+  assert.equal(await get("data/items.json?page=2", url), 404);
+  assert.equal(await get("no-referer.png", ""), 404);
+  const summary = await app.waitForText("#check-summary", (t) => t === "3 errors in 2 files", "the live 404 listed");
+  assert.equal(summary, "3 errors in 2 files");
+  const live = (await findings()).filter(([, kind]) => kind === "live_not_found");
+  assert.equal(live.length, 1, JSON.stringify(live));
+  const [file, , severity, place, message, advice] = live[0];
+  assert.deepEqual([file, severity, place], ["index.html", "error", "seen live"]);
+  assert.ok(message.startsWith(`\`/data/items.json\` got 404 when ${url} asked for it (once, last at `), message);
+  assert.ok(advice.includes("script"), advice);
+  await app.screenshot("31-check-live");
+
+  // Once the file exists, the next check drops it.
+  mkdirSync(join(dir, "data"));
+  writeFileSync(join(dir, "data", "items.json"), "[]");
+  await app.click("#check-now");
+  await app.waitForText("#check-summary", (t) => t === "2 errors in 2 files", "the live 404 gone once the file exists");
 });

@@ -159,6 +159,7 @@ const feed = new FeedController({
   log: (message) => {
     buffer.push(message.records, message.skipped);
     table.invalidate();
+    check.noteRecords(message.records);
   },
   charts: (window) => graphs.update(window),
   connections: (message) => connections.update(message.connections, message.admission),

@@ -45,6 +45,8 @@ pub enum FindingKind {
     SharedMemory,
     /// A large text asset with no precompressed `.br`/`.gz` sibling.
     Uncompressed,
+    /// A request a page made that got 404, seen in the access log (with its `Referer`).
+    LiveNotFound,
 }
 
 impl FindingKind {
@@ -59,6 +61,7 @@ impl FindingKind {
             FindingKind::AbsolutePath => "absolute_path",
             FindingKind::SharedMemory => "shared_memory",
             FindingKind::Uncompressed => "uncompressed",
+            FindingKind::LiveNotFound => "live_not_found",
         }
     }
 }
@@ -96,6 +99,11 @@ pub struct CheckReport {
     /// Files not read because they are larger than `CheckOptions::max_read_bytes`, so their
     /// links and uses are unchecked.
     pub skipped: Vec<String>,
+    /// Whether live traffic was read (`CheckOptions::traffic`), so no `live_not_found`
+    /// finding means no page met a 404.
+    pub live: bool,
+    /// Live 404s left out: (path, page) pairs beyond the first `traffic::MAX_PAIRS`.
+    pub live_omitted: u64,
 }
 
 impl CheckReport {
@@ -109,6 +117,8 @@ impl CheckReport {
             findings,
             files_seen,
             skipped,
+            live: false,
+            live_omitted: 0,
         }
     }
 

@@ -6,7 +6,8 @@
 //! `mime`'s judgement of content types, all as Wharf serves them), files that must not be
 //! published (`private`), shared memory without cross-origin isolation (`isolation`), and
 //! large text without a precompressed sibling (`compression`). It only reads the folder: it
-//! never serves, follows symlinks out of it, or enters dot folders.
+//! never serves, follows symlinks out of it, or enters dot folders. Given a session of the
+//! access log, it also reports the 404s that the site's pages met live (`traffic`).
 //!
 //! ```no_run
 //! use wharf_core::{check_site, CheckOptions, Severity};
@@ -30,12 +31,14 @@ mod mime;
 mod pages;
 mod private;
 mod text;
+mod traffic;
 
 use std::path::{Path, PathBuf};
 
 use crate::ConfigDraft;
 
 pub use finding::{CheckReport, Finding, FindingKind, Severity};
+pub use traffic::{Traffic, MAX_PAIRS as MAX_LIVE_PAIRS};
 
 use inventory::Inventory;
 
@@ -61,6 +64,9 @@ pub struct CheckOptions {
     pub max_read_bytes: u64,
     /// Compressible files larger than this need a `.br` or `.gz` sibling. Default: 100 KiB.
     pub large_asset_bytes: u64,
+    /// A session of the access log whose 404s, asked for by the site's pages, are reported
+    /// too (`live_not_found`). Default: none.
+    pub traffic: Option<Traffic>,
 }
 
 impl Default for CheckOptions {
@@ -72,6 +78,7 @@ impl Default for CheckOptions {
             spa_fallback: false,
             max_read_bytes: 8 << 20,
             large_asset_bytes: 100 << 10,
+            traffic: None,
         }
     }
 }
@@ -103,6 +110,8 @@ pub enum CheckError {
         /// The base path as given.
         value: String,
     },
+    /// The access log's session for live traffic cannot be found or read.
+    Log(Box<crate::ExportError>),
 }
 
 impl std::fmt::Display for CheckError {
@@ -114,11 +123,19 @@ impl std::fmt::Display for CheckError {
             CheckError::BadBasePath { value } => {
                 write!(f, "base path `{value}` must start with `/`, e.g. /repo/")
             }
+            CheckError::Log(err) => write!(f, "live traffic: {err}"),
         }
     }
 }
 
-impl std::error::Error for CheckError {}
+impl std::error::Error for CheckError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CheckError::Log(err) => Some(err),
+            _ => None,
+        }
+    }
+}
 
 /// Checks the folder `root` as it would be published. Blocking: it walks the folder and
 /// reads its HTML, CSS, JavaScript and source-map files (each up to
@@ -126,7 +143,8 @@ impl std::error::Error for CheckError {}
 ///
 /// # Errors
 /// [`CheckError::RootNotADirectory`] if `root` is not a folder; [`CheckError::BadBasePath`]
-/// if the base path does not start with `/`.
+/// if the base path does not start with `/`; [`CheckError::Log`] if `options.traffic` names
+/// a session that cannot be found or read.
 pub fn check_site(root: &Path, options: &CheckOptions) -> Result<CheckReport, CheckError> {
     let base_path = match options.base_path.as_deref() {
         None | Some("" | "/") => None,
@@ -152,10 +170,15 @@ pub fn check_site(root: &Path, options: &CheckOptions) -> Result<CheckReport, Ch
         options.cross_origin_isolation,
     ));
     findings.extend(compression::check(&inventory, options.large_asset_bytes));
+    let mut live_omitted = 0;
+    if let Some(traffic) = &options.traffic {
+        let (live, omitted) = traffic::check(&inventory, traffic, options.clean_urls)?;
+        findings.extend(live);
+        live_omitted = omitted;
+    }
     let files_seen = inventory.file_count();
-    Ok(CheckReport::new(
-        findings,
-        files_seen,
-        inventory.into_skipped(),
-    ))
+    let mut report = CheckReport::new(findings, files_seen, inventory.into_skipped());
+    report.live = options.traffic.is_some();
+    report.live_omitted = live_omitted;
+    Ok(report)
 }

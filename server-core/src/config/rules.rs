@@ -70,11 +70,12 @@ impl HeaderRules {
         &self.rules
     }
 
-    /// The rules whose glob matches `url_path` (decoded, starting with `/`), in order. Case
-    /// counts as the root's file system counts it, and NFC and NFD spellings match alike.
-    pub fn matching(&self, url_path: &str) -> impl Iterator<Item = &HeaderRule> {
+    /// The rules whose glob matches `url_path` (decoded, starting with `/`), in order, each
+    /// with its index in the setting. Case counts as the root's file system counts it, and
+    /// NFC and NFD spellings match alike.
+    pub fn matching(&self, url_path: &str) -> impl Iterator<Item = (usize, &HeaderRule)> {
         let hits = self.globs.matches(&*self.names.key(url_path));
-        hits.into_iter().map(|index| &self.rules[index])
+        hits.into_iter().map(|index| (index, &self.rules[index]))
     }
 
     /// Checks and compiles the rules of setting `field`.

@@ -149,6 +149,13 @@ settings! {
     "dropHtmlExtension" "drop_html_extension" drop_html_extension: bool => drop_html_extension: bool,
         check flag::<false>, rebind None, cli Switch { long: "drop-html-extension", sets: true,
             help: "With --clean-urls: redirect /about.html to /about (301)." };
+    /// Send a `Wharf-Why` header with each answer: the decisions of the access record's `why`
+    /// as codes (`route=spa-fallback body=br-compressed`), for the browser's devtools.
+    /// Default: off.
+    "whyHeader" "why_header" why_header: bool => why_header: bool,
+        check flag::<false>, rebind None, cli Switch { long: "why-header", sets: true,
+            help: "Send a Wharf-Why header with each answer saying which rule answered and why, \
+                as codes (for the browser's devtools)." };
     /// Let allowed origins (`corsOrigins` and the loopback ones) read the site with CORS, and
     /// answer their preflights (see [`crate::http::guard`]). Default: off.
     "cors" "cors" cors: bool => cors: bool,

@@ -8,7 +8,7 @@ use ts_rs::{Config, TS};
 
 use super::NetworkRuleDraft;
 use super::{ConfigDraft, CustomHeaderDraft, ProxyRuleDraft};
-use crate::observe::why::{CacheControlFrom, Representation, Route, Validation, Why};
+use crate::observe::why::{phrases, CacheControlFrom, Representation, Route, Validation, Why};
 
 /// Where the UI imports them from.
 fn committed() -> PathBuf {
@@ -51,6 +51,62 @@ fn generated() -> String {
         out.push_str(&format!("  {name}: {bit},\n"));
     }
     out.push_str("} as const;\n");
+    // The why codes in words (`observe::why`), which the detail pane says.
+    out.push_str(
+        "\n// The access record's decisions in words, as `wharf serve --explain` prints them. \
+         `{method}`,\n// `{status}` and `{n}` stand for the request's method, the status and a count.\n",
+    );
+    words(
+        &mut out,
+        "ROUTE_WORDS",
+        "Route",
+        Route::ALL,
+        Route::as_str,
+        Route::words,
+    );
+    words(
+        &mut out,
+        "VALIDATION_WORDS",
+        "Validation",
+        Validation::ALL,
+        Validation::as_str,
+        Validation::words,
+    );
+    words(
+        &mut out,
+        "REPRESENTATION_WORDS",
+        "Representation",
+        Representation::ALL,
+        Representation::as_str,
+        Representation::words,
+    );
+    words(
+        &mut out,
+        "CACHE_CONTROL_WORDS",
+        "CacheControlFrom",
+        CacheControlFrom::ALL,
+        CacheControlFrom::as_str,
+        CacheControlFrom::words,
+    );
+    out.push_str("export const OUTCOME_WORDS = {\n");
+    for outcome in crate::Outcome::ALL {
+        out.push_str(&format!(
+            "  {}: {},\n",
+            outcome.as_str(),
+            json(outcome.words())
+        ));
+    }
+    out.push_str("} as const;\n");
+    out.push_str("export const WHY_PHRASES = {\n");
+    for (name, text) in [
+        ("injected", phrases::INJECTED),
+        ("oneHeaderRule", phrases::ONE_HEADER_RULE),
+        ("headerRules", phrases::HEADER_RULES),
+        ("headerRuleCount", phrases::HEADER_RULE_COUNT),
+    ] {
+        out.push_str(&format!("  {name}: {},\n", json(text)));
+    }
+    out.push_str("} as const;\n");
     // A glob in a doc (`**/*.wasm`) would end the comment: ts-rs copies docs as they are.
     let lines: Vec<String> = out
         .lines()
@@ -60,6 +116,31 @@ fn generated() -> String {
         })
         .collect();
     lines.join("\n") + "\n"
+}
+
+/// `text` as a TypeScript string literal (JSON's is one).
+fn json(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// Appends `export const NAME: Record<TYPE, string> = {...}` with each code's words.
+fn words<T: Copy>(
+    out: &mut String,
+    name: &str,
+    ty: &str,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    words: fn(T) -> &'static str,
+) {
+    out.push_str(&format!("export const {name}: Record<{ty}, string> = {{\n"));
+    for &value in all {
+        out.push_str(&format!(
+            "  {}: {},\n",
+            json(code(value)),
+            json(words(value))
+        ));
+    }
+    out.push_str("};\n");
 }
 
 #[test]

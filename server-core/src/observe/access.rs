@@ -36,6 +36,33 @@ impl Outcome {
             Outcome::Error => "error",
         }
     }
+
+    /// How it ended, in words, as the window and `wharf serve --explain` say it: nothing for a
+    /// completed answer. `{bytes}` stands for the body bytes that went out.
+    pub fn words(self) -> &'static str {
+        match self {
+            Outcome::Completed => "",
+            Outcome::ClientAborted => {
+                "The client went away before the whole answer was sent: {bytes} body bytes went out."
+            }
+            Outcome::TimedOut => {
+                "The request's head did not arrive in time (Settings → Header timeout): Wharf closed \
+                 the connection."
+            }
+            Outcome::Error => {
+                "The request could not be read, or its connection was cut (by a stop, a new \
+                 generation's deadline, or a network rule's reset)."
+            }
+        }
+    }
+
+    /// Every outcome, in declaration order.
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Completed,
+        Outcome::ClientAborted,
+        Outcome::TimedOut,
+        Outcome::Error,
+    ];
 }
 
 /// What answered the request.

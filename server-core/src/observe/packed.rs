@@ -51,12 +51,7 @@ pub(crate) fn version_code(version: http::Version) -> u8 {
     }
 }
 /// Every [`Outcome`], in declaration order: a packed record holds the index.
-const OUTCOMES: [Outcome; 4] = [
-    Outcome::Completed,
-    Outcome::ClientAborted,
-    Outcome::TimedOut,
-    Outcome::Error,
-];
+const OUTCOMES: [Outcome; 4] = Outcome::ALL;
 /// Every [`Served`], in declaration order: a packed record holds the index.
 const SERVED: [Served; 12] = [
     Served::File,
@@ -356,6 +351,10 @@ const HAS_NETWORK: u8 = 1;
 /// The why group: the four bytes of [`Why::to_bytes`].
 const WHY_GROUP: usize = 1 + 4;
 const HAS_WHY: u8 = 3;
+/// Which custom header rules applied ([`Why::header_rule_mask`]), when any did: after the why
+/// group.
+const RULES_GROUP: usize = 1 + 4;
+const HAS_RULES: u8 = 6;
 /// The headers group (issue 19), the last: its tag, the length of the rest (16 bits), a flag
 /// byte ([`HTTPS`], [`SERVER_KNOWN`]), the server's address (16 bytes of IPv6, the port, 1 for
 /// IPv6), then the request's side and the response's (see `push_side`).
@@ -374,7 +373,8 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         + headers.len()
         + numbers.proxy.map_or(0, |_| PROXY_GROUP)
         + numbers.network.map_or(0, |_| NETWORK_GROUP)
-        + numbers.why.map_or(0, |_| WHY_GROUP);
+        + numbers.why.map_or(0, |_| WHY_GROUP)
+        + rule_mask(numbers).map_or(0, |_| RULES_GROUP);
     out.reserve(len);
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
     for value in [
@@ -419,8 +419,20 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         out.push(HAS_WHY);
         out.extend_from_slice(&why.to_bytes());
     }
+    if let Some(mask) = rule_mask(numbers) {
+        out.push(HAS_RULES);
+        out.extend_from_slice(&mask.to_le_bytes());
+    }
     // Last: later groups go before it.
     out.extend_from_slice(headers);
+}
+
+/// The custom header rules that applied, if any did.
+fn rule_mask(numbers: &Numbers) -> Option<u32> {
+    numbers
+        .why
+        .map(|why| why.header_rule_mask)
+        .filter(|&mask| mask != 0)
 }
 
 /// A packed record, read back: borrows its text from the queue's bytes.
@@ -568,6 +580,13 @@ impl<'a> Packed<'a> {
         if reader.0.first() == Some(&HAS_WHY) {
             if let Some(&[HAS_WHY, a, b, c, d]) = reader.take(WHY_GROUP) {
                 why = Some(Why::from_bytes([a, b, c, d]));
+            }
+        }
+        if reader.0.first() == Some(&HAS_RULES) {
+            if let (Some(&[HAS_RULES, a, b, c, d]), Some(why)) =
+                (reader.take(RULES_GROUP), &mut why)
+            {
+                why.header_rule_mask = u32::from_le_bytes([a, b, c, d]);
             }
         }
         let mut headers = None;
@@ -945,6 +964,39 @@ mod tests {
                 effects: crate::network::NetworkNote::THROTTLE,
             });
             assert_eq!(roundtrip(&record), record);
+        }
+    }
+
+    /// Each optional group is read only under its own tag, so any of them may be absent: a
+    /// why with and without the rules that applied, beside a proxy note, a network note, both
+    /// or neither.
+    #[test]
+    fn the_why_group_and_its_rules_roundtrip_beside_any_other_group() {
+        let why = Why {
+            route: crate::observe::why::Route::File,
+            header_rules: 2,
+            header_rule_mask: 0b1001,
+            ..Why::default()
+        };
+        let proxy = ProxyRecord {
+            rule: 1,
+            upstream_status: Some(200),
+            upstream_ttfb_us: Some(5),
+        };
+        let note = crate::network::NetworkNote {
+            rule: 2,
+            effects: crate::network::NetworkNote::THROTTLE,
+        };
+        for why in [None, Some(Why::default()), Some(why)] {
+            for proxy in [None, Some(proxy)] {
+                for network in [None, Some(note)] {
+                    let mut record = AccessRecord::example("/grouped");
+                    record.why = why;
+                    record.proxy = proxy;
+                    record.network = network;
+                    assert_eq!(roundtrip(&record), record);
+                }
+            }
         }
     }
 }

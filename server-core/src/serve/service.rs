@@ -41,6 +41,8 @@ const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 const CLOSE: HeaderValue = HeaderValue::from_static("close");
 const SAME_ORIGIN: HeaderValue = HeaderValue::from_static("same-origin");
 const REQUIRE_CORP: HeaderValue = HeaderValue::from_static("require-corp");
+/// The opt-in header that says why (the `why_header` setting).
+pub(crate) const WHARF_WHY: header::HeaderName = header::HeaderName::from_static("wharf-why");
 
 /// Answers `request` from `config.root`, and says what answered and why, for the access log.
 /// Never fails: every problem becomes a status page.
@@ -91,6 +93,9 @@ pub async fn respond_noting<B>(
         let buckets = request.extensions().get();
         response = network::shape(rules, &path, response, buckets, status_page).await;
     }
+    if config.why_header {
+        add_why_header(response.headers_mut(), &why);
+    }
     if head {
         // HEAD carries GET's headers, Content-Length included, and no body.
         let len = http_body::Body::size_hint(response.body()).exact();
@@ -139,12 +144,27 @@ pub(crate) async fn respond_proxied(
     });
     let buckets = request.extensions().get::<ConnectionBuckets>().cloned();
     let (mut response, note) = crate::proxy::forward(config, index, request, peer, https).await;
+    if config.why_header {
+        let why = Why {
+            route: Route::Proxy,
+            ..Why::default()
+        };
+        add_why_header(response.headers_mut(), &why);
+    }
     if let Some(path) = shaping.filter(|_| response.status() != StatusCode::SWITCHING_PROTOCOLS) {
         let buckets = buckets.as_ref();
         let rules = &config.network;
         response = network::shape(rules, &path, response, buckets, status_page).await;
     }
     (response, Served::Proxy, Some(note))
+}
+
+/// The opt-in `Wharf-Why` header: `why`'s codes (`Why::code`), which are Wharf's own words,
+/// so always a valid header value. Replaces one a proxy target sent.
+fn add_why_header(headers: &mut HeaderMap, why: &Why) {
+    if let Ok(value) = HeaderValue::try_from(why.code()) {
+        headers.insert(WHARF_WHY, value);
+    }
 }
 
 /// `answer` with the site's header settings (noted in `why`), and what answered as its status
@@ -188,13 +208,14 @@ fn add_site_headers<B>(
         let path = percent_decode_str(request.uri().path()).decode_utf8_lossy();
         // A rule replaces Wharf's header of that name; several rules for one name add up.
         let mut replaced: Vec<&http::HeaderName> = Vec::new();
-        for rule in config.custom_headers.matching(&path) {
+        for (index, rule) in config.custom_headers.matching(&path) {
             if !replaced.contains(&&rule.name) {
                 headers.remove(&rule.name);
                 replaced.push(&rule.name);
             }
             headers.append(rule.name.clone(), rule.value.clone());
             why.header_rules = why.header_rules.saturating_add(1);
+            why.header_rule_mask |= 1u32.checked_shl(index as u32).unwrap_or(0);
             if rule.name == header::CACHE_CONTROL {
                 why.cache_control = CacheControlFrom::Rule;
             }

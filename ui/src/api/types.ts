@@ -358,7 +358,8 @@ export type FindingKind =
   | "local_source_map"
   | "absolute_path"
   | "shared_memory"
-  | "uncompressed";
+  | "uncompressed"
+  | "live_not_found";
 
 /** One problem of the site check. Mirrors `wharf_core::Finding` (field names as in Rust). */
 export interface Finding {
@@ -382,4 +383,8 @@ export interface CheckReport {
   files_seen: number;
   /** Files too large to read: their links are unchecked. */
   skipped: string[];
+  /** Whether this app run's access log was read for the 404s pages met (`live_not_found`). */
+  live: boolean;
+  /** Live 404s (path and page pairs) beyond the first ones listed. */
+  live_omitted: number;
 }

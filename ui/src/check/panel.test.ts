@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 // The Check tab in the real index.html: it checks when shown and when the site's served
 // settings change, shows only the latest answer, and puts the site's text in as text.
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import page from "../../index.html?raw";
-import type { CheckReport, Site, SiteId } from "../api/types";
-import { CheckPanel } from "./panel";
+import type { AccessRecord, CheckReport, Site, SiteId } from "../api/types";
+import { CheckPanel, LIVE_RECHECK_MS } from "./panel";
 
 beforeEach(() => {
   const parsed = new DOMParser().parseFromString(page, "text/html");
@@ -30,6 +30,8 @@ const report: CheckReport = {
   ],
   files_seen: 5,
   skipped: [],
+  live: false,
+  live_omitted: 0,
 };
 
 /** A check_site stand-in that records its calls and answers when told. */
@@ -104,7 +106,7 @@ describe("the Check tab", () => {
     panel.setVisible(true);
     panel.setSite(site("s1"));
     panel.setSite(site("s2"));
-    calls[1].answer({ findings: [], files_seen: 1, skipped: [] });
+    calls[1].answer({ findings: [], files_seen: 1, skipped: [], live: true, live_omitted: 0 });
     calls[0].answer(report);
     await settle();
     expect(text("check-summary")).toBe("No problems found");
@@ -114,5 +116,53 @@ describe("the Check tab", () => {
     calls[2].fail({ kind: "checkFailed", message: "cannot check the site: base path `repo` must start with `/`, e.g. /repo/" });
     await settle();
     expect(text("check-summary")).toBe("cannot check the site: base path `repo` must start with `/`, e.g. /repo/");
+  });
+
+  it("checks again soon after a page meets a 404 while shown, once for a burst, and marks live findings", async () => {
+    vi.useFakeTimers();
+    try {
+      const { calls, actions } = fakeCheck();
+      const panel = new CheckPanel(actions, () => new Date(2026, 11, 4, 11, 30, 0).getTime());
+      const miss = { status: 404, referer: "http://127.0.0.1:8080/" } as AccessRecord;
+      const plain = { status: 404, referer: null } as AccessRecord;
+      panel.setSite(site("s1"));
+      panel.noteRecords([miss]);
+      vi.advanceTimersByTime(LIVE_RECHECK_MS);
+      expect(calls).toHaveLength(0);
+      panel.setVisible(true);
+      expect(calls).toHaveLength(1);
+      panel.noteRecords([plain, { ...miss, status: 200 }]);
+      vi.advanceTimersByTime(LIVE_RECHECK_MS);
+      expect(calls).toHaveLength(1);
+      panel.noteRecords([miss]);
+      panel.noteRecords([miss, miss]);
+      vi.advanceTimersByTime(LIVE_RECHECK_MS - 1);
+      expect(calls).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(calls).toHaveLength(2);
+      calls[1].answer({
+        findings: [
+          {
+            kind: "live_not_found",
+            severity: "error",
+            file: "index.html",
+            line: null,
+            message: "`/img/x.png` got 404 when http://127.0.0.1:8080/ asked for it (once, last at 2026-12-04T11:29:59.000Z)",
+            advice: "Fix the link",
+          },
+        ],
+        files_seen: 3,
+        skipped: [],
+        live: true,
+        live_omitted: 2,
+      });
+      await vi.runAllTimersAsync();
+      expect(text("check-when")).toBe(
+        "Checked at 11:30:00 · 3 files in the folder · with the 404s pages met this session (2 more were not listed)",
+      );
+      expect(document.querySelector("#check-findings .check-line")?.textContent).toBe("seen live");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

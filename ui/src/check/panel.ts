@@ -1,13 +1,18 @@
 //! The Check tab: the site check of the selected site's folder (`check_site`), run by
-//! "Check now", when the tab is shown, and when the site's folder or served settings change
-//! while it is shown; a summary line, when it last ran, and the findings grouped by file, each
-//! with its severity, line, message and advice. Every text comes from the site's files, so it
-//! goes in with textContent (through `visibleText`), never as markup.
-import type { CheckReport, Site, SiteId } from "../api/types";
+//! "Check now", when the tab is shown, when the site's folder or served settings change while
+//! it is shown, and when a page meets a 404 while it is shown (the core reads those from the
+//! site's access log, so the live stream's thinning loses none); a summary line, when it last
+//! ran, and the findings grouped by file, each with its severity, line (or "seen live"),
+//! message and advice. Every text comes from the site's files or its visitors, so it goes in
+//! with textContent (through `visibleText`), never as markup.
+import type { AccessRecord, CheckReport, Site, SiteId } from "../api/types";
 import { errorMessage } from "../api/errors";
 import { byId, el, setText } from "../dom";
 import { visibleText } from "../format";
-import { checkedText, groupByFile, placeText, summaryText } from "./view";
+import { checkedText, groupByFile, isLive404, placeText, summaryText } from "./view";
+
+/** How long after a live 404 the check runs again: a page's burst of misses makes one check. */
+export const LIVE_RECHECK_MS = 1000;
 
 export interface CheckActions {
   /** check_site; rejects with a CommandError. */
@@ -31,6 +36,8 @@ export class CheckPanel {
   private visible = false;
   /** Numbers each check, so only the answer to the latest one is shown. */
   private asked = 0;
+  /** A check due after a live 404, if one is waiting. */
+  private recheck: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly actions: CheckActions,
@@ -66,6 +73,19 @@ export class CheckPanel {
     if (shown) {
       void this.checkNow();
     }
+  }
+
+  /** New records of the selected site: a 404 a page asked for checks again soon, while the tab is shown. */
+  noteRecords(records: readonly AccessRecord[]): void {
+    if (!this.visible || this.site === null || this.recheck !== null || !records.some(isLive404)) {
+      return;
+    }
+    this.recheck = setTimeout(() => {
+      this.recheck = null;
+      if (this.visible) {
+        void this.checkNow();
+      }
+    }, LIVE_RECHECK_MS);
   }
 
   /** Runs the check of the selected site and shows its answer, unless a newer check was asked meanwhile. */

@@ -12,7 +12,7 @@ const finding = (file: string, line: number | null, severity: Finding["severity"
   advice: "fix it",
 });
 
-const report = (findings: Finding[], skipped: string[] = []): CheckReport => ({ findings, files_seen: 12, skipped });
+const report = (findings: Finding[], skipped: string[] = []): CheckReport => ({ findings, files_seen: 12, skipped, live: false, live_omitted: 0 });
 
 describe("the check's texts", () => {
   it("groups findings by file, keeping the report's order", () => {

@@ -1,6 +1,6 @@
 //! Texts of the Check tab: the summary line, the findings grouped by file, a finding's place.
 //! Pure: no DOM.
-import type { CheckReport, Finding } from "../api/types";
+import type { AccessRecord, CheckReport, Finding } from "../api/types";
 import { formatClock, plural } from "../format";
 
 /** The findings of one file, in the report's order (by line, whole-file findings first). */
@@ -41,17 +41,34 @@ export function summaryText(report: CheckReport): string {
   return `${counts.join(", ")} in ${plural(files, "file", "files")}`;
 }
 
-/** "Checked 14:03:07 · 12 files read", and the files too large to read, if any. */
+/**
+ * "Checked at 14:03:07 · 12 files in the folder · with this session's requests", and the
+ * live 404s left out and the files too large to read, if any.
+ */
 export function checkedText(report: CheckReport, atMs: number): string {
   const time = formatClock(atMs).replace(/\.\d+$/, "");
   let text = `Checked at ${time} · ${plural(report.files_seen, "file", "files")} in the folder`;
+  if (report.live) {
+    text += " · with the 404s pages met this session";
+  }
+  if (report.live_omitted > 0) {
+    text += ` (${plural(report.live_omitted, "more was", "more were")} not listed)`;
+  }
   if (report.skipped.length > 0) {
     text += ` · not read (too large): ${report.skipped.join(", ")}`;
   }
   return text;
 }
 
-/** "line 12", or "whole file" for a finding about the file itself. */
+/** "line 12", "seen live" for a 404 from the access log, or "whole file" for a finding about the file itself. */
 export function placeText(finding: Finding): string {
+  if (finding.kind === "live_not_found") {
+    return "seen live";
+  }
   return finding.line === null ? "whole file" : `line ${finding.line}`;
+}
+
+/** Whether a record is a 404 a page asked for, which a live check would report. */
+export function isLive404(record: Pick<AccessRecord, "status" | "referer">): boolean {
+  return record.status === 404 && record.referer !== null && record.referer !== undefined;
 }

@@ -11,6 +11,7 @@ const why = (over: Partial<Why>): Why => ({
   injected: false,
   cacheControl: "default",
   headerRules: 0,
+  headerRuleMask: 0,
   ...over,
 });
 
@@ -27,15 +28,19 @@ describe("why this response, in words (issue 19)", () => {
     const fallback = record({
       target: "/app/settings",
       served: "fallback",
-      why: why({ route: "spa-fallback", body: "br-compressed", injected: true, cacheControl: "rule", headerRules: 2 }),
+      why: why({ route: "spa-fallback", body: "br-compressed", injected: true, cacheControl: "rule", headerRules: 2, headerRuleMask: 0b101 }),
     });
     expect(explainWhy(fallback)).toEqual([
       "No file has this path, and the request was a page navigation: the SPA fallback answered with the root index.html (a script or image would get 404).",
       "Compressed with Brotli by Wharf, as the browser accepts it.",
       "Live reload put its script into the page.",
       "Its Cache-Control comes from a custom header rule.",
-      "2 custom header rules applied.",
+      "Custom header rules #1 and #3 applied (Settings → Custom headers).",
     ]);
+    const one = explainWhy(record({ why: why({ headerRules: 1, headerRuleMask: 2 ** 31 }) }));
+    expect(one.at(-1)).toBe("Custom header rule #32 applied (Settings → Custom headers).");
+    const unnamed = explainWhy(record({ why: why({ headerRules: 3, headerRuleMask: 0b11 }) }));
+    expect(unnamed.at(-1)).toBe("3 custom header rules applied.");
   });
 
   it("says nothing for a record from before issue 19, and puts the sentences under Why in the detail pane", () => {
@@ -47,8 +52,20 @@ describe("why this response, in words (issue 19)", () => {
     expect(rows[at - 1][0]).toBe("Target");
   });
 
-  it("names a stranger's method as text, in a sentence", () => {
+  it("names a stranger's method as text, in a sentence, even with replacement patterns", () => {
+    const dollar = record({ method: "$&$'", status: 405, why: why({ route: "method" }) });
+    expect(explainWhy(dollar)[0]).toContain(": $&$' got 405");
     const hostile = record({ method: "<img src=x onerror=alert(1)>", status: 405, why: why({ route: "method" }) });
-    expect(explainWhy(hostile)).toEqual(["A static site answers GET and HEAD only: <img src=x onerror=alert(1)> got 405."]);
+    expect(explainWhy(hostile)).toEqual([
+      "A static site answers GET and HEAD: <img src=x onerror=alert(1)> got 405 (OPTIONS gets the allowed methods).",
+    ]);
+  });
+
+  it("says how a request ended when it did not complete", () => {
+    const aborted = record({ outcome: "client_aborted", completed: false, bodyBytes: 65536, why: why({}) });
+    expect(explainWhy(aborted).at(-1)).toBe(
+      "The client went away before the whole answer was sent: 65536 body bytes went out.",
+    );
+    expect(explainWhy(record({ why: why({}) }))).toEqual(["The file at this path answered."]);
   });
 });

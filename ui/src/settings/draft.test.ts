@@ -21,6 +21,7 @@ const applied: SiteSettings = {
   spaFallback: false,
   cleanUrls: false,
   dropHtmlExtension: false,
+  whyHeader: false,
   cors: false,
   crossOriginIsolation: false,
   customHeaders: [{ path: "/assets/**", name: "Cache-Control", value: "max-age=60" }],

@@ -83,7 +83,7 @@ describe("switch rows", () => {
       "compression",
       "byteRanges",
     ]);
-    expect(fieldsOf("development")).toEqual(["liveReload", "reloadIgnore", "spaFallback", "cleanUrls", "dropHtmlExtension"]);
+    expect(fieldsOf("development")).toEqual(["liveReload", "reloadIgnore", "spaFallback", "cleanUrls", "dropHtmlExtension", "whyHeader"]);
     expect(fieldsOf("proxy")).toEqual(["proxy", "proxyConnectTimeoutMs", "proxyFirstByteTimeoutMs"]);
     expect(fieldsOf("network")).toEqual(["networkConditions", "network"]);
     expect(fieldsOf("access")).toEqual(["allowedHosts", "cors", "corsOrigins", "crossOriginIsolation", "customHeaders"]);

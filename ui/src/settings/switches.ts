@@ -110,6 +110,12 @@ export const SWITCHES: Readonly<Record<SwitchName, SwitchSpec>> = {
     help: "Redirects /about.html to /about. Needs clean URLs.",
     slug: "drop-html",
   },
+  whyHeader: {
+    section: "development",
+    label: "Wharf-Why header",
+    sentence: "Say why in a Wharf-Why header on each answer",
+    help: "For the browser's devtools, e.g. Wharf-Why: route=spa-fallback body=br-compressed. The log's detail pane says the same in words, for every request, whether this is on or not.",
+  },
   networkConditions: {
     section: "network",
     before: "network",

@@ -335,7 +335,7 @@ fn each_line(
     Ok(())
 }
 
-fn find_session(log_dir: &Path, id: Option<&str>) -> Result<SessionInfo, ExportError> {
+pub(crate) fn find_session(log_dir: &Path, id: Option<&str>) -> Result<SessionInfo, ExportError> {
     let mut all = sessions(log_dir).map_err(|source| ExportError::LogDir {
         dir: log_dir.to_owned(),
         source,

@@ -190,6 +190,12 @@ cleanUrls?: boolean | null,
  */
 dropHtmlExtension?: boolean | null, 
 /**
+ * Send a `Wharf-Why` header with each answer: the decisions of the access record's `why`
+ * as codes (`route=spa-fallback body=br-compressed`), for the browser's devtools.
+ * Default: off.
+ */
+whyHeader?: boolean | null, 
+/**
  * Let allowed origins (`corsOrigins` and the loopback ones) read the site with CORS, and
  * answer their preflights (see [`crate::http::guard`]). Default: off.
  */
@@ -299,7 +305,12 @@ cacheControl: CacheControlFrom,
 /**
  * How many custom header rules applied (up to 15).
  */
-headerRules: number, };
+headerRules: number, 
+/**
+ * Which custom header rules applied: bit `i` for the rule at index `i` of the
+ * generation's `customHeaders`, for the first 32 rules; 0 in records written before it.
+ */
+headerRuleMask: number, };
 
 // The bits of an access record's `network.effects`, by the name the CSV gives them.
 export const NETWORK_EFFECT_BITS = {
@@ -310,4 +321,63 @@ export const NETWORK_EFFECT_BITS = {
   stall: 16,
   ttfb: 32,
   slice: 64,
+} as const;
+
+// The access record's decisions in words, as `wharf serve --explain` prints them. `{method}`,
+// `{status}` and `{n}` stand for the request's method, the status and a count.
+export const ROUTE_WORDS: Record<Route, string> = {
+  "unknown": "",
+  "file": "The file at this path answered.",
+  "index": "The path is a folder: its index.html answered.",
+  "listing": "The path is a folder without index.html: Wharf listed it.",
+  "clean-url": "No file has this exact name: clean URLs answered with the .html file of the same name.",
+  "spa-fallback": "No file has this path, and the request was a page navigation: the SPA fallback answered with the root index.html (a script or image would get 404).",
+  "404-page": "No file has this path: the site's own 404.html answered, with status 404.",
+  "not-found": "No file has this path, and the site has no 404.html: Wharf answered 404.",
+  "redirect-slash": "The path is a folder asked for without its final /: Wharf redirected to it, so relative links resolve.",
+  "redirect-html": "The address ended in .html with clean URLs' drop-extension on: Wharf redirected to the address without it.",
+  "hidden": "The path is a dotfile or inside a dot-folder, which Wharf hides (Settings → Show dotfiles): it answered as if nothing were there.",
+  "outside-root": "The path is a symlink leading out of the site's folder, which Wharf refuses (Settings → Follow symlinks): it answered as if nothing were there.",
+  "proxy": "A proxy rule forwarded the request to its target.",
+  "reserved": "The path is under /__wharf/, which is Wharf's own (live reload, the CA certificate).",
+  "method": "A static site answers GET and HEAD: {method} got {status} (OPTIONS gets the allowed methods).",
+  "malformed": "The request itself was at fault (its framing, Host or target): Wharf answered with a 4xx before looking anything up.",
+  "blocked": "Refused before anything was looked up: a Host this site does not answer to (DNS rebinding), or a load from another site.",
+};
+export const VALIDATION_WORDS: Record<Validation, string> = {
+  "unknown": "",
+  "etag-matched": "The browser's copy is current: its If-None-Match matched the file's ETag, so Wharf sent 304 and no body.",
+  "etag-changed": "The browser's copy is out of date: its If-None-Match did not match the file's ETag, so the whole file was sent.",
+  "date-unchanged": "The browser's copy is current: the file has not changed since its If-Modified-Since, so Wharf sent 304 and no body.",
+  "date-changed": "The file changed after the browser's If-Modified-Since, so the whole file was sent.",
+  "precondition-failed": "An If-Match or If-Unmodified-Since did not hold: 412.",
+};
+export const REPRESENTATION_WORDS: Record<Representation, string> = {
+  "unknown": "",
+  "br-sibling": "Sent as the precompressed .br file beside it.",
+  "gz-sibling": "Sent as the precompressed .gz file beside it.",
+  "br-compressed": "Compressed with Brotli by Wharf, as the browser accepts it.",
+  "gz-compressed": "Compressed with gzip by Wharf, as the browser accepts it.",
+  "identity-not-accepted": "Sent uncompressed: the request's Accept-Encoding names no coding Wharf has (br, gzip).",
+  "identity-not-compressible": "Sent uncompressed: its type (an image, video or archive) does not get smaller.",
+  "identity-compression-off": "Sent uncompressed: compression is off in Settings.",
+  "identity-range": "Sent uncompressed: a range is always of the file as it is on disk.",
+  "identity-not-smaller": "Sent uncompressed: it is too small, or compressing did not make it smaller.",
+};
+export const CACHE_CONTROL_WORDS: Record<CacheControlFrom, string> = {
+  "default": "",
+  "setting": "Its Cache-Control is the site's Cache-Control setting.",
+  "rule": "Its Cache-Control comes from a custom header rule.",
+};
+export const OUTCOME_WORDS = {
+  completed: "",
+  client_aborted: "The client went away before the whole answer was sent: {bytes} body bytes went out.",
+  timed_out: "The request's head did not arrive in time (Settings → Header timeout): Wharf closed the connection.",
+  error: "The request could not be read, or its connection was cut (by a stop, a new generation's deadline, or a network rule's reset).",
+} as const;
+export const WHY_PHRASES = {
+  injected: "Live reload put its script into the page.",
+  oneHeaderRule: "Custom header rule {list} applied (Settings → Custom headers).",
+  headerRules: "Custom header rules {list} applied (Settings → Custom headers).",
+  headerRuleCount: "{n} custom header rules applied.",
 } as const;
