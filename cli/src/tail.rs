@@ -136,6 +136,7 @@ mod tests {
             proxy: None,
             network: None,
             why: None,
+            timing: None,
         };
         let mut out = String::new();
         line(&mut out, &record, Format::Combined);

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -136,6 +136,8 @@ pub(super) struct Scope {
     /// A proxy target's side of a switched protocol (a WebSocket), once its 101 is sent:
     /// the connection then joins its socket to it (`proxy::tunnel`).
     upgrade: Mutex<Option<hyper::upgrade::OnUpgrade>>,
+    /// When the TLS handshake ended, on the HTTPS port: the first request's timeline shows it.
+    pub(super) tls_done: OnceLock<Instant>,
     /// The token buckets of the network rules shared per connection (`per=connection`); only
     /// when its config applies network rules, so other connections allocate nothing for them.
     buckets: Option<ConnectionBuckets>,
@@ -245,6 +247,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         event_streams: AtomicUsize::new(0),
         zero_copy: tls.is_none().then(Arc::default),
         upgrade: Mutex::new(None),
+        tls_done: OnceLock::new(),
     });
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);
@@ -332,10 +335,10 @@ async fn answer(
     let start = context
         .log
         .as_ref()
-        .map(|log| RequestStart::of(&request, log));
+        .map(|log| RequestStart::of(&request, log, &context));
     // A bug in answering one request costs that request a 500, not the connection or the
     // server.
-    let (mut response, served, why, proxy) = match service::proxied(&context.config, &request) {
+    let (mut response, served, why, resolved, proxy) = match service::proxied(&context.config, &request) {
         None => {
             let answer = AssertUnwindSafe(service::respond_noting(
                 &context.config,
@@ -349,9 +352,10 @@ async fn answer(
                 let what = panic_message(&*panic);
                 let uri = request.uri();
                 tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
-                (service::internal_error(), Served::Status, Why::default())
+                (service::internal_error(), Served::Status, Why::default(), None)
             });
-            (answer.0, answer.1, answer.2, None)
+            let (response, served, why, resolved) = answer;
+            (response, served, why, resolved, None)
         }
         // Boxed: rare, and large (issue 17).
         Some(rule) => {
@@ -365,7 +369,7 @@ async fn answer(
                 route,
                 ..Why::default()
             };
-            (response, served, why, proxy)
+            (response, served, why, None, proxy)
         }
     };
     // Every answer says `nosniff`, unless it says otherwise (a custom header rule may).
@@ -382,6 +386,7 @@ async fn answer(
     let network = response.extensions().get::<NetworkNote>().copied();
     let record = start.map(|start| {
         let mut record = PendingRecord::new(start, response.status(), served, network);
+        record.resolved(resolved);
         record.proxy = proxy;
         record.why = why;
         record

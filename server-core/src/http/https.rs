@@ -67,6 +67,7 @@ pub(super) async fn serve_tls(
         },
         () = shutdown.cancelled() => return,
     };
+    let _ = context.tls_done.set(tokio::time::Instant::now());
     if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
         serve_h2(stream, context, updates, shutdown).await;
     } else {

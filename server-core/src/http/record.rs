@@ -23,6 +23,7 @@ use crate::network::NetworkNote;
 use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, ProxyRecord, Served};
 use crate::observe::access_log::AccessLog;
 use crate::observe::packed::{self, Numbers, RequestText};
+use crate::observe::timing::Timing;
 use crate::observe::why::Why;
 
 /// What is known of a request once its head has been read.
@@ -33,12 +34,16 @@ pub(super) struct RequestStart {
     version: u8,
     /// Method, target, user agent and referer, capped and packed in one buffer.
     text: RequestText,
+    /// Its timeline up to the head (`observe::timing`).
+    timing: Timing,
 }
 
 impl RequestStart {
     /// Client-chosen text is capped as it is copied (see [`crate::observe::access::capped_end`]),
     /// so a record's size is bounded whatever the request carried.
-    pub(super) fn of<B>(request: &Request<B>, log: &AccessLog) -> RequestStart {
+    /// Its timeline comes from the connection's clocks in `scope`: no clock is read for it
+    /// beyond the head's own.
+    pub(super) fn of<B>(request: &Request<B>, log: &AccessLog, scope: &Scope) -> RequestStart {
         let header = |name| request.headers().get(name).map(|value| value.as_bytes());
         let whole_uri;
         let target = match request.uri().path_and_query() {
@@ -49,7 +54,16 @@ impl RequestStart {
             }
         };
         let at = Instant::now();
+        let activity = &scope.activity;
+        // `in_flight` counts this request already: the first has none before or beside it.
+        let first = activity.responses.load(Ordering::Relaxed) == 0
+            && activity.in_flight.load(Ordering::Relaxed) <= 1;
+        // HTTP/2's requests share the connection's reads: none is the head's own.
+        let head_began = (request.version() != http::Version::HTTP_2)
+            .then(|| activity.request_began());
+        let tls_done = scope.tls_done.get().copied();
         RequestStart {
+            timing: Timing::new(at, activity.opened, tls_done, head_began, first),
             at,
             start_ms: log.unix_ms_at(at.into_std()),
             version: packed::version_code(request.version()),
@@ -101,6 +115,11 @@ impl PendingRecord {
         })
     }
 
+    /// Notes when the route's last lookup ended (`None`: nothing was looked up).
+    pub(super) fn resolved(&mut self, resolved: Option<Instant>) {
+        self.start.timing.resolved(self.start.at, resolved);
+    }
+
     /// Records the request: `completed` when every byte reached the socket. The bytes are the
     /// body's bytes handed to hyper: all of them were sent when the exchange completed; when
     /// it was cut short, the last of them may have been still in hyper's buffer.
@@ -131,6 +150,7 @@ impl PendingRecord {
             proxy: self.proxy,
             network: self.network,
             why: Some(self.why),
+            timing: Some(self.start.timing),
         };
         log.record_request(&numbers, &self.start.text);
     }
@@ -262,5 +282,6 @@ pub(super) fn record_unfinished_head(context: &Scope, status: u16, outcome: Outc
         proxy: None,
         network: None,
         why: None,
+        timing: None,
     });
 }

@@ -218,6 +218,10 @@ pub struct AccessRecord {
     /// The decisions that shaped the response (issue 19); `None` in records written before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<crate::observe::why::Why>,
+    /// The request's timeline before its first byte, and whether its connection was new
+    /// (issue 19); `None` for a head that never finished, and in records written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<crate::observe::timing::Timing>,
 }
 
 /// What a proxy rule's target did for one request.
@@ -275,6 +279,7 @@ impl AccessRecord {
             proxy: None,
             network: None,
             why: None,
+            timing: None,
         }
     }
 }

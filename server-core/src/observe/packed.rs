@@ -23,6 +23,7 @@ use crate::observe::access::{
     capped_end, lossy_prefix, AccessRecord, Outcome, ProxyRecord, Served,
 };
 use crate::observe::access::{MAX_METHOD_BYTES, MAX_REFERER_BYTES, MAX_TARGET_BYTES};
+use crate::observe::timing::Timing;
 use crate::observe::why::Why;
 
 /// The HTTP versions a record names, by their code in a packed record (its index here).
@@ -147,6 +148,8 @@ pub(crate) struct Numbers {
     pub(crate) network: Option<NetworkNote>,
     /// The decisions that shaped the response (issue 19): packed after the text, like `proxy`.
     pub(crate) why: Option<Why>,
+    /// The request's timeline (issue 19): packed after the text, like `proxy`.
+    pub(crate) timing: Option<Timing>,
 }
 
 impl Numbers {
@@ -172,6 +175,7 @@ impl Numbers {
             proxy: record.proxy,
             network: record.network,
             why: record.why,
+            timing: record.timing,
         }
     }
 }
@@ -190,6 +194,9 @@ const HAS_NETWORK: u8 = 1;
 /// The why group: the four bytes of [`Why::to_bytes`].
 const WHY_GROUP: usize = 1 + 4;
 const HAS_WHY: u8 = 3;
+/// The timing group: the 21 bytes of [`Timing::to_bytes`].
+const TIMING_GROUP: usize = 1 + 21;
+const HAS_TIMING: u8 = 4;
 
 /// Appends the record of `numbers` and `text` to `out`.
 pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
@@ -197,7 +204,8 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         + text.bytes.len()
         + numbers.proxy.map_or(0, |_| PROXY_GROUP)
         + numbers.network.map_or(0, |_| NETWORK_GROUP)
-        + numbers.why.map_or(0, |_| WHY_GROUP);
+        + numbers.why.map_or(0, |_| WHY_GROUP)
+        + numbers.timing.map_or(0, |_| TIMING_GROUP);
     out.reserve(len);
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
     for value in [
@@ -241,6 +249,10 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
     if let Some(why) = numbers.why {
         out.push(HAS_WHY);
         out.extend_from_slice(&why.to_bytes());
+    }
+    if let Some(timing) = numbers.timing {
+        out.push(HAS_TIMING);
+        out.extend_from_slice(&timing.to_bytes());
     }
 }
 
@@ -342,6 +354,12 @@ impl<'a> Packed<'a> {
                 why = Some(Why::from_bytes([a, b, c, d]));
             }
         }
+        let mut timing = None;
+        if reader.0.first() == Some(&HAS_TIMING) {
+            if let Some([HAS_TIMING, bytes @ ..]) = reader.take(TIMING_GROUP) {
+                timing = <&[u8; 21]>::try_from(bytes).ok().map(Timing::from_bytes);
+            }
+        }
         let numbers = Numbers {
             start_ms: start_ms?,
             peer,
@@ -358,6 +376,7 @@ impl<'a> Packed<'a> {
             proxy,
             network,
             why,
+            timing,
         };
         Some(Packed {
             bytes,
@@ -400,6 +419,7 @@ impl<'a> Packed<'a> {
             proxy: n.proxy,
             network: n.network,
             why: n.why,
+            timing: n.timing,
         }
     }
 }
@@ -556,6 +576,7 @@ mod tests {
             proxy: None,
             network: None,
             why: None,
+            timing: None,
         };
         let mut bytes = Vec::new();
         pack(&numbers, &text, &mut bytes);
@@ -601,6 +622,44 @@ mod tests {
         assert_eq!(roundtrip(&record), record);
         record.network = None;
         assert_eq!(roundtrip(&record), record);
+    }
+
+    /// A record's timeline survives packing alone and after every other group, and a record
+    /// without one reads as `None`.
+    #[test]
+    fn a_timeline_roundtrips_alone_and_after_the_other_groups() {
+        let timing = Timing {
+            new_connection: true,
+            since_accept_us: 12_345,
+            tls_us: Some(2_000),
+            head_us: Some(40),
+            resolve_us: Some(17),
+        };
+        let mut record = AccessRecord::example("/timed");
+        record.timing = Some(timing);
+        assert_eq!(roundtrip(&record), record, "alone");
+        record.proxy = Some(ProxyRecord {
+            rule: 1,
+            upstream_status: Some(200),
+            upstream_ttfb_us: Some(5),
+        });
+        record.network = Some(crate::network::NetworkNote {
+            rule: 2,
+            effects: crate::network::NetworkNote::THROTTLE,
+        });
+        record.why = Some(Why::default());
+        record.timing = Some(Timing {
+            new_connection: false,
+            tls_us: None,
+            resolve_us: None,
+            ..timing
+        });
+        assert_eq!(roundtrip(&record), record, "after proxy, network and why");
+        record.timing = None;
+        assert_eq!(roundtrip(&record), record, "without");
+        record.why = None;
+        record.timing = Some(timing);
+        assert_eq!(roundtrip(&record), record, "without why before it");
     }
 
     /// A proxied record keeps what its target did, with or without a network note beside it,

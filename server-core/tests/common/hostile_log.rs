@@ -38,6 +38,7 @@ pub fn record(id: u64) -> AccessRecord {
         proxy: None,
         network: None,
         why: None,
+        timing: None,
     }
 }
 

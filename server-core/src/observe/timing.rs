@@ -1,0 +1,198 @@
+//! The request's timeline (issue 19): when its connection was accepted, when TLS was done,
+//! when its head began and completed, when the route's file was resolved, and whether its
+//! connection was new or reused. The record's zero is the moment its head was complete (the
+//! record's `start_ms`); the first byte and the last are the record's own `ttfb_us` and
+//! `total_us`, so [`Timing`] holds only what comes before the head, and the resolution after it.
+//!
+//! Built on the request path from instants already taken (the accept, the TLS handshake's
+//! end, the connection's last quiet-to-busy read, the head) and one more clock read where the
+//! route's last lookup ends ([`Moment`]). No allocation, no system call beyond that clock read.
+//! It must not format or store anything: the access record carries it, packed in 22 bytes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+/// Where a request's time went before its first byte, in microseconds relative to its head
+/// being complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, ts(rename_all = "camelCase"))]
+pub struct Timing {
+    /// Whether this was its connection's first request: `false` when the connection was reused
+    /// (keep-alive, or another stream of an HTTP/2 connection).
+    pub new_connection: bool,
+    /// Microseconds from the connection's accept to this request's head being complete.
+    pub since_accept_us: u64,
+    /// Microseconds from the accept to the TLS handshake's end: only on the first request of
+    /// an HTTPS connection.
+    pub tls_us: Option<u32>,
+    /// Microseconds from the head's first byte to its last (on a new connection, from the
+    /// accept or the TLS handshake's end if later): how long the client took to send it. `None`
+    /// on HTTP/2, whose requests share the connection's reads.
+    pub head_us: Option<u32>,
+    /// Microseconds from the head to the route's file resolved (its last stat or cache lookup);
+    /// `None` when nothing was looked up (a refusal, a redirect, a proxied request).
+    pub resolve_us: Option<u32>,
+}
+
+/// Microseconds in a `u32`, saturating (71 minutes).
+fn us32(duration: Duration) -> u32 {
+    u32::try_from(duration.as_micros()).unwrap_or(u32::MAX)
+}
+
+impl Timing {
+    /// The timeline of a request whose head was complete at `head`, on a connection accepted
+    /// at `accepted`, whose handshake ended at `tls_done` (HTTPS), whose head's first byte came
+    /// at `head_began` (`None` on HTTP/2); `first` when no request came before it on the
+    /// connection. Instants out of order (a clock read racing a read) count as zero.
+    pub(crate) fn new(
+        head: Instant,
+        accepted: Instant,
+        tls_done: Option<Instant>,
+        head_began: Option<Instant>,
+        first: bool,
+    ) -> Timing {
+        let tls_done = tls_done.filter(|_| first);
+        let head_began = head_began.map(|began| {
+            // The first request's head cannot begin before its connection is ready.
+            let ready = if first {
+                tls_done.unwrap_or(accepted)
+            } else {
+                accepted
+            };
+            began.max(ready)
+        });
+        Timing {
+            new_connection: first,
+            since_accept_us: crate::observe::access::micros(head.saturating_duration_since(accepted)),
+            tls_us: tls_done.map(|done| us32(done.saturating_duration_since(accepted))),
+            head_us: head_began.map(|began| us32(head.saturating_duration_since(began))),
+            resolve_us: None,
+        }
+    }
+
+    /// Notes that the route's file was resolved at `resolved`, for the head complete at `head`.
+    pub(crate) fn resolved(&mut self, head: Instant, resolved: Option<Instant>) {
+        self.resolve_us = resolved.map(|at| us32(at.saturating_duration_since(head)));
+    }
+
+    /// The bytes a packed record keeps: the offsets, `u32::MAX` for none, then the flags.
+    pub(crate) fn to_bytes(self) -> [u8; 21] {
+        let mut out = [0; 21];
+        out[..8].copy_from_slice(&self.since_accept_us.to_le_bytes());
+        for (at, value) in [(8, self.tls_us), (12, self.head_us), (16, self.resolve_us)] {
+            out[at..at + 4].copy_from_slice(&value.unwrap_or(u32::MAX).to_le_bytes());
+        }
+        out[20] = u8::from(self.new_connection);
+        out
+    }
+
+    /// The timeline of `bytes` (from [`Timing::to_bytes`]).
+    pub(crate) fn from_bytes(bytes: &[u8; 21]) -> Timing {
+        let u32_at = |at: usize| {
+            let value = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+            Some(value).filter(|&us| us != u32::MAX)
+        };
+        let mut since = [0; 8];
+        since.copy_from_slice(&bytes[..8]);
+        Timing {
+            new_connection: bytes[20] & 1 != 0,
+            since_accept_us: u64::from_le_bytes(since),
+            tls_us: u32_at(8),
+            head_us: u32_at(12),
+            resolve_us: u32_at(16),
+        }
+    }
+}
+
+/// The process's reference instant for [`Moment`]s.
+static ORIGIN: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+/// A moment noted through a shared reference by the code that reaches it (the route's last
+/// lookup), read once the answer is made. An atomic, not a `Cell`, so the request's future
+/// stays `Send`; it is only touched from the request's own task, so `Relaxed` suffices.
+#[derive(Debug, Default)]
+pub(crate) struct Moment(AtomicU64);
+
+impl Moment {
+    /// Notes now (a later call replaces an earlier one).
+    pub(crate) fn now(&self) {
+        let since = Instant::now().saturating_duration_since(*ORIGIN);
+        // Plus one, so that 0 means "never".
+        let nanos = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX - 1) + 1;
+        self.0.store(nanos, Ordering::Relaxed);
+    }
+
+    /// The moment noted last, if any.
+    pub(crate) fn get(&self) -> Option<Instant> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(*ORIGIN + Duration::from_nanos(nanos - 1)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeline_survives_its_bytes() {
+        for timing in [
+            Timing {
+                new_connection: true,
+                since_accept_us: u64::MAX - 1,
+                tls_us: Some(1_234),
+                head_us: Some(0),
+                resolve_us: Some(u32::MAX - 1),
+            },
+            Timing {
+                new_connection: false,
+                since_accept_us: 0,
+                tls_us: None,
+                head_us: None,
+                resolve_us: None,
+            },
+        ] {
+            assert_eq!(Timing::from_bytes(&timing.to_bytes()), timing);
+        }
+    }
+
+    #[test]
+    fn offsets_are_relative_to_the_head_and_tls_only_on_the_first_request() {
+        let accepted = Instant::now();
+        let ms = Duration::from_millis;
+        let tls = accepted + ms(3);
+        let head = accepted + ms(10);
+        let first = Timing::new(head, accepted, Some(tls), Some(accepted + ms(1)), true);
+        assert_eq!(first.since_accept_us, 10_000);
+        assert_eq!(first.tls_us, Some(3_000));
+        assert_eq!(first.head_us, Some(7_000), "the head waits for the handshake");
+        let reused = Timing::new(head, accepted, Some(tls), Some(accepted + ms(8)), false);
+        assert_eq!((reused.tls_us, reused.head_us), (None, Some(2_000)));
+        assert!(!reused.new_connection);
+        let mut late = Timing::new(head, accepted, None, Some(head + ms(1)), true);
+        assert_eq!(late.head_us, Some(0), "a read racing the head counts as none");
+        late.resolved(head, Some(head + ms(2)));
+        assert_eq!(late.resolve_us, Some(2_000));
+        late.resolved(head, None);
+        assert_eq!(late.resolve_us, None);
+    }
+
+    #[test]
+    fn a_moment_is_the_last_one_noted() {
+        let moment = Moment::default();
+        assert_eq!(moment.get(), None);
+        let before = Instant::now();
+        moment.now();
+        let first = moment.get().unwrap();
+        assert!(first >= before && first <= Instant::now());
+        moment.now();
+        assert!(moment.get().unwrap() >= first);
+    }
+}
