@@ -127,6 +127,30 @@ async fn a_reused_connection_s_second_request_is_marked_reused() {
     );
     assert!(one.resolve_us.is_some() && two.resolve_us.is_some());
     server.stop(Duration::from_secs(1)).await;
+
+    // The CSV's last five columns: new connection, since accept, TLS, head, resolve.
+    let mut csv = Vec::new();
+    wharf_core::export_csv(logs.path(), &Default::default(), &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let tail = |target: &str| {
+        let row = csv.lines().find(|line| line.contains(target)).unwrap();
+        row.rsplitn(6, ',').take(5).collect::<Vec<_>>().join(" ")
+    };
+    let cells = |t: Timing| {
+        let us = |us: Option<u32>| us.map(|us| us.to_string()).unwrap_or_default();
+        let cells = [
+            t.new_connection.to_string(),
+            t.since_accept_us.to_string(),
+            us(t.tls_us),
+            us(t.head_us),
+            us(t.resolve_us),
+        ];
+        cells.into_iter().rev().collect::<Vec<_>>().join(" ")
+    };
+    assert_eq!(tail("/a.txt"), cells(one));
+    assert_eq!(tail("/b.txt"), cells(two));
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",new_connection,since_accept_us,tls_us,head_us,resolve_us"));
 }
 
 #[tokio::test]

@@ -167,7 +167,7 @@ async fn each_record_says_which_rule_answered_and_how() {
         .find(|line| line.contains("/app/settings"))
         .unwrap();
     assert!(
-        row.ends_with(",route=spa-fallback body=identity-not-accepted live-reload"),
+        row.contains(",route=spa-fallback body=identity-not-accepted live-reload,"),
         "{row}"
     );
 }

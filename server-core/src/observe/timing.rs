@@ -35,8 +35,9 @@ pub struct Timing {
     /// accept or the TLS handshake's end if later): how long the client took to send it. `None`
     /// on HTTP/2, whose requests share the connection's reads.
     pub head_us: Option<u32>,
-    /// Microseconds from the head to the route's file resolved (its last stat or cache lookup);
-    /// `None` when nothing was looked up (a refusal, a redirect, a proxied request).
+    /// Microseconds from the head to the route's file resolved: its last stat or cache lookup
+    /// (on a cache miss, the small file's read with it). `None` when nothing was looked up: a
+    /// refusal, Wharf's own endpoints, a proxied request.
     pub resolve_us: Option<u32>,
 }
 

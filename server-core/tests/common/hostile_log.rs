@@ -229,6 +229,12 @@ pub fn shown(record: &AccessRecord) -> Vec<String> {
         String::new(),
         String::new(),
         record.why.map(|why| why.code()).unwrap_or_default(),
+        // The timeline's five columns: these records have none.
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
     ]
 }
 
