@@ -139,6 +139,7 @@ fn record(id: u64) -> AccessRecord {
         proxy: None,
         network: None,
         why: None,
+        timing: None,
     }
 }
 

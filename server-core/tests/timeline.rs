@@ -59,7 +59,9 @@ async fn read_response<S: AsyncRead + Unpin>(stream: &mut BufReader<S>) -> (u16,
 /// The record's timeline, after checking that its phases are in order.
 #[track_caller]
 fn ordered(record: &AccessRecord) -> Timing {
-    let timing = record.timing.unwrap_or_else(|| panic!("no timing: {record:?}"));
+    let timing = record
+        .timing
+        .unwrap_or_else(|| panic!("no timing: {record:?}"));
     let head_us = u64::from(timing.head_us.unwrap());
     let tls_us = u64::from(timing.tls_us.unwrap_or(0));
     assert!(
@@ -171,7 +173,10 @@ async fn a_304_and_a_404_carry_their_timeline() {
     for record in [&not_modified, &missing] {
         let timing = ordered(record);
         assert!(!timing.new_connection, "{record:?}");
-        assert!(timing.resolve_us.is_some(), "a lookup answered it: {record:?}");
+        assert!(
+            timing.resolve_us.is_some(),
+            "a lookup answered it: {record:?}"
+        );
     }
     server.stop(Duration::from_secs(1)).await;
 }

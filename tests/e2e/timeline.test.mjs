@@ -65,6 +65,8 @@ test("the detail pane draws a request's timeline, new and reused connections", {
   assert.match(first, /Connection setup \d/);
   assert.match(first, /Waiting for the head \d/);
   assert.match(first, /Resolving the file \d/);
+  await app.run(`document.querySelector("#log-detail .waterfall").scrollIntoView({ block: "center" });`);
+  await app.screenshot("42-detail-timeline-new-connection");
 
   const second = await detail("/app.js?second", /reused connection/, "the second request's timeline");
   for (const phase of ["Waiting for the head", "Resolving the file", "To first byte", "Transfer"]) {
@@ -83,5 +85,5 @@ test("the detail pane draws a request's timeline, new and reused connections", {
     assert.ok(drawn > 0, `${name} is drawn`);
   }
   await app.run(`document.querySelector("#log-detail .waterfall").scrollIntoView({ block: "center" });`);
-  await app.screenshot("42-detail-timeline");
+  await app.screenshot("43-detail-timeline-reused-connection");
 });

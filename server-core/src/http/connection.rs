@@ -338,9 +338,10 @@ async fn answer(
         .map(|log| RequestStart::of(&request, log, &context));
     // A bug in answering one request costs that request a 500, not the connection or the
     // server.
-    let (mut response, served, why, resolved, proxy) = match service::proxied(&context.config, &request) {
-        None => {
-            let answer = AssertUnwindSafe(service::respond_noting(
+    let (mut response, served, why, resolved, proxy) =
+        match service::proxied(&context.config, &request) {
+            None => {
+                let answer = AssertUnwindSafe(service::respond_noting(
                 &context.config,
                 &context.cache,
                 &context.feed,
@@ -354,24 +355,24 @@ async fn answer(
                 tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
                 (service::internal_error(), Served::Status, Why::default(), None)
             });
-            let (response, served, why, resolved) = answer;
-            (response, served, why, resolved, None)
-        }
-        // Boxed: rare, and large (issue 17).
-        Some(rule) => {
-            let (response, served, proxy) = Box::pin(proxied(&context, request, rule)).await;
-            let route = match served {
-                Served::Proxy => Route::Proxy,
-                Served::Blocked => Route::Blocked,
-                _ => Route::Malformed,
-            };
-            let why = Why {
-                route,
-                ..Why::default()
-            };
-            (response, served, why, None, proxy)
-        }
-    };
+                let (response, served, why, resolved) = answer;
+                (response, served, why, resolved, None)
+            }
+            // Boxed: rare, and large (issue 17).
+            Some(rule) => {
+                let (response, served, proxy) = Box::pin(proxied(&context, request, rule)).await;
+                let route = match served {
+                    Served::Proxy => Route::Proxy,
+                    Served::Blocked => Route::Blocked,
+                    _ => Route::Malformed,
+                };
+                let why = Why {
+                    route,
+                    ..Why::default()
+                };
+                (response, served, why, None, proxy)
+            }
+        };
     // Every answer says `nosniff`, unless it says otherwise (a custom header rule may).
     let headers = response.headers_mut();
     headers.entry(X_CONTENT_TYPE_OPTIONS).or_insert(NOSNIFF);

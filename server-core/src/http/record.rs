@@ -59,8 +59,8 @@ impl RequestStart {
         let first = activity.responses.load(Ordering::Relaxed) == 0
             && activity.in_flight.load(Ordering::Relaxed) <= 1;
         // HTTP/2's requests share the connection's reads: none is the head's own.
-        let head_began = (request.version() != http::Version::HTTP_2)
-            .then(|| activity.request_began());
+        let head_began =
+            (request.version() != http::Version::HTTP_2).then(|| activity.request_began());
         let tls_done = scope.tls_done.get().copied();
         RequestStart {
             timing: Timing::new(at, activity.opened, tls_done, head_began, first),

@@ -70,7 +70,9 @@ impl Timing {
         });
         Timing {
             new_connection: first,
-            since_accept_us: crate::observe::access::micros(head.saturating_duration_since(accepted)),
+            since_accept_us: crate::observe::access::micros(
+                head.saturating_duration_since(accepted),
+            ),
             tls_us: tls_done.map(|done| us32(done.saturating_duration_since(accepted))),
             head_us: head_began.map(|began| us32(head.saturating_duration_since(began))),
             resolve_us: None,
@@ -96,7 +98,8 @@ impl Timing {
     /// The timeline of `bytes` (from [`Timing::to_bytes`]).
     pub(crate) fn from_bytes(bytes: &[u8; 21]) -> Timing {
         let u32_at = |at: usize| {
-            let value = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+            let value =
+                u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
             Some(value).filter(|&us| us != u32::MAX)
         };
         let mut since = [0; 8];
@@ -173,12 +176,20 @@ mod tests {
         let first = Timing::new(head, accepted, Some(tls), Some(accepted + ms(1)), true);
         assert_eq!(first.since_accept_us, 10_000);
         assert_eq!(first.tls_us, Some(3_000));
-        assert_eq!(first.head_us, Some(7_000), "the head waits for the handshake");
+        assert_eq!(
+            first.head_us,
+            Some(7_000),
+            "the head waits for the handshake"
+        );
         let reused = Timing::new(head, accepted, Some(tls), Some(accepted + ms(8)), false);
         assert_eq!((reused.tls_us, reused.head_us), (None, Some(2_000)));
         assert!(!reused.new_connection);
         let mut late = Timing::new(head, accepted, None, Some(head + ms(1)), true);
-        assert_eq!(late.head_us, Some(0), "a read racing the head counts as none");
+        assert_eq!(
+            late.head_us,
+            Some(0),
+            "a read racing the head counts as none"
+        );
         late.resolved(head, Some(head + ms(2)));
         assert_eq!(late.resolve_us, Some(2_000));
         late.resolved(head, None);

@@ -393,7 +393,13 @@ fn the_first_byte_is_split_into_resolve_and_respond() {
     assert_eq!(sample.ttfb.count, 102);
     assert_eq!((sample.resolve.count, sample.respond.count), (100, 100));
     assert_eq!((sample.resolve.p50_us, sample.resolve.max_us), (50, 100));
-    assert_eq!((sample.respond.p50_us, sample.respond.max_us), (1_000, 1_000));
+    assert_eq!(
+        (sample.respond.p50_us, sample.respond.max_us),
+        (1_000, 1_000)
+    );
     let next = metrics.tick(START_MS + 2_000, 0, 1);
-    assert_eq!((next.resolve, next.respond), (Percentiles::default(), Percentiles::default()));
+    assert_eq!(
+        (next.resolve, next.respond),
+        (Percentiles::default(), Percentiles::default())
+    );
 }
