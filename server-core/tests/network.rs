@@ -469,9 +469,7 @@ async fn the_access_record_names_the_rule_and_its_effect() {
     assert_eq!(logged(&log, logs.path(), "/index.html").await.network, None);
     server.stop(Duration::from_secs(1)).await;
     // The CSV export's last two columns.
-    let mut csv = Vec::new();
-    wharf_core::export_csv(logs.path(), &Default::default(), &mut csv).unwrap();
-    let csv = String::from_utf8(csv).unwrap();
+    let csv = common::exported_csv(logs.path());
     let row = |target: &str| {
         let line = csv.lines().find(|line| line.contains(target)).unwrap();
         // Before `why` (whose words hold no comma) and the timeline's five numbers.

@@ -131,9 +131,7 @@ async fn a_reused_connection_s_second_request_is_marked_reused() {
     server.stop(Duration::from_secs(1)).await;
 
     // The CSV's last five columns: new connection, since accept, TLS, head, resolve.
-    let mut csv = Vec::new();
-    wharf_core::export_csv(logs.path(), &Default::default(), &mut csv).unwrap();
-    let csv = String::from_utf8(csv).unwrap();
+    let csv = common::exported_csv(logs.path());
     let tail = |target: &str| {
         let row = csv.lines().find(|line| line.contains(target)).unwrap();
         row.rsplitn(6, ',').take(5).collect::<Vec<_>>().join(" ")
