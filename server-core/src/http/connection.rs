@@ -338,10 +338,11 @@ async fn answer(
         .map(|log| RequestStart::of(&request, log, &context));
     // A bug in answering one request costs that request a 500, not the connection or the
     // server.
-    let (mut response, served, why, resolved, proxy) =
-        match service::proxied(&context.config, &request) {
-            None => {
-                let answer = AssertUnwindSafe(service::respond_noting(
+    // When the route's last lookup ended, for the record's timeline.
+    let mut resolved = None;
+    let (mut response, served, why, proxy) = match service::proxied(&context.config, &request) {
+        None => {
+            let answer = AssertUnwindSafe(service::respond_noting(
                 &context.config,
                 &context.cache,
                 &context.feed,
@@ -353,26 +354,26 @@ async fn answer(
                 let what = panic_message(&*panic);
                 let uri = request.uri();
                 tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
-                (service::internal_error(), Served::Status, Why::default(), None)
+                service::panicked()
             });
-                let (response, served, why, resolved) = answer;
-                (response, served, why, resolved, None)
-            }
-            // Boxed: rare, and large (issue 17).
-            Some(rule) => {
-                let (response, served, proxy) = Box::pin(proxied(&context, request, rule)).await;
-                let route = match served {
-                    Served::Proxy => Route::Proxy,
-                    Served::Blocked => Route::Blocked,
-                    _ => Route::Malformed,
-                };
-                let why = Why {
-                    route,
-                    ..Why::default()
-                };
-                (response, served, why, None, proxy)
-            }
-        };
+            resolved = answer.3;
+            (answer.0, answer.1, answer.2, None)
+        }
+        // Boxed: rare, and large (issue 17).
+        Some(rule) => {
+            let (response, served, proxy) = Box::pin(proxied(&context, request, rule)).await;
+            let route = match served {
+                Served::Proxy => Route::Proxy,
+                Served::Blocked => Route::Blocked,
+                _ => Route::Malformed,
+            };
+            let why = Why {
+                route,
+                ..Why::default()
+            };
+            (response, served, why, proxy)
+        }
+    };
     // Every answer says `nosniff`, unless it says otherwise (a custom header rule may).
     let headers = response.headers_mut();
     headers.entry(X_CONTENT_TYPE_OPTIONS).or_insert(NOSNIFF);

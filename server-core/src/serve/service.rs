@@ -287,6 +287,12 @@ fn head_size<B>(request: &Request<B>) -> usize {
     })
 }
 
+/// [`internal_error`] as [`respond_noting`] says what answered: a status page, no decision,
+/// nothing looked up.
+pub(crate) fn panicked() -> (Response<Body>, Served, Why, Option<Instant>) {
+    (internal_error(), Served::Status, Why::default(), None)
+}
+
 /// The answer to a request whose handling panicked: 500, and the connection closes.
 pub(crate) fn internal_error() -> Response<Body> {
     let mut response = status_page(StatusCode::INTERNAL_SERVER_ERROR);
