@@ -24,8 +24,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -136,8 +136,9 @@ pub(super) struct Scope {
     /// A proxy target's side of a switched protocol (a WebSocket), once its 101 is sent:
     /// the connection then joins its socket to it (`proxy::tunnel`).
     upgrade: Mutex<Option<hyper::upgrade::OnUpgrade>>,
-    /// When the TLS handshake ended, on the HTTPS port: the first request's timeline shows it.
-    pub(super) tls_done: OnceLock<Instant>,
+    /// When the TLS handshake ended, on the HTTPS port, in microseconds since the accept plus
+    /// one (0: none): the first request's timeline shows it.
+    pub(super) tls_done_us: AtomicU64,
     /// The token buckets of the network rules shared per connection (`per=connection`); only
     /// when its config applies network rules, so other connections allocate nothing for them.
     buckets: Option<ConnectionBuckets>,
@@ -247,7 +248,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         event_streams: AtomicUsize::new(0),
         zero_copy: tls.is_none().then(Arc::default),
         upgrade: Mutex::new(None),
-        tls_done: OnceLock::new(),
+        tls_done_us: AtomicU64::new(0),
     });
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);

@@ -59,11 +59,16 @@ impl RequestStart {
         let first = activity.responses.load(Ordering::Relaxed) == 0
             && activity.in_flight.load(Ordering::Relaxed) <= 1;
         // HTTP/2's requests share the connection's reads: none is the head's own.
-        let head_began =
-            (request.version() != http::Version::HTTP_2).then(|| activity.request_began());
-        let tls_done = scope.tls_done.get().copied();
+        let head_began_us = (request.version() != http::Version::HTTP_2).then(|| {
+            activity
+                .request_began_us
+                .load(Ordering::Relaxed)
+                .saturating_sub(1)
+        });
+        let tls_done_us = scope.tls_done_us.load(Ordering::Relaxed).checked_sub(1);
+        let head_us = micros(at.saturating_duration_since(activity.opened));
         RequestStart {
-            timing: Timing::new(at, activity.opened, tls_done, head_began, first),
+            timing: Timing::new(head_us, tls_done_us, head_began_us, first),
             at,
             start_ms: log.unix_ms_at(at.into_std()),
             version: packed::version_code(request.version()),

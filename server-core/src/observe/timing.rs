@@ -16,6 +16,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use crate::observe::access::micros;
+
 /// Where a request's time went before its first byte, in microseconds relative to its head
 /// being complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,46 +44,38 @@ pub struct Timing {
 }
 
 /// Microseconds in a `u32`, saturating (71 minutes).
-fn us32(duration: Duration) -> u32 {
-    u32::try_from(duration.as_micros()).unwrap_or(u32::MAX)
+fn us32(us: u64) -> u32 {
+    u32::try_from(us).unwrap_or(u32::MAX)
 }
 
 impl Timing {
-    /// The timeline of a request whose head was complete at `head`, on a connection accepted
-    /// at `accepted`, whose handshake ended at `tls_done` (HTTPS), whose head's first byte came
-    /// at `head_began` (`None` on HTTP/2); `first` when no request came before it on the
-    /// connection. Instants out of order (a clock read racing a read) count as zero.
+    /// The timeline of a request whose head was complete `head_us` after its connection was
+    /// accepted, on a connection whose handshake ended `tls_done_us` after it (HTTPS), whose
+    /// head's first byte came `head_began_us` after it (`None` on HTTP/2); `first` when no
+    /// request came before it on the connection. Plain integers, since the connection keeps its
+    /// clocks as microseconds since its accept: no `Instant` arithmetic on the request path.
+    /// Moments out of order (a read racing the head) count as zero.
     pub(crate) fn new(
-        head: Instant,
-        accepted: Instant,
-        tls_done: Option<Instant>,
-        head_began: Option<Instant>,
+        head_us: u64,
+        tls_done_us: Option<u64>,
+        head_began_us: Option<u64>,
         first: bool,
     ) -> Timing {
-        let tls_done = tls_done.filter(|_| first);
-        let head_began = head_began.map(|began| {
-            // The first request's head cannot begin before its connection is ready.
-            let ready = if first {
-                tls_done.unwrap_or(accepted)
-            } else {
-                accepted
-            };
-            began.max(ready)
-        });
+        let tls_done_us = tls_done_us.filter(|_| first);
+        // The first request's head cannot begin before its connection is ready.
+        let ready_us = tls_done_us.unwrap_or(0);
         Timing {
             new_connection: first,
-            since_accept_us: crate::observe::access::micros(
-                head.saturating_duration_since(accepted),
-            ),
-            tls_us: tls_done.map(|done| us32(done.saturating_duration_since(accepted))),
-            head_us: head_began.map(|began| us32(head.saturating_duration_since(began))),
+            since_accept_us: head_us,
+            tls_us: tls_done_us.map(|done| us32(done.min(head_us))),
+            head_us: head_began_us.map(|began| us32(head_us.saturating_sub(began.max(ready_us)))),
             resolve_us: None,
         }
     }
 
     /// Notes that the route's file was resolved at `resolved`, for the head complete at `head`.
     pub(crate) fn resolved(&mut self, head: Instant, resolved: Option<Instant>) {
-        self.resolve_us = resolved.map(|at| us32(at.saturating_duration_since(head)));
+        self.resolve_us = resolved.map(|at| us32(micros(at.saturating_duration_since(head))));
     }
 
     /// The bytes a packed record keeps: the offsets, `u32::MAX` for none, then the flags.
@@ -169,11 +163,7 @@ mod tests {
 
     #[test]
     fn offsets_are_relative_to_the_head_and_tls_only_on_the_first_request() {
-        let accepted = Instant::now();
-        let ms = Duration::from_millis;
-        let tls = accepted + ms(3);
-        let head = accepted + ms(10);
-        let first = Timing::new(head, accepted, Some(tls), Some(accepted + ms(1)), true);
+        let first = Timing::new(10_000, Some(3_000), Some(1_000), true);
         assert_eq!(first.since_accept_us, 10_000);
         assert_eq!(first.tls_us, Some(3_000));
         assert_eq!(
@@ -181,19 +171,22 @@ mod tests {
             Some(7_000),
             "the head waits for the handshake"
         );
-        let reused = Timing::new(head, accepted, Some(tls), Some(accepted + ms(8)), false);
+        let reused = Timing::new(10_000, Some(3_000), Some(8_000), false);
         assert_eq!((reused.tls_us, reused.head_us), (None, Some(2_000)));
         assert!(!reused.new_connection);
-        let mut late = Timing::new(head, accepted, None, Some(head + ms(1)), true);
+        let mut late = Timing::new(10_000, None, Some(11_000), true);
         assert_eq!(
             late.head_us,
             Some(0),
             "a read racing the head counts as none"
         );
-        late.resolved(head, Some(head + ms(2)));
+        let head = Instant::now();
+        late.resolved(head, Some(head + Duration::from_millis(2)));
         assert_eq!(late.resolve_us, Some(2_000));
         late.resolved(head, None);
         assert_eq!(late.resolve_us, None);
+        let h2 = Timing::new(10_000, None, None, false);
+        assert_eq!(h2.head_us, None);
     }
 
     #[test]
