@@ -194,8 +194,7 @@ const HAS_NETWORK: u8 = 1;
 /// The why group: the four bytes of [`Why::to_bytes`].
 const WHY_GROUP: usize = 1 + 4;
 const HAS_WHY: u8 = 3;
-/// The timing group: the 21 bytes of [`Timing::to_bytes`].
-const TIMING_GROUP: usize = 1 + 21;
+/// The timing group: its tag, then [`Timing::encode`]'s bytes (their length varies).
 const HAS_TIMING: u8 = 4;
 
 /// Appends the record of `numbers` and `text` to `out`.
@@ -205,7 +204,7 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         + numbers.proxy.map_or(0, |_| PROXY_GROUP)
         + numbers.network.map_or(0, |_| NETWORK_GROUP)
         + numbers.why.map_or(0, |_| WHY_GROUP)
-        + numbers.timing.map_or(0, |_| TIMING_GROUP);
+        + numbers.timing.map_or(0, |timing| 1 + timing.encoded_len());
     out.reserve(len);
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
     for value in [
@@ -252,7 +251,7 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
     }
     if let Some(timing) = numbers.timing {
         out.push(HAS_TIMING);
-        out.extend_from_slice(&timing.to_bytes());
+        timing.encode(out);
     }
 }
 
@@ -296,6 +295,16 @@ impl<'a> Reader<'a> {
 
     fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    /// The timing group, if it is next (see [`HAS_TIMING`]); a cut one reads as none.
+    fn timing(&mut self) -> Option<Timing> {
+        let (&HAS_TIMING, rest) = self.0.split_first()? else {
+            return None;
+        };
+        let (timing, after) = Timing::decode(rest)?;
+        self.0 = after;
+        Some(timing)
     }
 
     fn text(&mut self) -> Option<&'a str> {
@@ -354,12 +363,7 @@ impl<'a> Packed<'a> {
                 why = Some(Why::from_bytes([a, b, c, d]));
             }
         }
-        let mut timing = None;
-        if reader.0.first() == Some(&HAS_TIMING) {
-            if let Some([HAS_TIMING, bytes @ ..]) = reader.take(TIMING_GROUP) {
-                timing = <&[u8; 21]>::try_from(bytes).ok().map(Timing::from_bytes);
-            }
-        }
+        let timing = reader.timing();
         let numbers = Numbers {
             start_ms: start_ms?,
             peer,

@@ -7,7 +7,7 @@
 //! Built on the request path from instants already taken (the accept, the TLS handshake's
 //! end, the connection's last quiet-to-busy read, the head) and one more clock read where the
 //! route's last lookup ends ([`Moment`]). No allocation, no system call beyond that clock read.
-//! It must not format or store anything: the access record carries it, packed in 22 bytes.
+//! It must not format or store anything: the access record carries it, packed in a few bytes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
@@ -78,34 +78,99 @@ impl Timing {
         self.resolve_us = resolved.map(|at| us32(micros(at.saturating_duration_since(head))));
     }
 
-    /// The bytes a packed record keeps: the offsets, `u32::MAX` for none, then the flags.
-    pub(crate) fn to_bytes(self) -> [u8; 21] {
-        let mut out = [0; 21];
-        out[..8].copy_from_slice(&self.since_accept_us.to_le_bytes());
-        for (at, value) in [(8, self.tls_us), (12, self.head_us), (16, self.resolve_us)] {
-            out[at..at + 4].copy_from_slice(&value.unwrap_or(u32::MAX).to_le_bytes());
+    /// Appends the bytes a packed record keeps: a flags byte (new connection, then which
+    /// phases are known), then the known offsets as LEB128 varints, so a typical record's
+    /// timeline takes 6 to 8 bytes rather than 21 (the log's bytes are its cost, issue 19).
+    pub(crate) fn encode(self, out: &mut Vec<u8>) {
+        out.push(self.flags());
+        put_varint(out, self.since_accept_us);
+        for phase in [self.tls_us, self.head_us, self.resolve_us]
+            .into_iter()
+            .flatten()
+        {
+            put_varint(out, u64::from(phase));
         }
-        out[20] = u8::from(self.new_connection);
-        out
     }
 
-    /// The timeline of `bytes` (from [`Timing::to_bytes`]).
-    pub(crate) fn from_bytes(bytes: &[u8; 21]) -> Timing {
-        let u32_at = |at: usize| {
-            let value =
-                u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
-            Some(value).filter(|&us| us != u32::MAX)
+    /// How many bytes [`Timing::encode`] appends.
+    pub(crate) fn encoded_len(self) -> usize {
+        let phases = [self.tls_us, self.head_us, self.resolve_us]
+            .into_iter()
+            .flatten();
+        1 + varint_len(self.since_accept_us)
+            + phases.map(|us| varint_len(u64::from(us))).sum::<usize>()
+    }
+
+    /// The timeline at the start of `bytes` (from [`Timing::encode`]), and the bytes after it;
+    /// `None` if they are cut short.
+    pub(crate) fn decode(bytes: &[u8]) -> Option<(Timing, &[u8])> {
+        let (&flags, mut rest) = bytes.split_first()?;
+        let since_accept_us = take_varint(&mut rest)?;
+        let mut phase = |bit: u8| -> Option<Option<u32>> {
+            if flags & bit == 0 {
+                return Some(None);
+            }
+            let us = take_varint(&mut rest)?;
+            Some(Some(u32::try_from(us).unwrap_or(u32::MAX)))
         };
-        let mut since = [0; 8];
-        since.copy_from_slice(&bytes[..8]);
-        Timing {
-            new_connection: bytes[20] & 1 != 0,
-            since_accept_us: u64::from_le_bytes(since),
-            tls_us: u32_at(8),
-            head_us: u32_at(12),
-            resolve_us: u32_at(16),
+        let (tls_us, head_us, resolve_us) =
+            (phase(HAS_TLS)?, phase(HAS_HEAD)?, phase(HAS_RESOLVE)?);
+        let timing = Timing {
+            new_connection: flags & NEW_CONNECTION != 0,
+            since_accept_us,
+            tls_us,
+            head_us,
+            resolve_us,
+        };
+        Some((timing, rest))
+    }
+
+    fn flags(self) -> u8 {
+        let mut flags = u8::from(self.new_connection) * NEW_CONNECTION;
+        for (known, bit) in [
+            (self.tls_us.is_some(), HAS_TLS),
+            (self.head_us.is_some(), HAS_HEAD),
+            (self.resolve_us.is_some(), HAS_RESOLVE),
+        ] {
+            flags |= u8::from(known) * bit;
+        }
+        flags
+    }
+}
+
+/// The flags byte of an encoded timeline.
+const NEW_CONNECTION: u8 = 1;
+const HAS_TLS: u8 = 2;
+const HAS_HEAD: u8 = 4;
+const HAS_RESOLVE: u8 = 8;
+
+// LEB128 by hand: three short loops, where a crate would be a dependency for them.
+/// Appends `value` as an unsigned LEB128 varint: 7 bits a byte, low first.
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// The bytes [`put_varint`] writes for `value`.
+fn varint_len(value: u64) -> usize {
+    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// Reads a varint [`put_varint`] wrote from the start of `bytes`, moving past it.
+fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
         }
     }
+    None
 }
 
 /// The process's reference instant for [`Moment`]s.
@@ -144,10 +209,10 @@ mod tests {
         for timing in [
             Timing {
                 new_connection: true,
-                since_accept_us: u64::MAX - 1,
+                since_accept_us: u64::MAX,
                 tls_us: Some(1_234),
                 head_us: Some(0),
-                resolve_us: Some(u32::MAX - 1),
+                resolve_us: Some(u32::MAX),
             },
             Timing {
                 new_connection: false,
@@ -157,7 +222,14 @@ mod tests {
                 resolve_us: None,
             },
         ] {
-            assert_eq!(Timing::from_bytes(&timing.to_bytes()), timing);
+            let mut bytes = vec![9];
+            timing.encode(&mut bytes);
+            assert_eq!(bytes.len(), 1 + timing.encoded_len());
+            bytes.push(7);
+            assert_eq!(Timing::decode(&bytes[1..]), Some((timing, &[7u8][..])));
+            for cut in 1..bytes.len() - 1 {
+                assert_eq!(Timing::decode(&bytes[1..cut]), None, "cut at {cut}");
+            }
         }
     }
 
