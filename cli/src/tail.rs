@@ -169,6 +169,7 @@ mod tests {
             network: None,
             why: None,
             headers: None,
+            timing: None,
         };
         let mut out = String::new();
         line(&mut out, &record, printing(Format::Combined, false));

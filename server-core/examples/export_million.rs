@@ -140,6 +140,7 @@ fn record(id: u64) -> AccessRecord {
         network: None,
         why: None,
         headers: None,
+        timing: None,
     }
 }
 

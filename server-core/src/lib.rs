@@ -75,6 +75,7 @@ pub use observe::export::{
 };
 pub use observe::metrics::MetricsSample;
 pub use observe::session_log::{sessions, LogLine, Retention, SessionReader, SessionWriter};
+pub use observe::timing::Timing;
 pub use observe::why::{CacheControlFrom, Representation, Route, Validation, Why};
 
 /// The request path without sockets, for the cargo-fuzz targets in `fuzz/` only: not an API.

@@ -281,7 +281,7 @@ test("the graphs draw requests per second and latency", { timeout: 60_000 }, asy
     await request(new URL("hello.txt", site.url));
   }
   await app.click("#tab-graphs");
-  for (const chart of ["#chart-rps", "#chart-ttfb", "#chart-total"]) {
+  for (const chart of ["#chart-rps", "#chart-ttfb", "#chart-phases", "#chart-total"]) {
     await app.waitFor(
       `const c = document.querySelector(arguments[0] + " canvas"); return !!c && c.width > 100 && c.height > 50;`,
       `${chart} drawn`,

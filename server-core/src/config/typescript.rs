@@ -8,6 +8,7 @@ use ts_rs::{Config, TS};
 
 use super::NetworkRuleDraft;
 use super::{ConfigDraft, CustomHeaderDraft, ProxyRuleDraft};
+use crate::observe::timing::Timing;
 use crate::observe::why::{phrases, CacheControlFrom, Representation, Route, Validation, Why};
 
 /// Where the UI imports them from.
@@ -35,6 +36,8 @@ fn generated() -> String {
         (Representation::docs(), Representation::decl(&config)),
         (CacheControlFrom::docs(), CacheControlFrom::decl(&config)),
         (Why::docs(), Why::decl(&config)),
+        // The request's timeline (issue 19), which the log draws as a waterfall.
+        (Timing::docs(), Timing::decl(&config)),
     ] {
         out.push('\n');
         out.push_str(&docs.unwrap_or_default());

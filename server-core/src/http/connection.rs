@@ -24,7 +24,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -136,10 +136,13 @@ pub(super) struct Scope {
     pub(super) zero_copy: Option<Arc<Lane>>,
     /// Where requests are answered, when the log keeps their headers (a durable log): then
     /// each record keeps them (issue 19).
-    server_end: Option<ServerEnd>,
+    pub(super) server_end: Option<ServerEnd>,
     /// A proxy target's side of a switched protocol (a WebSocket), once its 101 is sent:
     /// the connection then joins its socket to it (`proxy::tunnel`).
     upgrade: Mutex<Option<hyper::upgrade::OnUpgrade>>,
+    /// When the TLS handshake ended, on the HTTPS port, in microseconds since the accept plus
+    /// one (0: none): the first request's timeline shows it.
+    pub(super) tls_done_us: AtomicU64,
     /// The token buckets of the network rules shared per connection (`per=connection`); only
     /// when its config applies network rules, so other connections allocate nothing for them.
     buckets: Option<ConnectionBuckets>,
@@ -258,6 +261,7 @@ pub(crate) async fn serve(accepted: Accepted) {
         zero_copy: tls.is_none().then(Arc::default),
         upgrade: Mutex::new(None),
         server_end,
+        tls_done_us: AtomicU64::new(0),
     });
     // Small responses go out at once instead of waiting for Nagle's timer.
     let _ = stream.set_nodelay(true);
@@ -345,9 +349,11 @@ async fn answer(
     let start = context
         .log
         .as_ref()
-        .map(|log| RequestStart::of(&request, log, context.server_end));
+        .map(|log| RequestStart::of(&request, log, &context));
     // A bug in answering one request costs that request a 500, not the connection or the
     // server.
+    // When the route's last lookup ended, for the record's timeline.
+    let mut resolved = None;
     let (mut response, served, why, proxy) = match service::proxied(&context.config, &request) {
         None => {
             let answer = AssertUnwindSafe(service::respond_noting(
@@ -362,8 +368,9 @@ async fn answer(
                 let what = panic_message(&*panic);
                 let uri = request.uri();
                 tracing::error!(peer = %context.peer, %uri, "request handling panicked: {what}");
-                (service::internal_error(), Served::Status, Why::default())
+                service::panicked()
             });
+            resolved = answer.3;
             (answer.0, answer.1, answer.2, None)
         }
         // Boxed: rare, and large (issue 17).
@@ -395,6 +402,7 @@ async fn answer(
     let network = response.extensions().get::<NetworkNote>().copied();
     let record = start.map(|start| {
         let mut record = PendingRecord::new(start, &response, served, network);
+        record.resolved(resolved);
         record.proxy = proxy;
         record.why = why;
         record

@@ -67,6 +67,11 @@ pub(super) async fn serve_tls(
         },
         () = shutdown.cancelled() => return,
     };
+    let done_us = crate::observe::access::micros(context.activity.opened.elapsed());
+    context.tls_done_us.store(
+        done_us.saturating_add(1),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
         serve_h2(stream, context, updates, shutdown).await;
     } else {

@@ -22,7 +22,8 @@ use crate::lifecycle::registry::ConnectionState;
 use crate::network::NetworkNote;
 use crate::observe::access::{micros, unix_ms, AccessRecord, Outcome, ProxyRecord, Served};
 use crate::observe::access_log::AccessLog;
-use crate::observe::packed::{self, Numbers, RequestText, ServerEnd};
+use crate::observe::packed::{self, Numbers, RequestText};
+use crate::observe::timing::Timing;
 use crate::observe::why::Why;
 
 /// What is known of a request once its head has been read.
@@ -34,17 +35,18 @@ pub(super) struct RequestStart {
     /// Method, target, user agent and referer, capped and packed in one buffer, and the
     /// headers group when the log keeps headers (see [`PendingRecord::new`]).
     text: RequestText,
+    /// Its timeline up to the head (`observe::timing`).
+    timing: Timing,
 }
 
 impl RequestStart {
     /// Client-chosen text is capped as it is copied (see [`crate::observe::access::capped_end`]),
-    /// so a record's size is bounded whatever the request carried. With `end` (a log that
-    /// keeps headers), the request's headers are copied too, into the same buffer.
-    pub(super) fn of<B>(
-        request: &Request<B>,
-        log: &AccessLog,
-        end: Option<ServerEnd>,
-    ) -> RequestStart {
+    /// so a record's size is bounded whatever the request carried. When the connection's log
+    /// keeps headers (`scope.server_end`), the request's headers are copied too, into the same
+    /// buffer. Its timeline comes from the connection's clocks in `scope`: no clock is read for
+    /// it beyond the head's own.
+    pub(super) fn of<B>(request: &Request<B>, log: &AccessLog, scope: &Scope) -> RequestStart {
+        let end = scope.server_end;
         let header = |name| request.headers().get(name).map(|value| value.as_bytes());
         let whole_uri;
         let target = match request.uri().path_and_query() {
@@ -73,7 +75,21 @@ impl RequestStart {
             let lines = authority.into_iter().chain(header_lines(request.headers()));
             text.record_request_headers(end, lines);
         }
+        let activity = &scope.activity;
+        // `in_flight` counts this request already: the first has none before or beside it.
+        let first = activity.responses.load(Ordering::Relaxed) == 0
+            && activity.in_flight.load(Ordering::Relaxed) <= 1;
+        // HTTP/2's requests share the connection's reads: none is the head's own.
+        let head_began_us = (request.version() != http::Version::HTTP_2).then(|| {
+            activity
+                .request_began_us
+                .load(Ordering::Relaxed)
+                .saturating_sub(1)
+        });
+        let tls_done_us = scope.tls_done_us.load(Ordering::Relaxed).checked_sub(1);
+        let head_us = micros(at.saturating_duration_since(activity.opened));
         RequestStart {
+            timing: Timing::new(head_us, tls_done_us, head_began_us, first),
             at,
             start_ms: log.unix_ms_at(at.into_std()),
             version: packed::version_code(request.version()),
@@ -162,6 +178,11 @@ impl PendingRecord {
         })
     }
 
+    /// Notes when the route's last lookup ended (`None`: nothing was looked up).
+    pub(super) fn resolved(&mut self, resolved: Option<Instant>) {
+        self.start.timing.resolved(self.start.at, resolved);
+    }
+
     /// Records the request: `completed` when every byte reached the socket. The bytes are the
     /// body's bytes handed to hyper: all of them were sent when the exchange completed; when
     /// it was cut short, the last of them may have been still in hyper's buffer.
@@ -192,6 +213,7 @@ impl PendingRecord {
             proxy: self.proxy,
             network: self.network,
             why: Some(self.why),
+            timing: Some(self.start.timing),
         };
         log.record_request(&numbers, &self.start.text);
     }
@@ -324,5 +346,6 @@ pub(super) fn record_unfinished_head(context: &Scope, status: u16, outcome: Outc
         network: None,
         why: None,
         headers: None,
+        timing: None,
     });
 }

@@ -75,8 +75,9 @@ pub(crate) struct Activity {
     pub(crate) last_done_ms: AtomicU64,
     /// Milliseconds between the last response and the first byte of the request after it.
     pub(crate) last_gap_ms: AtomicU64,
-    /// [`Activity::now_ms`] of the first byte of the request being read.
-    pub(crate) request_began_ms: AtomicU64,
+    /// Microseconds since `opened`, plus one, of the first byte of the request being read:
+    /// finer than the other clocks here, since the request's timeline shows it (issue 19).
+    pub(crate) request_began_us: AtomicU64,
     /// Set when the server cuts the connection (closed from the table, or stop's deadline).
     pub(crate) cut: AtomicBool,
     /// Set when it carries a live-reload event stream: always "sending", yet no transfer an
@@ -94,7 +95,7 @@ impl Activity {
             last_read_ms: AtomicU64::new(0),
             last_done_ms: AtomicU64::new(0),
             last_gap_ms: AtomicU64::new(0),
-            request_began_ms: AtomicU64::new(0),
+            request_began_us: AtomicU64::new(0),
             cut: AtomicBool::new(false),
             streaming: AtomicBool::new(false),
         }
@@ -102,12 +103,14 @@ impl Activity {
 
     /// Milliseconds since `opened`, plus one so that 0 can mean "never".
     pub(crate) fn now_ms(&self) -> u64 {
-        u64::try_from(self.opened.elapsed().as_millis()).map_or(u64::MAX, |ms| ms + 1)
+        plus_one(self.opened.elapsed().as_millis())
     }
 
     /// Bytes arrived from the client.
     pub(crate) fn read(&self) {
-        let now = self.now_ms();
+        let since_opened = self.opened.elapsed();
+        let now = plus_one(since_opened.as_millis());
+        let began = || plus_one(since_opened.as_micros());
         let done = self.last_done_ms.load(Ordering::Relaxed);
         let last_read = self.last_read_ms.load(Ordering::Relaxed);
         let answered = self.responses.load(Ordering::Relaxed) > 0;
@@ -115,9 +118,9 @@ impl Activity {
             // The first byte of the next request.
             self.last_gap_ms
                 .store(now.saturating_sub(done), Ordering::Relaxed);
-            self.request_began_ms.store(now, Ordering::Relaxed);
+            self.request_began_us.store(began(), Ordering::Relaxed);
         } else if last_read == 0 {
-            self.request_began_ms.store(now, Ordering::Relaxed);
+            self.request_began_us.store(began(), Ordering::Relaxed);
         }
         self.last_read_ms.fetch_max(now, Ordering::Relaxed);
     }
@@ -150,8 +153,8 @@ impl Activity {
 
     /// When the first byte of the request being read arrived.
     pub(crate) fn request_began(&self) -> Instant {
-        let ms = self.request_began_ms.load(Ordering::Relaxed);
-        self.opened + Duration::from_millis(ms.saturating_sub(1))
+        let us = self.request_began_us.load(Ordering::Relaxed);
+        self.opened + Duration::from_micros(us.saturating_sub(1))
     }
 
     /// Since when the connection has been waiting for the head of its next request: the end
@@ -184,6 +187,11 @@ impl Activity {
             ConnectionState::Reading
         }
     }
+}
+
+/// `units` (milliseconds or microseconds since `opened`) plus one, so that 0 can mean "never".
+fn plus_one(units: u128) -> u64 {
+    u64::try_from(units).map_or(u64::MAX, |units| units.saturating_add(1))
 }
 
 struct Entry {

@@ -262,6 +262,10 @@ pub struct AccessRecord {
     /// The decisions that shaped the response (issue 19); `None` in records written before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<crate::observe::why::Why>,
+    /// The request's timeline before its first byte, and whether its connection was new
+    /// (issue 19); `None` for a head that never finished, and in records written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<crate::observe::timing::Timing>,
     /// The request's headers as the server saw them and the response's as it sent them,
     /// bounded (issue 19, for the HAR export). Kept only by a durable log and read back from
     /// it: the live stream leaves them out, and records written before, or by a log that keeps
@@ -395,6 +399,7 @@ impl AccessRecord {
             proxy: None,
             network: None,
             why: None,
+            timing: None,
             headers: None,
         }
     }

@@ -8,7 +8,8 @@
 //! Latencies go into HDR histograms (microseconds, 3 significant digits), so every percentile
 //! is computed from the values themselves, never averaged from other percentiles. Each
 //! sample stores only its computed [`Percentiles`], so memory stays bounded: two histograms
-//! (this second's time to first byte and total duration) plus [`TIMELINE_CAPACITY`] samples.
+//! (this second's time to first byte and total duration), two for the first byte's phases,
+//! plus [`TIMELINE_CAPACITY`] samples.
 //!
 //! # What the numbers mean
 //!
@@ -38,6 +39,12 @@
 //!   `requests` and `total` but not here, so `ttfb.count` can be less than `requests`.
 //! - `total`: microseconds from the request's head to the end (or abandonment) of the
 //!   response, over every record.
+//! - `resolve` and `respond`: the time to first byte in two phases (issue 19), over the
+//!   records whose route looked a file up and that got a response (a refusal, a proxied
+//!   request or Wharf's own endpoints have no resolution, and count in neither): `resolve` from
+//!   the head to the route's last lookup done (`Timing::resolve_us`), `respond` from there to
+//!   the first byte. Each has its own percentiles; a p99 of one plus a p99 of the other is
+//!   not a p99 of their sum, which is `ttfb`'s.
 //! - Percentiles: `p50_us`, `p90_us`, `p99_us` are the smallest value such that at least 50%,
 //!   90%, 99% of the values are at or below it, to within 0.1% (HDR's 3 significant digits:
 //!   the reported value is at least the true one and at most 0.1% above it, and never above
@@ -103,7 +110,7 @@ impl Metrics {
     /// Starts counting at `started_ms` (milliseconds since the Unix epoch), with an empty
     /// timeline.
     ///
-    /// Allocates the two histograms (about 190 KB each) and the timeline up front, so that
+    /// Allocates the four histograms (about 190 KB each) and the timeline up front, so that
     /// neither `observe` nor `tick` allocates.
     pub(crate) fn new(started_ms: u64) -> Metrics {
         Metrics {
@@ -160,6 +167,8 @@ impl Metrics {
             aborted: second.aborted,
             ttfb: second.ttfb.percentiles(),
             total: second.total.percentiles(),
+            resolve: second.resolve.percentiles(),
+            respond: second.respond.percentiles(),
             generation,
             generation_changed,
             generation_applied_at_ms: self.applied_at_ms.take(),
@@ -209,6 +218,12 @@ pub struct MetricsSample {
     pub ttfb: Percentiles,
     /// Total duration of every request.
     pub total: Percentiles,
+    /// The first byte's first phase: from the head to the route's file resolved (issue 19).
+    #[serde(default)]
+    pub resolve: Percentiles,
+    /// The first byte's second phase: from the file resolved to the first byte (issue 19).
+    #[serde(default)]
+    pub respond: Percentiles,
     /// The config generation in force at the tick.
     pub generation: u64,
     /// Whether the config generation changed since the previous sample.
@@ -281,6 +296,8 @@ struct Tally {
     aborted: u64,
     ttfb: Latency,
     total: Latency,
+    resolve: Latency,
+    respond: Latency,
 }
 
 impl Tally {
@@ -293,6 +310,8 @@ impl Tally {
             aborted: 0,
             ttfb: Latency::new(),
             total: Latency::new(),
+            resolve: Latency::new(),
+            respond: Latency::new(),
         }
     }
 
@@ -309,6 +328,11 @@ impl Tally {
         }
         if let Some(ttfb_us) = record.ttfb_us {
             self.ttfb.record(ttfb_us);
+            let resolve_us = record.timing.and_then(|timing| timing.resolve_us);
+            if let Some(resolve_us) = resolve_us.map(u64::from) {
+                self.resolve.record(resolve_us);
+                self.respond.record(ttfb_us.saturating_sub(resolve_us));
+            }
         }
         self.total.record(record.total_us);
     }
@@ -322,6 +346,8 @@ impl Tally {
         self.aborted = 0;
         self.ttfb.clear();
         self.total.clear();
+        self.resolve.clear();
+        self.respond.clear();
     }
 }
 

@@ -7,4 +7,5 @@ pub(crate) mod export;
 pub(crate) mod metrics;
 pub(crate) mod packed;
 pub(crate) mod session_log;
+pub(crate) mod timing;
 pub(crate) mod why;

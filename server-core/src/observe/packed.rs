@@ -32,6 +32,7 @@ use crate::observe::access::{
     MAX_HEADERS, MAX_HEADER_NAME_BYTES, MAX_HEADER_SIDE_BYTES, MAX_HEADER_VALUE_BYTES,
 };
 use crate::observe::access::{MAX_METHOD_BYTES, MAX_REFERER_BYTES, MAX_TARGET_BYTES};
+use crate::observe::timing::Timing;
 use crate::observe::why::Why;
 
 /// The HTTP versions a record names, by their code in a packed record (its index here).
@@ -308,6 +309,8 @@ pub(crate) struct Numbers {
     pub(crate) network: Option<NetworkNote>,
     /// The decisions that shaped the response (issue 19): packed after the text, like `proxy`.
     pub(crate) why: Option<Why>,
+    /// The request's timeline (issue 19): packed after the text, like `proxy`.
+    pub(crate) timing: Option<Timing>,
 }
 
 impl Numbers {
@@ -333,6 +336,7 @@ impl Numbers {
             proxy: record.proxy,
             network: record.network,
             why: record.why,
+            timing: record.timing,
         }
     }
 }
@@ -364,6 +368,8 @@ const HTTPS: u8 = 1;
 const SERVER_KNOWN: u8 = 2;
 /// A side's count of headers left out (16 bits) and kept (8 bits).
 const SIDE_FIXED: usize = 3;
+/// The timing group: its tag, then [`Timing::encode`]'s bytes (their length varies).
+const HAS_TIMING: u8 = 4;
 
 /// Appends the record of `numbers` and `text` to `out`.
 pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
@@ -374,7 +380,8 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         + numbers.proxy.map_or(0, |_| PROXY_GROUP)
         + numbers.network.map_or(0, |_| NETWORK_GROUP)
         + numbers.why.map_or(0, |_| WHY_GROUP)
-        + rule_mask(numbers).map_or(0, |_| RULES_GROUP);
+        + rule_mask(numbers).map_or(0, |_| RULES_GROUP)
+        + numbers.timing.map_or(0, |timing| 1 + timing.encoded_len());
     out.reserve(len);
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
     for value in [
@@ -422,6 +429,10 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
     if let Some(mask) = rule_mask(numbers) {
         out.push(HAS_RULES);
         out.extend_from_slice(&mask.to_le_bytes());
+    }
+    if let Some(timing) = numbers.timing {
+        out.push(HAS_TIMING);
+        timing.encode(out);
     }
     // Last: later groups go before it.
     out.extend_from_slice(headers);
@@ -482,6 +493,16 @@ impl<'a> Reader<'a> {
 
     fn u16(&mut self) -> Option<u16> {
         Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
+
+    /// The timing group, if it is next (see [`HAS_TIMING`]); a cut one reads as none.
+    fn timing(&mut self) -> Option<Timing> {
+        let (&HAS_TIMING, rest) = self.0.split_first()? else {
+            return None;
+        };
+        let (timing, after) = Timing::decode(rest)?;
+        self.0 = after;
+        Some(timing)
     }
 
     fn text(&mut self) -> Option<&'a str> {
@@ -589,6 +610,7 @@ impl<'a> Packed<'a> {
                 why.header_rule_mask = u32::from_le_bytes([a, b, c, d]);
             }
         }
+        let timing = reader.timing();
         let mut headers = None;
         if reader.0.first() == Some(&HAS_HEADERS) {
             reader.take(1)?;
@@ -611,6 +633,7 @@ impl<'a> Packed<'a> {
             proxy,
             network,
             why,
+            timing,
         };
         Some(Packed {
             bytes,
@@ -655,6 +678,7 @@ impl<'a> Packed<'a> {
             network: n.network,
             why: n.why,
             headers: self.headers.and_then(read_headers),
+            timing: n.timing,
         }
     }
 }
@@ -814,6 +838,7 @@ mod tests {
             proxy: None,
             network: None,
             why: None,
+            timing: None,
         };
         let mut bytes = Vec::new();
         pack(&numbers, &text, &mut bytes);
@@ -944,6 +969,44 @@ mod tests {
         assert_eq!(roundtrip(&record), record);
         record.network = None;
         assert_eq!(roundtrip(&record), record);
+    }
+
+    /// A record's timeline survives packing alone and after every other group, and a record
+    /// without one reads as `None`.
+    #[test]
+    fn a_timeline_roundtrips_alone_and_after_the_other_groups() {
+        let timing = Timing {
+            new_connection: true,
+            since_accept_us: 12_345,
+            tls_us: Some(2_000),
+            head_us: Some(40),
+            resolve_us: Some(17),
+        };
+        let mut record = AccessRecord::example("/timed");
+        record.timing = Some(timing);
+        assert_eq!(roundtrip(&record), record, "alone");
+        record.proxy = Some(ProxyRecord {
+            rule: 1,
+            upstream_status: Some(200),
+            upstream_ttfb_us: Some(5),
+        });
+        record.network = Some(crate::network::NetworkNote {
+            rule: 2,
+            effects: crate::network::NetworkNote::THROTTLE,
+        });
+        record.why = Some(Why::default());
+        record.timing = Some(Timing {
+            new_connection: false,
+            tls_us: None,
+            resolve_us: None,
+            ..timing
+        });
+        assert_eq!(roundtrip(&record), record, "after proxy, network and why");
+        record.timing = None;
+        assert_eq!(roundtrip(&record), record, "without");
+        record.why = None;
+        record.timing = Some(timing);
+        assert_eq!(roundtrip(&record), record, "without why before it");
     }
 
     /// A proxied record keeps what its target did, with or without a network note beside it,

@@ -40,7 +40,7 @@ pub(super) async fn answer<B>(
         return (response, Served::Redirect);
     }
     let index = path.join("index.html");
-    if let Lookup::File(entry) = route::lookup(visit.cache, &config.root, &index).await {
+    if let Lookup::File(entry) = visit.lookup(&index).await {
         if route::may_serve(config, &entry) {
             visit.why.route(Route::Index);
             return route::file_answer(visit, &index, &entry, Served::File).await;

@@ -25,6 +25,7 @@ use crate::http::body::Body;
 use crate::lifecycle::ca;
 use crate::live_reload::{self, ReloadFeed, RESERVED_SEGMENT};
 use crate::observe::access::Served;
+use crate::observe::timing::Moment;
 use crate::observe::why::{Deciding, Route};
 use crate::serve::encoding::Encoding;
 use crate::serve::file::serve_file;
@@ -46,6 +47,17 @@ pub(super) struct Visit<'a, B> {
     pub(super) request: &'a Request<B>,
     /// The decisions made so far, for the access record (`observe::why`).
     pub(super) why: Deciding,
+    /// When the route's last lookup ended, for the request's timeline (`observe::timing`).
+    pub(super) resolved: Moment,
+}
+
+impl<B> Visit<'_, B> {
+    /// [`lookup`] under the snapshot's root, noting when it ended (`resolved`).
+    pub(super) async fn lookup(&self, path: &Path) -> Lookup {
+        let found = lookup(self.cache, &self.config.root, path).await;
+        self.resolved.now();
+        found
+    }
 }
 
 /// A response, and what produced it (before its status has a say, see `service::served`).
@@ -104,7 +116,7 @@ pub(super) async fn route<B>(visit: &Visit<'_, B>, feed: &ReloadFeed) -> Answer 
     let path = site_path.under(&config.root);
     // Every branch but a file's is boxed: a future is as large as its largest state, and the
     // file's is the one that must cost little (issue 17).
-    match lookup(visit.cache, &config.root, &path).await {
+    match visit.lookup(&path).await {
         Lookup::Missing => Box::pin(missing(visit, &site_path, path)).await,
         Lookup::File(entry) => file(visit, &site_path, &path, &entry).await,
         Lookup::Dir {
@@ -179,7 +191,7 @@ async fn missing<B>(visit: &Visit<'_, B>, site_path: &SitePath, path: PathBuf) -
         let mut page = path.into_os_string();
         page.push(".html");
         let page = PathBuf::from(page);
-        if let Lookup::File(entry) = lookup(visit.cache, &config.root, &page).await {
+        if let Lookup::File(entry) = visit.lookup(&page).await {
             if may_serve(config, &entry) {
                 visit.why.route(Route::CleanUrl);
                 return file_answer(visit, &page, &entry, Served::File).await;
@@ -278,7 +290,7 @@ pub(super) async fn not_found<B>(visit: &Visit<'_, B>, site_path: Option<&SitePa
 
 /// A file at the root that may be served.
 async fn site_file<B>(visit: &Visit<'_, B>, path: &Path) -> Option<Arc<CachedFile>> {
-    match lookup(visit.cache, &visit.config.root, path).await {
+    match visit.lookup(path).await {
         Lookup::File(entry) if may_serve(visit.config, &entry) => Some(entry),
         _ => None,
     }
@@ -318,7 +330,7 @@ async fn drop_html<B>(visit: &Visit<'_, B>, site_path: &SitePath) -> Option<Resp
     let mut plain = root.clone();
     plain.extend(parents);
     plain.push(stem);
-    if !matches!(lookup(visit.cache, root, &plain).await, Lookup::Missing) {
+    if !matches!(visit.lookup(&plain).await, Lookup::Missing) {
         return None;
     }
     let segments = parents.iter().map(String::as_str).chain([stem]);

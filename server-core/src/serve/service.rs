@@ -21,6 +21,7 @@ use std::sync::Arc;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
 use percent_encoding::percent_decode_str;
+use tokio::time::Instant;
 
 use crate::config::ServerConfig;
 use crate::config::DEFAULT_CACHE_CONTROL;
@@ -30,6 +31,7 @@ use crate::http::guard;
 use crate::live_reload::ReloadFeed;
 use crate::network::{self, ConnectionBuckets};
 use crate::observe::access::Served;
+use crate::observe::timing::Moment;
 use crate::observe::why::{CacheControlFrom, Deciding, Route, Why};
 pub(crate) use crate::serve::route::proxied;
 use crate::serve::route::{route, Answer, Visit};
@@ -44,16 +46,18 @@ const REQUIRE_CORP: HeaderValue = HeaderValue::from_static("require-corp");
 /// The opt-in header that says why (the `why_header` setting).
 pub(crate) const WHARF_WHY: header::HeaderName = header::HeaderName::from_static("wharf-why");
 
-/// Answers `request` from `config.root`, and says what answered and why, for the access log.
-/// Never fails: every problem becomes a status page.
+/// Answers `request` from `config.root`, and says what answered and why, and when the route's
+/// last lookup ended (`None` if nothing was looked up), for the access log. Never fails: every
+/// problem becomes a status page.
 #[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
 pub async fn respond_noting<B>(
     config: &Arc<ServerConfig>,
     cache: &Arc<FileCache>,
     feed: &ReloadFeed,
     request: &Request<B>,
-) -> (Response<Body>, Served, Why) {
+) -> (Response<Body>, Served, Why, Option<Instant>) {
     let mut why = Why::default();
+    let mut resolved = None;
     let head = request.method() == Method::HEAD;
     // The head's own faults first (framing, Host count, target length): each is a 4xx
     // whatever else the request says, and a framing fault closes the connection. Then, before
@@ -79,9 +83,11 @@ pub async fn respond_noting<B>(
                 cache,
                 request,
                 why: Deciding::default(),
+                resolved: Moment::default(),
             };
             let answer = route(&visit, feed).await;
             why = visit.why.get();
+            resolved = visit.resolved.get();
             site_answer(config, request, answer, &mut why)
         }
     };
@@ -108,7 +114,7 @@ pub async fn respond_noting<B>(
         }
         *response.body_mut() = Body::Empty;
     }
-    (response, served, why)
+    (response, served, why, resolved)
 }
 
 /// Answers `request`, which proxy rule `index` takes (see `route::proxied`), from `peer`:
@@ -300,6 +306,12 @@ fn head_size<B>(request: &Request<B>) -> usize {
     request.headers().iter().fold(line, |sum, (name, value)| {
         sum + name.as_str().len() + value.len() + 4
     })
+}
+
+/// [`internal_error`] as [`respond_noting`] says what answered: a status page, no decision,
+/// nothing looked up.
+pub(crate) fn panicked() -> (Response<Body>, Served, Why, Option<Instant>) {
+    (internal_error(), Served::Status, Why::default(), None)
 }
 
 /// The answer to a request whose handling panicked: 500, and the connection closes.

@@ -39,6 +39,7 @@ pub fn record(id: u64) -> AccessRecord {
         network: None,
         why: None,
         headers: None,
+        timing: None,
     }
 }
 
@@ -229,6 +230,12 @@ pub fn shown(record: &AccessRecord) -> Vec<String> {
         String::new(),
         String::new(),
         record.why.map(|why| why.code()).unwrap_or_default(),
+        // The timeline's five columns: these records have none.
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
     ]
 }
 

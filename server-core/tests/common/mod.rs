@@ -243,3 +243,10 @@ pub async fn logged(log: &AccessLog, logs: &Path, target: &str) -> AccessRecord 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The CSV export of the newest session in `logs`, whole, as text.
+pub fn exported_csv(logs: &Path) -> String {
+    let mut csv = Vec::new();
+    wharf_core::export_csv(logs, &Default::default(), &mut csv).unwrap();
+    String::from_utf8(csv).unwrap()
+}

@@ -2,7 +2,7 @@
 // every message a Channel carries. Rust serialises these with serde `rename_all = "camelCase"`;
 // a change here is a change there.
 
-import type { ConfigDraft, CustomHeaderDraft, Why } from "./generated/config";
+import type { ConfigDraft, CustomHeaderDraft, Timing, Why } from "./generated/config";
 
 export type SiteId = string;
 
@@ -213,6 +213,8 @@ export interface AccessRecord {
   why?: Why;
   // `headers` (the request's and response's, for the HAR export) is never sent to the window:
   // the live stream leaves it out so the log's buffer of records stays small.
+  /** The request's timeline before its first byte, and whether its connection was new (issue 19). Absent for a head that never finished, and in records from before it. */
+  timing?: Timing;
 }
 
 /** Mirrors `wharf_core::access::ProxyRecord`: what a proxy rule's target did for one request. */
@@ -265,6 +267,10 @@ export interface MetricsSample {
   aborted: number;
   ttfb: Percentiles;
   total: Percentiles;
+  /** The first byte's first phase: from the head to the file resolved (issue 19). */
+  resolve: Percentiles;
+  /** The first byte's second phase: from the file resolved to the first byte (issue 19). */
+  respond: Percentiles;
   generation: number;
   generationChanged: boolean;
   generationAppliedAtMs: number | null;

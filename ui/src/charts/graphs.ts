@@ -1,4 +1,5 @@
-//! The Graphs tab: three uPlot charts (requests/s; TTFB p50/p90/p99; total p99), each created
+//! The Graphs tab: four uPlot charts (requests/s; TTFB p50/p90/p99; TTFB by phase, resolving
+//! and to first byte, p50/p99; total p99), each created
 //! once, and "No requests yet" above them until a request is counted. New data is handed to uPlot with `setData` at most once per animation frame, and not
 //! at all while the tab is hidden (the latest window is drawn when it is shown); sizes follow
 //! a ResizeObserver. Vertical dashed lines mark new config generations (a draw hook).
@@ -65,6 +66,19 @@ const SPECS: ChartSpec[] = [
       { label: "p99", color: "#e5534b" },
     ],
     columns: (w) => [w.ttfbP50Ms, w.ttfbP90Ms, w.ttfbP99Ms],
+  },
+  {
+    // Each phase's own percentiles, computed by the core: they do not add up to TTFB's.
+    rootId: "chart-phases",
+    unit: "ms",
+    format: fixed(2),
+    series: [
+      { label: "resolve p50", color: "#2f81f7" },
+      { label: "resolve p99", color: "#79b8ff" },
+      { label: "to first byte p50", color: "#1f9d55" },
+      { label: "to first byte p99", color: "#85e89d" },
+    ],
+    columns: (w) => [w.resolveP50Ms, w.resolveP99Ms, w.respondP50Ms, w.respondP99Ms],
   },
   {
     rootId: "chart-total",

@@ -16,6 +16,8 @@ function sample(atMs: number, over: Partial<MetricsSample> = {}): MetricsSample 
     aborted: 0,
     ttfb: pct(1000, 2000, 3000, 10),
     total: pct(1500, 2500, 4000, 10),
+    resolve: pct(100, 150, 200, 10),
+    respond: pct(900, 1800, 2800, 10),
     generation: 1,
     generationChanged: false,
     generationAppliedAtMs: null,
@@ -58,6 +60,16 @@ describe("chartWindow", () => {
     expect(w.ttfbP90Ms[last]).toBe(2);
     expect(w.ttfbP99Ms[last]).toBe(3);
     expect(w.totalP99Ms[last]).toBe(4);
+  });
+
+  it("draws the first byte's phases from their own percentiles (issue 19)", () => {
+    const w = chartWindow([sample(T - 1000, { resolve: pct(0, 0, 0, 0) }), sample(T)]);
+    const last = w.x.length - 1;
+    expect([w.resolveP50Ms[last], w.resolveP99Ms[last]]).toEqual([0.1, 0.2]);
+    expect([w.respondP50Ms[last], w.respondP99Ms[last]]).toEqual([0.9, 2.8]);
+    // A second in which no request resolved a file: no resolve point, the other phase drawn.
+    expect(w.resolveP50Ms[last - 1]).toBeNull();
+    expect(w.respondP50Ms[last - 1]).toBe(0.9);
   });
 
   it("draws no latency for a second without requests", () => {

@@ -30,6 +30,11 @@ export interface ChartWindow {
   ttfbP90Ms: Array<number | null>;
   ttfbP99Ms: Array<number | null>;
   totalP99Ms: Array<number | null>;
+  /** The first byte's phases (issue 19): head to file resolved, and from there to the first byte. */
+  resolveP50Ms: Array<number | null>;
+  resolveP99Ms: Array<number | null>;
+  respondP50Ms: Array<number | null>;
+  respondP99Ms: Array<number | null>;
   markers: GenerationMarker[];
 }
 
@@ -100,6 +105,10 @@ export function chartWindow(samples: readonly MetricsSample[], endMs?: number): 
     ttfbP90Ms: empty(),
     ttfbP99Ms: empty(),
     totalP99Ms: empty(),
+    resolveP50Ms: empty(),
+    resolveP99Ms: empty(),
+    respondP50Ms: empty(),
+    respondP99Ms: empty(),
     markers: [],
   };
   for (const s of samples) {
@@ -113,6 +122,15 @@ export function chartWindow(samples: readonly MetricsSample[], endMs?: number): 
       }
       if (s.total.count > 0) {
         out.totalP99Ms[slot] = toMs(s.total.p99Us);
+      }
+      // Absent from samples of a core from before the phases.
+      if (s.resolve !== undefined && s.resolve.count > 0) {
+        out.resolveP50Ms[slot] = toMs(s.resolve.p50Us);
+        out.resolveP99Ms[slot] = toMs(s.resolve.p99Us);
+      }
+      if (s.respond !== undefined && s.respond.count > 0) {
+        out.respondP50Ms[slot] = toMs(s.respond.p50Us);
+        out.respondP99Ms[slot] = toMs(s.respond.p99Us);
       }
     }
     if (s.generationChanged) {

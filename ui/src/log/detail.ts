@@ -5,6 +5,7 @@ import { byId, el } from "../dom";
 import { formatBytes, formatClock, formatCount, formatDurationUs, visibleText } from "../format";
 import { percentDecode } from "./filter";
 import { effectWords, ruleName } from "./marks";
+import { timelinePhases, timelineWords, waterfall } from "./timeline";
 import { explainWhy } from "./why";
 
 const OUTCOMES: Record<AccessRecord["outcome"], string> = {
@@ -83,6 +84,11 @@ export function detailRows(record: AccessRecord, site: Site | null = null): Arra
   }
   // Why first: it answers the question a developer opens the pane with.
   rows.push(...explainWhy(record).map((sentence, i): [string, string] => [i === 0 ? "Why" : "", sentence]));
+  // Where the time went: the pane draws this row as a waterfall bar (issue 19).
+  const timeline = timelinePhases(record);
+  if (timeline !== null) {
+    rows.push([TIMELINE_LABEL, timelineWords(timeline).join(", ")]);
+  }
   rows.push(
     ["Started", `${formatClock(record.startMs)} (${new Date(record.startMs).toISOString()})`],
     ["Peer", record.peer],
@@ -104,6 +110,9 @@ export function detailRows(record: AccessRecord, site: Site | null = null): Arra
   );
   return rows;
 }
+
+/** The label of the row the pane draws as a waterfall. */
+const TIMELINE_LABEL = "Timeline";
 
 export class LogDetail {
   private readonly root = byId("log-detail");
@@ -128,7 +137,14 @@ export class LogDetail {
     close.addEventListener("click", () => this.onClose());
     head.append(el("span", "detail-title", `Request #${record.id}`), close);
     const list = el("dl", "detail-list");
+    const timeline = timelinePhases(record);
     for (const [label, value] of detailRows(record, site)) {
+      if (label === TIMELINE_LABEL && timeline !== null) {
+        const cell = el("dd", "detail-timeline");
+        cell.append(waterfall(timeline));
+        list.append(el("dt", undefined, label), cell);
+        continue;
+      }
       list.append(el("dt", undefined, label), el("dd", undefined, visibleText(value)));
     }
     this.root.replaceChildren(head, list);

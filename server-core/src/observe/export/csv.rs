@@ -65,6 +65,20 @@ impl<W: Write> CsvWriter<W> {
         // Wharf's own words (`route=spa-fallback body=br-compressed`): no comma, quote or
         // line break, and never a formula's first character.
         self.safe(&record.why.map(|why| why.code()).unwrap_or_default());
+        let timing = record.timing;
+        self.safe(match timing.map(|timing| timing.new_connection) {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "",
+        });
+        self.optional(timing.map(|timing| timing.since_accept_us));
+        for phase in [
+            timing.and_then(|timing| timing.tls_us),
+            timing.and_then(|timing| timing.head_us),
+            timing.and_then(|timing| timing.resolve_us),
+        ] {
+            self.optional(phase.map(u64::from));
+        }
         self.end_row()
     }
 

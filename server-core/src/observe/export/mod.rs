@@ -31,7 +31,7 @@ mod filter;
 mod har;
 
 /// The header row, in column order. Each data row has exactly these cells.
-pub const COLUMNS: [&str; 24] = [
+pub const COLUMNS: [&str; 29] = [
     "id",
     "start",
     "peer",
@@ -61,6 +61,16 @@ pub const COLUMNS: [&str; 24] = [
     "network_effect",
     // The decisions that shaped the response, as words (issue 19): `route=file body=gz-sibling`.
     "why",
+    // The request's timeline (issue 19), in microseconds before and after its head (`start`):
+    // whether its connection was new, from the accept to the head, from the accept to TLS done
+    // (a new HTTPS connection's first request), the head's own arrival, and the file's
+    // resolution after it. Empty when unknown; the first byte and the last are `ttfb_us` and
+    // `total_us`.
+    "new_connection",
+    "since_accept_us",
+    "tls_us",
+    "head_us",
+    "resolve_us",
 ];
 
 /// The `outcome` of the row stating what retention deleted before the export.

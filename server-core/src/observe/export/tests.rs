@@ -227,11 +227,11 @@ fn exports_the_newest_session_with_losses_in_place_and_filters_applied() {
     assert_eq!(lines[0], COLUMNS.join(","));
     assert_eq!(
         lines[1],
-        "1,1970-01-01T00:00:01.000Z,[::1]:50000,\"GET\",\"/a\",\"HTTP/1.1\",200,10,true,5,7,completed,,\"'-\",3,2,file,,,,,,,"
+        "1,1970-01-01T00:00:01.000Z,[::1]:50000,\"GET\",\"/a\",\"HTTP/1.1\",200,10,true,5,7,completed,,\"'-\",3,2,file,,,,,,,,,,,,"
     );
     assert_eq!(
         lines[3],
-        ",1970-01-01T00:00:02.500Z,,,,,,,,,,lost,,,,,,\"1 record was lost: the log queue was full\",,,,,,"
+        ",1970-01-01T00:00:02.500Z,,,,,,,,,,lost,,,,,,\"1 record was lost: the log queue was full\",,,,,,,,,,,"
     );
     assert_eq!(lines.len(), 5);
     assert_eq!(
@@ -368,7 +368,7 @@ fn states_retention_first_and_counts_torn_lines() {
         lines[1],
         format!(
             ",{},,,,,,,,,,retention_dropped,,,,,,\"{dropped} earlier records were deleted by \
-             the log's retention limit\",,,,,,",
+             the log's retention limit\",,,,,,,,,,,",
             rfc3339_ms(session.manifest.started_ms)
         )
     );

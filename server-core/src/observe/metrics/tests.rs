@@ -160,6 +160,8 @@ fn an_empty_second_is_all_zeros() {
             aborted: 0,
             ttfb: Percentiles::default(),
             total: Percentiles::default(),
+            resolve: Percentiles::default(),
+            respond: Percentiles::default(),
             generation: 7,
             generation_changed: false,
             generation_applied_at_ms: None,
@@ -363,4 +365,41 @@ fn samples_serialize_in_camel_case() {
     assert_eq!(json["generationAppliedAtMs"], serde_json::Value::Null);
     let back: MetricsSample = serde_json::from_value(json).unwrap();
     assert_eq!(back, sample);
+}
+
+/// The first byte's phases (issue 19): over the records with a resolution, `resolve` is the
+/// head to the lookup and `respond` the rest of the first byte; records without one (a proxied
+/// request, an old record) count in `ttfb` only.
+#[test]
+fn the_first_byte_is_split_into_resolve_and_respond() {
+    use crate::observe::timing::Timing;
+    let mut metrics = Metrics::new(START_MS);
+    let timed = |ttfb_us: u64, resolve_us: Option<u32>| AccessRecord {
+        timing: Some(Timing {
+            new_connection: false,
+            since_accept_us: 1_000,
+            tls_us: None,
+            head_us: Some(5),
+            resolve_us,
+        }),
+        ..record(ttfb_us, ttfb_us + 10)
+    };
+    for i in 1..=100u32 {
+        metrics.observe(&Numbers::of(&timed(1_000 + u64::from(i), Some(i))));
+    }
+    metrics.observe(&Numbers::of(&timed(50_000, None)));
+    metrics.observe(&Numbers::of(&record(60_000, 60_000)));
+    let sample = metrics.tick(START_MS + 1_000, 0, 1);
+    assert_eq!(sample.ttfb.count, 102);
+    assert_eq!((sample.resolve.count, sample.respond.count), (100, 100));
+    assert_eq!((sample.resolve.p50_us, sample.resolve.max_us), (50, 100));
+    assert_eq!(
+        (sample.respond.p50_us, sample.respond.max_us),
+        (1_000, 1_000)
+    );
+    let next = metrics.tick(START_MS + 2_000, 0, 1);
+    assert_eq!(
+        (next.resolve, next.respond),
+        (Percentiles::default(), Percentiles::default())
+    );
 }

@@ -312,6 +312,38 @@ headerRules: number,
  */
 headerRuleMask: number, };
 
+/**
+ * Where a request's time went before its first byte, in microseconds relative to its head
+ * being complete.
+ */
+export type Timing = { 
+/**
+ * Whether this was its connection's first request: `false` when the connection was reused
+ * (keep-alive, or another stream of an HTTP/2 connection).
+ */
+newConnection: boolean, 
+/**
+ * Microseconds from the connection's accept to this request's head being complete.
+ */
+sinceAcceptUs: number, 
+/**
+ * Microseconds from the accept to the TLS handshake's end: only on the first request of
+ * an HTTPS connection.
+ */
+tlsUs: number | null, 
+/**
+ * Microseconds from the head's first byte to its last (on a new connection, from the
+ * accept or the TLS handshake's end if later): how long the client took to send it. `None`
+ * on HTTP/2, whose requests share the connection's reads.
+ */
+headUs: number | null, 
+/**
+ * Microseconds from the head to the route's file resolved: its last stat or cache lookup
+ * (on a cache miss, the small file's read with it). `None` when nothing was looked up: a
+ * refusal, Wharf's own endpoints, a proxied request.
+ */
+resolveUs: number | null, };
+
 // The bits of an access record's `network.effects`, by the name the CSV gives them.
 export const NETWORK_EFFECT_BITS = {
   throttle: 1,

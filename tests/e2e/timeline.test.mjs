@@ -1,0 +1,89 @@
+// Issue 19 in the real window (see harness.mjs): the log's detail pane draws a request's
+// timeline as a waterfall bar, with each phase's duration in words, and says whether its
+// connection was new or reused. Two requests on one keep-alive connection: the first is on a
+// new connection, the second on a reused one.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
+import { join } from "node:path";
+import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+
+/** @type {import("./harness.mjs").App} */
+let app;
+
+before(async () => {
+  app = await launchApp();
+}, { timeout: 60_000 });
+
+after(async () => {
+  try {
+    await app?.quit();
+  } finally {
+    removeTempDirs();
+  }
+}, { timeout: 30_000 });
+
+/** GET `url` through `agent`: its status, once the body is read. */
+function get(url, agent) {
+  return new Promise((resolveResponse, reject) => {
+    const req = httpRequest(url, { agent }, (res) => {
+      res.resume();
+      res.on("end", () => resolveResponse(res.statusCode));
+      res.on("error", reject);
+    });
+    req.setTimeout(20_000, () => req.destroy(new Error(`no answer from ${url} in 20 s`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Selects the log row of `target` and returns the detail pane's text once it shows `what`. */
+async function detail(target, what, label) {
+  const row = `[...document.querySelectorAll("#log-table [data-record-id]")]
+    .find((r) => r.querySelector(".log-target").textContent === arguments[0])`;
+  await app.waitFor(`return !!${row};`, `a log row for ${target}`, 10_000, target);
+  await app.run(`${row}.click();`, target);
+  return app.waitForText("#log-detail", (t) => what.test(t), label);
+}
+
+test("the detail pane draws a request's timeline, new and reused connections", { timeout: 90_000 }, async () => {
+  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  const dir = tempDir("wharf-e2e-timeline-");
+  writeFileSync(join(dir, "index.html"), "<!DOCTYPE html><title>Timeline</title><h1>Timeline site</h1>");
+  writeFileSync(join(dir, "app.js"), `console.log(${JSON.stringify("x".repeat(20_000))});\n`);
+  const url = await app.addSite(dir);
+
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  assert.equal(await get(new URL("index.html?first", url), agent), 200);
+  assert.equal(await get(new URL("app.js?second", url), agent), 200);
+  agent.destroy();
+
+  await app.click("#tab-log");
+  const first = await detail("/index.html?first", /new connection/, "the first request's timeline");
+  assert.match(first, /Timeline/);
+  assert.match(first, /Connection setup \d/);
+  assert.match(first, /Waiting for the head \d/);
+  assert.match(first, /Resolving the file \d/);
+  await app.run(`document.querySelector("#log-detail .waterfall").scrollIntoView({ block: "center" });`);
+  await app.screenshot("42-detail-timeline-new-connection");
+
+  const second = await detail("/app.js?second", /reused connection/, "the second request's timeline");
+  for (const phase of ["Waiting for the head", "Resolving the file", "To first byte", "Transfer"]) {
+    assert.match(second, new RegExp(`${phase} [\\d.]+ (ms|s)`), phase);
+  }
+  assert.doesNotMatch(second, /Connection setup|TLS handshake/, "a reused connection has no setup of its own");
+  // The bar: one segment per phase, placed from JS (the CSP allows no style attributes in markup).
+  const segments = await app.run(
+    `return [...document.querySelectorAll("#log-detail .wf-bar .wf-seg")]
+       .map((s) => [s.className, s.style.left, s.style.width, s.getBoundingClientRect().width]);`,
+  );
+  assert.equal(segments.length, 4, JSON.stringify(segments));
+  for (const [name, left, width, drawn] of segments) {
+    assert.match(left, /%$/, name);
+    assert.match(width, /%$/, name);
+    assert.ok(drawn > 0, `${name} is drawn`);
+  }
+  await app.run(`document.querySelector("#log-detail .waterfall").scrollIntoView({ block: "center" });`);
+  await app.screenshot("43-detail-timeline-reused-connection");
+});
