@@ -7,27 +7,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { join } from "node:path";
-import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { httpGet, launchApp, removeTempDirs, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
 let dir = "";
 let url = "";
-
-/** GET `target` from the site as a page at `referer` would: the status. */
-function get(target, referer) {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(new URL(target, url), { agent: false, headers: { Referer: referer } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer for ${target} in 10 s`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 before(async () => {
   app = await launchApp();
@@ -117,8 +103,8 @@ test("the check follows the site's settings: with Clean URLs on, /about finds ab
 
 test("a 404 a page meets while the tab is shown is listed live, under the page that asked", { timeout: 60_000 }, async () => {
   // As a script of index.html would ask: the static check cannot see a URL a script builds.
-  assert.equal(await get("data/items.json?page=2", url), 404);
-  assert.equal(await get("no-referer.png", ""), 404);
+  assert.equal((await httpGet(new URL("data/items.json?page=2", url), { headers: { Referer: url } })).status, 404);
+  assert.equal((await httpGet(new URL("no-referer.png", url), { headers: { Referer: "" } })).status, 404);
   const summary = await app.waitForText("#check-summary", (t) => t === "3 errors in 2 files", "the live 404 listed");
   assert.equal(summary, "3 errors in 2 files");
   const live = (await findings()).filter(([, kind]) => kind === "live_not_found");

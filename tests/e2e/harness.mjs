@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join, resolve } from "node:path";
 import { Builder, By } from "selenium-webdriver";
 import { freePort, removeTempDirs, tempDir } from "../support/scratch.mjs";
@@ -124,6 +125,36 @@ async function stopGroup(child) {
   child.stderr?.destroy();
 }
 
+/**
+ * GET `url` from a site as a client outside the window would, with `headers`, on a new
+ * connection unless an `agent` is given: its status, headers, body (text) and how long it took
+ * in milliseconds, once the body has been read.
+ * @param {string | URL} url
+ * @param {{ headers?: Record<string, string>, agent?: import("node:http").Agent | false }} [options]
+ * @returns {Promise<{ status: number, headers: import("node:http").IncomingHttpHeaders, body: string, ms: number }>}
+ */
+export function httpGet(url, { headers = {}, agent = false } = {}) {
+  const started = performance.now();
+  return new Promise((resolveResponse, reject) => {
+    const req = httpRequest(url, { agent, headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () =>
+        resolveResponse({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+          ms: performance.now() - started,
+        }),
+      );
+      res.on("error", reject);
+    });
+    req.setTimeout(20_000, () => req.destroy(new Error(`no answer from ${url} in 20 s`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 /** The running app: its window (through WebDriver) and its folders. */
 export class App {
   constructor(driver, tauriDriver, dirs) {
@@ -153,6 +184,15 @@ export class App {
     writeFileSync(path, await this.driver.takeScreenshot(), "base64");
     console.log(`# screenshot: ${path}`);
     return path;
+  }
+
+  /** Selects the log row of `target` and returns the detail pane's text once it matches `what`. */
+  async showDetail(target, what, label) {
+    const row = `[...document.querySelectorAll("#log-table [data-record-id]")]
+      .find((r) => r.querySelector(".log-target").textContent === arguments[0])`;
+    await this.waitFor(`return !!${row};`, `a log row for ${target}`, 10_000, target);
+    await this.run(`${row}.click();`, target);
+    return this.waitForText("#log-detail", (t) => what.test(t), label);
   }
 
   /** Calls a Rust command from inside the window, as the UI's own code does. */

@@ -6,9 +6,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { createServer, request as httpRequest } from "node:http";
+import { createServer } from "node:http";
 import { join } from "node:path";
-import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { httpGet, launchApp, removeTempDirs, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
@@ -37,24 +37,6 @@ after(async () => {
     removeTempDirs();
   }
 }, { timeout: 30_000 });
-
-/** GET through node:http on a new connection: status, body and how long it took. */
-function get(url) {
-  const started = performance.now();
-  return new Promise((resolveResponse, reject) => {
-    const req = httpRequest(url, { agent: false }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () =>
-        resolveResponse({ status: res.statusCode, body: Buffer.concat(chunks).toString(), ms: performance.now() - started }),
-      );
-      res.on("error", reject);
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error(`no answer from ${url} in 20 s`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 /** Replaces the text of a table cell as a person types it (WebDriver keys, not a script). */
 async function typeInto(css, text) {
@@ -102,7 +84,7 @@ test("a site is added and served at full speed", { timeout: 60_000 }, async () =
   writeFileSync(join(site.dir, "index.html"), "<!DOCTYPE html><title>Proxy</title><h1>Proxy site</h1>");
   writeFileSync(join(site.dir, "page.txt"), "a small file\n");
   site.url = await app.addSite(site.dir);
-  const fast = await get(new URL("page.txt", site.url));
+  const fast = await httpGet(new URL("page.txt", site.url));
   assert.equal(fast.status, 200);
   assert.ok(fast.ms < SLOWED_MS, `unthrottled: ${fast.ms} ms`);
   assert.equal(await app.run(`return document.querySelector("#throttle").hidden;`), true, "no badge without a rule");
@@ -129,10 +111,10 @@ test("a proxy rule typed in Settings sends /api to the upstream, and the log sho
   await applied(2);
   await app.waitForText("#apply-changes", (t) => t.includes("Proxy rules"), "the change, named by its label");
 
-  const proxied = await get(new URL("/api/users?page=2", site.url));
+  const proxied = await httpGet(new URL("/api/users?page=2", site.url));
   assert.equal(proxied.status, 200);
   assert.deepEqual(JSON.parse(proxied.body), { upstream: true, url: "/api/users?page=2", host: upstreamUrl.slice(7) });
-  assert.equal((await get(new URL("page.txt", site.url))).body, "a small file\n", "other paths still serve files");
+  assert.equal((await httpGet(new URL("page.txt", site.url))).body, "a small file\n", "other paths still serve files");
 
   await app.click("#tab-log");
   const row = await logRow("/api/users?page=2");
@@ -166,7 +148,7 @@ test("Slow 3G from the network table slows the site, and the header says Throttl
   await app.run(`document.querySelector("#network-rules").scrollIntoView({ block: "center" });`);
   await app.screenshot("22-network-table-and-badge");
 
-  const slow = await get(new URL("page.txt?slow", site.url));
+  const slow = await httpGet(new URL("page.txt?slow", site.url));
   assert.equal(slow.status, 200);
   assert.equal(slow.body, "a small file\n");
   assert.ok(slow.ms >= SLOWED_MS, `Slow 3G adds 2 s before the first byte; took ${slow.ms} ms`);
@@ -183,7 +165,7 @@ test("Slow 3G from the network table slows the site, and the header says Throttl
 test("Turn off in the header turns every rule off in one click, and the rules stay", { timeout: 60_000 }, async () => {
   await press("#throttle-off");
   await app.waitFor(`return document.querySelector("#throttle").hidden;`, "the badge gone");
-  const fast = await get(new URL("page.txt?fast", site.url));
+  const fast = await httpGet(new URL("page.txt?fast", site.url));
   assert.equal(fast.status, 200);
   assert.ok(fast.ms < SLOWED_MS, `fast again: ${fast.ms} ms`);
 

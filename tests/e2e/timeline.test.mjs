@@ -5,9 +5,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { Agent, request as httpRequest } from "node:http";
+import { Agent } from "node:http";
 import { join } from "node:path";
-import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { httpGet, launchApp, removeTempDirs, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
@@ -24,29 +24,6 @@ after(async () => {
   }
 }, { timeout: 30_000 });
 
-/** GET `url` through `agent`: its status, once the body is read. */
-function get(url, agent) {
-  return new Promise((resolveResponse, reject) => {
-    const req = httpRequest(url, { agent }, (res) => {
-      res.resume();
-      res.on("end", () => resolveResponse(res.statusCode));
-      res.on("error", reject);
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error(`no answer from ${url} in 20 s`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-/** Selects the log row of `target` and returns the detail pane's text once it shows `what`. */
-async function detail(target, what, label) {
-  const row = `[...document.querySelectorAll("#log-table [data-record-id]")]
-    .find((r) => r.querySelector(".log-target").textContent === arguments[0])`;
-  await app.waitFor(`return !!${row};`, `a log row for ${target}`, 10_000, target);
-  await app.run(`${row}.click();`, target);
-  return app.waitForText("#log-detail", (t) => what.test(t), label);
-}
-
 test("the detail pane draws a request's timeline, new and reused connections", { timeout: 90_000 }, async () => {
   await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
   const dir = tempDir("wharf-e2e-timeline-");
@@ -55,12 +32,12 @@ test("the detail pane draws a request's timeline, new and reused connections", {
   const url = await app.addSite(dir);
 
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  assert.equal(await get(new URL("index.html?first", url), agent), 200);
-  assert.equal(await get(new URL("app.js?second", url), agent), 200);
+  assert.equal((await httpGet(new URL("index.html?first", url), { agent })).status, 200);
+  assert.equal((await httpGet(new URL("app.js?second", url), { agent })).status, 200);
   agent.destroy();
 
   await app.click("#tab-log");
-  const first = await detail("/index.html?first", /new connection/, "the first request's timeline");
+  const first = await app.showDetail("/index.html?first", /new connection/, "the first request's timeline");
   assert.match(first, /Timeline/);
   assert.match(first, /Connection setup \d/);
   assert.match(first, /Waiting for the head \d/);
@@ -68,7 +45,7 @@ test("the detail pane draws a request's timeline, new and reused connections", {
   await app.run(`document.querySelector("#log-detail .waterfall").scrollIntoView({ block: "center" });`);
   await app.screenshot("42-detail-timeline-new-connection");
 
-  const second = await detail("/app.js?second", /reused connection/, "the second request's timeline");
+  const second = await app.showDetail("/app.js?second", /reused connection/, "the second request's timeline");
   for (const phase of ["Waiting for the head", "Resolving the file", "To first byte", "Transfer"]) {
     assert.match(second, new RegExp(`${phase} [\\d.]+ (ms|s)`), phase);
   }

@@ -5,9 +5,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { join } from "node:path";
-import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { httpGet, launchApp, removeTempDirs, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
@@ -25,37 +24,6 @@ after(async () => {
   }
 }, { timeout: 30_000 });
 
-/** GET `url` with `headers` on a new connection: its status and headers. */
-function get(url, headers = {}) {
-  return new Promise((resolveResponse, reject) => {
-    const req = httpRequest(url, { agent: false, headers }, (res) => {
-      res.resume();
-      res.on("end", () => resolveResponse({ status: res.statusCode, headers: res.headers }));
-      res.on("error", reject);
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error(`no answer from ${url} in 20 s`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-/** Selects the log row of `target` and returns the detail pane's text once it shows `what`. */
-async function explained(target, what, label) {
-  await app.waitFor(
-    `return [...document.querySelectorAll("#log-table [data-record-id]")]
-       .some((r) => r.querySelector(".log-target").textContent === arguments[0]);`,
-    `a log row for ${target}`,
-    10_000,
-    target,
-  );
-  await app.run(
-    `[...document.querySelectorAll("#log-table [data-record-id]")]
-       .find((r) => r.querySelector(".log-target").textContent === arguments[0]).click();`,
-    target,
-  );
-  return app.waitForText("#log-detail", (t) => what.test(t), label);
-}
-
 test("a 304 is explained by the ETag that matched", { timeout: 60_000 }, async () => {
   await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
   site.dir = tempDir("wharf-e2e-why-");
@@ -63,14 +31,14 @@ test("a 304 is explained by the ETag that matched", { timeout: 60_000 }, async (
   writeFileSync(join(site.dir, "page.txt"), "a small file\n");
   site.url = await app.addSite(site.dir);
 
-  const first = await get(new URL("page.txt", site.url));
+  const first = await httpGet(new URL("page.txt", site.url));
   assert.equal(first.status, 200);
   const etag = String(first.headers.etag);
-  const again = await get(new URL("page.txt?again", site.url), { "If-None-Match": etag });
+  const again = await httpGet(new URL("page.txt?again", site.url), { headers: { "If-None-Match": etag } });
   assert.equal(again.status, 304);
 
   await app.click("#tab-log");
-  const text = await explained("/page.txt?again", /If-None-Match matched the file's ETag/, "the 304 explained");
+  const text = await app.showDetail("/page.txt?again", /If-None-Match matched the file's ETag/, "the 304 explained");
   assert.match(text, /Why\s*The file at this path answered\./);
   await app.screenshot("40-why-304");
 });
@@ -83,9 +51,9 @@ test("a SPA fallback is explained as the fallback answering a navigation", { tim
   await app.click("#settings-apply");
   await app.waitForText("#apply-result", (t) => t.includes("Generation 2 applies"), "generation 2 applied");
 
-  const route = await get(new URL("app/settings", site.url), { Accept: "text/html" });
+  const route = await httpGet(new URL("app/settings", site.url), { headers: { Accept: "text/html" } });
   assert.equal(route.status, 200);
   await app.click("#tab-log");
-  await explained("/app/settings", /the SPA fallback answered with the root index\.html/, "the fallback explained");
+  await app.showDetail("/app/settings", /the SPA fallback answered with the root index\.html/, "the fallback explained");
   await app.screenshot("41-why-spa-fallback");
 });
