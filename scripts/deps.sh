@@ -99,3 +99,33 @@ ensure_zigbuild() {
   export PATH="$HOME/.local/bin:$PATH"
   hash -r
 }
+
+# Firefox's DevTools modules (its network monitor's HAR import, tests/browser/har-import.test.mjs),
+# taken from Debian's firefox-esr package without installing Firefox: the package is downloaded,
+# and only the DevTools folder of its omni.ja (a zip) is kept, in Cargo's cache's sibling. Exports
+# WHARF_FIREFOX_DEVTOOLS, the folder the modules' `resource://devtools/` ids resolve under.
+ensure_firefox_devtools() {
+  local cache="$HOME/.cache/wharf/firefox-devtools"
+  export WHARF_FIREFOX_DEVTOOLS="$cache/chrome/devtools/modules/devtools"
+  [[ -f $WHARF_FIREFOX_DEVTOOLS/client/netmonitor/src/har/har-importer.js ]] && return 0
+  echo "wharf: extracting Firefox's DevTools from Debian's firefox-esr package (about 80 MB)" >&2
+  local work
+  work=$(mktemp -d)
+  local download=(apt-get download -q)
+  # As root, apt would hand the download to its own user, who cannot write here.
+  [[ $(id -u) -eq 0 ]] && download+=(-o APT::Sandbox::User=root)
+  if ! (cd "$work" && "${download[@]}" firefox-esr >/dev/null); then
+    # A machine whose package lists were never fetched: fetch them, then try again.
+    if [[ $(id -u) -eq 0 ]]; then apt-get update -q; else sudo apt-get update -q; fi
+    (cd "$work" && "${download[@]}" firefox-esr >/dev/null)
+  fi
+  dpkg-deb --fsys-tarfile "$work"/firefox-esr_*.deb | tar -x -C "$work" ./usr/lib/firefox-esr/browser/omni.ja
+  rm -rf "$cache.part"
+  python3 - "$work/usr/lib/firefox-esr/browser/omni.ja" "$cache.part" <<'PY'
+import sys, zipfile
+omni = zipfile.ZipFile(sys.argv[1])
+omni.extractall(sys.argv[2], [n for n in omni.namelist() if n.startswith("chrome/devtools/modules/devtools/")])
+PY
+  rm -rf "$cache" && mv "$cache.part" "$cache"
+  rm -rf "$work"
+}

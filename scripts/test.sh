@@ -16,6 +16,7 @@ if [[ $WHARF_OS == linux ]]; then
   ensure_debian_packages "${APP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${BROWSER_PACKAGES[@]}" "${WINDOWS_PACKAGES[@]}" "${PACKAGE_CHECK_PACKAGES[@]}" libreoffice-calc-nogui
   ensure_rust_target x86_64-pc-windows-gnu
   ensure_tauri_driver
+  ensure_firefox_devtools
 fi
 ensure_node_modules
 exe=""
@@ -48,7 +49,7 @@ if [[ $WHARF_OS == linux ]]; then
   bash scripts/test-windows.sh
 fi
 
-step "Browser: live reload in headless Chromium"
+step "Browser: live reload, trust and DNS rebinding in headless Chromium; HAR import in Chrome's and Firefox's DevTools"
 case $WHARF_OS in
   linux) chromium=/usr/bin/chromium ;;
   macos) chromium="/Applications/Google Chrome.app/Contents/MacOS/Google Chrome" ;;

@@ -450,7 +450,8 @@ async fn choose_export_path<R: Runtime>(
 ) -> Option<PathBuf> {
     use tauri_plugin_dialog::DialogExt;
     if let SaveTarget::Fixed(path) = target {
-        return Some(path.clone());
+        // As a dialog with this format's filter would answer: the name, with its extension.
+        return Some(path.with_extension(format.extension()));
     }
     let (chosen, answer) = tokio::sync::oneshot::channel();
     // The callback form: the dialog runs on the main thread while this task waits without

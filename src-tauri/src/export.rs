@@ -98,8 +98,9 @@ impl ExportFormat {
 pub enum SaveTarget {
     /// The native save dialog; the file the user chooses there is the only one written.
     Dialog,
-    /// Tests only: this file, as if the user had chosen it in the dialog. End-to-end tests
-    /// drive the window through WebDriver, which cannot click a native dialog.
+    /// Tests only: this file (with the export's extension: `.csv` or `.har`), as if the user
+    /// had chosen it in the dialog. End-to-end tests drive the window through WebDriver, which
+    /// cannot click a native dialog.
     Fixed(PathBuf),
 }
 

@@ -10,8 +10,8 @@
 //!
 //! `WHARF_CONFIG_DIR` and `WHARF_DATA_DIR` replace the app's config and data folders (tests
 //! use them); with `WHARF_DATA_DIR` set, the welcome site's files go there too.
-//! `WHARF_TEST_EXPORT_PATH` (tests only) replaces the Export button's save dialog with that
-//! file (see [`export::SaveTarget`]); `WHARF_TEST_NSS_DB` (tests only) is the one trust store
+//! `WHARF_TEST_EXPORT_PATH` (tests only) replaces the Export buttons' save dialog with that
+//! file, with the export's extension (see [`export::SaveTarget`]); `WHARF_TEST_NSS_DB` (tests only) is the one trust store
 //! the Trust button changes (see [`trust::CaTrust`]). The data folder (Tauri's local one: on
 //! Windows `%LOCALAPPDATA%`, not the roaming profile, as the logs grow and the certificate
 //! names this machine's addresses) holds the access logs (`access-log/<site>/`) and the one
@@ -372,7 +372,8 @@ mod tests {
         assert_eq!(exported["id"], 1);
         assert_eq!(exported["path"], chosen.display().to_string());
         assert!(chosen.is_file() && !planted.exists());
-        // HAR: the same contract, to the same chosen file.
+        // HAR: the same contract, to the chosen file with HAR's extension (as the dialog's
+        // filter would have it).
         let exported = invoke(
             &webview,
             "export_har",
@@ -380,9 +381,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(exported["id"], 2);
-        assert_eq!(exported["path"], chosen.display().to_string());
+        let chosen_har = chosen.with_extension("har");
+        assert_eq!(exported["path"], chosen_har.display().to_string());
         let har: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&chosen).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(&chosen_har).unwrap()).unwrap();
         assert_eq!(har["log"]["version"], "1.2");
         assert!(!planted.exists());
 

@@ -388,7 +388,7 @@ test("HTTPS beside HTTP: the window shows the https URL and the fingerprint the 
   await app.screenshot("09-https");
 });
 
-test("export writes every request of the session to CSV, only where the save dialog said", { timeout: 60_000 }, async () => {
+test("export writes every request of the session to CSV and to HAR, only where the save dialog said", { timeout: 60_000 }, async () => {
   // The Export button: the app opens its own save dialog (answered by exportPath) and writes there.
   await app.click("#tab-log");
   await app.click("#export-csv");
@@ -401,6 +401,27 @@ test("export writes every request of the session to CSV, only where the save dia
   const hostile = lines.find((l) => l.includes("window.__xss=2"));
   assert.ok(hostile, "the hostile request is exported");
   assert.ok(!/(^|,)[=+\-@]/.test(hostile), `no cell starts a formula: ${hostile}`);
+
+  // Export HAR…: the same dialog (its stand-in answers with HAR's extension), every request with
+  // the headers the server saw and sent, the hostile one as text.
+  await app.click("#export-har");
+  const harPath = exportPath.replace(/\.csv$/, ".har");
+  const harShown = await app.waitForText("#export-result", (t) => t.includes(harPath), "the HAR export's result");
+  const har = JSON.parse(readFileSync(harPath, "utf8"));
+  assert.equal(har.log.version, "1.2");
+  assert.ok(harShown.startsWith(`Exported ${har.log.entries.length} entries`), harShown);
+  assert.equal(har.log.entries.length, site.requests, "one entry per request made");
+  const hello = har.log.entries.find((/** @type {any} */ e) => e.request.url.endsWith("/hello.txt"));
+  assert.ok(hello, "the hello.txt request is in the HAR");
+  assert.ok(
+    hello.request.headers.some((/** @type {any} */ h) => h.name === "host"),
+    `the request's headers are kept: ${JSON.stringify(hello.request.headers)}`,
+  );
+  assert.ok(hello.response.headers.some((/** @type {any} */ h) => h.name === "etag"), "and the response's");
+  const userAgents = har.log.entries.flatMap((/** @type {any} */ e) =>
+    e.request.headers.filter((/** @type {any} */ h) => h.name === "user-agent").map((/** @type {any} */ h) => h.value),
+  );
+  assert.ok(userAgents.includes(`<img src=x onerror="window.__xss=2">`), "the hostile user agent, byte for byte");
 
   // The window says what to export, never where: a path it sends is ignored.
   const planted = join(dirname(exportPath), "planted.csv");

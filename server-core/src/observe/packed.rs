@@ -374,6 +374,7 @@ const HAS_TIMING: u8 = 4;
 /// Appends the record of `numbers` and `text` to `out`.
 pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
     let (text, headers) = text.parts();
+    let timing = numbers.timing.map(Timing::encode);
     let len = HEAD
         + text.len()
         + headers.len()
@@ -381,7 +382,7 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         + numbers.network.map_or(0, |_| NETWORK_GROUP)
         + numbers.why.map_or(0, |_| WHY_GROUP)
         + rule_mask(numbers).map_or(0, |_| RULES_GROUP)
-        + numbers.timing.map_or(0, |timing| 1 + timing.encoded_len());
+        + timing.map_or(0, |timing| 1 + timing.as_slice().len());
     out.reserve(len);
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
     for value in [
@@ -430,9 +431,9 @@ pub(crate) fn pack(numbers: &Numbers, text: &RequestText, out: &mut Vec<u8>) {
         out.push(HAS_RULES);
         out.extend_from_slice(&mask.to_le_bytes());
     }
-    if let Some(timing) = numbers.timing {
+    if let Some(timing) = &timing {
         out.push(HAS_TIMING);
-        timing.encode(out);
+        out.extend_from_slice(timing.as_slice());
     }
     // Last: later groups go before it.
     out.extend_from_slice(headers);

@@ -78,27 +78,24 @@ impl Timing {
         self.resolve_us = resolved.map(|at| us32(micros(at.saturating_duration_since(head))));
     }
 
-    /// Appends the bytes a packed record keeps: a flags byte (new connection, then which
-    /// phases are known), then the known offsets as LEB128 varints, so a typical record's
-    /// timeline takes 6 to 8 bytes rather than 21 (the log's bytes are its cost, issue 19).
-    pub(crate) fn encode(self, out: &mut Vec<u8>) {
-        out.push(self.flags());
-        put_varint(out, self.since_accept_us);
+    /// The bytes a packed record keeps: a flags byte (new connection, then which phases are
+    /// known), then the known offsets as LEB128 varints, so a typical record's timeline takes
+    /// 6 to 8 bytes rather than 21 (the log's bytes are its cost, issue 19). Written into a
+    /// small array on the stack, so the request path measures and copies them once.
+    pub(crate) fn encode(self) -> Encoded {
+        let mut encoded = Encoded {
+            bytes: [0; MAX_ENCODED],
+            len: 0,
+        };
+        encoded.push(self.flags());
+        encoded.put_varint(self.since_accept_us);
         for phase in [self.tls_us, self.head_us, self.resolve_us]
             .into_iter()
             .flatten()
         {
-            put_varint(out, u64::from(phase));
+            encoded.put_varint(u64::from(phase));
         }
-    }
-
-    /// How many bytes [`Timing::encode`] appends.
-    pub(crate) fn encoded_len(self) -> usize {
-        let phases = [self.tls_us, self.head_us, self.resolve_us]
-            .into_iter()
-            .flatten();
-        1 + varint_len(self.since_accept_us)
-            + phases.map(|us| varint_len(u64::from(us))).sum::<usize>()
+        encoded
     }
 
     /// The timeline at the start of `bytes` (from [`Timing::encode`]), and the bytes after it;
@@ -144,22 +141,39 @@ const HAS_TLS: u8 = 2;
 const HAS_HEAD: u8 = 4;
 const HAS_RESOLVE: u8 = 8;
 
-// LEB128 by hand: three short loops, where a crate would be a dependency for them.
-/// Appends `value` as an unsigned LEB128 varint: 7 bits a byte, low first.
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
+/// The most bytes [`Timing::encode`] writes: the flags, a `u64` varint and three `u32` ones.
+const MAX_ENCODED: usize = 1 + 10 + 3 * 5;
+
+/// A timeline's packed bytes (see [`Timing::encode`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Encoded {
+    bytes: [u8; MAX_ENCODED],
+    len: usize,
+}
+
+impl Encoded {
+    /// The bytes written.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
-    out.push(value as u8);
+
+    fn push(&mut self, byte: u8) {
+        self.bytes[self.len] = byte;
+        self.len += 1;
+    }
+
+    // LEB128 by hand: two short loops, where a crate would be a dependency for them.
+    /// Appends `value` as an unsigned LEB128 varint: 7 bits a byte, low first.
+    fn put_varint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        self.push(value as u8);
+    }
 }
 
-/// The bytes [`put_varint`] writes for `value`.
-fn varint_len(value: u64) -> usize {
-    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
-}
-
-/// Reads a varint [`put_varint`] wrote from the start of `bytes`, moving past it.
+/// Reads a varint [`Encoded::put_varint`] wrote from the start of `bytes`, moving past it.
 fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
@@ -223,8 +237,7 @@ mod tests {
             },
         ] {
             let mut bytes = vec![9];
-            timing.encode(&mut bytes);
-            assert_eq!(bytes.len(), 1 + timing.encoded_len());
+            bytes.extend_from_slice(timing.encode().as_slice());
             bytes.push(7);
             assert_eq!(Timing::decode(&bytes[1..]), Some((timing, &[7u8][..])));
             for cut in 1..bytes.len() - 1 {

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# What keeping each request's headers in the durable log costs (issue 19, HAR export):
-# scenario a (a 1 KiB file, 64 keep-alive connections, wrk's default headers) with
-# `--log-dir`, two `wharf` binaries in alternating pairs, the server pinned to CPU 0 and wrk to
-# CPU 1. Prints each run's requests/s, the medians and their ratio, and the session log's bytes
-# per record for each binary. On a machine shared with other work, requests/s swings with the
-# other load; the server's CPU time per request (user + system, from /proc) is steadier, and is
-# printed too.
+# What a change costs the request path with the log on (issue 19: keeping headers, the
+# timeline): scenario a (a 1 KiB file, 64 keep-alive connections, wrk's default headers) with
+# `--log-dir`, two `wharf` binaries built before and after the change, in alternating pairs, the
+# server pinned to CPU 0 and wrk to CPU 1. Prints each run's requests/s, each pair's ratios, the
+# medians, and the session log's bytes per record for each binary. On a machine shared with
+# other work, requests/s swings with the other load; the server's CPU time per request (user +
+# system, from /proc) is steadier, and is printed too. The per-pair ratios are the figure to
+# quote: a pair's two runs are seconds apart, so slow drift hits both alike.
 #
-# Usage: bench/headers-cost.sh BEFORE_WHARF AFTER_WHARF [PAIRS=5] [SECONDS=6]
+# Usage: bench/cost.sh BEFORE_WHARF AFTER_WHARF [PAIRS=5] [SECONDS=6]
 set -euo pipefail
 
 before=$1 after=$2 pairs=${3:-5} seconds=${4:-6}
@@ -64,6 +65,12 @@ for i in $(seq "$pairs"); do
     echo "$result" >> "$work/$which"
   done
 done
+# Each pair's ratios, after ÷ before: requests/s, and CPU per request.
+paste -d' ' "$work/before" "$work/after" \
+  | awk '{printf "%.4f %.4f\n", $5 / $1, $7 / $3}' > "$work/pairs"
+echo "per-pair req/s ratios: $(cut -d' ' -f1 "$work/pairs" | sort -g | tr '\n' ' ')"
+echo "per-pair CPU/request ratios: $(cut -d' ' -f2 "$work/pairs" | sort -g | tr '\n' ' ')"
+echo "median per-pair ratio: req/s $(cut -d' ' -f1 "$work/pairs" | median), CPU per request $(cut -d' ' -f2 "$work/pairs" | median)"
 b=$(cut -d' ' -f1 "$work/before" | median) a=$(cut -d' ' -f1 "$work/after" | median)
 echo "median req/s: before $b, after $a, ratio $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.3f", a / b}')"
 echo "bytes per record: before $(cut -d' ' -f2 "$work/before" | median), after $(cut -d' ' -f2 "$work/after" | median)"
