@@ -49,8 +49,11 @@ export async function launchApp({ prepare, env = {}, args = [] } = {}) {
     // keeps the test file's process, and so the whole run, from ending).
     detached: true,
   });
-  tauriDriver.stdout?.on("data", (d) => (log += d));
-  tauriDriver.stderr?.on("data", (d) => (log += d));
+  // What tauri-driver, WebKitWebDriver, the app and WebKit's processes print: the last 64 KiB,
+  // shown when the session fails to start or ends badly (a web process crash says why here).
+  const keep = (/** @type {Buffer} */ d) => (log = (log + d).slice(-65_536));
+  tauriDriver.stdout?.on("data", keep);
+  tauriDriver.stderr?.on("data", keep);
 
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -79,7 +82,7 @@ export async function launchApp({ prepare, env = {}, args = [] } = {}) {
     await stopGroup(tauriDriver);
     throw new Error(`${error.message}\ntauri-driver said:\n${log}`);
   }
-  return new App(driver, tauriDriver, dirs);
+  return new App(driver, tauriDriver, dirs, () => log);
 }
 
 /** `promise`, or an error naming `what` once `ms` have passed. */
@@ -157,17 +160,22 @@ export function httpGet(url, { headers = {}, agent = false } = {}) {
 
 /** The running app: its window (through WebDriver) and its folders. */
 export class App {
-  constructor(driver, tauriDriver, dirs) {
+  constructor(driver, tauriDriver, dirs, output) {
     /** @type {import("selenium-webdriver").WebDriver} */
     this.driver = driver;
     this.tauriDriver = tauriDriver;
     this.dirs = dirs;
+    /** @type {() => string} What the run's processes printed last. */
+    this.output = output;
   }
 
-  /** Ends the session, then every process of the run, and returns once none is left. */
+  /** Ends the session, then every process of the run, and returns once none is left. A session
+   * that cannot end (the web process crashed or hung) fails with what the processes printed. */
   async quit() {
     try {
       await bounded(this.driver.quit(), 15_000, "the WebDriver session's end");
+    } catch (error) {
+      throw new Error(`${error.message}\ntauri-driver and the app said (last 64 KiB):\n${this.output()}`);
     } finally {
       await stopGroup(this.tauriDriver);
     }
