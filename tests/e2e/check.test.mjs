@@ -4,28 +4,18 @@
 // broken link and keeps the rest, and turning Clean URLs on in Settings resolves a link the check
 // reported; a 404 a page meets is listed live under that page, and leaves once the file exists.
 // The tests build on each other in order, as a user's session would.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { httpGet, launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { appPerFile, httpGet, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
 let dir = "";
 let url = "";
 
-before(async () => {
-  app = await launchApp();
-}, { timeout: 60_000 });
-
-after(async () => {
-  try {
-    await app?.quit();
-  } finally {
-    removeTempDirs();
-  }
-}, { timeout: 30_000 });
+appPerFile({}, (launched) => (app = launched));
 
 /** The page, line by line: the image is on line 4, the link (when there) on line 5. */
 const page = (link) =>
@@ -43,7 +33,7 @@ function findings() {
 }
 
 test("the Check tab lists the folder's problems with their files and lines", { timeout: 60_000 }, async () => {
-  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  await app.ready();
   dir = tempDir("wharf-e2e-check-");
   writeFileSync(join(dir, "index.html"), page('<a href="missing.html">Gone</a>'));
   writeFileSync(join(dir, "logo.png"), "not really a png");

@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join, resolve } from "node:path";
+import { after, before } from "node:test";
 import { Builder, By } from "selenium-webdriver";
 import { freePort, removeTempDirs, tempDir } from "../support/scratch.mjs";
 
@@ -83,6 +84,28 @@ export async function launchApp({ prepare, env = {}, args = [] } = {}) {
     throw new Error(`${error.message}\ntauri-driver said:\n${log}`);
   }
   return new App(driver, tauriDriver, dirs, () => log);
+}
+
+/**
+ * One app for the whole test file: launched (with `options`, as `launchApp` takes them) before
+ * its first test and handed to `use`, ended after its last test, with the file's temp folders.
+ * @param {Parameters<typeof launchApp>[0]} options
+ * @param {(app: App) => void} use
+ */
+export function appPerFile(options, use) {
+  /** @type {App | undefined} */
+  let app;
+  before(async () => use((app = await launchApp(options))), { timeout: 60_000 });
+  after(() => endApp(app), { timeout: 30_000 });
+}
+
+/** Ends `app` (if it started), then removes the run's temp folders: a test file's last step. */
+export async function endApp(/** @type {App | undefined} */ app) {
+  try {
+    await app?.quit();
+  } finally {
+    removeTempDirs();
+  }
 }
 
 /** `promise`, or an error naming `what` once `ms` have passed. */
@@ -179,6 +202,11 @@ export class App {
     } finally {
       await stopGroup(this.tauriDriver);
     }
+  }
+
+  /** Returns once the window has rendered its first state. */
+  async ready() {
+    await this.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
   }
 
   /** Saves a screenshot of the window to artifacts/e2e/NAME.png and returns its path. */

@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { endApp, launchApp, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
@@ -30,13 +30,8 @@ before(async () => {
   app = await launchApp({ args: [first] });
 }, { timeout: 60_000 });
 
-after(async () => {
-  try {
-    await app?.quit();
-  } finally {
-    removeTempDirs();
-  }
-}, { timeout: 30_000 });
+// Not `appPerFile`: a test here ends this app and launches another, which this hook then ends.
+after(() => endApp(app), { timeout: 30_000 });
 
 /** Starts `wharf-desktop ARGS` in `cwd` next to the running app (same config folder) and
  * resolves with its exit code and how long it ran. */
@@ -72,7 +67,7 @@ const selectedRoot = () => app.text("#site-root");
 const siteCount = () => app.run(`return document.querySelectorAll("#site-list [data-site-id]").length;`);
 
 test("a first launch with a folder serves it and selects it", { timeout: 60_000 }, async () => {
-  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  await app.ready();
   await app.waitForText("#site-root", (t) => t === first, "the launched folder selected");
   const url = await app.waitForText("#site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "its URL");
   const page = await fetch(url);
@@ -145,7 +140,7 @@ test("the window's size is kept for the next launch", { timeout: 90_000 }, async
   app = undefined;
 
   app = await launchApp({ prepare: (dir) => copyFileSync(saved, join(dir, "window-state.json")) });
-  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered", 20_000);
+  await app.ready();
   const restored = await app.driver.manage().window().getRect();
   assert.deepEqual(
     { width: restored.width, height: restored.height },

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { httpGet, launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { appPerFile, httpGet, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
@@ -25,18 +25,14 @@ const SLOWED_MS = 1_500;
 before(async () => {
   await new Promise((resolveListen) => upstream.listen(0, "127.0.0.1", () => resolveListen(undefined)));
   upstreamUrl = `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (upstream.address()).port}`;
-  app = await launchApp();
-}, { timeout: 60_000 });
+});
 
-after(async () => {
-  try {
-    await app?.quit();
-  } finally {
-    upstream.closeAllConnections();
-    upstream.close();
-    removeTempDirs();
-  }
-}, { timeout: 30_000 });
+appPerFile({}, (launched) => (app = launched));
+
+after(() => {
+  upstream.closeAllConnections();
+  upstream.close();
+});
 
 /** Replaces the text of a table cell as a person types it (WebDriver keys, not a script). */
 async function typeInto(css, text) {
@@ -79,7 +75,7 @@ function totalMs(text) {
 }
 
 test("a site is added and served at full speed", { timeout: 60_000 }, async () => {
-  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  await app.ready();
   site.dir = tempDir("wharf-e2e-proxy-");
   writeFileSync(join(site.dir, "index.html"), "<!DOCTYPE html><title>Proxy</title><h1>Proxy site</h1>");
   writeFileSync(join(site.dir, "page.txt"), "a small file\n");

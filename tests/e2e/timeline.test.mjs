@@ -2,30 +2,20 @@
 // timeline as a waterfall bar, with each phase's duration in words, and says whether its
 // connection was new or reused. Two requests on one keep-alive connection: the first is on a
 // new connection, the second on a reused one.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { join } from "node:path";
-import { httpGet, launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { appPerFile, httpGet, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
 
-before(async () => {
-  app = await launchApp();
-}, { timeout: 60_000 });
-
-after(async () => {
-  try {
-    await app?.quit();
-  } finally {
-    removeTempDirs();
-  }
-}, { timeout: 30_000 });
+appPerFile({}, (launched) => (app = launched));
 
 test("the detail pane draws a request's timeline, new and reused connections", { timeout: 90_000 }, async () => {
-  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  await app.ready();
   const dir = tempDir("wharf-e2e-timeline-");
   writeFileSync(join(dir, "index.html"), "<!DOCTYPE html><title>Timeline</title><h1>Timeline site</h1>");
   writeFileSync(join(dir, "app.js"), `console.log(${JSON.stringify("x".repeat(20_000))});\n`);

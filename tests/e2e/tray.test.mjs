@@ -143,7 +143,7 @@ async function launch(home, args = []) {
     env: { HOME: home, XDG_CONFIG_HOME: join(home, ".config"), WHARF_CONFIG_DIR: dirs.config, WHARF_DATA_DIR: dirs.data },
     args,
   });
-  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  await app.ready();
   return { app, dirs };
 }
 

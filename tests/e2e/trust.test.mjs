@@ -5,13 +5,13 @@
 // HOME holds that database loads the https URL with no certificate error; Untrust takes it
 // out again, and the same browser then refuses the certificate. Shared on the network, the
 // dialog gives a phone the CA's download address, which serves the CA with that fingerprint.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { appPerFile, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
@@ -19,17 +19,7 @@ let app;
 const home = tempDir("wharf-e2e-trust-home-");
 const nssDb = join(home, ".pki", "nssdb");
 
-before(async () => {
-  app = await launchApp({ env: { WHARF_TEST_NSS_DB: nssDb } });
-}, { timeout: 60_000 });
-
-after(async () => {
-  try {
-    await app?.quit();
-  } finally {
-    removeTempDirs();
-  }
-}, { timeout: 30_000 });
+appPerFile({ env: { WHARF_TEST_NSS_DB: nssDb } }, (launched) => (app = launched));
 
 /** `certutil -L` of the test database: its certificates' nicknames and trust flags. */
 const listed = () => execFileSync("certutil", ["-L", "-d", `sql:${nssDb}`], { encoding: "utf8" });
@@ -58,7 +48,7 @@ test("Trust in the window installs the app's CA in the NSS db, Chromium then loa
     t.skip("certutil is missing (install libnss3-tools)");
     return;
   }
-  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  await app.ready();
   assert.equal(await app.run(`return document.querySelector("#trust-row").hidden;`), true, "no trust button without HTTPS");
   await app.click("#tab-settings");
   await app.click("#settings-form [name='https']");

@@ -2,30 +2,20 @@
 // response is what it is. A conditional request gets 304 and the pane names the ETag that
 // matched; with the SPA fallback on, a page navigation to a route with no file gets the root
 // index.html and the pane says the fallback answered.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { httpGet, launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { appPerFile, httpGet, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
 const site = { dir: "", url: "" };
 
-before(async () => {
-  app = await launchApp();
-}, { timeout: 60_000 });
-
-after(async () => {
-  try {
-    await app?.quit();
-  } finally {
-    removeTempDirs();
-  }
-}, { timeout: 30_000 });
+appPerFile({}, (launched) => (app = launched));
 
 test("a 304 is explained by the ETag that matched", { timeout: 60_000 }, async () => {
-  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  await app.ready();
   site.dir = tempDir("wharf-e2e-why-");
   writeFileSync(join(site.dir, "index.html"), "<!DOCTYPE html><title>Why</title><h1>Why site</h1>");
   writeFileSync(join(site.dir, "page.txt"), "a small file\n");

@@ -1,7 +1,7 @@
 // End-to-end tests of the real desktop window (see harness.mjs). The tests share one app run
 // and build on each other in order, as a user's session would: the welcome site, then a site
 // added by path, its log, settings, connections, graphs and export.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -9,7 +9,7 @@ import { createServer as createHttpServer, get as httpGet, request as httpReques
 import { get as httpsGet } from "node:https";
 import { createServer as createTcpServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { launchApp, removeTempDirs, tempDir } from "./harness.mjs";
+import { appPerFile, tempDir } from "./harness.mjs";
 
 /** @type {import("./harness.mjs").App} */
 let app;
@@ -20,21 +20,14 @@ const BIG_BYTES = 48 * 1024 * 1024;
  * harness (not the window) names it at launch through the app's test-only variable. */
 const exportPath = join(tempDir("wharf-e2e-export-"), "log.csv");
 
-before(async () => {
-  app = await launchApp({
+appPerFile(
+  {
     // A settings file from a crashed editor: the app must back it up, say so and start anyway.
     prepare: (configDir) => writeFileSync(join(configDir, "sites.json"), '{"version":1,"sites":[{"id":'),
     env: { WHARF_TEST_EXPORT_PATH: exportPath },
-  });
-}, { timeout: 60_000 });
-
-after(async () => {
-  try {
-    await app?.quit();
-  } finally {
-    removeTempDirs();
-  }
-}, { timeout: 30_000 });
+  },
+  (launched) => (app = launched),
+);
 
 /** GET (or another method) through node:http, counting it as one request to the site. */
 function request(url, { method = "GET", headers = {} } = {}) {
@@ -55,7 +48,7 @@ const visibleTargets = () =>
   app.run(`return [...document.querySelectorAll("#log-table [data-record-id] .log-target")].map((e) => e.textContent);`);
 
 test("first launch serves the welcome site, and a corrupt settings file is backed up and reported", { timeout: 60_000 }, async () => {
-  await app.waitFor(`return document.body.dataset.ready === "true";`, "the window rendered its first state", 20_000);
+  await app.ready();
   const url = await app.waitForText("#site-url", (t) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(t), "a loopback URL");
   assert.equal(await app.text("#site-state"), "Running");
   assert.equal(await app.run(`return document.querySelectorAll("#site-list [data-site-id]").length;`), 1);
